@@ -1,0 +1,48 @@
+"""Bearer-token authentication for every endpoint but the public ones."""
+
+from __future__ import annotations
+
+import time
+
+from starlette.requests import HTTPConnection
+
+from gateway.errors import Unauthenticated
+from gateway.services import Services
+from gateway.store.principals import Principal
+
+_CACHE_KEY = "principal_cache"
+
+
+def services_of(request: HTTPConnection) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+async def authenticate(request: HTTPConnection) -> Principal:
+    """The principal behind the request's bearer token, or ``Unauthenticated``.
+
+    Lookups are cached briefly (``proxy.cache_seconds``) by token hash to keep the data
+    plane off the database.
+    """
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("send a bearer token: Authorization: Bearer <token>")
+    token = token.strip()
+    services = services_of(request)
+    cache: dict[str, tuple[float, Principal]] = services.extras.setdefault(_CACHE_KEY, {})
+    now = time.monotonic()
+    hit = cache.get(token)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    principal = await services.db.run(services.principals.authenticate, token)
+    if principal is None:
+        raise Unauthenticated("the bearer token is not valid")
+    if len(cache) > 10_000:
+        cache.clear()
+    cache[token] = (now + services.settings.proxy.cache_seconds, principal)
+    return principal
+
+
+def forget_cached_principals(services: Services) -> None:
+    services.extras.get(_CACHE_KEY, {}).clear()

@@ -1,0 +1,63 @@
+"""ASGI middleware: a request id on every request and response.
+
+A client's ``x-ms-client-request-id`` is used as the request id and echoed; otherwise a
+new one is made. It is stored in ``scope["state"]["request_id"]`` for handlers and logs.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.api.errors import error_body
+
+_CLIENT_ID = b"x-ms-client-request-id"
+
+
+class RequestIdMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = ""
+        for name, value in scope["headers"]:
+            if name == _CLIENT_ID:
+                candidate = value.decode("latin-1")[:100]
+                if candidate.isprintable():
+                    request_id = candidate
+                break
+        if not request_id:
+            request_id = uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        encoded = request_id.encode("latin-1")
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = [(k, v) for k, v in message.get("headers", [])
+                           if k.lower() not in (b"x-request-id", _CLIENT_ID)]
+                headers.append((b"x-request-id", encoded))
+                headers.append((_CLIENT_ID, encoded))
+                message["headers"] = headers
+            await send(message)
+
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            if started:
+                raise
+            # Last resort when something below the exception handlers failed.
+            body = error_body("InternalError", "an unexpected error occurred", request_id)
+            await send({"type": "http.response.start", "status": 500, "headers": [
+                (b"content-type", b"application/json"), (b"x-request-id", encoded)]})
+            await send({"type": "http.response.body", "body": body})
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id")

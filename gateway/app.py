@@ -1,0 +1,83 @@
+"""The ASGI app: routes of every resource, the error handlers, and start-up wiring."""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+from collections.abc import AsyncIterator, Sequence
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
+
+from gateway.api import connections, connectors, dataplane, health, openapi, tokens
+from gateway.api.errors import EXCEPTION_HANDLERS
+from gateway.api.middleware import RequestIdMiddleware
+from gateway.bootstrap import ensure_owner_token
+from gateway.catalogue import load_managed_catalogue
+from gateway.extensions import Extension, discovered_extensions
+from gateway.logging import configure_logging, get_logger
+from gateway.proxy.pipeline import Proxy
+from gateway.services import Services, build_services
+from gateway.settings import Settings, load_settings
+
+log = get_logger("portway.app")
+
+
+def create_app(settings: Settings | None = None, *,
+               extensions: Sequence[Extension] | None = None,
+               services: Services | None = None) -> Starlette:
+    """Build the gateway app.
+
+    Args:
+        settings: The settings; loaded from the environment when None.
+        extensions: What plugs into the app; the ``portway.extensions`` entry points
+            when None.
+        services: Already-built services (tests share them with the app); built from the
+            settings on start when None.
+    """
+    settings = settings or (services.settings if services else load_settings())
+    configure_logging(settings.log.format, settings.log.level)
+    extensions = list(discovered_extensions() if extensions is None else extensions)
+    given = services
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        built = given or build_services(settings)
+        app.state.services = built
+        token_file = ensure_owner_token(built)
+        if token_file is not None:
+            print(f"Portway: the owner's token is in {token_file}", flush=True)
+        load_managed_catalogue(built)
+        app.state.proxy = Proxy(built)
+        built.extras["proxy"] = app.state.proxy
+        for extension in extensions:
+            for route in extension.routes(built):
+                app.router.routes.append(route)
+            await _maybe_await(extension.startup(built))
+        try:
+            yield
+        finally:
+            for extension in reversed(extensions):
+                await _maybe_await(extension.shutdown(built))
+            await app.state.proxy.upstream.aclose()
+            if given is None:
+                built.db.dispose()
+
+    routes: list[BaseRoute] = [
+        *health.routes, *openapi.routes, *tokens.routes, *connectors.routes,
+        *connections.routes, *dataplane.routes,
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(RequestIdMiddleware)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )
+    app.state.openapi = openapi.build_openapi()
+    return app
+
+
+async def _maybe_await(value: object) -> None:
+    if inspect.isawaitable(value):
+        await value

@@ -1,0 +1,33 @@
+"""``portway keys rotate``: re-encrypt every secret under a new master key."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from gateway.cli.common import services_of
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser("keys", help="manage the master keys")
+    sub = parser.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    rotate = sub.add_parser("rotate", help="re-encrypt every secret under a new master key")
+    rotate.add_argument("--config", help="settings file")
+    rotate.set_defaults(handler=rotate_keys)
+
+
+def rotate_keys(args: argparse.Namespace) -> int:
+    services = services_of(args)
+    path = Path(services.settings.security.master_key_file)
+    old = services.vault.keyring
+    new = old.with_new_active_key()
+    # Save first, with the old keys still in: a crash before re-sealing loses nothing.
+    new.save(path)
+    count = services.vault.rotate(new)
+    new.only_active().save(path)
+    services.audit.record(actor="cli", action="keys.rotate", resource="keys", outcome="ok",
+                          details={"secrets": count, "active": new.active})
+    print(f"re-encrypted {count} secret(s) under key {new.active}; retired "
+          f"{len(old.key_ids)} old key(s)")
+    return 0

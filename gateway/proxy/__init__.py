@@ -1,0 +1,1 @@
+"""The data plane: one proxied call, step by step (see docs/proxy.md)."""

@@ -1,0 +1,1 @@
+"""Security: secrets at rest, bearer tokens, access checks and the egress guard."""

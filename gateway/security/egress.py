@@ -1,0 +1,192 @@
+"""The egress guard: the one gate every outbound URL of Portway passes.
+
+Proxy targets, spec URLs, WSDL imports and OAuth token endpoints all ask ``EgressGuard``
+first. It allows only http and https, resolves the host once, refuses the address classes
+an attacker would aim a server-side request at (loopback, private, link-local including
+169.254.169.254, CGNAT, IPv6 unique-local, IPv4-mapped/translated forms of those,
+multicast, reserved, unspecified) unless the operator allowed them, and hands back the
+vetted address so the caller connects to exactly what was checked (no DNS rebinding).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import ipaddress
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import anyio.to_thread
+
+from gateway.errors import EgressDenied
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+@dataclass(frozen=True)
+class VettedTarget:
+    """A URL that passed the guard, with the address to connect to."""
+
+    url: str
+    scheme: str
+    host: str  # as written in the URL (for Host and TLS server name)
+    port: int
+    address: str  # the vetted IP address
+
+
+class EgressGuard:
+    """Decides whether an outbound URL may be reached.
+
+    Args:
+        allow: Addresses (``127.0.0.1``), networks (``10.0.0.0/8``) or host names
+            (``api.internal``, ``*.corp.example``) that may be reached although they are
+            private. Everything public is allowed.
+    """
+
+    def __init__(self, allow: Iterable[str] = ()) -> None:
+        self._networks: list[IPNetwork] = []
+        self._hosts: list[str] = []
+        for entry in allow:
+            entry = entry.strip()
+            if not entry:
+                continue
+            try:
+                self._networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                self._hosts.append(entry.lower().rstrip("."))
+
+    def check(self, url: str) -> VettedTarget:
+        """Vet ``url``, resolving its host (blocking). Raises ``EgressDenied``."""
+        scheme, host, port = self._split(url)
+        return self._vet(url, scheme, host, port, _resolve(host, port))
+
+    async def acheck(self, url: str) -> VettedTarget:
+        """Vet ``url`` without blocking the event loop."""
+        scheme, host, port = self._split(url)
+        literal = _literal_address(host)
+        addresses = [literal] if literal else await anyio.to_thread.run_sync(_resolve, host, port)
+        return self._vet(url, scheme, host, port, addresses)
+
+    def address_allowed(self, address: str, host: str = "") -> bool:
+        ip = ipaddress.ip_address(address)
+        return not _is_forbidden(ip) or self._explicitly_allowed(ip, host)
+
+    def _split(self, url: str) -> tuple[str, str, int]:
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:
+            raise EgressDenied("the outbound URL is malformed") from None
+        scheme = parts.scheme.lower()
+        if scheme not in ("http", "https"):
+            raise EgressDenied(
+                f"outbound scheme {scheme or '(none)'!r} is not allowed; use http or https",
+                details=[{"url": _shown(url)}],
+            )
+        host = (parts.hostname or "").rstrip(".").lower()
+        if not host:
+            raise EgressDenied("the outbound URL has no host", details=[{"url": _shown(url)}])
+        if parts.username or parts.password:
+            raise EgressDenied("credentials in an outbound URL are not allowed")
+        return scheme, host, port or (443 if scheme == "https" else 80)
+
+    def _vet(self, url: str, scheme: str, host: str, port: int,
+             addresses: list[str]) -> VettedTarget:
+        if not addresses:
+            raise EgressDenied(f"the host {host!r} does not resolve")
+        for address in addresses:
+            ip = ipaddress.ip_address(address)
+            if _is_forbidden(ip) and not self._explicitly_allowed(ip, host):
+                raise EgressDenied(
+                    f"outbound calls to {host!r} are not allowed: it resolves to a "
+                    f"{_describe(ip)} address; allow it with PORTWAY_EGRESS_ALLOW",
+                    details=[{"host": host, "address": str(ip)}],
+                )
+        return VettedTarget(url=url, scheme=scheme, host=host, port=port, address=addresses[0])
+
+    def _explicitly_allowed(self, ip: IPAddress, host: str) -> bool:
+        candidates = [ip]
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            candidates.append(embedded)
+        for candidate in candidates:
+            if any(candidate in network for network in self._networks
+                   if network.version == candidate.version):
+                return True
+        return any(fnmatch.fnmatchcase(host, pattern) for pattern in self._hosts)
+
+
+def _literal_address(host: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        return None
+
+
+def _resolve(host: str, port: int) -> list[str]:
+    literal = _literal_address(host)
+    if literal:
+        return [literal]
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise EgressDenied(f"the host {host!r} does not resolve") from None
+    seen: list[str] = []
+    for info in infos:
+        address = str(info[4][0]).split("%", 1)[0]
+        if address not in seen:
+            seen.append(address)
+    return seen
+
+
+def _embedded_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return ip.ipv4_mapped
+        if ip in _NAT64:
+            return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if ip.sixtofour is not None:
+            return ip.sixtofour
+        if ip.teredo is not None:
+            return ip.teredo[1]
+    return None
+
+
+def _is_forbidden(ip: IPAddress) -> bool:
+    embedded = _embedded_ipv4(ip)
+    if embedded is not None and _is_forbidden(embedded):
+        return True
+    if isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT:
+        return True
+    return bool(
+        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
+        or ip.is_reserved or ip.is_unspecified or not ip.is_global
+    )
+
+
+def _describe(ip: IPAddress) -> str:
+    if ip.is_loopback:
+        return "loopback"
+    if ip.is_link_local:
+        return "link-local"
+    if isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT:
+        return "shared (CGNAT)"
+    if ip.is_multicast:
+        return "multicast"
+    if ip.is_unspecified:
+        return "unspecified"
+    if isinstance(ip, ipaddress.IPv6Address) and ip in ipaddress.ip_network("fc00::/7"):
+        return "unique-local"
+    if _embedded_ipv4(ip) is not None:
+        return "IPv4-embedding IPv6 form of a non-public"
+    return "private or reserved"
+
+
+def _shown(url: str) -> str:
+    # Never echo a query string: it may carry a key.
+    return url.split("?", 1)[0][:200]

@@ -1,0 +1,309 @@
+"""One settings object, built once: defaults, then a TOML file, then ``PORTWAY_*`` variables.
+
+This is the only module that reads the environment. Every key has a default here and is
+documented in ``config/portway.toml``. A key is addressed as ``section.name`` in the file
+and as ``PORTWAY_SECTION_NAME`` in the environment (``PORTWAY_DATABASE_URL``,
+``PORTWAY_EGRESS_ALLOW``). Unknown keys are errors that name the key. Secrets are
+``Secret`` values, masked whenever they are printed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin, get_type_hints
+
+from gateway.errors import ConfigError
+
+#: Environment variables with the PORTWAY_ prefix that are not settings.
+NOT_SETTINGS = frozenset({"PORTWAY_CONFIG", "PORTWAY_CORPUS"})
+
+DEFAULT_CONFIG_FILE = Path("config/portway.toml")
+
+
+class Secret:
+    """A string that never shows itself in ``repr``, ``str`` or f-strings."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('**********')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    #: "hypercorn" or "granian"; both serve the same ASGI app.
+    engine: Literal["hypercorn", "granian"] = "hypercorn"
+    #: Worker processes; more than one needs PostgreSQL.
+    workers: int = 1
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = "sqlite:///var/portway.db"
+    #: Apply Alembic migrations when the gateway starts.
+    migrate_on_start: bool = True
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    #: "development" creates missing keys and tokens; "production" refuses to start without.
+    mode: Literal["development", "production"] = "development"
+    #: The keyring file (master keys by id); created in development mode.
+    master_key_file: str = "var/master.key"
+    #: A master key given directly (base64 of 32 bytes); wins over the file.
+    master_key: Secret = field(default_factory=lambda: Secret(""))
+    #: Where the first start writes the owner's token (mode 0600).
+    owner_token_file: str = "var/owner.token"  # noqa: S105 - a path
+
+
+@dataclass(frozen=True)
+class EgressSettings:
+    #: Addresses, networks or host names that may be reached although private.
+    allow: tuple[str, ...] = ()
+    #: The largest response body accepted from any outbound call (bytes).
+    max_response_bytes: int = 200 * 1024 * 1024
+    #: Redirects followed by fetches of documents (never by the proxy).
+    max_redirects: int = 5
+
+
+@dataclass(frozen=True)
+class LimitsSettings:
+    #: The largest spec document accepted by import or upload (bytes).
+    max_spec_bytes: int = 20 * 1024 * 1024
+    #: The largest request body the control plane reads (bytes).
+    max_request_bytes: int = 25 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    format: Literal["plain", "json"] = "plain"
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    #: Log one line per proxied call.
+    access_log: bool = False
+
+
+@dataclass(frozen=True)
+class ProxySettings:
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    total_timeout: float = 60.0
+    #: Calls allowed per connection in each period (overridable per connector).
+    rate_limit_calls: int = 100
+    rate_limit_period: float = 60.0
+    #: Retries of idempotent calls on connect errors, 429, 502, 503 and 504.
+    max_retries: int = 2
+    retry_budget_seconds: float = 10.0
+    #: Seconds a connection's resolved state is cached by a gateway process.
+    cache_seconds: float = 2.0
+
+
+@dataclass(frozen=True)
+class RedisSettings:
+    #: redis://host:port/db; when set, throttling counters are shared through it.
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class CatalogueSettings:
+    #: Folder of the shipped managed connectors, loaded on start.
+    directory: str = "config/connectors"
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+    #: Connector ids or glob patterns for which no connection may be created.
+    forbidden_connectors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OAuthSettings:
+    #: The public URL of GET /v1/oauth/callback, as registered with identity providers.
+    redirect_url: str = "http://127.0.0.1:8080/v1/oauth/callback"
+    #: The gateway's own client credentials (the gateway identity).
+    gateway_client_id: str = ""
+    gateway_client_secret: Secret = field(default_factory=lambda: Secret(""))
+    gateway_token_url: str = ""
+    #: Refresh an access token this many seconds before it expires.
+    refresh_margin_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of Portway. Build it with ``load_settings``."""
+
+    server: ServerSettings = field(default_factory=ServerSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    egress: EgressSettings = field(default_factory=EgressSettings)
+    limits: LimitsSettings = field(default_factory=LimitsSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+    proxy: ProxySettings = field(default_factory=ProxySettings)
+    redis: RedisSettings = field(default_factory=RedisSettings)
+    catalogue: CatalogueSettings = field(default_factory=CatalogueSettings)
+    policy: PolicySettings = field(default_factory=PolicySettings)
+    oauth: OAuthSettings = field(default_factory=OAuthSettings)
+
+    def describe(self) -> dict[str, dict[str, Any]]:
+        """Every key and value, secrets masked: safe to print."""
+        out: dict[str, dict[str, Any]] = {}
+        for section in dataclasses.fields(self):
+            values = getattr(self, section.name)
+            out[section.name] = {
+                f.name: _masked(getattr(values, f.name)) for f in dataclasses.fields(values)
+            }
+        return out
+
+    def replace(self, **sections: Mapping[str, Any]) -> Settings:
+        """A copy with some keys changed, e.g. ``replace(database={"url": "…"})``."""
+        changed = {}
+        for name, values in sections.items():
+            current = getattr(self, name, None)
+            if current is None:
+                raise ConfigError(f"unknown settings section {name!r}")
+            changed[name] = _build_section(name, type(current), dict(values), base=current)
+        return dataclasses.replace(self, **changed)
+
+
+def load_settings(
+    config_file: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build the settings: defaults, then the TOML file, then ``PORTWAY_*`` variables.
+
+    Args:
+        config_file: The TOML file; default ``$PORTWAY_CONFIG`` or ``config/portway.toml``
+            (relative to the working directory) when it exists.
+        environ: The environment to read (default ``os.environ``).
+
+    Raises:
+        ConfigError: A file that does not parse, an unknown key, or a bad value.
+    """
+    env = os.environ if environ is None else environ
+    path = Path(config_file) if config_file else None
+    if path is None and env.get("PORTWAY_CONFIG"):
+        path = Path(env["PORTWAY_CONFIG"])
+    if path is None and DEFAULT_CONFIG_FILE.is_file():
+        path = DEFAULT_CONFIG_FILE
+    values: dict[str, dict[str, Any]] = {}
+    if path is not None:
+        try:
+            document = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"settings file {str(path)!r} does not exist") from exc
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"settings file {str(path)!r} is not valid TOML: {exc}") from exc
+        for section, keys in document.items():
+            if not isinstance(keys, dict):
+                raise ConfigError(f"unknown setting {section!r} in {str(path)!r}")
+            values.setdefault(section, {}).update(keys)
+    _merge_environment(values, env)
+    sections = {f.name: f for f in dataclasses.fields(Settings)}
+    built: dict[str, Any] = {}
+    for section, keys in values.items():
+        if section not in sections:
+            raise ConfigError(f"unknown settings section {section!r}")
+        section_type = type(getattr(Settings(), section))
+        built[section] = _build_section(section, section_type, keys)
+    return Settings(**built)
+
+
+def _merge_environment(values: dict[str, dict[str, Any]], env: Mapping[str, str]) -> None:
+    known = {
+        f"PORTWAY_{section.name}_{key.name}".upper(): (section.name, key.name)
+        for section in dataclasses.fields(Settings)
+        for key in dataclasses.fields(getattr(Settings(), section.name))
+    }
+    for name, raw in env.items():
+        if not name.startswith("PORTWAY_") or name in NOT_SETTINGS:
+            continue
+        if name not in known:
+            raise ConfigError(f"unknown setting {name} in the environment")
+        section, key = known[name]
+        values.setdefault(section, {})[key] = raw
+
+
+def _build_section(name: str, section_type: type[Any], keys: dict[str, Any],
+                   base: Any = None) -> Any:
+    hints = get_type_hints(section_type)
+    field_names = {f.name for f in dataclasses.fields(section_type)}
+    converted: dict[str, Any] = {}
+    for key, raw in keys.items():
+        if key not in field_names:
+            raise ConfigError(f"unknown setting {name}.{key}")
+        converted[key] = _convert(f"{name}.{key}", hints[key], raw)
+    base = base if base is not None else section_type()
+    return dataclasses.replace(base, **converted)
+
+
+def _convert(key: str, hint: Any, raw: Any) -> Any:
+    origin = get_origin(hint)
+    try:
+        if hint is Secret:
+            if isinstance(raw, Secret):
+                return raw
+            return Secret(str(raw))
+        if hint is bool:
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError("expected true or false")
+        if hint is int:
+            if isinstance(raw, bool):
+                raise ValueError("expected a whole number")
+            return int(raw)
+        if hint is float:
+            if isinstance(raw, bool):
+                raise ValueError("expected a number")
+            return float(raw)
+        if hint is str:
+            if not isinstance(raw, str | int | float):
+                raise ValueError("expected a string")
+            return str(raw)
+        if origin is tuple:
+            items = raw.split(",") if isinstance(raw, str) else list(raw)
+            return tuple(str(item).strip() for item in items if str(item).strip())
+        if origin is Literal:
+            allowed = get_args(hint)
+            if raw not in allowed:
+                raise ValueError(f"expected one of {', '.join(map(str, allowed))}")
+            return raw
+    except (TypeError, ValueError) as exc:
+        shown = "**********" if hint is Secret else repr(raw)
+        raise ConfigError(f"setting {key} has a bad value {shown}: {exc}") from None
+    raise ConfigError(f"setting {key} has an unsupported type")  # pragma: no cover
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return "**********" if value else ""
+    if isinstance(value, tuple):
+        return list(value)
+    return value

@@ -1,0 +1,123 @@
+"""Connectors and their versions: every import is a new version; one is current."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from gateway.errors import NotFound
+from gateway.store.database import Database
+from gateway.store.tables import connector_versions, connectors
+from importers import Connector, Finding
+
+
+@dataclass(frozen=True)
+class ConnectorVersion:
+    connector: Connector
+    version: int
+    source: str
+    created_at: float
+    findings: list[Finding]
+
+
+class ConnectorStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def save(self, connector: Connector, *, source: str,
+             findings: list[Finding] | None = None) -> int:
+        """Store ``connector`` as its newest version and make it current; returns the version."""
+        now = time.time()
+        definition = connector.model_dump_json()
+        findings_json = json.dumps([f.model_dump() for f in findings or []])
+        with self.db.engine.begin() as conn:
+            row = conn.execute(sa.select(connectors.c.current_version)
+                               .where(connectors.c.id == connector.id)
+                               .with_for_update()).first()
+            values = dict(kind=connector.kind, tier=connector.tier,
+                          display_name=connector.display_name,
+                          description=connector.description, updated_at=now)
+            if row is None:
+                version = 1
+                conn.execute(connectors.insert().values(id=connector.id, current_version=1,
+                                                        created_at=now, **values))
+            else:
+                version = int(conn.execute(
+                    sa.select(sa.func.max(connector_versions.c.version))
+                    .where(connector_versions.c.connector_id == connector.id)
+                ).scalar_one() or 0) + 1
+                conn.execute(connectors.update().where(connectors.c.id == connector.id)
+                             .values(current_version=version, **values))
+            conn.execute(connector_versions.insert().values(
+                connector_id=connector.id, version=version, definition=definition,
+                findings=findings_json, source=source[:1000], created_at=now))
+        return version
+
+    def get(self, connector_id: str, version: int | None = None) -> ConnectorVersion:
+        with self.db.engine.connect() as conn:
+            if version is None:
+                current = conn.execute(sa.select(connectors.c.current_version)
+                                       .where(connectors.c.id == connector_id)).scalar()
+                if current is None:
+                    raise NotFound(f"no connector {connector_id!r}")
+                version = int(current)
+            row = conn.execute(sa.select(connector_versions).where(
+                connector_versions.c.connector_id == connector_id,
+                connector_versions.c.version == version)).first()
+        if row is None:
+            raise NotFound(f"connector {connector_id!r} has no version {version}")
+        return ConnectorVersion(
+            connector=Connector.model_validate_json(row.definition), version=row.version,
+            source=row.source, created_at=row.created_at,
+            findings=[Finding.model_validate(f) for f in json.loads(row.findings)],
+        )
+
+    def current_version(self, connector_id: str) -> int | None:
+        with self.db.engine.connect() as conn:
+            value = conn.execute(sa.select(connectors.c.current_version)
+                                 .where(connectors.c.id == connector_id)).scalar()
+        return None if value is None else int(value)
+
+    def summaries(self, *, kind: str | None = None, tier: str | None = None,
+             text: str | None = None) -> list[dict[str, Any]]:
+        query = sa.select(connectors).order_by(connectors.c.id)
+        if kind:
+            query = query.where(connectors.c.kind == kind)
+        if tier:
+            query = query.where(connectors.c.tier == tier)
+        if text:
+            pattern = f"%{text.lower()}%"
+            query = query.where(sa.or_(
+                sa.func.lower(connectors.c.id).like(pattern),
+                sa.func.lower(connectors.c.display_name).like(pattern),
+                sa.func.lower(connectors.c.description).like(pattern)))
+        with self.db.engine.connect() as conn:
+            return [
+                {"id": r.id, "displayName": r.display_name, "description": r.description,
+                 "kind": r.kind, "tier": r.tier, "version": r.current_version}
+                for r in conn.execute(query)
+            ]
+
+    def versions(self, connector_id: str) -> list[dict[str, Any]]:
+        with self.db.engine.connect() as conn:
+            rows = conn.execute(sa.select(connector_versions.c.version,
+                                          connector_versions.c.source,
+                                          connector_versions.c.created_at)
+                                .where(connector_versions.c.connector_id == connector_id)
+                                .order_by(connector_versions.c.version)).all()
+        if not rows:
+            raise NotFound(f"no connector {connector_id!r}")
+        return [{"version": r.version, "source": r.source, "createdAt": r.created_at}
+                for r in rows]
+
+    def delete(self, connector_id: str) -> None:
+        with self.db.engine.begin() as conn:
+            conn.execute(connector_versions.delete()
+                         .where(connector_versions.c.connector_id == connector_id))
+            deleted = conn.execute(connectors.delete().where(connectors.c.id == connector_id))
+        if deleted.rowcount == 0:
+            raise NotFound(f"no connector {connector_id!r}")

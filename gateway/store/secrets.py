@@ -1,0 +1,79 @@
+"""The vault: sealed secrets by owner, opened only when a call needs them."""
+
+from __future__ import annotations
+
+import time
+
+import sqlalchemy as sa
+
+from gateway.logging import register_secret
+from gateway.security.crypto import Keyring, SealedSecret, open_sealed, seal
+from gateway.store.database import Database
+from gateway.store.tables import secrets
+
+
+class Vault:
+    def __init__(self, db: Database, keyring: Keyring) -> None:
+        self.db = db
+        self.keyring = keyring
+
+    def put_many(self, conn: sa.Connection, owner_kind: str, owner_id: str,
+                 values: dict[str, str]) -> None:
+        """Seal and store ``values`` inside the caller's transaction."""
+        now = time.time()
+        for name, value in values.items():
+            sealed = seal(self.keyring, owner_kind, owner_id, name, value.encode("utf-8"))
+            conn.execute(secrets.delete().where(
+                secrets.c.owner_kind == owner_kind, secrets.c.owner_id == owner_id,
+                secrets.c.name == name))
+            conn.execute(secrets.insert().values(
+                owner_kind=owner_kind, owner_id=owner_id, name=name, key_id=sealed.key_id,
+                wrapped_key=sealed.wrapped_key, ciphertext=sealed.ciphertext, updated_at=now))
+
+    def delete_owner(self, conn: sa.Connection, owner_kind: str, owner_id: str,
+                     names: list[str] | None = None) -> None:
+        query = secrets.delete().where(secrets.c.owner_kind == owner_kind,
+                                       secrets.c.owner_id == owner_id)
+        if names is not None:
+            query = query.where(secrets.c.name.in_(names))
+        conn.execute(query)
+
+    def names(self, owner_kind: str, owner_id: str) -> list[str]:
+        with self.db.engine.connect() as conn:
+            return [r.name for r in conn.execute(sa.select(secrets.c.name).where(
+                secrets.c.owner_kind == owner_kind, secrets.c.owner_id == owner_id))]
+
+    def get_all(self, owner_kind: str, owner_id: str) -> dict[str, str]:
+        """Open every secret of an owner. Values are registered for log redaction."""
+        with self.db.engine.connect() as conn:
+            rows = conn.execute(sa.select(secrets).where(
+                secrets.c.owner_kind == owner_kind, secrets.c.owner_id == owner_id)).all()
+        values = {}
+        for row in rows:
+            value = open_sealed(self.keyring, owner_kind, owner_id, row.name, SealedSecret(
+                key_id=row.key_id, wrapped_key=row.wrapped_key, ciphertext=row.ciphertext,
+            )).decode("utf-8")
+            register_secret(value)
+            values[row.name] = value
+        return values
+
+    def rotate(self, new_keyring: Keyring) -> int:
+        """Re-seal every secret under ``new_keyring``'s active key; returns how many.
+
+        Runs in one transaction: either every secret moves to the new key or none does.
+        """
+        count = 0
+        with self.db.engine.begin() as conn:
+            rows = conn.execute(sa.select(secrets)).all()
+            for row in rows:
+                value = open_sealed(new_keyring, row.owner_kind, row.owner_id, row.name,
+                                    SealedSecret(row.key_id, row.wrapped_key, row.ciphertext))
+                sealed = seal(new_keyring, row.owner_kind, row.owner_id, row.name, value)
+                conn.execute(secrets.update().where(
+                    secrets.c.owner_kind == row.owner_kind, secrets.c.owner_id == row.owner_id,
+                    secrets.c.name == row.name,
+                ).values(key_id=sealed.key_id, wrapped_key=sealed.wrapped_key,
+                         ciphertext=sealed.ciphertext, updated_at=time.time()))
+                count += 1
+        self.keyring = new_keyring
+        return count

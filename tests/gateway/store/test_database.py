@@ -1,0 +1,31 @@
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from gateway.store.database import Database
+from gateway.store.tables import metadata
+
+
+def test_migrations_create_exactly_the_tables(database_url: str) -> None:
+    db = Database(database_url)
+    db.migrate()
+    with db.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+    db.dispose()
+    assert differences == []
+
+
+def test_migrate_is_idempotent_and_reaches_head(database_url: str) -> None:
+    db = Database(database_url)
+    db.migrate()
+    db.migrate()
+    assert db.current_revision() == Database.head_revision()
+    db.dispose()
+
+
+def test_sqlite_uses_write_ahead_logging(tmp_path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    with db.engine.connect() as conn:
+        mode = conn.execute(sa.text("PRAGMA journal_mode")).scalar()
+    db.dispose()
+    assert mode == "wal"

@@ -1,0 +1,93 @@
+"""Real servers on loopback for tests: ASGI apps under hypercorn in a thread, and
+``portway serve`` in a subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_responds(url: str, timeout: float = 30.0, process: Any = None) -> None:
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        try:
+            httpx.get(url, timeout=1.0)
+            return
+        except httpx.HTTPError as exc:
+            last = exc
+            time.sleep(0.05)
+    raise TimeoutError(f"{url} did not respond in {timeout}s: {last}")
+
+
+@contextlib.contextmanager
+def serve_in_thread(app: Any, port: int | None = None) -> Iterator[str]:
+    """Serve an ASGI app with hypercorn on loopback; yields its base URL."""
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config
+
+    port = port or free_port()
+    config = Config()
+    config.bind = [f"127.0.0.1:{port}"]
+    config.accesslog = None
+    config.errorlog = None
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(serve(app, config, shutdown_trigger=stop.wait))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_responds(base + "/", timeout=10)
+        yield base
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def portway_process(workdir: Path, env: dict[str, str] | None = None,
+                    port: int | None = None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Run the real ``portway serve`` in ``workdir``; yields (base URL, process)."""
+    port = port or free_port()
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("PORTWAY_")}
+    full_env.update(env or {})
+    portway = Path(sys.executable).parent / "portway"
+    process = subprocess.Popen(
+        [str(portway), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=workdir, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_responds(base + "/healthz", timeout=60, process=process)
+        yield base, process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
