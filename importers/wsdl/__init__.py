@@ -1,0 +1,28 @@
+"""The WSDL importer: WSDL 1.1 (one file, a folder or a zip) in, SOAP connector out.
+
+The public face: ``import_wsdl`` for the importers' dispatcher, ``load_wsdl`` for the
+gateway (it rebuilds the same zeep document from ``Connector.documents``), and the
+errors this package raises (drawn in ``importers.wsdl.errors``).
+"""
+
+from importers.wsdl.errors import (
+    NotWsdlError,
+    Wsdl20NotSupportedError,
+    WsdlError,
+    WsdlNoOperationsError,
+    WsdlReferenceError,
+)
+from importers.wsdl.importer import import_wsdl
+from importers.wsdl.loader import LoadedWsdl, load_wsdl, zeep_settings
+
+__all__ = [
+    "LoadedWsdl",
+    "NotWsdlError",
+    "Wsdl20NotSupportedError",
+    "WsdlError",
+    "WsdlNoOperationsError",
+    "WsdlReferenceError",
+    "import_wsdl",
+    "load_wsdl",
+    "zeep_settings",
+]

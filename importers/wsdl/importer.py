@@ -1,0 +1,361 @@
+"""WSDL 1.1 in, connector definition out: ``import_wsdl``.
+
+One connector operation per port-type operation. Where a port type is offered by several
+ports (SOAP 1.1 and 1.2, or several services), the operation calls the port whose SOAP
+version is the preferred one; the others are listed in the operation's extensions.
+Operation ids are the operation names, prefixed by the port type (then the service) only
+where two port types declare the same name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from zeep.wsdl.bindings.soap import Soap12Binding, SoapBinding
+
+from importers.fetch import Fetcher, refuse_fetch
+from importers.model import (
+    AuthScheme,
+    ConnectionParameter,
+    ConnectionParameterSet,
+    Connector,
+    Finding,
+    ImportResult,
+    Operation,
+    Response,
+)
+from importers.model import SoapBinding as SoapBindingModel
+from importers.wsdl import xmldoc
+from importers.wsdl.declared import Declared, scan
+from importers.wsdl.facets import FacetIndex
+from importers.wsdl.jsonschema import SchemaBuilder
+from importers.wsdl.loader import LoadedWsdl, load_wsdl
+
+MAX_WARNINGS_LISTED = 50
+
+
+@dataclass
+class _Port:
+    service: str
+    port: str
+    binding: Any  # a zeep SoapBinding
+    version: str
+    address: str
+    order: int
+
+
+def import_wsdl(
+    main: str,
+    files: Mapping[str, bytes],
+    *,
+    connector_id: str,
+    fetch: Fetcher = refuse_fetch,
+    preferred_soap_version: str = "1.2",
+) -> ImportResult:
+    """Import the WSDL ``files[main]`` (and what it imports) as a SOAP connector.
+
+    Args:
+        main: Key in ``files`` of the root WSDL.
+        files: Every document of the upload (the folder or zip), by relative path.
+        connector_id: The id of the connector to create.
+        fetch: Reaches remote documents; the gateway passes one built on its egress
+            guard. The default refuses every fetch.
+        preferred_soap_version: ``"1.2"`` or ``"1.1"``: which binding an operation calls
+            when its port type is offered over both.
+
+    Returns:
+        The connector and the findings. When any finding is an error, ``connector`` is
+        None: a WSDL whose declared operations did not all load is not imported in part.
+
+    Raises:
+        SpecError: (subclasses in ``importers.wsdl.errors``) when the documents cannot be
+            read or loaded at all: too large, unsafe, not WSDL 1.1, a missing import...
+    """
+    if preferred_soap_version not in ("1.1", "1.2"):
+        raise ValueError("preferred_soap_version must be '1.1' or '1.2'")
+    loaded = load_wsdl(main, files, fetch)
+    declared = scan(loaded.transport.trees.values())
+    findings = _warnings(loaded)
+    builder = SchemaBuilder(FacetIndex(loaded.transport.trees.values()))
+    operations = _operations(loaded, declared, builder, preferred_soap_version, findings)
+    if not operations and not any(f.severity == "error" for f in findings):
+        findings.append(_no_operations(declared))
+    source = loaded.main
+    if any(f.severity == "error" for f in findings):
+        return ImportResult(source=source, findings=findings)
+    connector = Connector(
+        id=connector_id,
+        display_name=declared.title or _first_service(loaded) or connector_id,
+        description=declared.description,
+        protocol="soap",
+        source_format="wsdl",
+        base_url=_base_url(operations),
+        operations=operations,
+        connection_parameter_sets=_parameter_sets(),
+        documents={key: xmldoc.as_text(data, key)
+                   for key, data in loaded.transport.loaded.items()},
+        metadata={"wsdlMain": loaded.main},
+    )
+    return ImportResult(source=source, connector=connector, findings=findings)
+
+
+def _warnings(loaded: LoadedWsdl) -> list[Finding]:
+    messages = list(dict.fromkeys(xmldoc.display(m) for m in loaded.warnings))
+    findings = [
+        Finding(rule="wsdl-zeep-warning", severity="warning", message=message)
+        for message in messages[:MAX_WARNINGS_LISTED]
+    ]
+    if len(messages) > MAX_WARNINGS_LISTED:
+        findings.append(Finding(
+            rule="wsdl-zeep-warning", severity="warning",
+            message=f"... and {len(messages) - MAX_WARNINGS_LISTED} more warnings while "
+                    "loading the WSDL",
+        ))
+    return findings
+
+
+def _soap_ports(loaded: LoadedWsdl) -> dict[str, list[_Port]]:
+    """SOAP ports zeep loaded, by port type, across every definition of the document."""
+    by_port_type: dict[str, list[_Port]] = {}
+    seen: set[tuple[str, str]] = set()
+    order = 0
+    for definition in loaded.document._definitions.values():
+        for service in definition.services.values():
+            for port in service.ports.values():
+                binding = port.binding
+                if not isinstance(binding, SoapBinding) or binding.port_type is None:
+                    continue
+                if (service.name, port.name) in seen:
+                    continue
+                seen.add((service.name, port.name))
+                version = "1.2" if isinstance(binding, Soap12Binding) else "1.1"
+                address = (port.binding_options or {}).get("address") or ""
+                by_port_type.setdefault(binding.port_type.name.text, []).append(
+                    _Port(service.name, port.name, binding, version, address, order))
+                order += 1
+    return by_port_type
+
+
+def _operations(loaded: LoadedWsdl, declared: Declared, builder: SchemaBuilder,
+                preferred: str, findings: list[Finding]) -> list[Operation]:
+    ports = _soap_ports(loaded)
+    _check_ports(declared, findings)
+    chosen: list[tuple[str, str, _Port, Any]] = []  # (port type, op name, port, zeep op)
+    for port_type, names in declared.port_types.items():
+        candidates = sorted(ports.get(port_type, []),
+                            key=lambda p: (p.version != preferred, p.order))
+        if not candidates:
+            if names:
+                findings.append(_not_offered(declared, port_type, names))
+            continue
+        for name in names:
+            port = next((p for p in candidates if name in p.binding._operations), None)
+            if port is None:
+                findings.append(_not_loaded(loaded, declared, port_type, name))
+                continue
+            chosen.append((port_type, name, port, port.binding._operations[name]))
+    ids = _operation_ids([(pt, name, port.service) for pt, name, port, _ in chosen])
+    operations = []
+    for (port_type, name, port, zeep_op), op_id in zip(chosen, ids, strict=True):
+        others = [f"{p.service}/{p.port}" for p in ports.get(port_type, []) if p is not port]
+        operations.append(_operation(op_id, port_type, name, port, zeep_op, declared,
+                                     builder, others))
+    return operations
+
+
+def _operation(op_id: str, port_type: str, name: str, port: _Port, zeep_op: Any,
+               declared: Declared, builder: SchemaBuilder, others: list[str]) -> Operation:
+    binding_name = port.binding.name.text
+    declared_binding = declared.bindings.get(binding_name)
+    declared_op = declared_binding.operations.get(name) if declared_binding else None
+    style = (zeep_op.style or (declared_binding.style if declared_binding else "")
+             or "document")
+    use = declared_op.input_use if declared_op else "literal"
+    request, request_defs = builder.message(getattr(zeep_op.input, "body", None))
+    headers, header_defs = builder.headers(getattr(zeep_op.input, "header", None))
+    response, response_defs = builder.message(
+        getattr(zeep_op.output, "body", None) if zeep_op.output is not None else None)
+    if headers is not None:
+        if header_defs:
+            headers["$defs"] = header_defs
+        request["properties"]["_soapheaders"] = {
+            **{k: v for k, v in headers.items() if k != "$defs"},
+            "description": "SOAP headers of the request",
+        }
+        request_defs = {**request_defs, **header_defs}
+    if request_defs:
+        request["$defs"] = request_defs
+    if response_defs:
+        response["$defs"] = response_defs
+    documentation = declared.documentation.get((port_type, name), "")
+    extensions: dict[str, Any] = {"x-soap-port-type": port_type}
+    if others:
+        extensions["x-soap-other-ports"] = others
+    return Operation(
+        operation_id=op_id,
+        method="POST",
+        path=f"/{op_id}",
+        summary=name,
+        description=documentation,
+        request_content_types=["application/json"],
+        request_schema=request,
+        responses=[
+            Response(status="200", description="The SOAP response body as JSON",
+                     json_schema=response if zeep_op.output is not None else None),
+            Response(status="502", description="The service answered with a SOAP fault"),
+        ],
+        soap=SoapBindingModel(
+            service=port.service,
+            port=port.port,
+            binding=binding_name,
+            operation=name,
+            soap_version="1.2" if port.version == "1.2" else "1.1",
+            style="rpc" if style == "rpc" else "document",
+            use="encoded" if use == "encoded" else "literal",
+            action=zeep_op.soapaction or "",
+            address=port.address,
+            input_headers=headers,
+        ),
+        extensions=extensions,
+    )
+
+
+_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def _operation_ids(items: list[tuple[str, str, str]]) -> list[str]:
+    """Readable unique ids: the name, else PortType_name, else Service_PortType_name."""
+    def local(qname: str) -> str:
+        return qname.rpartition("}")[2]
+
+    def clean(text: str) -> str:
+        return _ID_UNSAFE.sub("_", text).strip("_") or "operation"
+
+    candidates = [
+        [clean(name), clean(f"{local(pt)}_{name}"), clean(f"{service}_{local(pt)}_{name}")]
+        for pt, name, service in items
+    ]
+    ids: list[str] = []
+    for level in range(3):
+        pending = [c[level] for c in candidates]
+        if len(set(pending)) == len(pending):
+            return pending
+    # Still clashing (names differing only in unsafe characters): number the repeats.
+    seen: dict[str, int] = {}
+    for options in candidates:
+        base = options[0]
+        seen[base] = seen.get(base, 0) + 1
+        ids.append(base if seen[base] == 1 else f"{base}_{seen[base]}")
+    return ids
+
+
+def _check_ports(declared: Declared, findings: list[Finding]) -> None:
+    for port in declared.ports:
+        if port.binding not in declared.bindings:
+            findings.append(Finding(
+                rule="wsdl-port-missing-binding", severity="warning",
+                message=f"port {port.name!r} of service {_local(port.service)!r} names "
+                        f"binding {port.binding!r}, which is not defined; the port is skipped",
+            ))
+
+
+def _not_offered(declared: Declared, port_type: str, names: list[str]) -> Finding:
+    kinds = {b.kind for b in declared.bindings.values() if b.port_type == port_type}
+    listed = ", ".join(names)
+    if kinds and kinds <= {"http"}:
+        return Finding(
+            rule="wsdl-http-binding-only", severity="warning",
+            message=f"port type {_local(port_type)!r} is bound only over HTTP GET/POST, "
+                    f"not SOAP; its operations are not imported: {listed}",
+        )
+    if not kinds:
+        reason = "no binding implements it"
+    elif kinds & {"soap1.1", "soap1.2"}:
+        reason = "no service port offers its SOAP binding, so it has no address"
+    else:
+        reason = "its bindings are of a kind Portway does not call"
+    return Finding(
+        rule="wsdl-port-type-not-offered", severity="warning",
+        message=f"port type {_local(port_type)!r}: {reason}; its operations are not "
+                f"imported: {listed}",
+    )
+
+
+def _not_loaded(loaded: LoadedWsdl, declared: Declared, port_type: str,
+                name: str) -> Finding:
+    needles = [repr(name), *(repr(m) for m in declared.messages.get((port_type, name), []))]
+    related = [w for w in loaded.warnings if any(n in w for n in needles)]
+    why = f" ({xmldoc.display(related[0])})" if related else (
+        " (no SOAP binding of the port type binds it)")
+    return Finding(
+        rule="wsdl-operation-not-loaded", severity="error",
+        message=f"operation {name!r} of port type {_local(port_type)!r} is declared but "
+                f"did not load{why}",
+    )
+
+
+def _no_operations(declared: Declared) -> Finding:
+    if declared.operation_count() == 0:
+        message = "the WSDL declares no operations (no wsdl:portType has a wsdl:operation)"
+    else:
+        message = (f"the WSDL declares {declared.operation_count()} operations, but none "
+                   "is offered by a service port over a SOAP binding")
+    return Finding(rule="wsdl-no-operations", severity="error", message=message)
+
+
+def _local(qname: str) -> str:
+    return qname.rpartition("}")[2]
+
+
+def _first_service(loaded: LoadedWsdl) -> str:
+    for definition in loaded.document._definitions.values():
+        for service in definition.services.values():
+            return str(service.name)
+    return ""
+
+
+def _base_url(operations: list[Operation]) -> str:
+    for operation in operations:
+        if operation.soap is not None and operation.soap.address:
+            return operation.soap.address
+    return ""
+
+
+def _parameter_sets() -> list[ConnectionParameterSet]:
+    """The ways a SOAP connection may authenticate; a WSDL 1.1 file does not say which."""
+    username = ConnectionParameter(name="username", display_name="User name", required=True)
+    password = ConnectionParameter(name="password", type="securestring",
+                                   display_name="Password", required=True)
+    return [
+        ConnectionParameterSet(name="none", display_name="No authentication",
+                               auth=AuthScheme(name="none", kind="none")),
+        ConnectionParameterSet(
+            name="basic", display_name="HTTP basic", parameters=[username, password],
+            auth=AuthScheme(name="basic", kind="basic", parameters=["username", "password"])),
+        ConnectionParameterSet(
+            name="wsse", display_name="WS-Security UsernameToken",
+            parameters=[username, password],
+            auth=AuthScheme(name="wsse", kind="wsse", parameters=["username", "password"])),
+        ConnectionParameterSet(
+            name="apiKey", display_name="API key header",
+            parameters=[
+                ConnectionParameter(name="api_key", type="securestring",
+                                    display_name="API key", required=True),
+                ConnectionParameter(name="api_key_header", display_name="Header name",
+                                    default="X-API-Key"),
+            ],
+            auth=AuthScheme(name="apiKey", kind="apiKey", location="header",
+                            key_name="X-API-Key", parameters=["api_key"])),
+        ConnectionParameterSet(
+            name="clientCertificate", display_name="Client certificate",
+            parameters=[
+                ConnectionParameter(name="certificate", type="clientCertificate",
+                                    display_name="Certificate (PEM, with its key)",
+                                    required=True),
+            ],
+            auth=AuthScheme(name="clientCertificate", kind="clientCertificate",
+                            parameters=["certificate"])),
+    ]
