@@ -66,6 +66,8 @@ def serve_in_thread(app: Any, port: int | None = None) -> Iterator[str]:
     finally:
         loop.call_soon_threadsafe(stop.set)
         thread.join(timeout=10)
+        if not thread.is_alive():
+            loop.close()
 
 
 @contextlib.contextmanager
