@@ -19,7 +19,7 @@ from gateway.cli.common import services_of, settings_of
 from gateway.errors import PortwayError
 from gateway.fetch import DocumentFetcher
 from gateway.security.egress import EgressGuard
-from importers import Finding, ImportResult
+from importers import ImportResult
 
 
 def register(commands: Any) -> None:
@@ -95,7 +95,10 @@ def _report(args: argparse.Namespace, out: dict[str, Any]) -> None:
 
 def _with_progress(args: argparse.Namespace, results: Iterator[ImportResult]
                    ) -> Iterator[ImportResult]:
-    total = importers.count_sources(args.sources)
+    try:
+        total = len(importers.discover(args.sources))
+    except PortwayError:
+        total = 0  # the import itself reports the unreadable source
     if total <= 1 or not sys.stderr.isatty():
         yield from results
         return
@@ -107,5 +110,3 @@ def _with_progress(args: argparse.Namespace, results: Iterator[ImportResult]
             progress.advance(task)
             yield result
 
-
-__all__ = ["Finding"]

@@ -78,9 +78,10 @@ def portway_process(workdir: Path, env: dict[str, str] | None = None,
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("PORTWAY_")}
     full_env.update(env or {})
     portway = Path(sys.executable).parent / "portway"
+    log = open(workdir / "portway.log", "wb")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [str(portway), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=workdir, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=workdir, env=full_env, stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -93,3 +94,4 @@ def portway_process(workdir: Path, env: dict[str, str] | None = None,
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        log.close()
