@@ -156,12 +156,11 @@ class SchemaBuilder:
             schema["required"] = required
         if constraints:
             schema["allOf"] = constraints
-        base = getattr(xsd_type, "_extension_types", None)
-        if base:
-            names = [getattr(t, "qname", None) for t in base]
-            base_names = [etree.QName(n).localname for n in names if n is not None]
-            if base_names:
-                schema["x-xsd-base"] = base_names[0]
+        for value_class in getattr(xsd_type, "_extension_types", None) or []:
+            base = getattr(getattr(value_class, "_xsd_type", None), "qname", None)
+            if base is not None:
+                schema["x-xsd-base"] = etree.QName(base).localname
+                break
         return schema
 
     def _item(self, name: str | None, item: Any, props: dict[str, JsonSchema],
@@ -210,6 +209,10 @@ class SchemaBuilder:
             branch_props: dict[str, JsonSchema] = {}
             branch_required: list[str] = []
             self._item(sub_name, sub, branch_props, branch_required, constraints, True)
+            if isinstance(sub, Element) and not branch_required:
+                # zeep marks a choice's elements minOccurs=0; picking the branch means
+                # sending the element.
+                branch_required = list(branch_props)
             props.update(branch_props)
             branches.append((list(branch_props), branch_required))
         alternatives: list[JsonSchema] = []

@@ -1,0 +1,116 @@
+"""The WSDL corpus (``<corpus>/wsdl``) against its MANIFEST.tsv, one test per root.
+
+Every root marked as loading offline (with the well-known catalogue) must import with
+the number of operations its WSDL declares over SOAP, and every root that cannot must
+fail saying why. Where Portway's answer differs from the manifest's zeep column, the
+entry is in ``DECLARED`` or ``REFUSED`` below with the reason.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pytest
+
+from importers import SpecError, UnsafeSpecError
+from importers.wsdl import WsdlError, WsdlReferenceError, import_wsdl
+from tests.conftest import corpus_dir
+
+pytestmark = pytest.mark.corpus
+
+# zeep's own count is 0 here, but the WSDL declares (and Portway imports) more.
+DECLARED = {
+    # Its services sit in the WSDL it imports, which imports it back.
+    "zeep/tests/integration/hello_world_recursive_import.wsdl": 6,
+}
+
+# Marked as loading, yet nothing in them can be called over SOAP: refused, with the rule
+# of the finding that says why.
+REFUSED = {
+    # 64 operations whose messages name elements no schema defines.
+    "other/wsdltophp/portaplusapi.wsdl": "wsdl-operation-not-loaded",
+    # HTTP GET/POST bindings only.
+    "other/postman/validWSDLs11/temperatureConverterHTTP.wsdl": "wsdl-http-binding-only",
+    "zeep/tests/integration/test_http_post.wsdl": "wsdl-http-binding-only",
+    "zeep/tests/wsdl_files/http.wsdl": "wsdl-http-binding-only",
+    # No operations at all.
+    "zeep/tests/integration/recursive_schema_main.wsdl": "wsdl-no-operations",
+    # An abstract WSDL: a port type with no binding or service.
+    "zeep/tests/wsdl_files/soap_import_2.wsdl": "wsdl-port-type-not-offered",
+}
+
+# The manifest's zeep error for roots that cannot load -> the error Portway raises.
+ERRORS: dict[str, type[SpecError]] = {
+    "NetworkRefused": UnsafeSpecError,
+    "FileNotFoundError": WsdlReferenceError,
+}
+
+
+def _manifest() -> list[dict[str, str]]:
+    path = corpus_dir() / "wsdl" / "MANIFEST.tsv"
+    if not path.is_file():
+        return []
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    return [row for row in rows if not row["file"].startswith("wellknown/")]
+
+
+class _Folder(Mapping[str, bytes]):
+    """The corpus folder as an upload, read in place and only where the WSDL asks."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+
+    def __getitem__(self, key: str) -> bytes:
+        path = self._root / key
+        if ".." in Path(key).parts or not path.is_file():
+            raise KeyError(key)
+        return path.read_bytes()
+
+    def __iter__(self) -> Iterator[str]:
+        return (p.relative_to(self._root).as_posix() for p in self._root.rglob("*")
+                if p.is_file())
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+ROWS = _manifest()
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row["file"] for row in ROWS])
+def test_corpus_root(row: dict[str, str], corpus: Path) -> None:
+    files = _Folder(corpus / "wsdl")
+    name = row["file"]
+    expected = row["zeep_ops_or_error"]
+    if row["loads_offline_with_wellknown"] != "yes":
+        with pytest.raises(SpecError) as caught:
+            import_wsdl(name, files, connector_id="corpus")
+        error = caught.value
+        kind = expected.removeprefix("error: ")
+        wanted = ERRORS.get(kind, WsdlError)
+        assert isinstance(error, wanted), error.message
+        if wanted is WsdlError:
+            assert error.details[0]["zeepError"] == kind
+        assert error.message  # a reason a person can act on
+        return
+    result = import_wsdl(name, files, connector_id="corpus")
+    if name in REFUSED:
+        assert result.connector is None
+        assert result.errors, "a refusal must come with an error finding"
+        assert REFUSED[name] in {f.rule for f in result.findings}
+        return
+    assert result.errors == []
+    assert result.connector is not None
+    declared = DECLARED.get(name, int(expected.split()[0]))
+    assert len(result.connector.operations) == declared
+    ids = [op.operation_id for op in result.connector.operations]
+    assert len(set(ids)) == len(ids)
+    assert all(op.path == f"/{op.operation_id}" for op in result.connector.operations)
+    assert name in result.connector.documents
+
+
+def test_the_manifest_was_read(corpus: Path) -> None:
+    assert len(ROWS) == 57
