@@ -1,6 +1,7 @@
 """The WSDL importer: WSDL 1.1 (one file, a folder or a zip) in, SOAP connector out.
 
-The public face: ``import_wsdl`` for the importers' dispatcher, ``load_wsdl`` for the
+The public face: ``import_wsdl`` for the importers' dispatcher (``import_wsdl_or_raise``
+when the caller wants the error itself), ``load_wsdl`` for the
 gateway (it rebuilds the same zeep document from ``Connector.documents``), and the
 errors this package raises (drawn in ``importers.wsdl.errors``).
 """
@@ -12,7 +13,7 @@ from importers.wsdl.errors import (
     WsdlNoOperationsError,
     WsdlReferenceError,
 )
-from importers.wsdl.importer import import_wsdl
+from importers.wsdl.importer import import_wsdl, import_wsdl_or_raise
 from importers.wsdl.loader import LoadedWsdl, load_wsdl, zeep_settings
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "WsdlNoOperationsError",
     "WsdlReferenceError",
     "import_wsdl",
+    "import_wsdl_or_raise",
     "load_wsdl",
     "zeep_settings",
 ]

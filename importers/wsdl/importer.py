@@ -16,6 +16,7 @@ from typing import Any
 
 from zeep.wsdl.bindings.soap import Soap12Binding, SoapBinding
 
+from importers.errors import PortwayError
 from importers.fetch import Fetcher, refuse_fetch
 from importers.model import (
     AuthScheme,
@@ -69,13 +70,39 @@ def import_wsdl(
     Returns:
         The connector and the findings. When any finding is an error, ``connector`` is
         None: a WSDL whose declared operations did not all load is not imported in part.
-
-    Raises:
-        SpecError: (subclasses in ``importers.wsdl.errors``) when the documents cannot be
-            read or loaded at all: too large, unsafe, not WSDL 1.1, a missing import...
+        A document that cannot be loaded at all (too large, unsafe, not WSDL 1.1, a
+        missing import, a fetch the egress guard refused...) gives one error finding
+        whose ``rule`` is the error's code (see ``importers.wsdl.errors``), like the
+        REST importers do.
     """
     if preferred_soap_version not in ("1.1", "1.2"):
         raise ValueError("preferred_soap_version must be '1.1' or '1.2'")
+    try:
+        return _import(main, files, connector_id, fetch, preferred_soap_version)
+    except PortwayError as exc:
+        return ImportResult(source=xmldoc.normalise_path(main), findings=[
+            Finding(rule=exc.code, severity="error", message=exc.message)])
+
+
+def import_wsdl_or_raise(
+    main: str,
+    files: Mapping[str, bytes],
+    *,
+    connector_id: str,
+    fetch: Fetcher = refuse_fetch,
+    preferred_soap_version: str = "1.2",
+) -> ImportResult:
+    """``import_wsdl``, but raising the ``SpecError`` when the documents cannot load.
+
+    For callers that map errors to HTTP statuses themselves (413 for too large...).
+    """
+    if preferred_soap_version not in ("1.1", "1.2"):
+        raise ValueError("preferred_soap_version must be '1.1' or '1.2'")
+    return _import(main, files, connector_id, fetch, preferred_soap_version)
+
+
+def _import(main: str, files: Mapping[str, bytes], connector_id: str, fetch: Fetcher,
+            preferred_soap_version: str) -> ImportResult:
     loaded = load_wsdl(main, files, fetch)
     declared = scan(loaded.transport.trees.values())
     findings = _warnings(loaded)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from importers import SpecError, UnsafeSpecError
-from importers.wsdl import WsdlError, WsdlReferenceError, import_wsdl
+from importers.wsdl import WsdlError, WsdlReferenceError, import_wsdl, import_wsdl_or_raise
 from tests.conftest import corpus_dir
 
 pytestmark = pytest.mark.corpus
@@ -87,7 +87,7 @@ def test_corpus_root(row: dict[str, str], corpus: Path) -> None:
     expected = row["zeep_ops_or_error"]
     if row["loads_offline_with_wellknown"] != "yes":
         with pytest.raises(SpecError) as caught:
-            import_wsdl(name, files, connector_id="corpus")
+            import_wsdl_or_raise(name, files, connector_id="corpus")
         error = caught.value
         kind = expected.removeprefix("error: ")
         wanted = ERRORS.get(kind, WsdlError)

@@ -16,7 +16,7 @@ from importers import (
     SpecTooLargeError,
     UnsafeSpecError,
 )
-from importers.wsdl import WsdlReferenceError, import_wsdl
+from importers.wsdl import WsdlReferenceError, import_wsdl, import_wsdl_or_raise
 
 WSDL_WITH_IMPORT = """<?xml version="1.0"?>
 <wsdl:definitions targetNamespace="urn:h" xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/"
@@ -75,10 +75,17 @@ def loopback_server() -> Iterator[str]:
         thread.join()
 
 
+def test_a_refusal_is_an_error_finding_and_no_connector() -> None:
+    result = import_wsdl("a.wsdl", {"a.wsdl": BILLION_LAUGHS}, connector_id="x")
+    assert result.connector is None
+    assert [f.rule for f in result.findings] == ["UnsafeSpec"]
+    assert "DTDs and entities are not allowed" in result.findings[0].message
+
+
 def test_billion_laughs_is_refused_before_any_expansion() -> None:
     started = time.monotonic()
     with pytest.raises(UnsafeSpecError) as caught:
-        import_wsdl("a.wsdl", {"a.wsdl": BILLION_LAUGHS}, connector_id="x")
+        import_wsdl_or_raise("a.wsdl", {"a.wsdl": BILLION_LAUGHS}, connector_id="x")
     assert "DTD" in caught.value.message
     assert time.monotonic() - started < 2
 
@@ -89,7 +96,7 @@ def test_an_external_entity_naming_a_local_file_is_refused(tmp_path: Path) -> No
     xxe = (f'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file://{secret}">]>'
            '<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" name="&x;"/>')
     with pytest.raises(UnsafeSpecError) as caught:
-        import_wsdl("a.wsdl", {"a.wsdl": xxe.encode()}, connector_id="x")
+        import_wsdl_or_raise("a.wsdl", {"a.wsdl": xxe.encode()}, connector_id="x")
     assert "TOP-SECRET-VALUE" not in str(caught.value)
     assert "TOP-SECRET-VALUE" not in repr(caught.value.details)
 
@@ -104,7 +111,7 @@ def test_an_external_entity_in_an_imported_schema_is_refused(tmp_path: Path) -> 
     files = {"a.wsdl": WSDL_WITH_IMPORT.format(location="t.xsd").encode(),
              "t.xsd": xsd.encode()}
     with pytest.raises(UnsafeSpecError) as caught:
-        import_wsdl("a.wsdl", files, connector_id="x")
+        import_wsdl_or_raise("a.wsdl", files, connector_id="x")
     assert "t.xsd" in caught.value.message
     assert "TOP-SECRET-VALUE" not in str(caught.value)
 
@@ -114,7 +121,7 @@ def test_an_import_of_a_private_address_goes_to_the_fetcher_which_refuses(host: 
     url = f"http://{host}/latest/meta-data/schema.xsd"
     files = {"a.wsdl": WSDL_WITH_IMPORT.format(location=url).encode()}
     with pytest.raises(UnsafeSpecError) as caught:
-        import_wsdl("a.wsdl", files, connector_id="x")
+        import_wsdl_or_raise("a.wsdl", files, connector_id="x")
     assert caught.value.details == [{"url": url}]
     assert host in caught.value.message
 
@@ -123,7 +130,7 @@ def test_no_import_reaches_the_network_except_through_the_fetcher(loopback_serve
     url = f"{loopback_server}/schema.xsd"
     files = {"a.wsdl": WSDL_WITH_IMPORT.format(location=url).encode()}
     with pytest.raises(UnsafeSpecError):
-        import_wsdl("a.wsdl", files, connector_id="x")
+        import_wsdl_or_raise("a.wsdl", files, connector_id="x")
     assert _Recorder.hits == []
 
     asked: list[str] = []
@@ -133,7 +140,7 @@ def test_no_import_reaches_the_network_except_through_the_fetcher(loopback_serve
         raise PortwayError("egress denied", code="EgressDenied")
 
     with pytest.raises(PortwayError) as caught:
-        import_wsdl("a.wsdl", files, connector_id="x", fetch=guard)
+        import_wsdl_or_raise("a.wsdl", files, connector_id="x", fetch=guard)
     assert caught.value.code == "EgressDenied"
     assert asked == [url]
     assert _Recorder.hits == []
@@ -143,14 +150,14 @@ def test_no_import_reaches_the_network_except_through_the_fetcher(loopback_serve
 def test_local_files_outside_the_upload_are_never_read(location: str) -> None:
     files = {"a.wsdl": WSDL_WITH_IMPORT.format(location=location).encode()}
     with pytest.raises(UnsafeSpecError) as caught:
-        import_wsdl("a.wsdl", files, connector_id="x")
+        import_wsdl_or_raise("a.wsdl", files, connector_id="x")
     assert "local files are never read" in caught.value.message
 
 
 def test_a_missing_import_names_the_missing_document() -> None:
     files = {"dir/a.wsdl": WSDL_WITH_IMPORT.format(location="../types/t.xsd").encode()}
     with pytest.raises(WsdlReferenceError) as caught:
-        import_wsdl("dir/a.wsdl", files, connector_id="x")
+        import_wsdl_or_raise("dir/a.wsdl", files, connector_id="x")
     assert caught.value.details == [{"missing": "types/t.xsd"}]
 
 
@@ -158,7 +165,7 @@ def test_a_50_mb_file_is_refused_before_parsing() -> None:
     huge = b"<wsdl:definitions>" + b" " * (50 * 1000 * 1000)
     started = time.monotonic()
     with pytest.raises(SpecTooLargeError) as caught:
-        import_wsdl("big.wsdl", {"big.wsdl": huge}, connector_id="x")
+        import_wsdl_or_raise("big.wsdl", {"big.wsdl": huge}, connector_id="x")
     assert time.monotonic() - started < 1
     assert caught.value.status_code == 413
     assert "50000018 bytes" in caught.value.message
@@ -168,12 +175,12 @@ def test_a_50_mb_imported_schema_is_refused_too() -> None:
     files = {"a.wsdl": WSDL_WITH_IMPORT.format(location="t.xsd").encode(),
              "t.xsd": b"<xs:schema>" + b" " * (50 * 1000 * 1000)}
     with pytest.raises(SpecTooLargeError) as caught:
-        import_wsdl("a.wsdl", files, connector_id="x")
+        import_wsdl_or_raise("a.wsdl", files, connector_id="x")
     assert "t.xsd" in caught.value.message
 
 
 def test_malformed_xml_says_where() -> None:
     with pytest.raises(SpecSyntaxError) as caught:
-        import_wsdl("a.wsdl", {"a.wsdl": b"<a>\n<b>\n</a>"}, connector_id="x")
+        import_wsdl_or_raise("a.wsdl", {"a.wsdl": b"<a>\n<b>\n</a>"}, connector_id="x")
     assert caught.value.line == 3
     assert "a.wsdl" in caught.value.message

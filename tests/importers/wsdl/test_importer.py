@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from importers import Connector, ImportResult, UnsupportedSpecError
-from importers.wsdl import NotWsdlError, Wsdl20NotSupportedError, import_wsdl, load_wsdl
+from importers.wsdl import (
+    NotWsdlError,
+    Wsdl20NotSupportedError,
+    import_wsdl,
+    import_wsdl_or_raise,
+    load_wsdl,
+)
 from tests.importers.wsdl.conftest import bundle
 
 
@@ -114,14 +120,19 @@ def test_a_port_naming_a_missing_binding_is_an_error_not_an_empty_connector() ->
 def test_wsdl_20_is_refused_with_a_clear_message() -> None:
     files = bundle()
     with pytest.raises(Wsdl20NotSupportedError) as caught:
-        import_wsdl("wsdl20.wsdl", {"wsdl20.wsdl": files["wsdl20.wsdl"]}, connector_id="w")
+        import_wsdl_or_raise("wsdl20.wsdl", {"wsdl20.wsdl": files["wsdl20.wsdl"]},
+                             connector_id="w")
     assert "WSDL 2.0" in caught.value.message
     assert isinstance(caught.value, UnsupportedSpecError)
+    result = import_wsdl("wsdl20.wsdl", {"wsdl20.wsdl": files["wsdl20.wsdl"]}, connector_id="w")
+    assert result.connector is None
+    assert [(f.rule, f.message) for f in result.findings] == [
+        ("Wsdl20NotSupported", caught.value.message)]
 
 
 def test_xml_that_is_not_wsdl_is_refused() -> None:
     with pytest.raises(NotWsdlError) as caught:
-        import_wsdl("a.xml", {"a.xml": b"<catalog/>"}, connector_id="x")
+        import_wsdl_or_raise("a.xml", {"a.xml": b"<catalog/>"}, connector_id="x")
     assert "<catalog>" in caught.value.message
 
 
