@@ -21,7 +21,6 @@ $(TEST_STAMP): $(BIN)/python pyproject.toml
 	@touch $@ $(STAMP)
 
 run: $(STAMP)
-	@mkdir -p var
 	$(BIN)/portway serve
 
 # The servers the tests start themselves (PostgreSQL, Redis) must be installed.

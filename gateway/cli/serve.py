@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 from typing import Any
 
 from gateway.cli.common import settings_of
@@ -39,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
     config = Config()
     config.bind = [f"{server.host}:{server.port}"]
     config.accesslog = None
-    config.errorlog = "-"
+    # A logger, not a stream: hypercorn then logs once, through our redacting setup.
+    config.errorlog = logging.getLogger("hypercorn.error")
     config.keep_alive_timeout = 75
     asyncio.run(serve(app, config))  # type: ignore[arg-type]
     return 0

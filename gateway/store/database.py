@@ -41,7 +41,7 @@ class Database:
         if self.dialect == "sqlite":
             path = self.url.removeprefix("sqlite:///")
             if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             self.engine = sa.create_engine(
                 self.url, connect_args={"check_same_thread": False, "timeout": 30}
             )
