@@ -12,6 +12,8 @@ from importers.errors import (
     UnsupportedSpecError,
 )
 from importers.fetch import Fetcher, refuse_fetch
+from importers.importing import discover, import_document, import_sources, result_json
+from importers.lint import lint
 from importers.model import (
     AuthScheme,
     ConnectionParameter,
@@ -27,6 +29,7 @@ from importers.model import (
     SoapBinding,
     TriggerInfo,
 )
+from importers.versions import breaking_changes
 
 __all__ = [
     "AuthScheme",
@@ -49,5 +52,11 @@ __all__ = [
     "TriggerInfo",
     "UnsafeSpecError",
     "UnsupportedSpecError",
+    "breaking_changes",
+    "discover",
+    "import_document",
+    "import_sources",
+    "lint",
     "refuse_fetch",
+    "result_json",
 ]

@@ -29,6 +29,9 @@ class Finding(_Model):
     severity: Severity
     message: str
     pointer: str = ""  # JSON pointer into the source document ("" is the whole document)
+    # Where in the file, for findings about the text itself (syntax errors, repairs).
+    line: int | None = None
+    column: int | None = None
 
 
 class Parameter(_Model):

@@ -1,0 +1,357 @@
+"""Swagger 2.0 (the Power Platform's format) to a connector definition.
+
+Every method under ``paths`` becomes an operation, parameters and schemas resolved; the
+``x-ms-*`` annotations become the model's fields; what the model has no field for is kept
+in ``extensions``/``metadata`` or reported as a warning. The equivalent OpenAPI 3.0
+document (``importers.convert``) rides along for request validation.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from importers import convert
+from importers.auth import build_auth
+from importers.common import (
+    OperationIds,
+    connector_fields,
+    flag_script_operations,
+    skippable,
+    skipped,
+    text,
+)
+from importers.extensions import (
+    HTTP_METHODS,
+    extension_keys,
+    parameter_extras,
+    unknown_keys,
+    visibility,
+)
+from importers.model import (
+    AuthScheme,
+    Connector,
+    Finding,
+    OAuthSetting,
+    Operation,
+    Parameter,
+    Response,
+)
+from importers.properties import Properties
+from importers.refs import Resolver, pointer
+from importers.shapes import as_dict, as_list
+from importers.triggers import polling_policies, trigger_for
+
+_TOP = frozenset({
+    "swagger", "info", "host", "basePath", "schemes", "consumes", "produces", "paths",
+    "definitions", "parameters", "responses", "securityDefinitions", "security", "tags",
+    "externalDocs",
+})
+_OPERATION = frozenset({
+    "operationId", "summary", "description", "parameters", "responses", "consumes",
+    "produces", "deprecated", "tags", "security", "schemes", "externalDocs",
+})
+_PARAMETER = frozenset({
+    "name", "in", "required", "description", "type", "format", "items", "collectionFormat",
+    "default", "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum", "maxLength",
+    "minLength", "pattern", "maxItems", "minItems", "uniqueItems", "enum", "multipleOf",
+    "schema", "allowEmptyValue",
+})
+# Validation keywords a non-body Swagger parameter shares with JSON Schema.
+_SCHEMA_KEYS = (
+    "type", "format", "items", "default", "maximum", "exclusiveMaximum", "minimum",
+    "exclusiveMinimum", "maxLength", "minLength", "pattern", "maxItems", "minItems",
+    "uniqueItems", "enum", "multipleOf",
+)
+_LOCATIONS = {"path", "query", "header", "body", "formData"}
+_FLOWS = {
+    "accessCode": "authorizationCode", "application": "clientCredentials",
+    "implicit": "implicit", "password": "password",
+}
+
+
+def base_url(doc: dict[str, Any]) -> str:
+    """``scheme://host/basePath`` of a Swagger 2.0 document, or "" without a host."""
+    host = doc.get("host")
+    if not isinstance(host, str) or not host:
+        return ""
+    schemes = as_list(doc.get("schemes"))
+    scheme = "https" if "https" in schemes or not schemes else str(schemes[0])
+    base_path = doc.get("basePath")
+    base = base_path.rstrip("/") if isinstance(base_path, str) else ""
+    if base and not base.startswith("/"):
+        base = "/" + base
+    return f"{scheme}://{host.rstrip('/')}{base}"
+
+
+def security_schemes(doc: dict[str, Any], findings: list[Finding]) -> list[AuthScheme]:
+    """The ``securityDefinitions`` as auth schemes (parameters not yet named)."""
+    out: list[AuthScheme] = []
+    defs = doc.get("securityDefinitions")
+    if not isinstance(defs, dict):
+        return out
+    for name, raw in defs.items():
+        where = pointer("securityDefinitions", name)
+        if not isinstance(raw, dict):
+            findings.append(Finding(rule="security-scheme", severity="warning", pointer=where,
+                                    message=f"security scheme {name!r} is not an object;"
+                                            " ignored"))
+            continue
+        kind = raw.get("type")
+        if kind == "apiKey":
+            location = raw.get("in") if raw.get("in") in ("header", "query") else "header"
+            out.append(AuthScheme(name=name, kind="apiKey", location=location,
+                                  key_name=str(raw.get("name", ""))))
+        elif kind == "basic":
+            out.append(AuthScheme(name=name, kind="basic"))
+        elif kind == "oauth2":
+            scopes = as_dict(raw.get("scopes"))
+            flow = _FLOWS.get(str(raw.get("flow")), "authorizationCode")
+            out.append(AuthScheme(name=name, kind="oauth2", oauth=OAuthSetting(
+                flow=cast(Any, flow),
+                authorization_url=text(raw.get("authorizationUrl")),
+                token_url=text(raw.get("tokenUrl")),
+                scopes=[str(s) for s in scopes],
+            )))
+        else:
+            findings.append(Finding(
+                rule="security-scheme", severity="warning", pointer=where + "/type",
+                message=f"security scheme {name!r} has unsupported type {kind!r}; ignored",
+            ))
+    return out
+
+
+def import_swagger(doc: dict[str, Any], *, connector_id: str, resolver: Resolver,
+                   properties: Properties | None, findings: list[Finding]) -> Connector:
+    """Builds a connector from a parsed Swagger 2.0 document.
+
+    Args:
+        doc: The parsed document (``swagger: "2.0"``).
+        connector_id: The id to give the connector.
+        resolver: Resolves the document's ``$ref``s.
+        properties: The parsed apiProperties.json, if any.
+        findings: Receives every warning.
+    """
+    unknown_keys(doc, _TOP, "", "the document", findings)
+    polling = polling_policies(properties.policies if properties else [])
+    global_consumes = _strings(doc.get("consumes"))
+    global_produces = _strings(doc.get("produces"))
+    ids = OperationIds(findings)
+    operations: list[Operation] = []
+    paths = doc.get("paths")
+    if not isinstance(paths, dict):
+        findings.append(Finding(rule="no-paths", severity="warning", pointer="/paths",
+                                message="the document has no paths object; no operations"))
+        paths = {}
+    for path, item_raw in paths.items():
+        item_where = pointer("paths", path)
+        try:
+            item, item_base = resolver.deref(item_raw)
+        except Exception as exc:
+            if not skippable(exc):
+                raise
+            skipped(findings, item_where, cast(Any, exc), "the path item")
+            continue
+        if not isinstance(item, dict):
+            findings.append(Finding(rule="invalid-path-item", severity="warning",
+                                    pointer=item_where, message="a path item must be an object;"
+                                                                " ignored"))
+            continue
+        for key in item:
+            if key not in HTTP_METHODS and key not in ("parameters", "$ref") and not \
+                    key.startswith("x-"):
+                findings.append(Finding(rule="unsupported-field", severity="warning",
+                                        pointer=f"{item_where}/{key}",
+                                        message=f"path item field {key!r} is not supported;"
+                                                " ignored"))
+        shared = as_list(item.get("parameters"))
+        for method in HTTP_METHODS:
+            if method not in item:
+                continue
+            where = f"{item_where}/{method}"
+            raw = item[method]
+            if not isinstance(raw, dict):
+                findings.append(Finding(rule="invalid-operation", severity="warning",
+                                        pointer=where, message="an operation must be an object;"
+                                                               " read as empty"))
+                raw = {}
+            operations.append(_operation(
+                raw, item, shared, method=method, path=path, where=where, resolver=resolver,
+                base=item_base, consumes=_strings(raw.get("consumes")) or global_consumes,
+                produces=_strings(raw.get("produces")) or global_produces, ids=ids,
+                findings=findings, polling=polling,
+            ))
+    if properties is not None and properties.script_operations is not None:
+        flag_script_operations(operations, properties.script_operations, findings)
+    auth = build_auth(security_schemes(doc, findings), properties)
+    extras = {k: v for k, v in doc.items() if k in ("tags", "externalDocs", "security")}
+    url = base_url(doc)
+    return Connector(
+        source_format="swagger2",
+        base_url=url,
+        connection_parameters=auth.parameters,
+        connection_parameter_sets=auth.sets,
+        auth=auth.schemes,
+        policies=properties.policies if properties else [],
+        operations=operations,
+        openapi=convert.swagger_to_openapi(
+            doc, resolver, findings, base_url=url,
+            ids={(op.path, op.method.lower()): op.operation_id for op in operations},
+        ),
+        **connector_fields(doc, connector_id=connector_id, properties=properties,
+                           extras={**extras, **extension_keys(doc)}),
+    )
+
+
+def _strings(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _operation(raw: dict[str, Any], item: dict[str, Any], shared: list[Any], *, method: str,
+               path: str, where: str, resolver: Resolver, base: str, consumes: list[str],
+               produces: list[str], ids: OperationIds, findings: list[Finding],
+               polling: Any) -> Operation:
+    unknown_keys(raw, _OPERATION, where, "the operation", findings)
+    operation_id = ids.take(raw.get("operationId"), method, path, where)
+    own = as_list(raw.get("parameters"))
+    merged: dict[tuple[str, str], tuple[Any, str]] = {}
+    for index, p in enumerate(shared):
+        merged[_param_key(p, resolver, base)] = (p, f"{where.rsplit('/', 1)[0]}/parameters/{index}")
+    for index, p in enumerate(own):
+        merged[_param_key(p, resolver, base)] = (p, f"{where}/parameters/{index}")
+    parameters: list[Parameter] = []
+    request_schema: dict[str, Any] | None = None
+    has_form = False
+    for p_raw, p_where in merged.values():
+        try:
+            param = _parameter(p_raw, p_where, resolver, base, findings)
+        except Exception as exc:
+            if not skippable(exc):
+                raise
+            skipped(findings, p_where, cast(Any, exc), "the parameter")
+            continue
+        if param is None:
+            continue
+        if param.location == "body":
+            request_schema = param.json_schema
+        has_form = has_form or param.location == "formData"
+        parameters.append(param)
+    responses = _responses(raw.get("responses"), where, resolver, base, findings)
+    trigger = trigger_for(raw, item, parameters, operation_id=operation_id, where=where,
+                          findings=findings, polling=polling,
+                          inline=lambda s: resolver.inline(s, base))
+    if has_form and not consumes:
+        consumes = ["application/x-www-form-urlencoded"]
+    extensions = extension_keys(raw)
+    for key in ("x-ms-visibility", "x-ms-pageable", "x-ms-trigger", "x-ms-trigger-metadata",
+                "x-ms-trigger-hint"):
+        extensions.pop(key, None)
+    for key in ("tags", "security", "externalDocs", "schemes"):
+        if key in raw:
+            extensions[key] = raw[key]
+    if produces:
+        extensions["produces"] = produces
+    pageable = raw.get("x-ms-pageable")
+    return Operation(
+        operation_id=operation_id,
+        kind="trigger" if trigger else "action",
+        trigger=trigger,
+        method=method.upper(),
+        path=path,
+        summary=text(raw.get("summary")),
+        description=text(raw.get("description")),
+        deprecated=raw.get("deprecated") is True,
+        visibility=visibility(raw.get("x-ms-visibility"), where, findings),
+        parameters=parameters,
+        request_content_types=consumes if (request_schema is not None or has_form) else [],
+        request_schema=request_schema,
+        responses=responses,
+        pageable=pageable if isinstance(pageable, dict) else None,
+        extensions=extensions,
+    )
+
+
+def _param_key(raw: Any, resolver: Resolver, base: str) -> tuple[str, str]:
+    try:
+        node, _ = resolver.deref(raw, base)
+    except Exception:  # a broken $ref is reported when the parameter itself is read
+        return (repr(raw), "?")
+    if not isinstance(node, dict):
+        return (repr(raw), "?")
+    return (str(node.get("name")), str(node.get("in")))
+
+
+def _parameter(raw: Any, where: str, resolver: Resolver, base: str,
+               findings: list[Finding]) -> Parameter | None:
+    node, node_base = resolver.deref(raw, base)
+    if not isinstance(node, dict) or not isinstance(node.get("name"), str):
+        findings.append(Finding(rule="invalid-parameter", severity="warning", pointer=where,
+                                message="a parameter needs an object with a name; ignored"))
+        return None
+    location = node.get("in")
+    if location not in _LOCATIONS:
+        findings.append(Finding(
+            rule="invalid-parameter", severity="warning", pointer=where + "/in",
+            message=f"parameter {node['name']!r} has unsupported location {location!r};"
+                    " ignored",
+        ))
+        return None
+    unknown_keys(node, _PARAMETER, where, f"parameter {node['name']!r}", findings)
+    if location == "body":
+        schema = resolver.inline(node.get("schema", {}), node_base)
+        if not isinstance(schema, dict):
+            schema = {}
+    else:
+        schema = {k: node[k] for k in _SCHEMA_KEYS if k in node}
+        if "items" in schema:
+            schema["items"] = resolver.inline(schema["items"], node_base)
+        if schema.get("type") == "file":
+            schema = {"type": "string", "format": "binary"}
+    extras = parameter_extras(node, where, findings)
+    if "collectionFormat" in node:
+        extras["extensions"]["collectionFormat"] = node["collectionFormat"]
+    if "allowEmptyValue" in node:
+        extras["extensions"]["allowEmptyValue"] = node["allowEmptyValue"]
+    return Parameter(
+        name=node["name"],
+        location=location,
+        required=node.get("required") is True or location == "path",
+        json_schema=schema,
+        description=text(node.get("description")),
+        default=node.get("default", schema.get("default")),
+        **extras,
+    )
+
+
+def _responses(raw: Any, where: str, resolver: Resolver, base: str,
+               findings: list[Finding]) -> list[Response]:
+    out: list[Response] = []
+    if not isinstance(raw, dict):
+        return out
+    for status, r_raw in raw.items():
+        r_where = f"{where}/responses/{status}"
+        if str(status).startswith("x-"):
+            continue
+        try:
+            node, node_base = resolver.deref(r_raw, base)
+        except Exception as exc:
+            if not skippable(exc):
+                raise
+            skipped(findings, r_where, cast(Any, exc), f"response {status}")
+            continue
+        if not isinstance(node, dict):
+            findings.append(Finding(rule="invalid-response", severity="warning",
+                                    pointer=r_where, message="a response must be an object;"
+                                                             " ignored"))
+            continue
+        unknown_keys(node, {"description", "schema", "headers", "examples"}, r_where,
+                     f"response {status}", findings)
+        schema = resolver.inline(node["schema"], node_base) if "schema" in node else None
+        headers = as_dict(node.get("headers"))
+        out.append(Response(
+            status=str(status),
+            description=text(node.get("description")),
+            json_schema=schema if isinstance(schema, dict) else None,
+            headers={str(k): resolver.inline(v, node_base) for k, v in headers.items()
+                     if isinstance(v, dict)},
+        ))
+    return out
