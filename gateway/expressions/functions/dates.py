@@ -1,0 +1,207 @@
+"""Date and time functions. The current time always comes from the context's clock."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from gateway.expressions.context import EvaluationContext
+from gateway.expressions.functions import _args
+from gateway.expressions.functions.datetime_format import format_timestamp, parse_timestamp
+from gateway.expressions.registry import FunctionRegistry
+
+_EPOCH = datetime(1, 1, 1)
+_UNITS = {"second": "seconds", "minute": "minutes", "hour": "hours", "day": "days",
+          "week": "weeks", "month": "months", "year": "years"}
+
+# Windows time zone names (what Logic Apps takes) to IANA names; IANA names work too.
+_WINDOWS_ZONES = {
+    "utc": "UTC", "coordinated universal time": "UTC",
+    "greenwich standard time": "Atlantic/Reykjavik", "gmt standard time": "Europe/London",
+    "w. europe standard time": "Europe/Berlin", "romance standard time": "Europe/Paris",
+    "central europe standard time": "Europe/Budapest",
+    "central european standard time": "Europe/Warsaw",
+    "e. europe standard time": "Europe/Chisinau", "fle standard time": "Europe/Kiev",
+    "gtb standard time": "Europe/Bucharest", "russian standard time": "Europe/Moscow",
+    "israel standard time": "Asia/Jerusalem", "egypt standard time": "Africa/Cairo",
+    "south africa standard time": "Africa/Johannesburg",
+    "arabian standard time": "Asia/Dubai", "india standard time": "Asia/Kolkata",
+    "china standard time": "Asia/Shanghai", "singapore standard time": "Asia/Singapore",
+    "tokyo standard time": "Asia/Tokyo", "korea standard time": "Asia/Seoul",
+    "aus eastern standard time": "Australia/Sydney",
+    "new zealand standard time": "Pacific/Auckland",
+    "hawaiian standard time": "Pacific/Honolulu",
+    "alaskan standard time": "America/Anchorage",
+    "pacific standard time": "America/Los_Angeles",
+    "us mountain standard time": "America/Phoenix",
+    "mountain standard time": "America/Denver",
+    "central standard time": "America/Chicago",
+    "eastern standard time": "America/New_York",
+    "atlantic standard time": "America/Halifax",
+    "sa pacific standard time": "America/Bogota",
+    "e. south america standard time": "America/Sao_Paulo",
+}
+
+
+def _timestamp(value: Any, index: int = 1) -> datetime:
+    return parse_timestamp(_args.string(value, index), index)
+
+
+def _format(value: Any, index: int) -> str | None:
+    return None if value is None else _args.string(value, index)
+
+
+def _shift(moment: datetime, amount: int | float, unit: str) -> datetime:
+    try:
+        if unit == "months" or unit == "years":
+            months = int(amount) * (12 if unit == "years" else 1)
+            total = moment.year * 12 + (moment.month - 1) + months
+            year, month = divmod(total, 12)
+            day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+            return moment.replace(year=year, month=month + 1, day=day)
+        return moment + timedelta(**{unit: amount})
+    except (OverflowError, ValueError):
+        raise _args.bad_value(2, "moves the timestamp out of the supported range") from None
+
+
+def _unit(value: Any, index: int) -> str:
+    unit = _UNITS.get(_args.string(value, index).lower())
+    if unit is None:
+        raise _args.bad_value(index, "must be Second, Minute, Hour, Day, Week, Month or Year")
+    return unit
+
+
+def _adder(unit: str) -> Any:
+    def add(ctx: EvaluationContext, timestamp: Any, amount: Any, fmt: Any = None) -> str:
+        moment = _shift(_timestamp(timestamp), _args.number(amount, 2), unit)
+        return format_timestamp(moment, _format(fmt, 3))
+    return add
+
+
+def add_to_time(ctx: EvaluationContext, timestamp: Any, interval: Any, unit: Any,
+                fmt: Any = None) -> str:
+    moment = _shift(_timestamp(timestamp), _args.integer(interval, 2), _unit(unit, 3))
+    return format_timestamp(moment, _format(fmt, 4))
+
+
+def subtract_from_time(ctx: EvaluationContext, timestamp: Any, interval: Any, unit: Any,
+                       fmt: Any = None) -> str:
+    moment = _shift(_timestamp(timestamp), -_args.integer(interval, 2), _unit(unit, 3))
+    return format_timestamp(moment, _format(fmt, 4))
+
+
+def utc_now(ctx: EvaluationContext, fmt: Any = None) -> str:
+    return format_timestamp(ctx.now(), _format(fmt, 1))
+
+
+def get_future_time(ctx: EvaluationContext, interval: Any, unit: Any, fmt: Any = None) -> str:
+    moment = _shift(ctx.now(), _args.integer(interval, 1), _unit(unit, 2))
+    return format_timestamp(moment, _format(fmt, 3))
+
+
+def get_past_time(ctx: EvaluationContext, interval: Any, unit: Any, fmt: Any = None) -> str:
+    moment = _shift(ctx.now(), -_args.integer(interval, 1), _unit(unit, 2))
+    return format_timestamp(moment, _format(fmt, 3))
+
+
+def format_date_time(ctx: EvaluationContext, timestamp: Any, fmt: Any = None,
+                     locale: Any = None) -> str:
+    if locale is not None and _args.string(locale, 3).lower() not in ("en-us", ""):
+        raise _args.bad_value(3, "names a locale other than en-us, the only one supported")
+    return format_timestamp(_timestamp(timestamp), _format(fmt, 2))
+
+
+def start_of_day(ctx: EvaluationContext, timestamp: Any, fmt: Any = None) -> str:
+    moment = _timestamp(timestamp).replace(hour=0, minute=0, second=0, microsecond=0)
+    return format_timestamp(moment, _format(fmt, 2))
+
+
+def start_of_hour(ctx: EvaluationContext, timestamp: Any, fmt: Any = None) -> str:
+    moment = _timestamp(timestamp).replace(minute=0, second=0, microsecond=0)
+    return format_timestamp(moment, _format(fmt, 2))
+
+
+def start_of_month(ctx: EvaluationContext, timestamp: Any, fmt: Any = None) -> str:
+    moment = _timestamp(timestamp).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return format_timestamp(moment, _format(fmt, 2))
+
+
+def day_of_week(ctx: EvaluationContext, timestamp: Any) -> int:
+    return (_timestamp(timestamp).weekday() + 1) % 7  # Sunday is 0
+
+
+def day_of_month(ctx: EvaluationContext, timestamp: Any) -> int:
+    return _timestamp(timestamp).day
+
+
+def day_of_year(ctx: EvaluationContext, timestamp: Any) -> int:
+    return _timestamp(timestamp).timetuple().tm_yday
+
+
+def ticks(ctx: EvaluationContext, timestamp: Any) -> int:
+    moment = _timestamp(timestamp)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 10_000_000 + delta.microseconds * 10
+
+
+def _zone(value: Any, index: int) -> ZoneInfo:
+    name = _args.string(value, index)
+    key = _WINDOWS_ZONES.get(name.strip().lower(), name.strip())
+    try:
+        return ZoneInfo(key)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _args.bad_value(index, "is not a time zone Portway knows") from None
+
+
+def convert_time_zone(ctx: EvaluationContext, timestamp: Any, source: Any,
+                      destination: Any, fmt: Any = None) -> str:
+    moment = _timestamp(timestamp)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_zone(source, 2))
+    else:
+        _zone(source, 2)
+    converted = moment.astimezone(_zone(destination, 3)).replace(tzinfo=None)
+    return format_timestamp(converted, _format(fmt, 4))
+
+
+def convert_from_utc(ctx: EvaluationContext, timestamp: Any, destination: Any,
+                     fmt: Any = None) -> str:
+    moment = _timestamp(timestamp)
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    converted = moment.astimezone(_zone(destination, 2)).replace(tzinfo=None)
+    return format_timestamp(converted, _format(fmt, 3))
+
+
+def convert_to_utc(ctx: EvaluationContext, timestamp: Any, source: Any,
+                   fmt: Any = None) -> str:
+    moment = _timestamp(timestamp)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_zone(source, 2))
+    return format_timestamp(moment.astimezone(UTC), _format(fmt, 3))
+
+
+def register(registry: FunctionRegistry) -> None:
+    """Add the date and time functions to ``registry``."""
+    for name, unit in (("addDays", "days"), ("addHours", "hours"),
+                       ("addMinutes", "minutes"), ("addSeconds", "seconds")):
+        registry.register(name, _adder(unit), 2, 3)
+    registry.register("addToTime", add_to_time, 3, 4)
+    registry.register("subtractFromTime", subtract_from_time, 3, 4)
+    registry.register("utcNow", utc_now, 0, 1)
+    registry.register("getFutureTime", get_future_time, 2, 3)
+    registry.register("getPastTime", get_past_time, 2, 3)
+    registry.register("formatDateTime", format_date_time, 1, 3)
+    registry.register("startOfDay", start_of_day, 1, 2)
+    registry.register("startOfHour", start_of_hour, 1, 2)
+    registry.register("startOfMonth", start_of_month, 1, 2)
+    registry.register("dayOfWeek", day_of_week, 1, 1)
+    registry.register("dayOfMonth", day_of_month, 1, 1)
+    registry.register("dayOfYear", day_of_year, 1, 1)
+    registry.register("ticks", ticks, 1, 1)
+    registry.register("convertTimeZone", convert_time_zone, 3, 4)
+    registry.register("convertFromUtc", convert_from_utc, 2, 3)
+    registry.register("convertToUtc", convert_to_utc, 2, 3)
