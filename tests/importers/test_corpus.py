@@ -1,0 +1,153 @@
+"""The REST importers over the whole shared corpus, file by file.
+
+Expected counts are computed here from the raw files, independently of the importer: every
+HTTP method under ``paths`` is an operation, every operation with ``x-ms-trigger`` a trigger
+(for OpenAPI 3, ``ops=N`` in MANIFEST.tsv). Each corpus runs in one test that collects every
+mismatch into one readable assertion message.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from importers import import_sources, lint, result_json
+from importers.sources import discover
+
+pytestmark = pytest.mark.corpus
+
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+# The files SOURCE.md lists as broken beyond repair (missing commas, unbalanced brackets,
+# extra data), by connector folder; the file named is the one that is broken.
+BROKEN = {
+    "certified-connectors/CognitiveServicesTextAnalytics": "apiDefinition.swagger.json",
+    "certified-connectors/IN-D Invoice Data Capture": "apiDefinition.swagger.json",
+    "certified-connectors/SigningHub": "apiProperties.json",
+    "certified-connectors/Shopranos": "apiProperties.json",
+    "certified-connectors/gofileroom": "apiProperties.json",
+    "independent-publisher-connectors/Icon Horse": "apiDefinition.swagger.json",
+    "independent-publisher-connectors/StabilityAI": "apiDefinition.swagger.json",
+    "independent-publisher-connectors/GIPHY": "apiDefinition.swagger.json",
+    "independent-publisher-connectors/AccuWeather": "apiDefinition.swagger.json",
+    "independent-publisher-connectors/XSOAR": "apiDefinition.swagger.json",
+}
+
+
+def _read_leniently(path: Path) -> Any:
+    """A second, independent reading of a (possibly defective) JSON file, for the counts."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    text = re.sub(r",(\s*[}\]])", r"\1", text)
+    return json.loads(text, strict=False)
+
+
+def _declared(doc: Any) -> tuple[int, int]:
+    ops = triggers = 0
+    for item in (doc.get("paths") or {}).values():
+        if not isinstance(item, dict):
+            continue
+        for method in METHODS:
+            if isinstance(item.get(method), dict):
+                ops += 1
+                if "x-ms-trigger" in item[method]:
+                    triggers += 1
+    return ops, triggers
+
+
+def test_powerplatform_corpus(corpus: Path) -> None:
+    root = corpus / "powerplatform"
+    problems: list[str] = []
+    imported = failed = total_ops = total_triggers = 0
+    seen_broken: set[str] = set()
+    for result in import_sources([str(root)]):
+        line = result_json(result)
+        folder = str(Path(result.source).parent.relative_to(root))
+        if line["status"] == "failed":
+            failed += 1
+            broken = BROKEN.get(folder)
+            if broken is None:
+                problems.append(f"{folder}: failed but is not a broken file: {line['errors']}")
+                continue
+            seen_broken.add(folder)
+            (error,) = line["errors"]
+            if broken not in error["message"] or "line" not in error or "column" not in error:
+                problems.append(f"{folder}: the error does not say where in {broken}: {error}")
+            continue
+        imported += 1
+        if folder in BROKEN:
+            problems.append(f"{folder}: imported, but {BROKEN[folder]} is broken")
+            continue
+        ops, triggers = _declared(_read_leniently(Path(result.source)))
+        total_ops += ops
+        total_triggers += triggers
+        if (line["operations"], line["triggers"]) != (ops, triggers):
+            problems.append(f"{folder}: {line['operations']} operations and {line['triggers']}"
+                            f" triggers; the spec declares {ops} and {triggers}")
+        assert result.connector is not None
+        assert result.connector.openapi is not None
+        if len(result.connector.openapi["paths"]) != len(_read_leniently(
+                Path(result.source)).get("paths") or {}):
+            problems.append(f"{folder}: the OpenAPI 3 conversion lost paths")
+    present = {f for f in BROKEN if (root / f).is_dir()}
+    assert not problems, "\n".join(problems)
+    assert seen_broken == present
+    assert imported > 850
+    assert total_ops > 13_000
+    assert total_triggers > 600
+
+
+def _manifest(root: Path) -> list[dict[str, str]]:
+    with (root / "MANIFEST.tsv").open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh, delimiter="\t"))
+
+
+def test_openapi3_corpus(corpus: Path) -> None:
+    root = corpus / "openapi3"
+    rows = {r["file"]: r for r in _manifest(root)}
+    results = {str(Path(r.source).relative_to(root)): r for r in import_sources([str(root)])}
+    problems: list[str] = []
+    for name, row in rows.items():
+        if row["kind"].startswith("companion"):
+            if name in results:
+                problems.append(f"{name}: a companion file was imported as a spec")
+            continue
+        result = results.get(name)
+        if result is None:
+            problems.append(f"{name}: not found by the walk")
+            continue
+        line = result_json(result)
+        match = re.search(r"ops=(\d+)", row["features"])
+        assert match, row
+        if line["status"] != "imported":
+            problems.append(f"{name}: failed: {line['errors']}")
+            continue
+        if line["operations"] != int(match.group(1)) or line["triggers"] != 0:
+            problems.append(f"{name}: {line['operations']} operations, {line['triggers']}"
+                            f" triggers; the manifest says {match.group(1)} and 0")
+        if row["schema_test_expectation"].startswith("invalid"):
+            assert result.connector is not None
+            doc = yaml.safe_load((root / name).read_bytes())
+            errors = [f for f in lint(result.connector, doc) if f.severity == "error"
+                      and f.rule in ("spec-schema", "example-and-examples", "link-fields")]
+            if not errors:
+                problems.append(f"{name}: invalid on purpose, yet the lint finds nothing")
+    assert len(results) == len(rows) - 1
+    assert not problems, "\n".join(problems)
+
+
+def test_discover_counts_each_power_platform_folder_once(corpus: Path) -> None:
+    root = corpus / "powerplatform"
+    folders = {p.parent for p in root.glob("*/*/apiProperties.json")}
+    specs = discover([str(root)])
+    assert len(specs) == len(folders)
+    assert len({s.default_id for s in specs}) == len(specs)
