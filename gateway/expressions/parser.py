@@ -29,7 +29,7 @@ from functools import lru_cache
 from gateway.expressions.ast import Access, Call, Literal, Node, Template
 from gateway.expressions.errors import ExpressionSyntaxError, ExpressionTooComplexError
 
-__all__ = ["Limits", "parse_expression", "parse_template"]
+__all__ = ["Limits", "parse_embedded", "parse_expression", "parse_template"]
 
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
@@ -287,6 +287,29 @@ def _parse_expression(text: str, limits: Limits) -> Node:
     if parser.pos != len(text):
         raise parser.fail(f"unexpected {parser.describe()} after the expression")
     return node
+
+
+def parse_embedded(text: str, start: int, *, accessors: bool = True,
+                   limits: Limits = DEFAULT_LIMITS) -> tuple[Node, int]:
+    """Parse one expression that starts at ``text[start]`` inside a larger text.
+
+    Used by dialects that embed expressions in free text (connector policy templates
+    write ``https://@connectionParameters('host').example.com``). With ``accessors``
+    false only the primary (a call or a literal) is read, so ``.example.com`` stays text.
+
+    Returns:
+        The node and the index just past it.
+
+    Raises:
+        ExpressionSyntaxError: No well-formed expression starts there.
+    """
+    _check_length(text, limits)
+    parser = _Parser(text, start, limits)
+    if accessors:
+        node, _ = parser.expression(1)
+    else:
+        node, _ = parser.primary(1)
+    return node, parser.pos
 
 
 def _add_text(parts: list[str | Node], text: str) -> None:

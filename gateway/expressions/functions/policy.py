@@ -1,5 +1,9 @@
 """The functions connector policies use, reading the request the gateway is building.
 
+``headers(name[, default])`` (also spelled ``header``) and ``queryParameters(name[,
+default])`` give null, or the default, when absent; ``connectionParameters(name[,
+default])`` fails without a default; ``parameters(name)`` fails when undefined.
+
 The policy engine puts these names in the context (``POLICY_CONTEXT_NAMES``):
 ``connectionParameters`` (the connection's parameter values), ``headers``,
 ``queryParameters``, ``body`` (the request body, parsed JSON where it is JSON) and
@@ -50,13 +54,15 @@ def _case_insensitive(mapping: Mapping[str, Any], key: str) -> Any:
     return None
 
 
-def headers(ctx: EvaluationContext, name: Any) -> Any:
-    # Header names are case-insensitive; an absent header is null.
-    return _case_insensitive(_mapping(ctx, "headers"), _args.string(name, 1))
+def headers(ctx: EvaluationContext, name: Any, *default: Any) -> Any:
+    # Header names are case-insensitive; an absent header is null (or the default).
+    value = _case_insensitive(_mapping(ctx, "headers"), _args.string(name, 1))
+    return default[0] if value is None and default else value
 
 
-def query_parameters(ctx: EvaluationContext, name: Any) -> Any:
-    return _mapping(ctx, "queryParameters").get(_args.string(name, 1))
+def query_parameters(ctx: EvaluationContext, name: Any, *default: Any) -> Any:
+    value = _mapping(ctx, "queryParameters").get(_args.string(name, 1))
+    return default[0] if value is None and default else value
 
 
 def body(ctx: EvaluationContext) -> Any:
@@ -75,7 +81,8 @@ def parameters(ctx: EvaluationContext, name: Any) -> Any:
 def register(registry: FunctionRegistry) -> None:
     """Add the policy functions to ``registry``."""
     registry.register("connectionParameters", connection_parameters, 1, 2)
-    registry.register("headers", headers, 1, 1)
-    registry.register("queryParameters", query_parameters, 1, 1)
+    registry.register("headers", headers, 1, 2)
+    registry.register("header", headers, 1, 2)  # the policy template docs spell it so
+    registry.register("queryParameters", query_parameters, 1, 2)
     registry.register("body", body, 0, 0)
     registry.register("parameters", parameters, 1, 1)

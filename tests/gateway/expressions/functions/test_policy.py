@@ -54,3 +54,9 @@ def test_missing_parameter_is_an_error():
 def test_policy_functions_work_without_context_data():
     assert evaluate("@headers('a')", {}) is None
     assert evaluate("@body()", {}) is None
+
+
+def test_header_alias_and_defaults():
+    assert evaluate("@header('x-trace')", CONTEXT) == "abc"
+    assert evaluate("@headers('missing', 'dflt')", CONTEXT) == "dflt"
+    assert evaluate("@queryParameters('size', '10')", CONTEXT) == "10"
