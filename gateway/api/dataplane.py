@@ -1,18 +1,31 @@
-"""The data plane's HTTP face: /apim/{connector}/{connection}/{path} and
-POST /v1/connections/{name}/operations/{operationId}."""
+"""The data plane's HTTP face: ``ANY /apim/{connector}/{connection}/{path}`` and
+``POST /v1/connections/{name}/operations/{operationId}``.
+
+This layer authenticates the caller (the pipeline's first step), turns the HTTP request
+into a ``Call``, and relays the answer: small answers in one message with their length,
+large ones streamed chunk by chunk, never buffered whole.
+"""
 
 from __future__ import annotations
 
-from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from collections.abc import AsyncIterator
+from urllib.parse import parse_qsl, quote
+
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from gateway.api.auth import authenticate
 from gateway.api.bodies import read_json_object
-from gateway.proxy.pipeline import Proxy, clean_response_headers
+from gateway.api.errors import request_id_of
+from gateway.proxy.call import Body, Call
+from gateway.proxy.headers import inbound_headers, outbound_headers
+from gateway.proxy.pipeline import Proxy
 from gateway.proxy.upstream import UpstreamResponse
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+_BODYLESS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "TRACE"})
 
 
 def proxy_of(request: Request) -> Proxy:
@@ -22,29 +35,103 @@ def proxy_of(request: Request) -> Proxy:
 
 async def apim(request: Request) -> Response:
     principal = await authenticate(request)
-    params = request.path_params
-    has_body = request.method not in ("GET", "HEAD", "DELETE", "OPTIONS") or (
-        request.headers.get("content-length") not in (None, "0"))
-    response = await proxy_of(request).call_path(
-        principal, params["connector"], params["connection"], request.method,
-        params.get("path", ""), list(request.query_params.multi_items()),
-        [(k, v) for k, v in request.headers.items()],
-        request.stream() if has_body else None,
+    scope = request.scope
+    request_id = request_id_of(request)
+    raw = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+    headers = outbound_headers(raw)
+    headers["x-ms-client-request-id"] = request_id
+    query = parse_qsl(scope.get("query_string", b"").decode("latin-1"),
+                      keep_blank_values=True)
+    call = Call(
+        request_id=request_id, principal=principal,
+        connection=request.path_params["connection"],
+        connector_id=request.path_params["connector"], method=request.method,
+        path=_operation_path(scope), query=query, headers=headers,
+        body=await _body(request), content_length=request.headers.get("content-length"),
     )
-    return _relay(response)
+    response = await proxy_of(request).run_path(call)
+    return RelayResponse(response, head=request.method == "HEAD")
 
 
 async def call_operation(request: Request) -> Response:
     principal = await authenticate(request)
     arguments = await read_json_object(request)
+    request_id = request_id_of(request)
     response = await proxy_of(request).call_operation(
-        principal, request.path_params["name"], request.path_params["operationId"], arguments)
-    return _relay(response)
+        principal, request.path_params["name"], request.path_params["operationId"],
+        arguments, request_id=request_id)
+    return RelayResponse(response)
 
 
-def _relay(response: UpstreamResponse) -> Response:
-    return StreamingResponse(response.body, status_code=response.status,
-                             headers=dict(clean_response_headers(response.headers)))
+def _operation_path(scope: Scope) -> str:
+    """What follows ``/apim/{connector}/{connection}``, still percent-encoded.
+
+    The raw path keeps ``%2F`` inside a parameter apart from a real ``/``.
+    """
+    raw: bytes | None = scope.get("raw_path")
+    text = raw.decode("latin-1") if raw else quote(scope["path"])
+    parts = text.split("/", 4)  # "", "apim", connector, connection, rest
+    return "/" + (parts[4] if len(parts) > 4 else "")
+
+
+async def _body(request: Request) -> Body:
+    """None without a body; bytes when it came in one message; else a stream."""
+    headers = request.headers
+    if request.method in _BODYLESS and "content-length" not in headers \
+            and "transfer-encoding" not in headers:
+        return None
+    receive = request.receive
+    message = await receive()
+    if message["type"] == "http.disconnect":
+        raise ClientDisconnect()
+    first: bytes = message.get("body", b"")
+    if not message.get("more_body", False):
+        return first or None
+
+    async def rest() -> AsyncIterator[bytes]:
+        if first:
+            yield first
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+            chunk: bytes = message.get("body", b"")
+            if chunk:
+                yield chunk
+            if not message.get("more_body", False):
+                return
+
+    return rest()
+
+
+class RelayResponse(Response):
+    """Hands the upstream's answer to the caller, streaming it when it is large."""
+
+    def __init__(self, upstream: UpstreamResponse, *, head: bool = False) -> None:
+        self.upstream = upstream
+        self.status_code = upstream.status
+        self.background = None
+        headers = [(k.lower().encode("latin-1"), v.encode("latin-1"))
+                   for k, v in inbound_headers(upstream.headers)]
+        length = upstream.header("content-length") if (
+            head or upstream.content is None) else str(len(upstream.content))
+        if length is not None and upstream.status not in (204, 304):
+            headers.append((b"content-length", length.encode("latin-1")))
+        self.raw_headers = headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        upstream = self.upstream
+        try:
+            await send({"type": "http.response.start", "status": self.status_code,
+                        "headers": self.raw_headers})
+            if upstream.content is not None or upstream.stream is None:
+                await send({"type": "http.response.body", "body": upstream.content or b""})
+                return
+            async for chunk in upstream.stream:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            await upstream.aclose()
 
 
 routes = [

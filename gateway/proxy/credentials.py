@@ -1,17 +1,80 @@
-"""Putting a connection's credentials on an outbound request."""
+"""Putting a connection's credentials on an outbound request.
+
+``credentials_for`` is the data plane's one hook: it returns the secrets a call needs,
+with a fresh OAuth access token for connections in an OAuth mode (refreshed before it
+expires, one refresh at a time), and fails fast with ``ConnectionUnauthenticated`` for a
+connection that must be consented again. ``apply_credentials`` then puts them on the
+request as the connector's auth scheme says.
+"""
 
 from __future__ import annotations
 
 import base64
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
+from gateway.oauth.plan import OAUTH_MODES, auth_mode
+from gateway.oauth.refresh import token_keeper
+from gateway.services import Services
+from gateway.store.connections import ConnectionRecord
 from importers import AuthScheme, Connector
 
 
-def choose_scheme(connector: Connector, secrets: dict[str, str]) -> AuthScheme | None:
-    """The first auth scheme whose parameters the connection holds."""
-    for scheme in connector.auth:
+async def credentials_for(services: Services, record: ConnectionRecord, connector: Connector,
+                          secrets: Mapping[str, str]) -> dict[str, str]:
+    """The secrets a call through ``record`` needs, OAuth access token included.
+
+    Raises:
+        ConnectionUnauthenticated: The connection needs (a new) consent.
+        TokenEndpointError: A token could not be obtained.
+    """
+    values = dict(secrets)
+    if auth_mode(connector, record.parameters, secrets.keys()) in OAUTH_MODES:
+        values["access_token"] = await token_keeper(services).access_token(
+            record, connector, secrets)
+    return values
+
+
+class _Resolved(Protocol):
+    @property
+    def record(self) -> ConnectionRecord: ...
+
+    @property
+    def secrets(self) -> dict[str, str]: ...
+
+    @property
+    def compiled(self) -> Any: ...
+
+
+class _Call(Protocol):
+    resolved: Any
+    headers: dict[str, str]
+    query: list[tuple[str, str]]
+
+
+async def inject_call_credentials(services: Services, call: _Call) -> None:
+    """The pipeline's hook: put a resolved call's credentials on its request, with a
+    fresh OAuth token where the connection signs in with OAuth."""
+    resolved: _Resolved = call.resolved
+    connector: Connector = resolved.compiled.connector
+    secrets = await credentials_for(services, resolved.record, connector, resolved.secrets)
+    apply_credentials(connector, resolved.record.parameters, secrets, call.headers, call.query)
+
+
+def _schemes(connector: Connector) -> list[AuthScheme]:
+    schemes = list(connector.auth)
+    schemes += [s.auth for s in connector.connection_parameter_sets if s.auth is not None]
+    return schemes
+
+
+def choose_scheme(connector: Connector, secrets: Mapping[str, str]) -> AuthScheme | None:
+    """The first auth scheme whose credentials the connection holds."""
+    for scheme in _schemes(connector):
         if scheme.kind == "none":
+            continue
+        if scheme.kind == "oauth2":
+            if "access_token" in secrets or any(n in secrets for n in scheme.parameters):
+                return scheme
             continue
         if all(name in secrets or name in ("username",) for name in scheme.parameters) and \
                 any(name in secrets for name in scheme.parameters):
@@ -19,7 +82,7 @@ def choose_scheme(connector: Connector, secrets: dict[str, str]) -> AuthScheme |
     return None
 
 
-def apply_credentials(connector: Connector, public: dict[str, Any], secrets: dict[str, str],
+def apply_credentials(connector: Connector, public: dict[str, Any], secrets: Mapping[str, str],
                       headers: dict[str, str], query: list[tuple[str, str]]) -> None:
     """Add the credentials of the chosen auth scheme to ``headers`` or ``query``."""
     scheme = choose_scheme(connector, secrets)
@@ -27,7 +90,7 @@ def apply_credentials(connector: Connector, public: dict[str, Any], secrets: dic
         return
     values = {**public, **secrets}
     if scheme.kind == "apiKey":
-        value = values.get(scheme.parameters[0] if scheme.parameters else "api_key", "")
+        value = str(values.get(scheme.parameters[0] if scheme.parameters else "api_key", ""))
         if scheme.location == "query":
             query.append((scheme.key_name, value))
         else:
@@ -38,6 +101,7 @@ def apply_credentials(connector: Connector, public: dict[str, Any], secrets: dic
         pair = base64.b64encode(f"{user}:{password}".encode()).decode()
         headers["authorization"] = f"Basic {pair}"
     elif scheme.kind == "oauth2":
-        token = values.get("access_token") or values.get("token")
+        token = secrets.get("access_token") or next(
+            (secrets[n] for n in scheme.parameters if n in secrets), "")
         if token:
             headers["authorization"] = f"Bearer {token}"

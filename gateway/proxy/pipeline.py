@@ -1,142 +1,260 @@
-"""One proxied call: resolve the connection, check access, route, add credentials, call.
+"""One proxied call, step by step (docs/proxy.md draws the whole pipeline).
 
-The steps, in order: authenticate (done by the caller) → load the connection and its
-connector (cached briefly) → access check → route → credentials → egress guard →
-upstream call → response headers cleaned.
+authenticate (the HTTP layer, before the pipeline) → access check on the connection →
+route → validate the request → throttle → connector policies → credentials → egress
+guard → upstream call (with retries; or the protocol handler) → response policies →
+response validation (strict mode) → metrics and audit.
+
+``Proxy`` only orders the steps (``steps.py``) and owns the long-lived parts: the caches,
+the outbound client, the throttling counters.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from gateway.errors import BadRequest
-from gateway.proxy.credentials import apply_credentials
-from gateway.proxy.routing import Router
-from gateway.proxy.upstream import Upstream, UpstreamResponse
-from gateway.security.access import check_connection_use
+from gateway.errors import BadRequest, PortwayError, UpstreamTimeout
+from gateway.logging import get_logger
+from gateway.metrics import record_call, record_retry, record_upstream_error
+from gateway.proxy.credentials import inject_call_credentials
+from gateway.proxy import steps
+from gateway.proxy.cache import ConnectionCache, ConnectorCache, PolicyCompiler
+from gateway.proxy.call import Body, Call
+from gateway.proxy.errors import ProtocolUnavailable
+from gateway.proxy.protocols import ProtocolHandler
+from gateway.proxy.retry import RetryPolicy, with_retries
+from gateway.proxy.throttle import Throttle, build_throttle
+from gateway.proxy.upstream import (
+    AiohttpUpstream,
+    Timeouts,
+    UpstreamClient,
+    UpstreamRequest,
+    UpstreamResponse,
+)
 from gateway.services import Services
-from gateway.store.connections import ConnectionRecord
 from gateway.store.principals import Principal
 
-#: Request headers never forwarded: hop-by-hop ones, and the caller's own credentials.
-DROP_REQUEST = frozenset({
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-    "trailers", "transfer-encoding", "upgrade", "host", "authorization", "cookie",
-    "content-length", "x-forwarded-for", "x-forwarded-host", "forwarded",
-})
-#: Response headers never passed back: hop-by-hop ones, cookies and auth challenges.
-DROP_RESPONSE = frozenset({
-    "connection", "keep-alive", "proxy-authenticate", "te", "trailer", "trailers",
-    "transfer-encoding", "upgrade", "set-cookie", "set-cookie2", "www-authenticate",
-    "content-length",
-})
+log = get_logger("portway.proxy")
 
-
-@dataclass
-class ResolvedConnection:
-    record: ConnectionRecord
-    router: Router
-    secrets: dict[str, str]
-    expires: float
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
 
 
 class Proxy:
-    def __init__(self, services: Services) -> None:
+    """The data plane of one gateway process.
+
+    Args:
+        services: The gateway's parts.
+        upstream: The outbound client (aiohttp by default).
+        throttle: The rate-limit counters (chosen from the settings by default).
+        compile_policies: Compiles a connector's policies (``gateway.policies`` when
+            installed).
+        clock: Monotonic seconds, for retries (injectable).
+        sleep: Waits between retries (injectable).
+    """
+
+    def __init__(self, services: Services, *, upstream: UpstreamClient | None = None,
+                 throttle: Throttle | None = None,
+                 compile_policies: PolicyCompiler | None = None,
+                 clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
         self.services = services
-        proxy = services.settings.proxy
-        self.upstream = Upstream(connect_timeout=proxy.connect_timeout,
-                                 read_timeout=proxy.read_timeout,
-                                 total_timeout=proxy.total_timeout)
-        self._connections: dict[str, ResolvedConnection] = {}
+        settings = services.settings
+        self.upstream: UpstreamClient = upstream or AiohttpUpstream()
+        self.throttle = throttle or build_throttle(settings.redis.url, services.db)
+        self.connectors = ConnectorCache(services, compile_policies or _policy_compiler())
+        self.connections = ConnectionCache(services, self.connectors,
+                                           settings.proxy.cache_seconds)
+        self._clock = clock
+        self._sleep = sleep
+        self._max_body = settings.limits.max_request_bytes
+        self._max_response = settings.egress.max_response_bytes
+        self._access_log = settings.log.access_log
 
-    async def resolve(self, name: str) -> ResolvedConnection:
-        now = time.monotonic()
-        cached = self._connections.get(name)
-        if cached is not None and cached.expires > now:
-            return cached
-        services = self.services
-
-        def load() -> ResolvedConnection:
-            record = services.connections.get(name)
-            connector = services.connectors.get(record.connector_id).connector
-            return ResolvedConnection(record, Router(connector),
-                                      services.connections.secrets(name),
-                                      now + services.settings.proxy.cache_seconds)
-
-        resolved = await services.db.run(load)
-        self._connections[name] = resolved
-        return resolved
-
-    def forget(self, name: str | None = None) -> None:
-        if name is None:
-            self._connections.clear()
-        else:
-            self._connections.pop(name, None)
-
-    async def call_path(self, principal: Principal, connector_id: str, connection: str,
-                        method: str, path: str, query: list[tuple[str, str]],
-                        headers: list[tuple[str, str]], body: AsyncIterator[bytes] | bytes | None
-                        ) -> UpstreamResponse:
-        resolved = await self.resolve(connection)
-        check_connection_use(principal, connection, resolved.record.access_policies)
-        if resolved.record.connector_id != connector_id:
-            raise BadRequest(f"connection {connection!r} belongs to connector "
-                             f"{resolved.record.connector_id!r}, not {connector_id!r}")
-        match = resolved.router.match(method, path)
-        connector = resolved.router.connector
-        outbound = {k.lower(): v for k, v in headers if k.lower() not in DROP_REQUEST}
-        outbound_query = list(query)
-        apply_credentials(connector, resolved.record.parameters, resolved.secrets,
-                          outbound, outbound_query)
-        url = _join(connector.base_url, path, outbound_query)
-        target = await self.services.egress.acheck(url)
-        return await self.upstream.send(match.operation.method, target, outbound, body)
+    # -- the two ways in -------------------------------------------------------------
 
     async def call_operation(self, principal: Principal, connection: str, operation_id: str,
-                             arguments: dict[str, Any]) -> UpstreamResponse:
-        """Call an operation with its parameters as a JSON object (by name)."""
-        import json
+                             arguments: dict[str, Any], *, request_id: str = "",
+                             referenced_by_workflow: bool | None = None) -> UpstreamResponse:
+        """Call an operation by id with its parameters as a JSON object.
 
-        resolved = await self.resolve(connection)
-        check_connection_use(principal, connection, resolved.record.access_policies)
-        operation = resolved.router.by_id(operation_id)
-        path = operation.path
-        query: list[tuple[str, str]] = []
-        headers: dict[str, str] = {}
-        body: bytes | None = None
-        for parameter in operation.parameters:
-            if parameter.name not in arguments:
-                continue
-            value = arguments[parameter.name]
-            text = value if isinstance(value, str) else json.dumps(value)
-            if parameter.location == "path":
-                path = path.replace("{" + parameter.name + "}", quote(text, safe=""))
-            elif parameter.location == "query":
-                query.append((parameter.name, text))
-            elif parameter.location == "header":
-                headers[parameter.name.lower()] = text
-            elif parameter.location == "body":
-                body = json.dumps(value).encode()
-                headers["content-type"] = "application/json"
-        connector = resolved.router.connector
-        apply_credentials(connector, resolved.record.parameters, resolved.secrets,
-                          headers, query)
-        target = await self.services.egress.acheck(_join(connector.base_url, path, query))
-        return await self.upstream.send(operation.method, target, headers, body)
+        The in-process way in for the runtime and connection tests; the answer's body must
+        be consumed (``read``, ``body``) or released (``aclose``).
+        """
+        call = Call(request_id=request_id or uuid.uuid4().hex, principal=principal,
+                    connection=connection, connector_id=None, method="POST", path="",
+                    query=[], headers={"x-ms-client-request-id": request_id} if request_id
+                    else {}, arguments=arguments,
+                    referenced_by_workflow=referenced_by_workflow)
+        return await self.run_operation(call, operation_id)
+
+    async def run_path(self, call: Call) -> UpstreamResponse:
+        """A call addressed by method and path (``/apim/{connector}/{connection}/...``)."""
+        started = time.perf_counter()
+        try:
+            await steps.check_access(call, self.connections, self.services)
+            steps.route(call)
+            response = await self._run(call)
+        except PortwayError as exc:
+            self._finish(call, exc.status_code, started, exc)
+            raise
+        self._finish(call, response.status, started)
+        return response
+
+    async def run_operation(self, call: Call, operation_id: str) -> UpstreamResponse:
+        """A call by operation id; ``call.arguments`` holds the parameters by name."""
+        started = time.perf_counter()
+        try:
+            await steps.check_access(call, self.connections, self.services)
+            assert call.resolved is not None
+            operation = call.resolved.compiled.router.by_id(operation_id)
+            call.operation = operation
+            call.method = operation.method
+            if call.resolved.compiled.connector.protocol == "rest":
+                _arguments_to_request(call, call.arguments or {})
+            else:
+                call.path = operation.path
+            response = await self._run(call)
+        except PortwayError as exc:
+            self._finish(call, exc.status_code, started, exc)
+            raise
+        self._finish(call, response.status, started)
+        return response
+
+    # -- the steps after routing -----------------------------------------------------
+
+    async def _run(self, call: Call) -> UpstreamResponse:
+        assert call.resolved is not None
+        await steps.validate_request(call, self._max_body)
+        await steps.throttle(call, self.throttle)
+        await steps.apply_request_policies(call)
+        await inject_call_credentials(self.services, call)
+        protocol = call.resolved.compiled.connector.protocol
+        if protocol == "rest":
+            response = await self.send(call, call.method, steps.upstream_url(call),
+                                       call.headers, call.body)
+        else:
+            response = await self._protocol_handler(protocol).handle(call, self)
+        call.response = response
+        response = await steps.apply_response_policies(call, response)
+        await steps.validate_response(call, response, self._max_response)
+        return response
+
+    def _protocol_handler(self, protocol: str) -> ProtocolHandler:
+        handlers: dict[str, ProtocolHandler] = self.services.extras.get("protocols", {})
+        handler = handlers.get(protocol)
+        if handler is None:
+            raise ProtocolUnavailable(f"no handler for {protocol!r} connectors is installed")
+        return handler
+
+    async def send(self, call: Call, method: str, url: str, headers: dict[str, str],
+                   body: Body) -> UpstreamResponse:
+        """Egress guard, then the upstream call with retries (the protocols' Transport)."""
+        target = await steps.vet_target(url, self.services.egress)
+        call.target = target
+        assert call.resolved is not None
+        options = call.resolved.compiled.options
+        if call.content_length is not None and not isinstance(body, bytes | None):
+            headers = {**headers, "content-length": call.content_length}
+        deadline = self._clock() + options.total_timeout
+        connector = call.connector_label
+
+        async def attempt() -> UpstreamResponse:
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                raise UpstreamTimeout("the upstream call ran out of its total time")
+            return await self.upstream.send(UpstreamRequest(
+                method=method, target=target, headers=headers, body=body,
+                timeouts=Timeouts(options.connect_timeout, options.read_timeout, remaining),
+                max_response_bytes=self._max_response))
+
+        policy = RetryPolicy(max_retries=options.max_retries,
+                             budget_seconds=min(options.retry_budget_seconds,
+                                                options.total_timeout))
+        return await with_retries(
+            attempt, method=method, replayable=body is None or isinstance(body, bytes),
+            policy=policy, on_retry=lambda reason: record_retry(connector, reason),
+            clock=self._clock, sleep=self._sleep)
+
+    # -- metrics and audit -----------------------------------------------------------
+
+    def _finish(self, call: Call, status: int, started: float,
+                error: PortwayError | None = None) -> None:
+        if call.resolved is None:
+            return  # never resolved: no bounded labels to count it under
+        elapsed = time.perf_counter() - started
+        record_call(call.connector_label, call.operation_label or "(unrouted)", status,
+                    elapsed)
+        if error is not None and error.status_code in (502, 504):
+            record_upstream_error(call.connector_label, error.code)
+        if self._access_log:
+            log.info("proxied", principal=call.principal.name, connection=call.connection,
+                     operation=call.operation_label, status=status,
+                     ms=round(elapsed * 1000, 2))
+
+    # -- caches and life cycle -------------------------------------------------------
+
+    def forget(self, name: str | None = None) -> None:
+        """Drop cached state of one connection (or all) so the next call reloads it."""
+        self.connections.forget(name)
+
+    async def aclose(self) -> None:
+        await self.upstream.aclose()
+        await self.throttle.aclose()
 
 
-def _join(base_url: str, path: str, query: list[tuple[str, str]]) -> str:
-    if not base_url:
-        raise BadRequest("this connector has no host; its connection must set one")
-    url = base_url.rstrip("/") + "/" + path.lstrip("/")
-    if query:
-        url += "?" + urlencode(query)
-    return url
+def _arguments_to_request(call: Call, arguments: dict[str, Any]) -> None:
+    """Place JSON arguments by the operation's parameter locations."""
+    operation = call.operation
+    assert operation is not None
+    path = operation.path
+    form: list[tuple[str, str]] = []
+    known = {p.name for p in operation.parameters}
+    unknown = sorted(set(arguments) - known)
+    if unknown:
+        raise BadRequest(f"operation {operation.operation_id!r} has no parameter "
+                         f"{unknown[0]!r}", details=[{"unknown": unknown[:50]}])
+    for parameter in operation.parameters:
+        if parameter.name not in arguments:
+            continue
+        value = arguments[parameter.name]
+        if parameter.location == "body":
+            call.body = json.dumps(value).encode()
+            call.headers["content-type"] = "application/json"
+            continue
+        values = value if isinstance(value, list) else [value]
+        texts = [_text(v) for v in values]
+        if parameter.location == "path":
+            path = path.replace("{" + parameter.name + "}", quote(",".join(texts), safe=""))
+        elif parameter.location == "query":
+            call.query.extend((parameter.name, text) for text in texts)
+        elif parameter.location == "header":
+            call.headers[parameter.name.lower()] = ",".join(texts)
+        elif parameter.location == "formData":
+            form.extend((parameter.name, text) for text in texts)
+    if form and call.body is None:
+        call.body = urlencode(form).encode()
+        call.headers["content-type"] = "application/x-www-form-urlencoded"
+    call.path = path
+    call.path_params = {p.name: _text(arguments[p.name]) for p in operation.parameters
+                        if p.location == "path" and p.name in arguments}
 
 
-def clean_response_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    return [(k, v) for k, v in headers if k.lower() not in DROP_RESPONSE]
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _policy_compiler() -> PolicyCompiler | None:
+    try:
+        from gateway import policies
+    except ImportError:
+        return None
+    compiler: PolicyCompiler | None = getattr(policies, "compile_policies", None)
+    return compiler

@@ -1,0 +1,93 @@
+"""Per-connector proxy options: the ``proxy.*`` settings, overridden by the connector.
+
+A connector overrides them in ``Connector.metadata["proxy"]`` (camelCase keys)::
+
+    {"connectTimeout": 2, "readTimeout": 10, "totalTimeout": 20,
+     "rateLimitCalls": 600, "rateLimitPeriod": 60,
+     "maxRetries": 3, "retryBudgetSeconds": 5,
+     "strictResponses": true, "validateRequests": true}
+
+Unknown keys and values of the wrong type are ignored (the connector was accepted on
+import; a bad option must not make it uncallable), and logged once per connector version.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.logging import get_logger
+from gateway.settings import ProxySettings
+from importers import Connector
+
+log = get_logger("portway.proxy")
+
+_KEYS = {
+    "connectTimeout": ("connect_timeout", float),
+    "readTimeout": ("read_timeout", float),
+    "totalTimeout": ("total_timeout", float),
+    "rateLimitCalls": ("rate_limit_calls", int),
+    "rateLimitPeriod": ("rate_limit_period", float),
+    "maxRetries": ("max_retries", int),
+    "retryBudgetSeconds": ("retry_budget_seconds", float),
+    "strictResponses": ("strict_responses", bool),
+    "validateRequests": ("validate_requests", bool),
+}
+
+
+@dataclass(frozen=True)
+class ConnectorOptions:
+    """How the proxy treats calls through one connector version.
+
+    Attributes:
+        connect_timeout: Seconds to open the upstream connection.
+        read_timeout: Seconds between two reads from the upstream.
+        total_timeout: Seconds for the whole upstream exchange, retries included.
+        rate_limit_calls: Calls allowed per connection in each period (0: unlimited).
+        rate_limit_period: The throttling window, in seconds.
+        max_retries: Retries of an idempotent call (0: none).
+        retry_budget_seconds: The most time spent waiting between retries.
+        strict_responses: Validate the upstream's answers against the operation's schemas.
+        validate_requests: Validate requests against the operation (default on).
+    """
+
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    total_timeout: float = 60.0
+    rate_limit_calls: int = 100
+    rate_limit_period: float = 60.0
+    max_retries: int = 2
+    retry_budget_seconds: float = 10.0
+    strict_responses: bool = False
+    validate_requests: bool = True
+
+
+def connector_options(settings: ProxySettings, connector: Connector) -> ConnectorOptions:
+    """The options for ``connector``: settings first, then its ``metadata["proxy"]``."""
+    base = ConnectorOptions(
+        connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
+        total_timeout=settings.total_timeout, rate_limit_calls=settings.rate_limit_calls,
+        rate_limit_period=settings.rate_limit_period, max_retries=settings.max_retries,
+        retry_budget_seconds=settings.retry_budget_seconds,
+    )
+    given = connector.metadata.get("proxy")
+    if not isinstance(given, dict):
+        return base
+    changes: dict[str, Any] = {}
+    for key, value in given.items():
+        known = _KEYS.get(key)
+        converted = _convert(value, known[1]) if known else None
+        if known is None or converted is None:
+            log.warning("ignoring a connector proxy option", connector=connector.id, key=key)
+            continue
+        changes[known[0]] = converted
+    return dataclasses.replace(base, **changes)
+
+
+def _convert(value: Any, kind: type) -> Any:
+    if kind is bool:
+        return value if isinstance(value, bool) else None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        return None
+    return kind(value)

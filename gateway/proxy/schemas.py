@@ -1,0 +1,102 @@
+"""OpenAPI 3.0 schema objects as compiled JSON Schema validators.
+
+An OpenAPI 3.0 schema is JSON Schema draft 4/5 with a few twists; ``to_json_schema``
+straightens them (``nullable``, and keywords with no meaning to a validator) and
+``compile_schema`` builds a validator in Rust (jsonschema-rs) that never fetches anything:
+references resolve only inside the connector's own document (``#/components/...``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema_rs
+
+_DROPPED = frozenset({"nullable", "discriminator", "xml", "externalDocs", "example",
+                      "deprecated", "readOnly", "writeOnly"})
+_SCHEMA_MAPS = frozenset({"properties", "patternProperties", "definitions"})
+_SCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf", "items"})
+
+
+def to_json_schema(node: Any) -> Any:
+    """An OpenAPI 3.0 schema object as an equivalent JSON Schema (draft 4)."""
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _DROPPED or key.startswith("x-"):
+            continue
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {name: to_json_schema(sub) for name, sub in value.items()}
+        elif key in _SCHEMA_LISTS and isinstance(value, list):
+            out[key] = [to_json_schema(sub) for sub in value]
+        elif key in ("items", "not", "additionalProperties") and isinstance(value, dict):
+            out[key] = to_json_schema(value)
+        else:
+            out[key] = value
+    if node.get("nullable") is True:
+        kind = out.get("type")
+        if isinstance(kind, str):
+            out["type"] = [kind, "null"]
+            if isinstance(out.get("enum"), list) and None not in out["enum"]:
+                out["enum"] = [*out["enum"], None]
+        elif kind is None:
+            out = {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One way a value breaks its schema: where (a JSON pointer) and why."""
+
+    pointer: str
+    message: str
+
+
+class CompiledSchema:
+    """A compiled validator for one schema of a connector's document."""
+
+    def __init__(self, schema: dict[str, Any], document: dict[str, Any] | None = None) -> None:
+        converted = to_json_schema(schema)
+        root: dict[str, Any] = converted
+        if document is not None and "$ref" in json.dumps(converted):
+            # References point into the connector's document: carry its components along
+            # so they resolve locally, converted the same way.
+            root = {"allOf": [converted]}
+            if isinstance(document.get("components"), dict):
+                root["components"] = _convert_section(document["components"])
+            if isinstance(document.get("definitions"), dict):
+                root["definitions"] = {name: to_json_schema(schema)
+                                       for name, schema in document["definitions"].items()}
+        self._validator = jsonschema_rs.Draft4Validator(
+            root, retriever=_refuse, validate_formats=False)
+
+    def is_valid(self, value: Any) -> bool:
+        return bool(self._validator.is_valid(value))
+
+    def problems(self, value: Any, prefix: str = "", limit: int = 20) -> list[Problem]:
+        found: list[Problem] = []
+        for error in self._validator.iter_errors(value):
+            pointer = prefix + "".join(
+                "/" + str(part).replace("~", "~0").replace("/", "~1")
+                for part in error.instance_path)
+            found.append(Problem(pointer, error.message[:300]))
+            if len(found) >= limit:
+                break
+        return found
+
+
+def _convert_section(section: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in section.items():
+        if name == "schemas" and isinstance(value, dict):
+            out[name] = {key: to_json_schema(schema) for key, schema in value.items()}
+        elif isinstance(value, dict) and name != "securitySchemes":
+            out[name] = value
+    return out
+
+
+def _refuse(uri: str) -> Any:
+    raise ValueError(f"references outside the connector's document are not followed: {uri}")

@@ -1,0 +1,183 @@
+"""The pipeline's steps, each with one job, in the order the pipeline runs them.
+
+Every step takes the ``Call`` and reads or changes it; the pipeline (``pipeline.py``)
+decides the order and nothing else. Steps raise ``PortwayError`` subclasses, which the
+HTTP layer turns into the one error shape.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Protocol
+from urllib.parse import urlencode
+
+from gateway.errors import BadRequest, Forbidden, PayloadTooLarge, Throttled
+from gateway.logging import get_logger
+from gateway.metrics import record_throttled
+from gateway.proxy.cache import ConnectionCache
+from gateway.proxy.call import Call
+from gateway.proxy.credentials import apply_credentials
+from gateway.proxy.throttle import Throttle
+from gateway.proxy.upstream import UpstreamResponse
+from gateway.proxy.validation import is_json
+from gateway.security.access import check_connection_use
+from gateway.security.egress import EgressGuard, VettedTarget
+from gateway.services import Services
+
+log = get_logger("portway.proxy")
+
+#: Answers whether a workflow's definition references a connection (the linked access
+#: check); the runtime registers one as ``services.extras["workflow_references"]``.
+WorkflowReferences = Callable[[str, str], bool]
+
+
+class CompiledPolicies(Protocol):
+    """A connector's policies, compiled once per connector version (gateway.policies)."""
+
+    def apply_request(self, call: Call) -> Any: ...
+
+    def apply_response(self, call: Call, response: UpstreamResponse) -> Any: ...
+
+
+async def check_access(call: Call, connections: ConnectionCache, services: Services) -> None:
+    """Resolve the connection and check the caller may use it; audit a denial."""
+    call.resolved = resolved = await connections.get(call.connection)
+    record = resolved.record
+    if call.principal.kind == "workflow" and call.referenced_by_workflow is None:
+        references: WorkflowReferences | None = services.extras.get("workflow_references")
+        call.referenced_by_workflow = bool(
+            references and references(call.principal.name, call.connection))
+    try:
+        check_connection_use(call.principal, call.connection, record.access_policies,
+                             call.referenced_by_workflow)
+    except Forbidden as denied:
+        reason, checks = denied.message, denied.details
+        await services.db.run(lambda: services.audit.record(
+            actor=call.principal.name, action="connection.use",
+            resource=f"connections/{call.connection}", outcome="denied",
+            details={"reason": reason, "checks": checks}, request_id=call.request_id))
+        raise
+    if call.connector_id is not None and call.connector_id != record.connector_id:
+        raise BadRequest(f"connection {call.connection!r} belongs to connector "
+                         f"{record.connector_id!r}, not {call.connector_id!r}")
+    call.base_url = resolved.compiled.connector.base_url
+
+
+def route(call: Call) -> None:
+    """Find the operation by method and path template (404 or 405 otherwise)."""
+    assert call.resolved is not None
+    match = call.resolved.compiled.router.match(call.method, call.path)
+    call.operation = match.operation
+    call.path_params = match.path_params
+
+
+async def validate_request(call: Call, max_body_bytes: int) -> None:
+    """Check parameters and, for JSON bodies with a schema, the body (read into memory)."""
+    assert call.resolved is not None and call.operation is not None
+    compiled = call.resolved.compiled
+    if not compiled.options.validate_requests:
+        return
+    checks = compiled.validator.for_operation(call.operation)
+    checks.check_request(call.path_params, call.query, call.headers)
+    content_type = call.headers.get("content-type")
+    if checks.needs_body and is_json(content_type):
+        call.body = await read_body(call.body, max_body_bytes)
+        call.content_length = None
+        checks.check_body(content_type, call.body)
+    elif call.body is None:
+        checks.check_body(content_type, None)  # refuses a missing required body
+
+
+async def throttle(call: Call, counters: Throttle) -> None:
+    """Count the call against its connection's rate limit; 429 when it is used up."""
+    assert call.resolved is not None
+    options = call.resolved.compiled.options
+    if options.rate_limit_calls <= 0:
+        return
+    wait = await counters.hit(f"connection:{call.connection}", options.rate_limit_calls,
+                              options.rate_limit_period)
+    if wait is not None:
+        record_throttled(call.connector_label)
+        raise Throttled(
+            f"connection {call.connection!r} made {options.rate_limit_calls} calls in "
+            f"{options.rate_limit_period:g} s; try again in {wait:.0f} s",
+            retry_after=wait, details=[{"limit": options.rate_limit_calls,
+                                        "periodSeconds": options.rate_limit_period}])
+
+
+async def apply_request_policies(call: Call) -> None:
+    """Run the connector's request policies (setheader, routerequesttoendpoint...)."""
+    assert call.resolved is not None
+    policies: CompiledPolicies | None = call.resolved.compiled.policies
+    if policies is not None:
+        outcome = policies.apply_request(call)
+        if inspect.isawaitable(outcome):
+            await outcome
+
+
+def inject_credentials(call: Call) -> None:
+    """Put the connection's credentials on the request: the one place they are added.
+
+    ``gateway.proxy.credentials`` (the connections area) decides how; OAuth refresh
+    plugs in there.
+    """
+    assert call.resolved is not None
+    record = call.resolved.record
+    apply_credentials(call.resolved.compiled.connector, record.parameters,
+                      call.resolved.secrets, call.headers, call.query)
+
+
+def upstream_url(call: Call) -> str:
+    """The upstream URL: base URL, the operation's path, the query."""
+    if not call.base_url:
+        raise BadRequest("this connector has no host; a policy or its connection must set one")
+    url = call.base_url.rstrip("/") + "/" + call.path.lstrip("/")
+    if call.query:
+        url += "?" + urlencode(call.query)
+    return url
+
+
+async def vet_target(url: str, guard: EgressGuard) -> VettedTarget:
+    """The egress guard's verdict on the URL, with the address to connect to."""
+    return await guard.acheck(url)
+
+
+async def apply_response_policies(call: Call, response: UpstreamResponse
+                                  ) -> UpstreamResponse:
+    """Run the connector's response policies (convertobjecttoarray, updatenextlink...)."""
+    assert call.resolved is not None
+    policies: CompiledPolicies | None = call.resolved.compiled.policies
+    if policies is None:
+        return response
+    outcome = policies.apply_response(call, response)
+    if inspect.isawaitable(outcome):
+        outcome = await outcome
+    return outcome if isinstance(outcome, UpstreamResponse) else response
+
+
+async def validate_response(call: Call, response: UpstreamResponse, limit: int) -> None:
+    """In a connector's strict mode, check a JSON answer against its declared schema."""
+    assert call.resolved is not None and call.operation is not None
+    if not call.resolved.compiled.options.strict_responses:
+        return
+    content_type = response.header("content-type")
+    if not is_json(content_type):
+        return
+    body = await response.read(limit)
+    checks = call.resolved.compiled.validator.for_operation(call.operation)
+    checks.check_response(response.status, content_type, body)
+
+
+async def read_body(body: bytes | AsyncIterator[bytes] | None, limit: int) -> bytes:
+    """The whole request body, refusing more than ``limit`` bytes."""
+    if body is None or isinstance(body, bytes):
+        return body or b""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in body:
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the request body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
