@@ -7,7 +7,9 @@ import sys
 from collections.abc import Sequence
 
 from gateway.cli import database, expressions, importing, keys, serve, tokens
+from gateway.cli.common import close_opened
 from gateway.errors import PortwayError
+from gateway.logging import configure_logging
 
 GROUPS = (serve, importing, tokens, keys, database, expressions)
 
@@ -24,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # Logs go to stderr: stdout carries the commands' own output (tokens, JSON lines).
+    configure_logging("plain", "warning" if args.command != "serve" else "info")
     try:
         code: int = args.handler(args)
     except PortwayError as exc:
@@ -33,6 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    finally:
+        close_opened()
     return code
 
 

@@ -36,7 +36,8 @@ class Principal:
 
 
 def validate_name(name: str, what: str = "principal") -> str:
-    if not name or len(name) > 200 or not all(c.isalnum() or c in "-_.@" for c in name):
+    if not name or len(name) > 200 or not all(
+            (c.isascii() and c.isalnum()) or c in "-_.@" for c in name):
         raise BadRequest(
             f"a {what} name is 1 to 200 letters, digits, '-', '_', '.' or '@'",
             details=[{"field": what, "value": name[:200]}],
