@@ -10,7 +10,9 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from gateway.api import connections, connectors, dataplane, health, openapi, tokens
+from gateway.api import audit, connections, connectors, dataplane, health, openapi, tokens
+from gateway.api import oauth as oauth_api
+from gateway.api import workflows as workflows_api
 from gateway.api.errors import EXCEPTION_HANDLERS
 from gateway.api.middleware import RequestIdMiddleware
 from gateway.bootstrap import ensure_owner_token
@@ -20,6 +22,7 @@ from gateway.logging import configure_logging, get_logger
 from gateway.proxy.pipeline import Proxy
 from gateway.services import Services, build_services
 from gateway.settings import Settings, load_settings
+from gateway.store.workflows import WorkflowStore
 
 log = get_logger("portway.app")
 
@@ -45,6 +48,8 @@ def create_app(settings: Settings | None = None, *,
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         built = given or build_services(settings)
         app.state.services = built
+        # The linked access check asks which connections a workflow references.
+        built.extras.setdefault("workflow_references", WorkflowStore(built.db).references)
         token_file = ensure_owner_token(built)
         if token_file is not None:
             print(f"Portway: the owner's token is in {token_file}", flush=True)
@@ -66,7 +71,8 @@ def create_app(settings: Settings | None = None, *,
 
     routes: list[BaseRoute] = [
         *health.routes, *openapi.routes, *tokens.routes, *connectors.routes,
-        *connections.routes, *dataplane.routes,
+        *connections.routes, *dataplane.routes, *oauth_api.routes, *audit.routes,
+        *workflows_api.routes,
     ]
     app = Starlette(
         routes=routes,

@@ -1,4 +1,5 @@
-"""Connections: create or replace (PUT), read, list, patch, delete, access policies."""
+"""Connections: create or replace (PUT), read, list, patch, delete, access policies,
+test, and the OAuth consent link."""
 
 from __future__ import annotations
 
@@ -9,13 +10,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from gateway.api.audit import require_role_audited
 from gateway.api.auth import authenticate, services_of
 from gateway.api.bodies import read_json_object, string_field, string_map
+from gateway.api.connection_checks import run_test
 from gateway.api.errors import request_id_of
-from gateway.connections import split_parameters
-from gateway.errors import BadRequest, Forbidden
-from gateway.security.access import require_role
+from gateway.connections import initial_status, split_parameters
+from gateway.errors import BadRequest, Forbidden, NotFound
+from gateway.oauth import TOKENS_SECRET, auth_mode, start_consent, token_keeper
+from gateway.security.access import audit_denial
+from gateway.services import Services
+from gateway.store.connections import ConnectionRecord
 from gateway.store.principals import validate_name
+
+#: Public parameters that decide how a connection signs in: while they and the connector
+#: stay the same, a replacement keeps the connection's OAuth tokens.
+_SIGN_IN = ("authType", "client_id", "scopes", "parameterSet")
 
 
 def _parameters(body: dict[str, Any]) -> dict[str, Any]:
@@ -23,6 +33,22 @@ def _parameters(body: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise BadRequest("'parameters' must be an object", details=[{"pointer": "/parameters"}])
     return value
+
+
+def forget_cached(services: Services, name: str) -> None:
+    """Drop this process's cached state of a connection (proxy and tokens)."""
+    proxy = services.extras.get("proxy")
+    if proxy is not None and hasattr(proxy, "forget"):
+        proxy.forget(name)
+    token_keeper(services).forget(name)
+
+
+async def _audit(request: Request, actor: str, action: str, name: str,
+                 details: dict[str, Any] | None = None) -> None:
+    services = services_of(request)
+    await services.db.run(lambda: services.audit.record(
+        actor=actor, action=action, resource=f"connections/{name}", outcome="ok",
+        details=details, request_id=request_id_of(request)))
 
 
 async def list_connections(request: Request) -> Response:
@@ -36,7 +62,8 @@ async def list_connections(request: Request) -> Response:
 async def get_connection(request: Request) -> Response:
     caller = await authenticate(request)
     name = request.path_params["name"]
-    require_role(caller, "reader", f"connections/{name}")
+    await require_role_audited(request, caller, "reader", f"connections/{name}",
+                               "connection.read")
     services = services_of(request)
     record = await services.db.run(services.connections.get, name)
     return JSONResponse(record.public())
@@ -45,30 +72,40 @@ async def get_connection(request: Request) -> Response:
 async def put_connection(request: Request) -> Response:
     caller = await authenticate(request)
     name = validate_name(request.path_params["name"], "connection")
-    require_role(caller, "contributor", f"connections/{name}")
+    await require_role_audited(request, caller, "contributor", f"connections/{name}",
+                               "connection.put")
     services = services_of(request)
     body = await read_json_object(request)
     connector_id = string_field(body, "connector", required=True)
-    _check_connector_policy(services.settings.policy.forbidden_connectors, connector_id)
+    await _check_connector_policy(request, caller.name, name, connector_id)
     connector = (await services.db.run(services.connectors.get, connector_id)).connector
     public, secret = split_parameters(connector, _parameters(body))
+    _check_gateway_identity(services, connector, public, secret)
+    existing = await _existing(services, name)
+    keep: tuple[str, ...] = ()
+    status, reason = initial_status(connector, public, secret, name)
+    if existing is not None and existing.connector_id == connector_id and all(
+            existing.parameters.get(k) == public.get(k) for k in _SIGN_IN) \
+            and TOKENS_SECRET in existing.secret_names:
+        # Same connector, same way of signing in: the consent still holds.
+        keep = (TOKENS_SECRET,)
+        status, reason = existing.status, existing.status_reason
     record, created = await services.db.run(lambda: services.connections.put(
         name=name, connector_id=connector_id,
         display_name=string_field(body, "displayName", default=name),
         tags=string_map(body, "tags") or {}, parameters=public, secrets=secret,
-        status="Connected", status_reason="", created_by=caller.name))
-    await services.db.run(lambda: services.audit.record(
-        actor=caller.name, action="connection.create" if created else "connection.update",
-        resource=f"connections/{name}", outcome="ok",
-        details={"connector": connector_id, "secretParameters": sorted(secret)},
-        request_id=request_id_of(request)))
+        status=status, status_reason=reason, created_by=caller.name, keep_secrets=keep))
+    forget_cached(services, name)
+    await _audit(request, caller.name, "connection.create" if created else "connection.update",
+                 name, {"connector": connector_id, "secretParameters": sorted(secret)})
     return JSONResponse(record.public(), status_code=201 if created else 200)
 
 
 async def patch_connection(request: Request) -> Response:
     caller = await authenticate(request)
     name = request.path_params["name"]
-    require_role(caller, "contributor", f"connections/{name}")
+    await require_role_audited(request, caller, "contributor", f"connections/{name}",
+                               "connection.patch")
     services = services_of(request)
     body = await read_json_object(request)
     unknown = set(body) - {"tags", "displayName", "parameters"}
@@ -86,28 +123,30 @@ async def patch_connection(request: Request) -> Response:
         connector = (await services.db.run(services.connectors.get,
                                            record.connector_id)).connector
         merged = {**record.parameters, **_parameters(body)}
-        public, secret = split_parameters(connector, merged)
+        public, secret = split_parameters(connector, merged, present=record.secret_names)
+        _check_gateway_identity(services, connector, public,
+                                {**dict.fromkeys(record.secret_names, ""), **secret})
         fields["parameters"] = public
     if fields:
         record = await services.db.run(lambda: services.connections.update_fields(name, **fields))
     if secret:
         await services.db.run(services.connections.update_secrets, name, secret)
         record = await services.db.run(services.connections.get, name)
-    await services.db.run(lambda: services.audit.record(
-        actor=caller.name, action="connection.update", resource=f"connections/{name}",
-        outcome="ok", details={"fields": sorted(body)}, request_id=request_id_of(request)))
+    forget_cached(services, name)
+    await _audit(request, caller.name, "connection.update", name,
+                 {"fields": sorted(body), "secretParameters": sorted(secret)})
     return JSONResponse(record.public())
 
 
 async def delete_connection(request: Request) -> Response:
     caller = await authenticate(request)
     name = request.path_params["name"]
-    require_role(caller, "contributor", f"connections/{name}")
+    await require_role_audited(request, caller, "contributor", f"connections/{name}",
+                               "connection.delete")
     services = services_of(request)
     await services.db.run(services.connections.delete, name)
-    await services.db.run(lambda: services.audit.record(
-        actor=caller.name, action="connection.delete", resource=f"connections/{name}",
-        outcome="ok", request_id=request_id_of(request)))
+    forget_cached(services, name)
+    await _audit(request, caller.name, "connection.delete", name)
     return Response(status_code=204)
 
 
@@ -115,12 +154,12 @@ async def put_access_policy(request: Request) -> Response:
     caller = await authenticate(request)
     name = request.path_params["name"]
     principal = validate_name(request.path_params["principal"])
-    require_role(caller, "owner", f"connections/{name}")
+    await require_role_audited(request, caller, "owner", f"connections/{name}",
+                               "access-policy.put")
     services = services_of(request)
     await services.db.run(services.connections.grant_access, name, principal)
-    await services.db.run(lambda: services.audit.record(
-        actor=caller.name, action="access-policy.put", resource=f"connections/{name}",
-        outcome="ok", details={"principal": principal}, request_id=request_id_of(request)))
+    forget_cached(services, name)
+    await _audit(request, caller.name, "access-policy.put", name, {"principal": principal})
     return JSONResponse({"connection": name, "principal": principal}, status_code=200)
 
 
@@ -128,21 +167,78 @@ async def delete_access_policy(request: Request) -> Response:
     caller = await authenticate(request)
     name = request.path_params["name"]
     principal = request.path_params["principal"]
-    require_role(caller, "owner", f"connections/{name}")
+    await require_role_audited(request, caller, "owner", f"connections/{name}",
+                               "access-policy.delete")
     services = services_of(request)
     await services.db.run(services.connections.revoke_access, name, principal)
-    await services.db.run(lambda: services.audit.record(
-        actor=caller.name, action="access-policy.delete", resource=f"connections/{name}",
-        outcome="ok", details={"principal": principal}, request_id=request_id_of(request)))
+    forget_cached(services, name)
+    await _audit(request, caller.name, "access-policy.delete", name, {"principal": principal})
     return Response(status_code=204)
 
 
-def _check_connector_policy(patterns: tuple[str, ...], connector_id: str) -> None:
-    for pattern in patterns:
+async def consent(request: Request) -> Response:
+    """The OAuth authorize URL for this connection, bound to the caller."""
+    caller = await authenticate(request)
+    name = request.path_params["name"]
+    await require_role_audited(request, caller, "contributor", f"connections/{name}",
+                               "connection.consent")
+    services = services_of(request)
+    record = await services.db.run(services.connections.get, name)
+    connector = (await services.db.run(services.connectors.get, record.connector_id)).connector
+    link = await services.db.run(start_consent, services, name, connector, caller.name)
+    await _audit(request, caller.name, "connection.consent", name, {"step": "started"})
+    return JSONResponse({"connection": name, "authorizeUrl": link.url,
+                         "expiresAt": link.expires_at})
+
+
+async def test_connection(request: Request) -> Response:
+    """Run the connector's test operation, or the credential check, and set the status."""
+    caller = await authenticate(request)
+    name = request.path_params["name"]
+    await require_role_audited(request, caller, "contributor", f"connections/{name}",
+                               "connection.test")
+    services = services_of(request)
+    forget_cached(services, name)
+    outcome = await run_test(request, caller, name)
+    await services.db.run(services.connections.set_status, name, outcome.status,
+                          outcome.reason)
+    forget_cached(services, name)
+    await _audit(request, caller.name, "connection.test", name,
+                 {"status": outcome.status, "checkedWith": outcome.checked_with})
+    return JSONResponse({"connection": name, "status": outcome.status,
+                         "statusReason": outcome.reason, "checkedWith": outcome.checked_with})
+
+
+async def _existing(services: Services, name: str) -> ConnectionRecord | None:
+    try:
+        return await services.db.run(services.connections.get, name)
+    except NotFound:
+        return None
+
+
+def _check_gateway_identity(services: Services, connector: Any, public: dict[str, Any],
+                            secret: dict[str, str]) -> None:
+    if auth_mode(connector, public, secret) != "gatewayIdentity":
+        return
+    oauth = services.settings.oauth
+    if not (oauth.gateway_client_id and oauth.gateway_client_secret and oauth.gateway_token_url):
+        raise BadRequest(
+            "the gateway identity is not configured: set oauth.gateway_client_id, "
+            "oauth.gateway_client_secret and oauth.gateway_token_url",
+            details=[{"pointer": "/parameters/authType"}])
+
+
+async def _check_connector_policy(request: Request, actor: str, name: str,
+                                  connector_id: str) -> None:
+    services = services_of(request)
+    for pattern in services.settings.policy.forbidden_connectors:
         if fnmatch.fnmatchcase(connector_id, pattern):
-            raise Forbidden(
+            denial = Forbidden(
                 f"policy forbids connections to connector {connector_id!r} "
                 f"(rule {pattern!r})", details=[{"check": "policy", "rule": pattern}])
+            await services.db.run(audit_denial, services, actor, "connection.put",
+                                  f"connections/{name}", denial)
+            raise denial
 
 
 routes = [
@@ -151,6 +247,8 @@ routes = [
     Route("/v1/connections/{name}", put_connection, methods=["PUT"]),
     Route("/v1/connections/{name}", patch_connection, methods=["PATCH"]),
     Route("/v1/connections/{name}", delete_connection, methods=["DELETE"]),
+    Route("/v1/connections/{name}/test", test_connection, methods=["POST"]),
+    Route("/v1/connections/{name}/consent", consent, methods=["POST"]),
     Route("/v1/connections/{name}/access-policies/{principal}", put_access_policy,
           methods=["PUT"]),
     Route("/v1/connections/{name}/access-policies/{principal}", delete_access_policy,

@@ -74,6 +74,27 @@ _PATCH_BODY = {
         },
     }}},
 }
+_CONNECTION_TEST: dict[str, Any] = {"type": "object", "properties": {
+    "connection": {"type": "string"},
+    "status": {"enum": ["Connected", "Unauthenticated", "Error"]},
+    "statusReason": {"type": "string"}, "checkedWith": {"type": "string"}}}
+_CONSENT: dict[str, Any] = {"type": "object", "properties": {
+    "connection": {"type": "string"}, "authorizeUrl": {"type": "string"},
+    "expiresAt": {"type": "number"}}}
+_WORKFLOW_BODY = {
+    "required": True,
+    "content": {"application/json": {"schema": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "definition": {"type": "object"},
+            "connectionReferences": {"type": "object", "additionalProperties": {
+                "oneOf": [_NAME, {"type": "object", "properties": {
+                    "connection": _NAME, "connectionName": _NAME,
+                    "connectionId": {"type": "string"}}}]}},
+        },
+    }}},
+}
 _SPEC_BODY = {
     "required": True,
     "content": {
@@ -153,6 +174,39 @@ def build_openapi(extra_paths: dict[str, Any] | None = None) -> dict[str, Any]:
                           {"204": {"description": "deleted"}},
                           params=[_path("name"), _path("principal")],
                           operation_id="deleteAccessPolicy"),
+        },
+        "/v1/connections/{name}/test": {"post": _op(
+            "Test the connection (its connector's test operation or the credential check) "
+            "and set its status", {"200": _json(_CONNECTION_TEST)}, params=[_path("name")],
+            operation_id="testConnection")},
+        "/v1/connections/{name}/consent": {"post": _op(
+            "The OAuth authorize URL to consent with (authorization code with PKCE)",
+            {"200": _json(_CONSENT)}, params=[_path("name")],
+            operation_id="consentConnection")},
+        "/v1/oauth/callback": {"get": _op(
+            "Where the identity provider returns after consent (public; checks state)",
+            {"200": _json(_OBJ), **_errors(400, 409, 502)}, public=True,
+            params=[_query("state", {"type": "string"}), _query("code", {"type": "string"}),
+                    _query("error", {"type": "string"}),
+                    _query("error_description", {"type": "string"})],
+            operation_id="oauthCallback")},
+        "/v1/audit": {"get": _op(
+            "The audit log, newest first (owners only)", {"200": _json(_OBJ)},
+            params=[_query("actor", {"type": "string"}), _query("action", {"type": "string"}),
+                    _query("resource", {"type": "string"}),
+                    _query("outcome", {"enum": ["ok", "allowed", "denied", "failed"]}),
+                    _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000})],
+            operation_id="listAudit")},
+        "/v1/workflows/{name}": {
+            "get": _op("A workflow's definition and connection references",
+                       {"200": _json(_OBJ)}, params=[_path("name")],
+                       operation_id="getWorkflow"),
+            "put": _op("Create or replace a workflow (it gets its own principal)",
+                       {"200": _json(_OBJ), "201": _json(_OBJ), **_errors(409)},
+                       params=[_path("name")], body=_WORKFLOW_BODY, operation_id="putWorkflow"),
+            "delete": _op("Delete a workflow and its principal",
+                          {"204": {"description": "deleted"}}, params=[_path("name")],
+                          operation_id="deleteWorkflow"),
         },
         "/v1/connections/{name}/operations/{operationId}": {"post": _op(
             "Call an operation with its parameters as a JSON object",

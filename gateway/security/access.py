@@ -13,9 +13,15 @@ definition to reference the connection (the linked access check).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import structlog
 
 from gateway.errors import Forbidden
 from gateway.store.principals import Principal
+
+if TYPE_CHECKING:
+    from gateway.services import Services
 
 _RANK = {"reader": 1, "contributor": 2, "owner": 3}
 
@@ -61,3 +67,17 @@ def check_connection_use(principal: Principal, connection: str,
         "contributor role on it, or an access policy naming it",
         details=[{"check": "connection-access", "held": held}],
     )
+
+
+def current_request_id() -> str:
+    """The request id bound by the request-id middleware, or ""."""
+    return str(structlog.contextvars.get_contextvars().get("request_id", ""))
+
+
+def audit_denial(services: Services, actor: str, action: str, resource: str,
+                 denial: Forbidden) -> None:
+    """Write a denial to the audit log (blocking): who, what, and which check failed."""
+    check = denial.details[0] if denial.details else {}
+    services.audit.record(actor=actor, action=action, resource=resource, outcome="denied",
+                          details={"reason": denial.message, **check},
+                          request_id=current_request_id())

@@ -17,6 +17,7 @@ from gateway.errors import NotFound
 from gateway.store.database import Database
 from gateway.store.secrets import Vault
 from gateway.store.tables import access_policies, connections
+from gateway.store.tables import secrets as secrets_table
 
 OWNER_KIND = "connection"
 
@@ -63,8 +64,14 @@ class ConnectionStore:
 
     def put(self, *, name: str, connector_id: str, display_name: str, tags: dict[str, str],
             parameters: dict[str, Any], secrets: dict[str, str], status: str,
-            status_reason: str, created_by: str) -> tuple[ConnectionRecord, bool]:
-        """Create or replace a connection; returns it and whether it was created."""
+            status_reason: str, created_by: str, keep_secrets: tuple[str, ...] = ()
+            ) -> tuple[ConnectionRecord, bool]:
+        """Create or replace a connection; returns it and whether it was created.
+
+        Args:
+            keep_secrets: Names of stored secrets a replacement keeps (e.g. the OAuth
+                tokens when the connector and the way of signing in are unchanged).
+        """
         now = time.time()
         with self.db.engine.begin() as conn:
             existing = conn.execute(sa.select(connections.c.revision, connections.c.created_at,
@@ -80,7 +87,12 @@ class ConnectionStore:
             else:
                 conn.execute(connections.update().where(connections.c.name == name)
                              .values(revision=existing.revision + 1, **values))
-                self.vault.delete_owner(conn, OWNER_KIND, name)
+                stored = conn.execute(sa.select(secrets_table.c.name).where(
+                    secrets_table.c.owner_kind == OWNER_KIND,
+                    secrets_table.c.owner_id == name)).scalars().all()
+                dropped = [n for n in stored if n not in keep_secrets or n in secrets]
+                if dropped:
+                    self.vault.delete_owner(conn, OWNER_KIND, name, dropped)
             self.vault.put_many(conn, OWNER_KIND, name, secrets)
         return self.get(name), existing is None
 

@@ -43,6 +43,21 @@ class Vault:
             return [r.name for r in conn.execute(sa.select(secrets.c.name).where(
                 secrets.c.owner_kind == owner_kind, secrets.c.owner_id == owner_id))]
 
+    def get(self, owner_kind: str, owner_id: str, name: str) -> str | None:
+        """Open one secret, or None when there is none. The value is registered for log
+        redaction."""
+        with self.db.engine.connect() as conn:
+            row = conn.execute(sa.select(secrets).where(
+                secrets.c.owner_kind == owner_kind, secrets.c.owner_id == owner_id,
+                secrets.c.name == name)).first()
+        if row is None:
+            return None
+        value = open_sealed(self.keyring, owner_kind, owner_id, name, SealedSecret(
+            key_id=row.key_id, wrapped_key=row.wrapped_key, ciphertext=row.ciphertext,
+        )).decode("utf-8")
+        register_secret(value)
+        return value
+
     def get_all(self, owner_kind: str, owner_id: str) -> dict[str, str]:
         """Open every secret of an owner. Values are registered for log redaction."""
         with self.db.engine.connect() as conn:

@@ -1,0 +1,50 @@
+"""The audit log over HTTP (GET /v1/audit, owners only), and role checks that audit
+their denials."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gateway.api.auth import authenticate, services_of
+from gateway.errors import BadRequest, Forbidden
+from gateway.security.access import audit_denial, require_role
+from gateway.store.principals import Principal
+
+_FILTERS = ("actor", "action", "resource", "outcome")
+
+
+async def require_role_audited(request: Request, caller: Principal, needed: str, scope: str,
+                               action: str) -> None:
+    """``require_role``, writing a denial to the audit log before raising it."""
+    try:
+        require_role(caller, needed, scope)
+    except Forbidden as denial:
+        services = services_of(request)
+        resource = scope if scope != "*" else action.split(".", 1)[0]
+        await services.db.run(audit_denial, services, caller.name, action, resource, denial)
+        raise
+
+
+async def list_audit(request: Request) -> Response:
+    """The newest audit entries first, filtered by actor, action, resource or outcome."""
+    caller = await authenticate(request)
+    await require_role_audited(request, caller, "owner", "*", "audit.read")
+    query = request.query_params
+    unknown = set(query) - {*_FILTERS, "limit"}
+    if unknown:
+        raise BadRequest(f"unknown query parameters {sorted(unknown)!r}; filter by "
+                         f"{', '.join(_FILTERS)} or set limit")
+    limit_text = query.get("limit", "100")
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= 1000:
+        raise BadRequest("limit must be a whole number from 1 to 1000",
+                         details=[{"parameter": "limit"}])
+    services = services_of(request)
+    filters = {name: query.get(name) for name in _FILTERS}
+    entries = await services.db.run(lambda: services.audit.query(
+        limit=int(limit_text), **filters))
+    return JSONResponse({"value": entries})
+
+
+routes = [Route("/v1/audit", list_audit, methods=["GET"])]

@@ -1,0 +1,44 @@
+"""GET /v1/oauth/callback: where an identity provider sends the user after consent.
+
+Public (the browser arriving here has no bearer token): the ``state`` alone says which
+connection and which principal asked, and it is checked against both.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gateway.api.auth import services_of
+from gateway.api.errors import request_id_of
+from gateway.oauth import OAuthError, finish_consent
+from gateway.oauth.consent import CONNECTED
+
+
+async def oauth_callback(request: Request) -> Response:
+    services = services_of(request)
+    query = request.query_params
+    state = query.get("state", "")
+    try:
+        name, principal = await services.db.run(
+            finish_consent, services, state, query.get("code", ""),
+            query.get("error", ""))
+    except OAuthError as exc:
+        reason = exc.message
+        await services.db.run(lambda: services.audit.record(
+            actor="anonymous", action="connection.consent", resource="oauth/callback",
+            outcome="failed", details={"reason": reason}, request_id=request_id_of(request)))
+        raise
+    proxy = services.extras.get("proxy")
+    if proxy is not None and hasattr(proxy, "forget"):
+        proxy.forget(name)
+    await services.db.run(lambda: services.audit.record(
+        actor=principal, action="connection.consent", resource=f"connections/{name}",
+        outcome="ok", details={"step": "completed"}, request_id=request_id_of(request)))
+    return JSONResponse({"connection": name, "status": CONNECTED,
+                         "message": f"connection {name!r} is connected; you may close this "
+                                    "window"})
+
+
+routes = [Route("/v1/oauth/callback", oauth_callback, methods=["GET"])]
