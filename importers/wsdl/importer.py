@@ -121,6 +121,11 @@ def _import(main: str, files: Mapping[str, bytes], connector_id: str, fetch: Fet
         source_format="wsdl",
         base_url=_base_url(operations),
         operations=operations,
+        connection_parameters=[ConnectionParameter(
+            name="auth_type", display_name="Authentication",
+            allowed_values=["none", "basic", "wsse", "apiKey", "clientCertificate"],
+            description="Which credentials to send; by default what the connection holds "
+                        "decides (wsse must be chosen explicitly)")],
         connection_parameter_sets=_parameter_sets(),
         documents={key: xmldoc.as_text(data, key)
                    for key, data in loaded.transport.loaded.items()},
@@ -382,6 +387,10 @@ def _parameter_sets() -> list[ConnectionParameterSet]:
                 ConnectionParameter(name="certificate", type="clientCertificate",
                                     display_name="Certificate (PEM, with its key)",
                                     required=True),
+                ConnectionParameter(name="certificate_password", type="securestring",
+                                    display_name="Password of the private key"),
+                ConnectionParameter(name="server_ca_certificate",
+                                    display_name="CA of the service (PEM), if private"),
             ],
             auth=AuthScheme(name="clientCertificate", kind="clientCertificate",
                             parameters=["certificate"])),

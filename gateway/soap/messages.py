@@ -1,0 +1,189 @@
+"""SOAP messages: a JSON input into an envelope, and an answer back into JSON.
+
+The JSON of a message is the content of its body element, exactly as the importer's
+schemas describe it (``importers.wsdl.jsonschema``): one key per child element, and
+``_soapheaders`` for the SOAP headers the operation declares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from lxml import etree
+from zeep import exceptions as zeep_exceptions
+from zeep.wsdl.messages.multiref import process_multiref
+from zeep.xsd import ComplexType, Element
+
+from gateway.soap.clients import SoapClient
+from gateway.soap.errors import SoapFault, SoapHttpError, SoapRequestInvalid, SoapResponseInvalid
+from gateway.soap.values import to_json, xml_to_json
+from importers import Operation
+
+SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
+HEADERS_KEY = "_soapheaders"
+
+
+def build_request(client: SoapClient, operation: Operation, arguments: Mapping[str, Any]
+                  ) -> tuple[etree._Element, dict[str, str]]:
+    """The envelope and HTTP headers (SOAPAction, Content-Type) for one call.
+
+    Raises:
+        SoapRequestInvalid: ``arguments`` do not fit the operation's input.
+    """
+    assert operation.soap is not None
+    binding, zeep_operation = client.operation(operation)
+    body = getattr(zeep_operation.input, "body", None)
+    kwargs = dict(arguments)
+    args: tuple[Any, ...] = ()
+    if body is not None and not isinstance(body.type, ComplexType):
+        name = body.attr_name or body.name
+        args = (kwargs.pop(name, None),)
+    try:
+        envelope, headers = binding._create(
+            operation.soap.operation, args, kwargs, client=client.client,
+            options={"address": operation.soap.address})
+    except (TypeError, ValueError, LookupError, zeep_exceptions.Error) as exc:
+        raise SoapRequestInvalid(
+            f"the input does not fit operation {operation.operation_id!r}: "
+            f"{_clean(str(exc))}", details=[{"operation": operation.operation_id}]) from None
+    return envelope, {str(k): str(v) for k, v in headers.items()}
+
+
+def parse_envelope(content: bytes) -> etree._Element:
+    """Parse a SOAP envelope with DTDs, entities and the network off."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                             huge_tree=False, remove_blank_text=False)
+    try:
+        root = etree.fromstring(content, parser=parser)
+    except (etree.XMLSyntaxError, ValueError) as exc:
+        raise SoapResponseInvalid(f"the answer is not well-formed XML ({exc})") from None
+    if root.getroottree().docinfo.doctype:
+        raise SoapResponseInvalid("the answer has a DOCTYPE, which SOAP forbids")
+    return root
+
+
+def read_reply(client: SoapClient, operation: Operation, status: int, content: bytes) -> Any:
+    """The JSON of an answer, or the fault it carries as a ``SoapFault``.
+
+    Raises:
+        SoapFault: The body holds a fault.
+        SoapHttpError: An HTTP error status and no fault.
+        SoapResponseInvalid: Not a SOAP answer to this operation.
+    """
+    if not content.strip():
+        if status >= 400:
+            raise SoapHttpError(status, "")
+        return {}
+    try:
+        envelope = parse_envelope(content)
+    except SoapResponseInvalid:
+        if status >= 400:
+            raise SoapHttpError(status, _snippet(content)) from None
+        raise
+    body = _body(envelope)
+    if body is None:
+        if status >= 400:
+            raise SoapHttpError(status, _snippet(content))
+        raise SoapResponseInvalid("the answer is XML but not a SOAP envelope")
+    raise_fault(body, status)
+    if status >= 400:
+        raise SoapHttpError(status, _snippet(content))
+    _, zeep_operation = client.operation(operation)
+    output = zeep_operation.output
+    element = getattr(output, "body", None) if output is not None else None
+    if element is None:
+        return {}
+    try:
+        process_multiref(body)  # type: ignore[no-untyped-call]
+        value = output._deserialize_body(body)["body"]
+    except (IndexError, TypeError, ValueError, LookupError, zeep_exceptions.Error) as exc:
+        raise SoapResponseInvalid(
+            f"the answer does not match operation {operation.operation_id!r}: "
+            f"{type(exc).__name__}: {_clean(str(exc))}") from None
+    if isinstance(element.type, ComplexType):
+        node = body if getattr(output, "_is_body_wrapped", False) else _first_child(body)
+        result = restore_empty(to_json(value), node, element.type)
+        return result if result is not None else {}
+    return {element.attr_name or element.name: to_json(value)}
+
+
+def restore_empty(value: Any, node: etree._Element | None, xsd_type: Any) -> Any:
+    """Put back what zeep drops: an element that is present but empty.
+
+    zeep parses ``<items/>`` like a missing element (None), so a zero-element array
+    wrapped in an element would come back as null. Walking the XML beside the value,
+    a present, non-nil element becomes an object whose repeated children are ``[]``,
+    and a repeated element that is absent becomes ``[]`` too.
+    """
+    if not isinstance(xsd_type, ComplexType) or node is None:
+        return value
+    if value is None:
+        if node.get(_XSI_NIL) in ("true", "1"):
+            return None
+        value = {}
+    if not isinstance(value, dict):
+        return value
+    children = [c for c in node if isinstance(c.tag, str)]
+    for name, child in xsd_type.elements:
+        if not isinstance(child, Element):
+            continue
+        local = child.qname.localname if child.qname is not None else child.name
+        matching = [c for c in children if etree.QName(c).localname == local]
+        current = value.get(name)
+        if child.max_occurs != 1:
+            if current is None:
+                value[name] = []
+            elif isinstance(current, list) and len(current) == len(matching):
+                value[name] = [restore_empty(v, c, child.type)
+                               for v, c in zip(current, matching, strict=True)]
+        elif matching:
+            value[name] = restore_empty(current, matching[0], child.type)
+    return value
+
+
+_XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
+
+
+def _first_child(body: etree._Element) -> etree._Element | None:
+    return next((c for c in body if isinstance(c.tag, str)), None)
+
+
+def raise_fault(body: etree._Element, status: int | None = None) -> None:
+    """Raise ``SoapFault`` if ``body`` (a soap Body element) holds a fault."""
+    namespace = etree.QName(body).namespace
+    fault = body.find(f"{{{namespace}}}Fault")
+    if fault is None:
+        return
+    if namespace == SOAP12_ENV:
+        n = {"e": SOAP12_ENV}
+        code = fault.findtext("e:Code/e:Value", namespaces=n) or ""
+        subcodes = [v.text or "" for v in fault.iterfind(".//e:Subcode/e:Value", namespaces=n)]
+        message = fault.findtext("e:Reason/e:Text", namespaces=n) or ""
+        detail = fault.find("e:Detail", namespaces=n)
+        raise SoapFault(message.strip() or "(no reason given)", fault_code=code.strip(),
+                        detail=xml_to_json(detail) if detail is not None else None,
+                        subcodes=subcodes or None, http_status=status)
+    code = fault.findtext("faultcode") or ""
+    message = fault.findtext("faultstring") or ""
+    actor = fault.findtext("faultactor")
+    detail = fault.find("detail")
+    raise SoapFault(message.strip() or "(no fault string given)", fault_code=code.strip(),
+                    detail=xml_to_json(detail) if detail is not None else None,
+                    actor=actor, http_status=status)
+
+
+def _body(envelope: etree._Element) -> etree._Element | None:
+    for namespace in (SOAP11_ENV, SOAP12_ENV):
+        if envelope.tag == f"{{{namespace}}}Envelope":
+            return envelope.find(f"{{{namespace}}}Body")
+    return None
+
+
+def _snippet(content: bytes) -> str:
+    return content[:200].decode("utf-8", "replace")
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.split())[:300]

@@ -1,0 +1,121 @@
+"""The SOAP handler behind the proxy's protocol seam (``gateway.proxy.protocols``).
+
+The pipeline runs access, throttling and request policies, then hands a SOAP
+connector's call here. Two modes share one connection:
+
+* **SOAP-to-REST**: a call by operation id, or an ``/apim`` call with a JSON body: the
+  JSON is turned into an envelope, sent, and the answer comes back as JSON;
+* **pass-through**: an ``/apim`` call whose body is XML (``text/xml``,
+  ``application/soap+xml``): the caller's envelope goes out unchanged, credentials added,
+  and the service's answer comes back as it is.
+
+Credentials are the SOAP handler's own (``SoapCredentials``): the REST credentials step
+does not know WS-Security or client certificates, so what it put on the headers is
+replaced here.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from gateway.errors import BadRequest
+from gateway.proxy.call import Call
+from gateway.proxy.protocols import Transport
+from gateway.proxy.steps import read_body
+from gateway.proxy.upstream import UpstreamResponse
+from gateway.services import Services
+from gateway.soap.auth import ClientCertificate, SoapCredentials
+from gateway.soap.handler import SoapHandler
+from gateway.soap.sender import EgressSender, HttpReply
+
+#: Headers the REST credentials step may have set; SOAP puts its own.
+_CREDENTIAL_HEADERS = frozenset({"authorization", "x-api-key"})
+_XML_TYPES = ("text/xml", "application/soap+xml", "application/xml")
+
+
+class SoapProtocolHandler:
+    """``ProtocolHandler`` for connectors whose protocol is ``"soap"``."""
+
+    def __init__(self, services: Services) -> None:
+        proxy = services.settings.proxy
+        self._max_response = services.settings.egress.max_response_bytes
+        self._max_request = services.settings.limits.max_request_bytes
+        # Client certificates need a TLS context of their own, which the shared upstream
+        # client cannot take per call; those calls go through this sender (same egress
+        # guard, same timeouts).
+        self._cert_sender = EgressSender(services.egress, connect_timeout=proxy.connect_timeout,
+                                         read_timeout=proxy.read_timeout,
+                                         max_response_bytes=self._max_response)
+        self.soap = SoapHandler(self._cert_sender)
+
+    async def handle(self, call: Call, transport: Transport) -> UpstreamResponse:
+        """Run one SOAP call in the mode its request asks for."""
+        assert call.resolved is not None and call.operation is not None
+        connector = call.resolved.compiled.connector
+        credentials = SoapCredentials.from_connection(call.resolved.record.parameters,
+                                                      call.resolved.secrets)
+        sender = _PipelineSender(call, transport, self._cert_sender, self._max_response)
+        content_type = (call.headers.get("content-type") or "").split(";")[0].strip().lower()
+        if call.arguments is None and content_type in _XML_TYPES:
+            envelope = await read_body(call.body, self._max_request)
+            caller = {k: v for k, v in call.headers.items()
+                      if k.lower() not in _CREDENTIAL_HEADERS}
+            reply = await SoapHandler(sender, self.soap.clients).forward(
+                connector, call.operation, envelope, caller, credentials)
+            headers = [(k, v) for k, v in reply.headers
+                       if k.lower() in ("content-type", "content-encoding")]
+            return UpstreamResponse(status=reply.status, headers=headers, content=reply.body)
+        arguments = call.arguments if call.arguments is not None else await self._json(call)
+        result = await SoapHandler(sender, self.soap.clients).call(
+            connector, call.operation, arguments, credentials)
+        return UpstreamResponse(status=200,
+                                headers=[("content-type", "application/json")],
+                                content=json.dumps(result).encode())
+
+    async def _json(self, call: Call) -> dict[str, Any]:
+        raw = await read_body(call.body, self._max_request)
+        if not raw.strip():
+            return {}
+        try:
+            value = json.loads(raw)
+        except ValueError as exc:
+            raise BadRequest(f"the body is not JSON ({exc}); send JSON for a SOAP-to-REST "
+                             "call or a SOAP envelope as text/xml to pass it through"
+                             ) from None
+        if not isinstance(value, dict):
+            raise BadRequest("the body must be a JSON object rooted at the operation's input")
+        return value
+
+    async def aclose(self) -> None:
+        """Close the certificate sender's connections."""
+        await self._cert_sender.aclose()
+
+
+class _PipelineSender:
+    """A ``Sender`` over the pipeline's transport (egress guard, retries, size cap)."""
+
+    def __init__(self, call: Call, transport: Transport, cert_sender: EgressSender,
+                 max_response: int) -> None:
+        self._call = call
+        self._transport = transport
+        self._cert_sender = cert_sender
+        self._max = max_response
+
+    async def __call__(self, url: str, headers: dict[str, str], body: bytes, *,
+                       certificate: ClientCertificate | None = None) -> HttpReply:
+        if certificate is not None:
+            return await self._cert_sender(url, headers, body, certificate=certificate)
+        response = await self._transport.send(self._call, "POST", url, headers, body)
+        try:
+            content = await response.read(self._max)
+        finally:
+            await response.aclose()
+        return HttpReply(status=response.status, headers=list(response.headers), body=content)
+
+
+def install(services: Services) -> SoapProtocolHandler:
+    """Register the SOAP handler on the proxy's seam (``services.extras["protocols"]``)."""
+    handler = SoapProtocolHandler(services)
+    services.extras.setdefault("protocols", {})["soap"] = handler
+    return handler

@@ -1,0 +1,206 @@
+"""Real SOAP services for the tests, built with spyne and served on loopback.
+
+One spyne service, published over SOAP 1.1 and SOAP 1.2 under several paths: open, or
+behind HTTP basic, a WS-Security UsernameToken, or an API key header. Every request is
+recorded so tests can check what actually went over the wire.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from lxml import etree
+from spyne import (
+    Application,
+    Array,
+    ComplexModel,
+    Fault,
+    Integer,
+    ServiceBase,
+    Unicode,
+    rpc,
+)
+from spyne.protocol.soap import Soap11, Soap12
+from spyne.server.wsgi import WsgiApplication
+
+# spyne logs every fault it raises with a traceback; the tests raise them on purpose.
+logging.getLogger("spyne").setLevel(logging.CRITICAL)
+
+NS = "urn:portway:test"
+USER, PASSWORD, API_KEY = "alice", "s3cret-pw", "key-123"
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+
+
+class Address(ComplexModel):
+    __namespace__ = NS
+    street = Unicode
+    city = Unicode
+
+
+class Person(ComplexModel):
+    __namespace__ = NS
+    name = Unicode
+    age = Integer
+    tags = Array(Unicode)
+    address = Address
+
+
+class AuthHeader(ComplexModel):
+    __namespace__ = NS
+    token = Unicode
+
+
+class TestService(ServiceBase):
+    __in_header__ = AuthHeader
+
+    @rpc(Integer, Integer, _returns=Integer)
+    def add(ctx, a, b):  # type: ignore[no-untyped-def]
+        return a + b
+
+    @rpc(Person, _returns=Person)
+    def echo_person(ctx, person):  # type: ignore[no-untyped-def]
+        return person
+
+    @rpc(Array(Unicode), _returns=Integer)
+    def count(ctx, items):  # type: ignore[no-untyped-def]
+        return len(items or [])
+
+    @rpc(Integer, _returns=Array(Unicode))
+    def list_items(ctx, n):  # type: ignore[no-untyped-def]
+        return [f"item{i}" for i in range(n)]
+
+    @rpc(Integer, Integer, _returns=Integer)
+    def divide(ctx, a, b):  # type: ignore[no-untyped-def]
+        if b == 0:
+            raise Fault(faultcode="Client.DivideByZero", faultstring="division by zero",
+                        detail={"dividend": str(a)})
+        return a // b
+
+    @rpc(_returns=Unicode)
+    def whoami(ctx):  # type: ignore[no-untyped-def]
+        header = ctx.in_header
+        return header.token if header is not None and header.token else "anonymous"
+
+
+def _app(protocol: Any) -> WsgiApplication:
+    application = Application([TestService], NS, name="TestService",
+                              in_protocol=protocol(validator="lxml"), out_protocol=protocol())
+    return WsgiApplication(application)
+
+
+@dataclass
+class Recorded:
+    path: str
+    method: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class SoapServer:
+    """The running services; ``url(path)`` names one, ``requests`` what they received."""
+
+    base: str
+    requests: list[Recorded] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        return f"{self.base}/{path}"
+
+
+Guard = Callable[[dict[str, str], bytes], bool]
+
+
+def _basic(headers: dict[str, str], body: bytes) -> bool:
+    expected = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    return headers.get("authorization") == f"Basic {expected}"
+
+
+def _api_key(headers: dict[str, str], body: bytes) -> bool:
+    return headers.get("x-api-key") == API_KEY
+
+
+def _wsse(headers: dict[str, str], body: bytes) -> bool:
+    try:
+        root = etree.fromstring(body, parser=etree.XMLParser(resolve_entities=False))
+    except etree.XMLSyntaxError:
+        return False
+    user = root.findtext(f".//{{{WSSE}}}Username")
+    password = root.findtext(f".//{{{WSSE}}}Password")
+    return (user, password) == (USER, PASSWORD)
+
+
+ROUTES: dict[str, tuple[Any, Guard | None]] = {
+    "soap11": (Soap11, None),
+    "soap12": (Soap12, None),
+    "basic11": (Soap11, _basic),
+    "wsse11": (Soap11, _wsse),
+    "wsse12": (Soap12, _wsse),
+    "key12": (Soap12, _api_key),
+}
+
+
+class _Dispatcher:
+    """Routes /<name>/ to the spyne app for that name, after its guard (if any)."""
+
+    def __init__(self, server: SoapServer) -> None:
+        self.server = server
+        self.apps = {name: (_app(protocol), guard) for name, (protocol, guard) in ROUTES.items()}
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        name = environ.get("PATH_INFO", "/").strip("/").split("/")[0]
+        if name not in self.apps:
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"no such service"]
+        app, guard = self.apps[name]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items()
+                   if k.startswith("HTTP_")}
+        if environ.get("CONTENT_TYPE"):
+            headers["content-type"] = environ["CONTENT_TYPE"]
+        self.server.requests.append(Recorded(environ.get("PATH_INFO", ""),
+                                             environ["REQUEST_METHOD"], headers, body))
+        if environ["REQUEST_METHOD"] == "POST" and guard is not None and not guard(headers, body):
+            start_response("401 Unauthorized", [("Content-Type", "text/plain"),
+                                                 ("WWW-Authenticate", 'Basic realm="t"')])
+            return [b"unauthorized"]
+        import io
+
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["PATH_INFO"] = "/"
+        environ["SCRIPT_NAME"] = f"/{name}"
+        return app(environ, start_response)  # type: ignore[no-any-return]
+
+
+class _Server(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def soap_services() -> Iterator[SoapServer]:
+    """Serve every route on a free loopback port for the duration of the block."""
+    server = SoapServer(base="")
+    httpd = make_server("127.0.0.1", 0, _Dispatcher(server), server_class=_Server,
+                        handler_class=_Quiet)
+    server.base = f"http://127.0.0.1:{httpd.server_port}"
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=10)
