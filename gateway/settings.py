@@ -55,8 +55,8 @@ class Secret:
 class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 8080
-    #: "hypercorn" or "granian"; both serve the same ASGI app.
-    engine: Literal["hypercorn", "granian"] = "hypercorn"
+    #: "granian" (default: the faster, measured in docs/proxy.md) or "hypercorn".
+    engine: Literal["hypercorn", "granian"] = "granian"
     #: Worker processes; more than one needs PostgreSQL.
     workers: int = 1
 

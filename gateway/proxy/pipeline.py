@@ -22,10 +22,10 @@ from urllib.parse import quote, urlencode
 from gateway.errors import BadRequest, PortwayError, UpstreamTimeout
 from gateway.logging import get_logger
 from gateway.metrics import record_call, record_retry, record_upstream_error
-from gateway.proxy.credentials import inject_call_credentials
 from gateway.proxy import steps
 from gateway.proxy.cache import ConnectionCache, ConnectorCache, PolicyCompiler
 from gateway.proxy.call import Body, Call
+from gateway.proxy.credentials import inject_call_credentials
 from gateway.proxy.errors import ProtocolUnavailable
 from gateway.proxy.protocols import ProtocolHandler
 from gateway.proxy.retry import RetryPolicy, with_retries

@@ -17,7 +17,7 @@ from gateway.logging import get_logger
 from gateway.metrics import record_throttled
 from gateway.proxy.cache import ConnectionCache
 from gateway.proxy.call import Call
-from gateway.proxy.credentials import apply_credentials
+from gateway.proxy.credentials import inject_call_credentials
 from gateway.proxy.throttle import Throttle
 from gateway.proxy.upstream import UpstreamResponse
 from gateway.proxy.validation import is_json
@@ -116,16 +116,13 @@ async def apply_request_policies(call: Call) -> None:
             await outcome
 
 
-def inject_credentials(call: Call) -> None:
+async def inject_credentials(call: Call, services: Services) -> None:
     """Put the connection's credentials on the request: the one place they are added.
 
-    ``gateway.proxy.credentials`` (the connections area) decides how; OAuth refresh
-    plugs in there.
+    ``gateway.proxy.credentials`` (the connections area) decides how, and refreshes
+    OAuth access tokens there.
     """
-    assert call.resolved is not None
-    record = call.resolved.record
-    apply_credentials(call.resolved.compiled.connector, record.parameters,
-                      call.resolved.secrets, call.headers, call.query)
+    await inject_call_credentials(services, call)
 
 
 def upstream_url(call: Call) -> str:

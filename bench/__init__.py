@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m bench`` runs every script here (see __main__.py)."""
