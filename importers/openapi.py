@@ -324,7 +324,7 @@ def _parameter(raw: Any, where: str, resolver: Resolver, base: str,
                                 message="a parameter needs an object with a name; ignored"))
         return None
     location = node.get("in")
-    if location not in _LOCATIONS:
+    if not isinstance(location, str) or location not in _LOCATIONS:
         findings.append(Finding(
             rule="invalid-parameter", severity="warning", pointer=where + "/in",
             message=f"parameter {node['name']!r} has unsupported location {location!r};"

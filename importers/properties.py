@@ -81,14 +81,14 @@ def read_properties(doc: Any, findings: list[Finding], *, prefix: str = "apiProp
         ]
     sets = props.get("connectionParameterSets")
     if isinstance(sets, dict):
-        for index, raw in enumerate(sets.get("values") or []):
+        for index, raw in enumerate(as_list(sets.get("values"))):
             where = (*base, "connectionParameterSets", "values", index)
             if not isinstance(raw, dict):
                 _bad(findings, prefix, where, "a connection parameter set must be an object")
                 continue
             set_params = [
                 _parameter(name, value, findings, prefix, (*where, "parameters", name))
-                for name, value in (raw.get("parameters") or {}).items()
+                for name, value in as_dict(raw.get("parameters")).items()
             ]
             ui = as_dict(raw.get("uiDefinition"))
             out.parameter_sets.append(ConnectionParameterSet(
@@ -99,7 +99,7 @@ def read_properties(doc: Any, findings: list[Finding], *, prefix: str = "apiProp
             ))
         if isinstance(sets.get("uiDefinition"), dict):
             out.metadata["connectionParameterSets"] = sets["uiDefinition"]
-    for index, raw in enumerate(props.get("policyTemplateInstances") or []):
+    for index, raw in enumerate(as_list(props.get("policyTemplateInstances"))):
         policy = _policy(raw, findings, prefix, (*base, "policyTemplateInstances", index))
         if policy is not None:
             out.policies.append(policy)
