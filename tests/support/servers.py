@@ -78,7 +78,7 @@ def portway_process(workdir: Path, env: dict[str, str] | None = None,
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("PORTWAY_")}
     full_env.update(env or {})
     portway = Path(sys.executable).parent / "portway"
-    log = open(workdir / "portway.log", "wb")  # noqa: SIM115 - closed below
+    log = open(workdir / "portway.log", "wb")  # closed below, after the process ends
     process = subprocess.Popen(
         [str(portway), "serve", "--host", "127.0.0.1", "--port", str(port)],
         cwd=workdir, env=full_env, stdout=log, stderr=subprocess.STDOUT,
