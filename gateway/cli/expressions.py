@@ -18,10 +18,14 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from gateway.errors import PortwayError
-    from gateway.expressions import evaluate
+    from gateway.expressions import evaluate, to_json_compatible
 
     if args.expr is not None:
-        print(json.dumps(evaluate(args.expr, {})))
+        try:
+            print(json.dumps(to_json_compatible(evaluate(args.expr, {}))))
+        except PortwayError as exc:
+            print(json.dumps({"error": exc.message}), file=sys.stderr)
+            return 1
         return 0
     failed = False
     for line in sys.stdin:
@@ -34,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
             context = request.get("context") or {}
             if not isinstance(context, dict):
                 raise ValueError("context must be an object")
-            out: dict[str, Any] = {"value": evaluate(request["expr"], context)}
+            value = to_json_compatible(evaluate(request["expr"], context))
+            out: dict[str, Any] = {"value": value}
         except PortwayError as exc:
             out, failed = {"error": exc.message}, True
         except (ValueError, json.JSONDecodeError) as exc:
