@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.api.audit import require_role_audited
-from gateway.api.auth import authenticate, services_of
+from gateway.api.auth import authenticate, forget_cached_principals, services_of
 from gateway.api.bodies import read_json_object
 from gateway.api.errors import request_id_of
 from gateway.errors import BadRequest
@@ -85,6 +85,7 @@ async def delete_workflow(request: Request) -> Response:
                                "workflow.delete")
     services = services_of(request)
     await services.db.run(WorkflowStore(services.db).delete, name)
+    forget_cached_principals(services)  # its principal's tokens die with it
     await services.db.run(lambda: services.audit.record(
         actor=caller.name, action="workflow.delete", resource=f"workflows/{name}",
         outcome="ok", request_id=request_id_of(request)))

@@ -21,6 +21,8 @@ from tests.support.servers import free_port, serve_in_thread
 
 CLIENT_ID = "portway-test"
 CLIENT_SECRET = "cs-" + "Zq8w" * 8
+GATEWAY_CLIENT_ID = "portway-gateway"
+GATEWAY_CLIENT_SECRET = "gw-" + "Xk3p" * 8
 
 
 @pytest.fixture
@@ -29,11 +31,16 @@ def gateway_port() -> int:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str, gateway_port: int) -> Settings:
-    """Settings whose OAuth redirect URL is the callback of the gateway under test."""
+def settings(tmp_path: Path, database_url: str, gateway_port: int,
+             authserver: AuthServer) -> Settings:
+    """Settings whose OAuth redirect URL is the callback of the gateway under test, and
+    whose gateway identity is a client of the test authorization server."""
     return make_settings(tmp_path, database_url, oauth={
         "redirect_url": f"http://127.0.0.1:{gateway_port}/v1/oauth/callback",
-        "refresh_margin_seconds": 30.0})
+        "refresh_margin_seconds": 30.0,
+        "gateway_client_id": GATEWAY_CLIENT_ID,
+        "gateway_client_secret": GATEWAY_CLIENT_SECRET,
+        "gateway_token_url": authserver.url + "/token"})
 
 
 @pytest.fixture
@@ -65,7 +72,10 @@ def oauth_setup(gateway: RunningGateway, authserver: AuthServer) -> AuthServer:
     """The auth server knows the gateway as a client; the connector ``oauthy`` exists."""
     authserver.server.add_client(CLIENT_ID, CLIENT_SECRET,
                                  gateway.services.settings.oauth.redirect_url)
+    authserver.server.add_client(GATEWAY_CLIENT_ID, GATEWAY_CLIENT_SECRET, "https://unused")
     add_connector(gateway.services, oauth_connector(authserver.url))
+    add_connector(gateway.services, oauth_connector(authserver.url, "machine",
+                                                    flow="clientCredentials"))
     return authserver
 
 
