@@ -84,7 +84,8 @@ class _Evaluation:
         except Exception as error:  # a function's own bug or a foreign library's error
             raise ExpressionEvaluationError(
                 f"failed ({type(error).__name__})", function=spec.name) from error
-        self.account(result, spec.name)
+        if spec.measured:
+            self.account(result, spec.name)
         return result
 
     def _thunk(self, node: Node) -> Any:

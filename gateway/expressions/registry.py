@@ -32,6 +32,9 @@ class FunctionSpec:
         min_args: Fewest arguments accepted.
         max_args: Most arguments accepted; ``None`` for no limit.
         lazy: Whether ``fn`` receives thunks rather than values.
+        measured: Whether results count against the size limits. Functions that only
+            hand out context data (``body()``, ``triggerBody()``) need not: the data is
+            already in memory, and measuring a large body on every call costs time.
     """
 
     name: str
@@ -39,6 +42,7 @@ class FunctionSpec:
     min_args: int = 0
     max_args: int | None = None
     lazy: bool = False
+    measured: bool = True
 
 
 class FunctionRegistry:
@@ -55,7 +59,8 @@ class FunctionRegistry:
         return self._frozen
 
     def register(self, name: str, fn: Callable[..., Any], min_args: int = 0,
-                 max_args: int | None = None, *, lazy: bool = False) -> FunctionRegistry:
+                 max_args: int | None = None, *, lazy: bool = False,
+                 measured: bool = True) -> FunctionRegistry:
         """Add (or replace) the function ``name``; return the registry for chaining.
 
         Args:
@@ -64,6 +69,8 @@ class FunctionRegistry:
             min_args: Fewest arguments accepted.
             max_args: Most arguments accepted; ``None`` for no limit.
             lazy: Pass zero-argument callables instead of evaluated arguments.
+            measured: Count results against the size limits (False for functions that
+                only return context data).
 
         Raises:
             TypeError: The registry is frozen (build one with ``extend()``).
@@ -73,15 +80,17 @@ class FunctionRegistry:
             raise TypeError("this function registry is frozen; register on extend()")
         if min_args < 0 or (max_args is not None and max_args < min_args):
             raise ValueError(f"bad argument bounds for {name}: {min_args}..{max_args}")
-        self._functions[name.lower()] = FunctionSpec(name, fn, min_args, max_args, lazy)
+        self._functions[name.lower()] = FunctionSpec(name, fn, min_args, max_args, lazy,
+                                                     measured)
         return self
 
     def function(self, name: str, min_args: int = 0, max_args: int | None = None, *,
-                 lazy: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+                 lazy: bool = False, measured: bool = True
+                 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Decorator form of ``register``."""
 
         def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-            self.register(name, fn, min_args, max_args, lazy=lazy)
+            self.register(name, fn, min_args, max_args, lazy=lazy, measured=measured)
             return fn
 
         return decorate

@@ -80,9 +80,10 @@ def parameters(ctx: EvaluationContext, name: Any) -> Any:
 
 def register(registry: FunctionRegistry) -> None:
     """Add the policy functions to ``registry``."""
-    registry.register("connectionParameters", connection_parameters, 1, 2)
-    registry.register("headers", headers, 1, 2)
-    registry.register("header", headers, 1, 2)  # the policy template docs spell it so
-    registry.register("queryParameters", query_parameters, 1, 2)
-    registry.register("body", body, 0, 0)
-    registry.register("parameters", parameters, 1, 1)
+    # These only hand out context data, so their results are not measured.
+    registry.register("connectionParameters", connection_parameters, 1, 2, measured=False)
+    registry.register("headers", headers, 1, 2, measured=False)
+    registry.register("header", headers, 1, 2, measured=False)  # as the template docs spell it
+    registry.register("queryParameters", query_parameters, 1, 2, measured=False)
+    registry.register("body", body, 0, 0, measured=False)
+    registry.register("parameters", parameters, 1, 1, measured=False)

@@ -29,7 +29,7 @@ def _item(ctx: EvaluationContext) -> Any:
 
 def _build_registry() -> FunctionRegistry:
     registry = DEFAULT.extend()
-    registry.register("item", _item, 0, 0)
+    registry.register("item", _item, 0, 0, measured=False)
     return registry.freeze()
 
 

@@ -122,3 +122,11 @@ def test_evaluate_value_walks_json():
     value = {"url": "https://@{parameters('host')}/x", "n": "@add(1, 1)", "list": ["@@a", 3]}
     assert evaluate_value(value, {"parameters": {"host": "h"}}) == {
         "url": "https://h/x", "n": 2, "list": ["@a", 3]}
+
+
+def test_context_data_is_not_measured_but_what_is_built_from_it_is():
+    limits = Limits(max_value_size=1000, max_total_size=10_000)
+    context = EvaluationContext({"body": {"items": list(range(5000))}}, limits=limits)
+    assert evaluate("@body()?.items?[4999]", context) == 4999
+    with pytest.raises(ExpressionTooComplexError):
+        evaluate("@string(body())", context)
