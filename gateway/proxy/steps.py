@@ -79,6 +79,11 @@ async def validate_request(call: Call, max_body_bytes: int) -> None:
     if not compiled.options.validate_requests:
         return
     checks = compiled.validator.for_operation(call.operation)
+    if compiled.connector.protocol != "rest":
+        # Other protocols take their input as JSON arguments, described by the
+        # operation's request schema (a SOAP message's parts...).
+        checks.check_arguments(call.arguments or {})
+        return
     checks.check_request(call.path_params, call.query, call.headers)
     content_type = call.headers.get("content-type")
     if checks.needs_body and is_json(content_type):

@@ -91,6 +91,12 @@ class OperationValidator:
             raise _failure(self.operation_id, _described(
                 "body", None, self.body_schema.problems(value)))
 
+    def check_arguments(self, arguments: dict[str, Any]) -> None:
+        """Raise ``ValidationFailed`` unless JSON arguments fit the request schema."""
+        if self.body_schema is not None and not self.body_schema.is_valid(arguments):
+            raise _failure(self.operation_id, _described(
+                "body", None, self.body_schema.problems(arguments)))
+
     def check_response(self, status: int, content_type: str | None, body: bytes) -> None:
         """Raise ``UpstreamResponseInvalid`` unless a JSON answer fits its declared schema."""
         schema = (self.responses.get(str(status)) or self.responses.get(f"{status // 100}XX")

@@ -6,6 +6,14 @@ an attacker would aim a server-side request at (loopback, private, link-local in
 169.254.169.254, CGNAT, IPv6 unique-local, IPv4-mapped/translated forms of those,
 multicast, reserved, unspecified) unless the operator allowed them, and hands back the
 vetted address so the caller connects to exactly what was checked (no DNS rebinding).
+
+The asynchronous check (the data plane's) remembers a verdict for a host and port: for
+``dns_ttl`` seconds when the host is a name, for good when it is a literal address. Only
+admissions are remembered, and only the address that was vetted is handed out, so a name
+that changes its answers is looked up (and vetted) again after the period.
+
+Redirects and response sizes are the callers' part: the proxy never follows a redirect,
+and the document fetcher (``gateway.fetch``) vets every hop again and caps the size.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from __future__ import annotations
 import fnmatch
 import ipaddress
 import socket
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -48,7 +57,9 @@ class EgressGuard:
             private. Everything public is allowed.
     """
 
-    def __init__(self, allow: Iterable[str] = ()) -> None:
+    def __init__(self, allow: Iterable[str] = (), *, dns_ttl: float = 10.0) -> None:
+        self._dns_ttl = dns_ttl
+        self._verdicts: dict[tuple[str, int], tuple[float, str]] = {}
         self._networks: list[IPNetwork] = []
         self._hosts: list[str] = []
         for entry in allow:
@@ -66,11 +77,20 @@ class EgressGuard:
         return self._vet(url, scheme, host, port, _resolve(host, port))
 
     async def acheck(self, url: str) -> VettedTarget:
-        """Vet ``url`` without blocking the event loop."""
+        """Vet ``url`` without blocking the event loop (verdicts remembered, see above)."""
         scheme, host, port = self._split(url)
+        now = time.monotonic()
+        known = self._verdicts.get((host, port))
+        if known is not None and known[0] > now:
+            return VettedTarget(url=url, scheme=scheme, host=host, port=port, address=known[1])
         literal = _literal_address(host)
         addresses = [literal] if literal else await anyio.to_thread.run_sync(_resolve, host, port)
-        return self._vet(url, scheme, host, port, addresses)
+        target = self._vet(url, scheme, host, port, addresses)
+        if len(self._verdicts) > 10_000:
+            self._verdicts.clear()
+        self._verdicts[(host, port)] = (
+            float("inf") if literal else now + self._dns_ttl, target.address)
+        return target
 
     def address_allowed(self, address: str, host: str = "") -> bool:
         ip = ipaddress.ip_address(address)
