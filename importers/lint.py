@@ -38,7 +38,9 @@ RULES: dict[str, tuple[Severity, str]] = {
     "path-parameter": ("error", "every {name} in a path has a matching path parameter"),
     "response-schema": ("warning", "a successful response that returns content has a schema"),
     "webhook-notification-url": ("error", "a webhook trigger says where the callback URL goes"),
-    "webhook-location": ("error", "a webhook registration answers 201 with a Location header"),
+    "webhook-location": ("error", "a webhook registration answers 201 Created"),
+    "webhook-location-header": ("warning", "a webhook registration's 201 declares the Location"
+                                           " header"),
     "webhook-delete": ("warning", "a webhook has a DELETE operation to unregister it"),
     "polling-trigger-response": ("warning", "a polling trigger declares a response schema"),
     "placeholder-host": ("error", "the host is real (or set at run time by a policy)"),
@@ -97,7 +99,7 @@ def lint(connector: Connector, document: Mapping[str, Any] | None = None) -> lis
         The findings, in rule order.
     """
     out: list[Finding] = []
-    out += _connector_rules(connector)
+    out += _connector_rules(connector, document)
     for op in connector.operations:
         out += _operation_rules(connector, op)
     out += _webhook_rules(connector)
@@ -110,9 +112,13 @@ def _op_pointer(op: Operation) -> str:
     return pointer("paths", op.path, op.method.lower())
 
 
-def _connector_rules(c: Connector) -> list[Finding]:
+def _connector_rules(c: Connector, doc: Mapping[str, Any] | None) -> list[Finding]:
     out: list[Finding] = []
-    title = c.display_name if c.display_name != c.id else ""
+    # The importer falls back to the id for a missing title; only the document can tell.
+    title = c.display_name
+    if doc is not None:
+        raw_title = as_dict(doc.get("info")).get("title")
+        title = raw_title if isinstance(raw_title, str) else ""
     if not title:
         out.append(_f("title-missing", "/info/title", "the connector has no title"))
     else:
@@ -216,10 +222,14 @@ def _webhook_rules(c: Connector) -> list[Finding]:
                           f"webhook trigger {op.operation_id!r} has no parameter marked"
                           " x-ms-notification-url"))
         created = next((r for r in op.responses if r.status == "201"), None)
-        if created is None or not any(h.lower() == "location" for h in created.headers):
+        if created is None:
             out.append(_f("webhook-location", where + "/responses",
-                          f"webhook trigger {op.operation_id!r} must answer 201 with a Location"
-                          " header (the URL that deletes the subscription)"))
+                          f"webhook trigger {op.operation_id!r} must answer 201 Created, with a"
+                          " Location header naming the subscription to delete later"))
+        elif not any(h.lower() == "location" for h in created.headers):
+            out.append(_f("webhook-location-header", f"{where}/responses/201/headers",
+                          f"the 201 response of webhook trigger {op.operation_id!r} does not"
+                          " declare the Location header"))
         if not deletes:
             out.append(_f("webhook-delete", where,
                           f"webhook trigger {op.operation_id!r} has no DELETE operation to"
@@ -253,8 +263,13 @@ def _document_rules(c: Connector, doc: Mapping[str, Any]) -> list[Finding]:
     components = as_dict(doc.get("components"))
     links = [(pointer("components", "links", k), v) for k, v in
              as_dict(components.get("links")).items()]
-    for where, node in _walk(as_dict(doc.get("paths")), "/paths"):
-        for name, link in as_dict(node.get("links")).items():
+    responses = [(pointer("components", "responses", k), v) for k, v in
+                 as_dict(components.get("responses")).items()]
+    for path, method, op in _raw_operations(doc):
+        responses += [(pointer("paths", path, method, "responses", status), r)
+                      for status, r in as_dict(op.get("responses")).items()]
+    for where, response in responses:
+        for name, link in as_dict(as_dict(response).get("links")).items():
             links.append((f"{where}/links/{name}", link))
     allowed = {"operationRef", "operationId", "parameters", "requestBody", "description",
                "server", "$ref"}

@@ -71,6 +71,12 @@ CASES: dict[str, dict[str, Any]] = {
              "x-ms-summary": "Callback"}],
         "responses": {"200": {"description": "ok"}}})},
         "/x": {"delete": op(operationId="Del")}}),
+    "webhook-location-header": swagger_doc(paths={"/hook": {"post": op(**{
+        "x-ms-trigger": "single", "parameters": [
+            {"name": "cb", "in": "query", "type": "string", "x-ms-notification-url": True,
+             "x-ms-summary": "Callback"}],
+        "responses": {"201": {"description": "created"}}})},
+        "/x": {"delete": op(operationId="Del")}}),
     "webhook-delete": swagger_doc(paths={"/hook": {"post": op(**{
         "x-ms-trigger": "single", "parameters": [
             {"name": "cb", "in": "query", "type": "string", "x-ms-notification-url": True,
@@ -89,12 +95,29 @@ CASES: dict[str, dict[str, Any]] = {
                                  "examples": {"a": {"value": 1}}}}}},
     "link-fields": {"openapi": "3.1.0", "info": {"title": "T", "version": "1"},
                     "components": {"links": {"l": {"operationId": "x", "body": {}}}}},
+    "title-missing-in-document": swagger_doc(info={"version": "1", "description": "x" * 40}),
 }
 
 
 @pytest.mark.parametrize("rule", sorted(CASES))
 def test_each_rule_fires_on_its_fixture(rule: str) -> None:
-    assert rule in rules_of(CASES[rule])
+    assert rule.removesuffix("-in-document") in rules_of(CASES[rule])
+
+
+def test_a_title_equal_to_the_id_is_not_missing() -> None:
+    doc = swagger_doc(info={"title": "demo", "version": "1", "description": "x" * 40})
+    assert "title-missing" not in rules_of(doc)
+
+
+def test_links_in_responses_and_properties_named_links() -> None:
+    doc = {"openapi": "3.0.3", "info": {"title": "T", "version": "1"}, "paths": {"/a": {"get": {
+        "operationId": "a", "responses": {"200": {
+            "description": "ok", "links": {"next": {"operationId": "a", "href": "x"}},
+            "content": {"application/json": {"schema": {"type": "object", "properties": {
+                "links": {"type": "object", "properties": {"self": {"type": "string"}}}}}}}}},
+    }}}}
+    found = [f for f in lint(connector(doc), doc) if f.rule == "link-fields"]
+    assert [f.pointer for f in found] == ["/paths/~1a/get/responses/200/links/next/href"]
 
 
 def test_properties_rules() -> None:
@@ -111,7 +134,8 @@ def test_placeholder_host_is_fine_with_a_dynamic_host_policy() -> None:
 
 
 def test_every_rule_has_a_fixture_and_a_severity() -> None:
-    assert set(RULES) == set(CASES) | {"brand-color", "publisher", "secret-parameter-type"}
+    assert set(RULES) == {c.removesuffix("-in-document") for c in CASES} | {
+        "brand-color", "publisher", "secret-parameter-type"}
     for severity, meaning in RULES.values():
         assert severity in ("error", "warning", "info") and meaning
 
