@@ -1,9 +1,10 @@
 """A SOAP connection's credentials, and putting them on a call.
 
-Which kind a connection uses is its ``auth_type`` parameter when set, else what it holds:
-a ``certificate`` means a client certificate, an ``api_key`` an API key header, a
+Which kind a connection uses is the connection parameter set it named (``parameterSet``:
+the WSDL importer's sets are named after the kinds), else what it holds: a
+``certificate`` means a client certificate, an ``api_key`` an API key header, a
 ``username`` and ``password`` HTTP basic. WS-Security (a UsernameToken in the envelope,
-``auth_type: "wsse"``) shares basic's parameters, so it is only ever chosen explicitly.
+``parameterSet: "wsse"``) shares basic's parameters, so it is only ever chosen by name.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class SoapCredentials:
                         ) -> SoapCredentials:
         """Pick the credentials out of a connection's public and secret values."""
         values = {**public, **secrets}
-        kind = str(values.get("auth_type") or "")
+        kind = str(values.get("parameterSet") or "")
         if not kind:
             if secrets.get("certificate"):
                 kind = "clientCertificate"
@@ -65,8 +66,8 @@ class SoapCredentials:
             else:
                 kind = "none"
         if kind not in ("none", "basic", "wsse", "apiKey", "clientCertificate"):
-            raise BadRequest(f"auth_type {kind!r} is not one of none, basic, wsse, apiKey, "
-                             "clientCertificate")
+            raise BadRequest(f"parameter set {kind!r} is not a SOAP sign-in (none, basic, "
+                             "wsse, apiKey, clientCertificate)")
         certificate = None
         if kind == "clientCertificate":
             pem = secrets.get("certificate", "")

@@ -121,11 +121,6 @@ def _import(main: str, files: Mapping[str, bytes], connector_id: str, fetch: Fet
         source_format="wsdl",
         base_url=_base_url(operations),
         operations=operations,
-        connection_parameters=[ConnectionParameter(
-            name="auth_type", display_name="Authentication",
-            allowed_values=["none", "basic", "wsse", "apiKey", "clientCertificate"],
-            description="Which credentials to send; by default what the connection holds "
-                        "decides (wsse must be chosen explicitly)")],
         connection_parameter_sets=_parameter_sets(),
         documents={key: xmldoc.as_text(data, key)
                    for key, data in loaded.transport.loaded.items()},
@@ -357,7 +352,11 @@ def _base_url(operations: list[Operation]) -> str:
 
 
 def _parameter_sets() -> list[ConnectionParameterSet]:
-    """The ways a SOAP connection may authenticate; a WSDL 1.1 file does not say which."""
+    """The ways a SOAP connection may authenticate; a WSDL 1.1 file does not say which.
+
+    A connection names its way with the ``parameterSet`` parameter (the set's name is
+    also the kind the gateway's SOAP handler applies).
+    """
     username = ConnectionParameter(name="username", display_name="User name", required=True)
     password = ConnectionParameter(name="password", type="securestring",
                                    display_name="Password", required=True)

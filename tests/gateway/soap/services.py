@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import logging
+import ssl
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,18 +20,54 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from lxml import etree
-from spyne import (
-    Application,
-    Array,
-    ComplexModel,
-    Fault,
-    Integer,
-    ServiceBase,
-    Unicode,
-    rpc,
-)
-from spyne.protocol.soap import Soap11, Soap12
-from spyne.server.wsgi import WsgiApplication
+
+# spyne's vendored six raises an ImportWarning on Python 3.11 (the suite makes warnings
+# errors); it is spyne's import machinery, not something these tests can fix.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", ImportWarning)
+    from spyne import (
+        Application,
+        Array,
+        ComplexModel,
+        Fault,
+        Integer,
+        ServiceBase,
+        Unicode,
+        rpc,
+    )
+    from spyne.protocol.soap import Soap11, Soap12
+    from spyne.server.wsgi import WsgiApplication
+    from spyne.util import six as _spyne_six
+
+
+def _teach_find_spec(importer_class: Any) -> None:
+    """Give spyne's old vendored six importer the ``find_spec`` API of current six.
+
+    Without it, every later failed import anywhere in the process warns (an error here),
+    because the importer stays on ``sys.meta_path`` for good.
+    """
+    import importlib.util
+
+    if "find_spec" in vars(importer_class):
+        return
+
+    def find_spec(self: Any, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname in self.known_modules:
+            return importlib.util.spec_from_loader(fullname, self)
+        return None
+
+    def create_module(self: Any, spec: Any) -> Any:
+        return self.load_module(spec.name)
+
+    def exec_module(self: Any, module: Any) -> None:
+        return None
+
+    importer_class.find_spec = find_spec
+    importer_class.create_module = create_module
+    importer_class.exec_module = exec_module
+
+
+_teach_find_spec(type(_spyne_six._importer))
 
 # spyne logs every fault it raises with a traceback; the tests raise them on purpose.
 logging.getLogger("spyne").setLevel(logging.CRITICAL)
@@ -152,6 +190,7 @@ class _Dispatcher:
 
     def __init__(self, server: SoapServer) -> None:
         self.server = server
+        self.scheme = "http"
         self.apps = {name: (_app(protocol), guard) for name, (protocol, guard) in ROUTES.items()}
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
@@ -175,6 +214,7 @@ class _Dispatcher:
         import io
 
         environ["wsgi.input"] = io.BytesIO(body)
+        environ["wsgi.url_scheme"] = self.scheme  # spyne writes the WSDL's address from it
         environ["PATH_INFO"] = "/"
         environ["SCRIPT_NAME"] = f"/{name}"
         return app(environ, start_response)  # type: ignore[no-any-return]
@@ -190,12 +230,21 @@ class _Quiet(WSGIRequestHandler):
 
 
 @contextmanager
-def soap_services() -> Iterator[SoapServer]:
-    """Serve every route on a free loopback port for the duration of the block."""
+def soap_services(tls: ssl.SSLContext | None = None) -> Iterator[SoapServer]:
+    """Serve every route on a free loopback port for the duration of the block.
+
+    Args:
+        tls: Serve HTTPS with this context (which may require client certificates).
+    """
     server = SoapServer(base="")
-    httpd = make_server("127.0.0.1", 0, _Dispatcher(server), server_class=_Server,
+    dispatcher = _Dispatcher(server)
+    httpd = make_server("127.0.0.1", 0, dispatcher, server_class=_Server,
                         handler_class=_Quiet)
-    server.base = f"http://127.0.0.1:{httpd.server_port}"
+    scheme = "http"
+    if tls is not None:
+        httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
+        scheme = dispatcher.scheme = "https"
+    server.base = f"{scheme}://127.0.0.1:{httpd.server_port}"
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
@@ -204,3 +253,90 @@ def soap_services() -> Iterator[SoapServer]:
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=10)
+
+
+@dataclass
+class Pki:
+    """A private CA, a server certificate for 127.0.0.1 and a client certificate (PEM)."""
+
+    ca: str
+    server_cert: str
+    server_key: str
+    client_cert: str
+    client_key: str
+
+    def server_context(self, directory: str) -> ssl.SSLContext:
+        """TLS for the service: its own certificate, client certificates required."""
+        import os
+
+        cert = os.path.join(directory, "server.pem")
+        with open(cert, "w") as handle:
+            handle.write(self.server_cert + self.server_key)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert)
+        context.load_verify_locations(cadata=self.ca)
+        context.verify_mode = ssl.CERT_REQUIRED
+        return context
+
+
+def make_pki() -> Pki:
+    """Create the certificates with ``cryptography`` (valid for one day)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+
+    def key() -> ec.EllipticCurvePrivateKey:
+        return ec.generate_private_key(ec.SECP256R1())
+
+    def pem_key(private: ec.EllipticCurvePrivateKey) -> str:
+        return private.private_bytes(serialization.Encoding.PEM,
+                                     serialization.PrivateFormat.PKCS8,
+                                     serialization.NoEncryption()).decode()
+
+    def name(common: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
+
+    ca_key = key()
+    ca = (x509.CertificateBuilder().subject_name(name("Portway test CA"))
+          .issuer_name(name("Portway test CA")).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number())
+          .not_valid_before(now - datetime.timedelta(minutes=5))
+          .not_valid_after(now + datetime.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True,
+                                       crl_sign=True, content_commitment=False,
+                                       key_encipherment=False, data_encipherment=False,
+                                       key_agreement=False, encipher_only=False,
+                                       decipher_only=False), critical=True)
+          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
+                         critical=False)
+          .sign(ca_key, hashes.SHA256()))
+
+    def issue(common: str, private: ec.EllipticCurvePrivateKey, server: bool) -> str:
+        builder = (x509.CertificateBuilder().subject_name(name(common))
+                   .issuer_name(ca.subject).public_key(private.public_key())
+                   .serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(minutes=5))
+                   .not_valid_after(now + datetime.timedelta(days=1))
+                   .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                       ca_key.public_key()), critical=False)
+                   .add_extension(x509.ExtendedKeyUsage(
+                       [ExtendedKeyUsageOID.SERVER_AUTH if server
+                        else ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False))
+        if server:
+            builder = builder.add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        return builder.sign(ca_key, hashes.SHA256()).public_bytes(
+            serialization.Encoding.PEM).decode()
+
+    server_key, client_key = key(), key()
+    return Pki(ca=ca.public_bytes(serialization.Encoding.PEM).decode(),
+               server_cert=issue("127.0.0.1", server_key, True), server_key=pem_key(server_key),
+               client_cert=issue("portway-client", client_key, False),
+               client_key=pem_key(client_key))

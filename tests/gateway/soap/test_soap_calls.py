@@ -1,0 +1,145 @@
+"""SOAP-to-REST and pass-through through a running gateway, to real spyne services.
+
+Each test calls the gateway over HTTP the way a client would, over SOAP 1.1 and 1.2.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.gateway.conftest import RunningGateway
+from tests.gateway.soap.conftest import connect, envelope, handler_of
+from tests.gateway.soap.services import SoapServer
+
+VERSIONS = [("soap11", "1.1"), ("soap12", "1.2")]
+
+
+@pytest.mark.parametrize(("route", "version"), VERSIONS)
+def test_json_call_by_operation_id(soap_gateway: RunningGateway, soap_server: SoapServer,
+                                   route: str, version: str) -> None:
+    connection = connect(soap_gateway, soap_server, route)
+    with soap_gateway.client() as client:
+        answer = client.post(f"/v1/connections/{connection}/operations/add",
+                             json={"a": 2, "b": 40})
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"addResult": 42}
+    sent = soap_server.requests[-1]
+    if version == "1.1":
+        assert sent.headers["soapaction"] == '"add"'
+        assert sent.headers["content-type"].startswith("text/xml")
+    else:
+        assert sent.headers["content-type"].startswith("application/soap+xml")
+        assert 'action="add"' in sent.headers["content-type"]
+
+
+@pytest.mark.parametrize(("route", "version"), VERSIONS)
+def test_json_call_through_apim(soap_gateway: RunningGateway, soap_server: SoapServer,
+                                route: str, version: str) -> None:
+    connection = connect(soap_gateway, soap_server, route)
+    person = {"name": "Ada", "age": 36, "tags": {"string": ["math", "engines"]},
+              "address": {"street": "St James's Sq", "city": "London"}}
+    with soap_gateway.client() as client:
+        answer = client.post(f"/apim/{route}/{connection}/echo_person", json={"person": person})
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"echo_personResult": person}
+
+
+@pytest.mark.parametrize(("route", "version"), VERSIONS)
+def test_zero_one_and_many_element_arrays_round_trip(
+        soap_gateway: RunningGateway, soap_server: SoapServer, route: str, version: str) -> None:
+    connection = connect(soap_gateway, soap_server, route)
+    with soap_gateway.client() as client:
+        def call(operation: str, body: dict[str, object]) -> object:
+            answer = client.post(f"/v1/connections/{connection}/operations/{operation}",
+                                 json=body)
+            assert answer.status_code == 200, answer.text
+            return answer.json()
+
+        assert call("count", {"items": {"string": []}}) == {"countResult": 0}
+        assert call("count", {"items": {"string": ["one"]}}) == {"countResult": 1}
+        assert call("count", {"items": {"string": ["a", "b", "c"]}}) == {"countResult": 3}
+        assert call("list_items", {"n": 0}) == {"list_itemsResult": {"string": []}}
+        assert call("list_items", {"n": 1}) == {"list_itemsResult": {"string": ["item0"]}}
+        assert call("list_items", {"n": 2}) == {
+            "list_itemsResult": {"string": ["item0", "item1"]}}
+
+
+@pytest.mark.parametrize(("route", "version"), VERSIONS)
+def test_soap_headers(soap_gateway: RunningGateway, soap_server: SoapServer, route: str,
+                      version: str) -> None:
+    connection = connect(soap_gateway, soap_server, route)
+    with soap_gateway.client() as client:
+        with_header = client.post(f"/v1/connections/{connection}/operations/whoami",
+                                  json={"_soapheaders": {"AuthHeader": {"token": "t-77"}}})
+        without = client.post(f"/v1/connections/{connection}/operations/whoami", json={})
+    assert with_header.json() == {"whoamiResult": "t-77"}
+    assert without.json() == {"whoamiResult": "anonymous"}
+
+
+@pytest.mark.parametrize(("route", "version", "code"), [
+    ("soap11", "1.1", "soap11env:Client.DivideByZero"), ("soap12", "1.2", "soap12env:Sender")])
+def test_a_fault_becomes_the_error_shape(soap_gateway: RunningGateway, soap_server: SoapServer,
+                                         route: str, version: str, code: str) -> None:
+    connection = connect(soap_gateway, soap_server, route)
+    with soap_gateway.client() as client:
+        answer = client.post(f"/v1/connections/{connection}/operations/divide",
+                             json={"a": 7, "b": 0})
+    assert answer.status_code == 502
+    error = answer.json()["error"]
+    assert error["code"] == "SoapFault"
+    assert error["message"] == "the SOAP service answered with a fault: division by zero"
+    fault = error["details"][0]
+    assert (fault["faultCode"], fault["faultString"]) == (code, "division by zero")
+    assert fault["detail"] == {"dividend": "7"}
+
+
+def test_input_that_does_not_fit_is_a_400(soap_gateway: RunningGateway,
+                                          soap_server: SoapServer) -> None:
+    connection = connect(soap_gateway, soap_server, "soap11")
+    with soap_gateway.client() as client:
+        answer = client.post(f"/v1/connections/{connection}/operations/add",
+                             json={"a": 1, "nope": 2})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "SoapRequestInvalid"
+    assert "nope" in answer.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(("route", "version"), VERSIONS)
+def test_pass_through_forwards_the_envelope_unchanged(
+        soap_gateway: RunningGateway, soap_server: SoapServer, route: str, version: str) -> None:
+    connection = connect(soap_gateway, soap_server, route)
+    body = envelope(version, "add", "<t:a>20</t:a><t:b>22</t:b>")
+    content_type = "text/xml; charset=utf-8" if version == "1.1" else \
+        'application/soap+xml; charset=utf-8; action="add"'
+    with soap_gateway.client() as client:
+        answer = client.post(f"/apim/{route}/{connection}/add", content=body,
+                             headers={"content-type": content_type, "soapaction": '"add"'})
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith(content_type.split(";")[0])
+    assert b"<tns:addResult>42</tns:addResult>" in answer.content
+    assert soap_server.requests[-1].body == body
+
+
+@pytest.mark.parametrize(("route", "version"), VERSIONS)
+def test_pass_through_returns_faults_as_they_are(
+        soap_gateway: RunningGateway, soap_server: SoapServer, route: str, version: str) -> None:
+    connection = connect(soap_gateway, soap_server, route)
+    body = envelope(version, "divide", "<t:a>1</t:a><t:b>0</t:b>")
+    with soap_gateway.client() as client:
+        answer = client.post(f"/apim/{route}/{connection}/divide", content=body,
+                             headers={"content-type": "text/xml" if version == "1.1"
+                                      else "application/soap+xml"})
+    assert answer.status_code == 500
+    assert b"division by zero" in answer.content
+    assert b"Fault" in answer.content
+
+
+def test_the_zeep_client_is_built_once_per_connector_version(
+        soap_gateway: RunningGateway, soap_server: SoapServer) -> None:
+    connection = connect(soap_gateway, soap_server, "soap11")
+    with soap_gateway.client() as client:
+        for n in range(5):
+            answer = client.post(f"/v1/connections/{connection}/operations/add",
+                                 json={"a": n, "b": 1})
+            assert answer.json() == {"addResult": n + 1}
+    assert handler_of(soap_gateway).soap.clients.builds == 1
