@@ -4,7 +4,8 @@ tests on Redis and PostgreSQL)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,12 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.services import Services
+from gateway.app import create_app
+from gateway.proxy.pipeline import Proxy
+from gateway.services import Services, build_services
+from gateway.store.principals import Principal
 from importers import AuthScheme, Connector, Operation, Parameter, Response
-from tests.gateway.conftest import RunningGateway
+from tests.gateway.conftest import RunningGateway, make_settings
 from tests.gateway.proxy.upstream_app import UpstreamState, build_upstream
 from tests.support.servers import serve_in_thread
 
@@ -157,3 +161,46 @@ def make_env(gateway: RunningGateway, upstream: Upstream,
 @pytest.fixture
 def env(gateway: RunningGateway, upstream: Upstream) -> ProxyEnv:
     return make_env(gateway, upstream)
+
+
+class FakeTime:
+    """An injectable clock and sleep: sleeping advances the clock at once."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@contextmanager
+def custom_gateway(tmp_path: Path, **sections: dict[str, Any]) -> Iterator[RunningGateway]:
+    """A gateway on SQLite with some settings changed (egress allow stays loopback)."""
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'custom.db'}", **sections)
+    services = build_services(settings)
+    try:
+        app = create_app(services=services, extensions=[])
+        with serve_in_thread(app) as url:
+            token = Path(settings.security.owner_token_file).read_text().strip()
+            yield RunningGateway(url=url, owner_token=token, services=services)
+    finally:
+        services.db.dispose()
+
+
+@asynccontextmanager
+async def direct_proxy(services: Services, time: FakeTime) -> AsyncIterator[
+        tuple[Proxy, Principal]]:
+    """The pipeline without the HTTP layer, on fake time, and a principal allowed to call."""
+    token = services.principals.create_token("tester", "owner")
+    principal = services.principals.authenticate(token)
+    assert principal is not None
+    proxy = Proxy(services, clock=time.clock, sleep=time.sleep)
+    try:
+        yield proxy, principal
+    finally:
+        await proxy.aclose()
