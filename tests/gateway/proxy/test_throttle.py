@@ -1,0 +1,78 @@
+"""Throttling: 429 with Retry-After through the gateway, and counters shared by processes
+through Redis and PostgreSQL (two counter objects stand for two gateway processes)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from gateway.proxy.throttle import DatabaseThrottle, LocalThrottle, RedisThrottle, Throttle
+from gateway.store.database import Database
+from tests.gateway.conftest import RunningGateway
+from tests.gateway.proxy.conftest import Upstream, make_env
+from tests.support.databases import create_database
+
+
+def test_a_connection_over_its_limit_gets_429_with_retry_after(
+        gateway: RunningGateway, upstream: Upstream) -> None:
+    env = make_env(gateway, upstream, proxy={"rateLimitCalls": 3, "rateLimitPeriod": 60})
+    with env.client() as client:
+        statuses = [client.get(env.path("items/1")).status_code for _ in range(3)]
+        refused = client.get(env.path("items/1"))
+        metrics = client.get("/metrics").text
+    assert statuses == [200, 200, 200]
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "Throttled"
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert 'portway_proxy_throttled_total{connector="demo"}' in metrics
+
+
+def test_the_window_turns_on_the_clock() -> None:
+    now = [120.0]
+    throttle = LocalThrottle(clock=lambda: now[0])
+
+    async def go() -> list[float | None]:
+        results = [await throttle.hit("c", 2, 60) for _ in range(3)]
+        now[0] = 180.5  # the next window
+        results.append(await throttle.hit("c", 2, 60))
+        return results
+
+    assert asyncio.run(go()) == [None, None, 60.0, None]
+
+
+async def _shared(first: Throttle, second: Throttle) -> list[float | None]:
+    try:
+        return [await first.hit("conn", 3, 60), await second.hit("conn", 3, 60),
+                await first.hit("conn", 3, 60), await second.hit("conn", 3, 60),
+                await first.hit("other", 3, 60)]
+    finally:
+        await first.aclose()
+        await second.aclose()
+
+
+@pytest.mark.redis
+def test_redis_counters_are_shared_between_processes(redis_url: str) -> None:
+    clock = lambda: 1_000_000.0  # noqa: E731
+    results = asyncio.run(_shared(RedisThrottle(redis_url, clock=clock),
+                                  RedisThrottle(redis_url, clock=clock)))
+    assert results[:3] == [None, None, None]
+    assert results[3] == pytest.approx(20.0)  # the window 999960..1000020 has 20 s left
+    assert results[4] is None
+
+
+@pytest.mark.postgres
+def test_postgresql_counters_are_shared_between_processes(postgres_server_url: str) -> None:
+    url = create_database(postgres_server_url, "throttle_shared")
+    first, second = Database(url), Database(url)
+    first.migrate()
+    clock = lambda: 1_000_000.0  # noqa: E731
+    try:
+        results = asyncio.run(_shared(DatabaseThrottle(first, clock=clock),
+                                      DatabaseThrottle(second, clock=clock)))
+    finally:
+        first.dispose()
+        second.dispose()
+    assert results[:3] == [None, None, None]
+    assert results[3] == pytest.approx(20.0)
+    assert results[4] is None
