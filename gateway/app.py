@@ -22,6 +22,7 @@ from gateway.logging import configure_logging, get_logger
 from gateway.proxy.pipeline import Proxy
 from gateway.services import Services, build_services
 from gateway.settings import Settings, load_settings
+from gateway.soap.protocol import install as install_soap
 from gateway.store.workflows import WorkflowStore
 
 log = get_logger("portway.app")
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, *,
         load_managed_catalogue(built)
         app.state.proxy = Proxy(built)
         built.extras["proxy"] = app.state.proxy
+        soap = install_soap(built)  # the proxy's handler for protocol "soap" connectors
         for extension in extensions:
             for route in extension.routes(built):
                 app.router.routes.append(route)
@@ -66,6 +68,7 @@ def create_app(settings: Settings | None = None, *,
             for extension in reversed(extensions):
                 await _maybe_await(extension.shutdown(built))
             await app.state.proxy.upstream.aclose()
+            await soap.aclose()
             if given is None:
                 built.db.dispose()
 

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.soap.protocol import SoapProtocolHandler, install
+from gateway.soap.protocol import SoapProtocolHandler
 from tests.gateway.conftest import RunningGateway
 from tests.gateway.soap.services import SoapServer, soap_services
 
@@ -28,7 +28,8 @@ def database_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def soap_gateway(gateway: RunningGateway) -> RunningGateway:
-    install(gateway.services)
+    """The running gateway; the app installs the SOAP handler itself on start."""
+    assert isinstance(gateway.services.extras["protocols"]["soap"], SoapProtocolHandler)
     return gateway
 
 
