@@ -28,7 +28,7 @@ def load_keyring(settings: Settings, *, create: bool = True) -> Keyring:
             stored = Keyring.load(path)
             keys = {k: stored.key(k) for k in stored.key_ids}
             keys[single.active] = single.key(single.active)
-            return Keyring(keys, single.active)
+            return Keyring(keys, single.active, path)
         return single
     if path.is_file():
         return Keyring.load(path)
@@ -41,5 +41,6 @@ def load_keyring(settings: Settings, *, create: bool = True) -> Keyring:
         raise ConfigError(f"no keyring at {str(path)!r}")
     keyring = Keyring.generate()
     keyring.save(path)
+    keyring.source = path
     log.info("created a development master key", path=str(path))
     return keyring

@@ -97,7 +97,7 @@ async def put_connection(request: Request) -> Response:
         status=status, status_reason=reason, created_by=caller.name, keep_secrets=keep))
     forget_cached(services, name)
     await _audit(request, caller.name, "connection.create" if created else "connection.update",
-                 name, {"connector": connector_id, "secretParameters": sorted(secret)})
+                 name, {"connector": connector_id, "sealedParameters": sorted(secret)})
     return JSONResponse(record.public(), status_code=201 if created else 200)
 
 
@@ -134,7 +134,7 @@ async def patch_connection(request: Request) -> Response:
         record = await services.db.run(services.connections.get, name)
     forget_cached(services, name)
     await _audit(request, caller.name, "connection.update", name,
-                 {"fields": sorted(body), "secretParameters": sorted(secret)})
+                 {"fields": sorted(body), "sealedParameters": sorted(secret)})
     return JSONResponse(record.public())
 
 

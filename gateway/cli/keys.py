@@ -27,7 +27,7 @@ def rotate_keys(args: argparse.Namespace) -> int:
     count = services.vault.rotate(new)
     new.only_active().save(path)
     services.audit.record(actor="cli", action="keys.rotate", resource="keys", outcome="ok",
-                          details={"secrets": count, "active": new.active})
+                          details={"resealed": count, "active": new.active})
     print(f"re-encrypted {count} secret(s) under key {new.active}; retired "
           f"{len(old.key_ids)} old key(s)")
     return 0

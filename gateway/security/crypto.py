@@ -46,7 +46,7 @@ class SealedSecret:
 class Keyring:
     """Master keys by id, one of them active for sealing."""
 
-    def __init__(self, keys: dict[str, bytes], active: str) -> None:
+    def __init__(self, keys: dict[str, bytes], active: str, source: Path | None = None) -> None:
         if active not in keys:
             raise ConfigError("the keyring's active key is missing")
         for key_id, key in keys.items():
@@ -54,6 +54,9 @@ class Keyring:
                 raise ConfigError(f"master key {key_id!r} is not {KEY_BYTES} bytes")
         self._keys = dict(keys)
         self.active = active
+        #: The keyring file these keys came from, re-read when a secret names a key this
+        #: process does not know yet (``portway keys rotate`` ran in another process).
+        self.source = source
 
     @property
     def key_ids(self) -> list[str]:
@@ -69,10 +72,22 @@ class Keyring:
 
     def with_new_active_key(self) -> Keyring:
         key_id = new_key_id()
-        return Keyring({**self._keys, key_id: os.urandom(KEY_BYTES)}, key_id)
+        return Keyring({**self._keys, key_id: os.urandom(KEY_BYTES)}, key_id, self.source)
 
     def only_active(self) -> Keyring:
-        return Keyring({self.active: self._keys[self.active]}, self.active)
+        return Keyring({self.active: self._keys[self.active]}, self.active, self.source)
+
+    def refreshed(self) -> Keyring:
+        """This keyring plus the keys now in its file, the file's active key active.
+
+        Lets a running gateway open secrets that ``portway keys rotate`` re-sealed under a
+        new key, and seal new ones under it, without a restart.
+        """
+        if self.source is None or not self.source.is_file():
+            return self
+        stored = Keyring.load(self.source)
+        keys = {**self._keys, **{k: stored.key(k) for k in stored.key_ids}}
+        return Keyring(keys, stored.active, self.source)
 
     @classmethod
     def from_single_key(cls, encoded: str) -> Keyring:
@@ -93,7 +108,7 @@ class Keyring:
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
             keys = {k: base64.b64decode(v) for k, v in document["keys"].items()}
-            return cls(keys, document["active"])
+            return cls(keys, document["active"], path)
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ConfigError(f"the keyring file {str(path)!r} is unreadable: {exc}") from None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -52,11 +53,7 @@ class Vault:
                 secrets.c.name == name)).first()
         if row is None:
             return None
-        value = open_sealed(self.keyring, owner_kind, owner_id, name, SealedSecret(
-            key_id=row.key_id, wrapped_key=row.wrapped_key, ciphertext=row.ciphertext,
-        )).decode("utf-8")
-        register_secret(value)
-        return value
+        return self._open(row)
 
     def get_all(self, owner_kind: str, owner_id: str) -> dict[str, str]:
         """Open every secret of an owner. Values are registered for log redaction."""
@@ -65,12 +62,22 @@ class Vault:
                 secrets.c.owner_kind == owner_kind, secrets.c.owner_id == owner_id)).all()
         values = {}
         for row in rows:
-            value = open_sealed(self.keyring, owner_kind, owner_id, row.name, SealedSecret(
-                key_id=row.key_id, wrapped_key=row.wrapped_key, ciphertext=row.ciphertext,
-            )).decode("utf-8")
-            register_secret(value)
-            values[row.name] = value
+            values[row.name] = self._open(row)
         return values
+
+    def _open(self, row: Any) -> str:
+        sealed = SealedSecret(key_id=row.key_id, wrapped_key=row.wrapped_key,
+                              ciphertext=row.ciphertext)
+        value = open_sealed(self._keyring_for(row.key_id), row.owner_kind, row.owner_id,
+                            row.name, sealed).decode("utf-8")
+        register_secret(value)
+        return value
+
+    def _keyring_for(self, key_id: str) -> Keyring:
+        """The keyring, re-read from its file first when it lacks ``key_id``."""
+        if key_id not in self.keyring.key_ids:
+            self.keyring = self.keyring.refreshed()
+        return self.keyring
 
     def rotate(self, new_keyring: Keyring) -> int:
         """Re-seal every secret under ``new_keyring``'s active key; returns how many.
