@@ -9,6 +9,7 @@ from typing import Any
 from importers.errors import SpecError, SpecTooLargeError
 from importers.model import Finding, Operation
 from importers.properties import Properties
+from importers.refs import pointer
 from importers.shapes import as_dict
 
 SCRIPT_UNSUPPORTED = "implemented by script.csx, which Portway does not run"
@@ -71,7 +72,7 @@ def flag_script_operations(operations: list[Operation], script_ids: list[str],
             op.unsupported = SCRIPT_UNSUPPORTED
             findings.append(Finding(
                 rule="script-operation", severity="warning",
-                pointer=f"/operations/{op.operation_id}",
+                pointer=pointer("paths", op.path, op.method.lower()),
                 message=f"operation {op.operation_id!r} is {SCRIPT_UNSUPPORTED}; it is"
                         " imported but cannot be called",
             ))

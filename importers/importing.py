@@ -11,14 +11,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from importers.errors import PortwayError, SpecError, SpecTooLargeError, UnsupportedSpecError
+from importers.errors import PortwayError, SpecTooLargeError, UnsupportedSpecError
 from importers.fetch import Fetcher, refuse_fetch
 from importers.loading import load_document
 from importers.model import Connector, Finding, ImportResult
 from importers.openapi import import_openapi
 from importers.properties import Properties, read_properties
 from importers.refs import Resolver
-from importers.sources import Container, SpecSource, assign_ids, discover, discover_one
+from importers.sources import Container, SpecSource, discover
 from importers.swagger import import_swagger
 
 __all__ = ["discover", "import_document", "import_sources", "result_json"]
@@ -177,6 +177,8 @@ def import_spec(spec: SpecSource, *, connector_id: str | None = None,
                 ) -> ImportResult:
     """Imports one discovered spec."""
     cid = connector_id or spec.default_id
+    if spec.error is not None:
+        return ImportResult(source=spec.label, findings=[_error_finding(spec.error)])
     if spec.kind == "wsdl":
         return _wsdl_source(spec, cid, fetch)
     findings: list[Finding] = []
@@ -226,18 +228,11 @@ def import_sources(sources: Sequence[str], *, connector_id: str | None = None,
         fetch: Reads URLs and remote ``$ref``s; the default refuses them.
 
     Yields:
-        One ``ImportResult`` per spec, in a stable order. A source that cannot be read at
-        all (a missing path, a refused zip) yields one failed result for itself.
+        One ``ImportResult`` per entry of ``discover(sources)``, in that order. A source
+        that cannot be read at all (a missing path, a refused zip) yields one failed result
+        for itself.
     """
-    specs: list[SpecSource] = []
-    failed: list[ImportResult] = []
-    for source in sources:
-        try:
-            specs.extend(discover_one(source))
-        except SpecError as exc:
-            failed.append(ImportResult(source=source, findings=[_error_finding(exc)]))
-    assign_ids(specs)
-    yield from failed
+    specs = discover(sources)
     props_bytes: bytes | None = None
     if properties is not None:
         try:
@@ -248,7 +243,7 @@ def import_sources(sources: Sequence[str], *, connector_id: str | None = None,
                 rule="UnsafeSpec", severity="error",
                 message=f"cannot read {properties!r}: {exc.strerror}")])
             return
-    single = len(specs) == 1
+    single = len([s for s in specs if s.error is None]) == 1
     for spec in specs:
         yield import_spec(spec, connector_id=connector_id if single else None,
                           properties=props_bytes if single else None, fetch=fetch)

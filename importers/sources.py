@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 from importers.common import slugify
-from importers.errors import SpecTooLargeError, UnsafeSpecError
+from importers.errors import SpecError, SpecTooLargeError, UnsafeSpecError
 
 MAX_ZIP_BYTES = 256 * 1024 * 1024
 MAX_ZIP_RATIO = 100
@@ -141,6 +141,8 @@ class SpecSource:
     script: bool = False  # a script.csx sits beside the spec
     default_id: str = "connector"
     wsdl_files: list[str] = field(default_factory=list)
+    # Why the source could not even be listed (a missing path, a refused zip), if so.
+    error: SpecError | None = None
 
     def read(self, fetch: Callable[[str], bytes]) -> bytes:
         """The spec's bytes."""
@@ -225,21 +227,23 @@ def _power_platform_main(container: Container, files: list[str]) -> str | None:
     return specs[0] if len(specs) == 1 else None
 
 
-def discover(sources: Sequence[str], *, fetch: Callable[[str], bytes] | None = None
-             ) -> list[SpecSource]:
-    """Lists the specs in the given paths and URLs, in a stable order.
+def discover(sources: Sequence[str]) -> list[SpecSource]:
+    """Lists the specs in the given paths and URLs, in a stable order (a progress bar's total).
 
-    A path that cannot be read, or a zip that is refused, raises the ``SpecError`` saying
-    why; ``import_sources`` turns that into a failed result for that source.
+    Nothing is fetched: a URL counts as one spec. A path that cannot be read, or a zip that
+    is refused, is one entry with ``error`` set, which ``import_sources`` reports as a failed
+    result; so the list is exactly as long as what ``import_sources`` yields.
 
     Args:
         sources: Paths (file, folder or zip) and http(s) URLs.
-        fetch: Unused here (URLs are fetched when imported); kept for symmetry.
     """
-    del fetch
     out: list[SpecSource] = []
     for source in sources:
-        out.extend(discover_one(source))
+        try:
+            out.extend(discover_one(source))
+        except SpecError as exc:
+            out.append(SpecSource(label=source, kind="unknown", container=None, main=source,
+                                  default_id=slugify(_stem(source)), error=exc))
     assign_ids(out)
     return out
 

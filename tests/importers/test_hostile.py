@@ -100,6 +100,12 @@ def test_random_bytes(data: bytes) -> None:
 
 
 @SETTINGS
+@given(st.text(max_size=300))
+def test_random_yaml_text(text: str) -> None:
+    check(import_document(text.encode(), filename="r.yaml", connector_id="r"))
+
+
+@SETTINGS
 @given(mutated(swagger_doc()))
 def test_swagger_with_wrong_types_and_hostile_refs(doc: Any) -> None:
     check(import_document(json.dumps(doc).encode(), filename="s.json", connector_id="s"))

@@ -104,9 +104,25 @@ def test_zip_bomb_is_refused(tmp_path: Path) -> None:
     assert result.errors[0].rule == "SpecTooLarge"
 
 
-def test_missing_path_fails_with_a_result() -> None:
+def test_missing_path_fails_with_a_result_and_counts_as_one() -> None:
+    assert len(discover(["/nonexistent/spec.json"])) == 1
     (result,) = import_sources(["/nonexistent/spec.json"])
     assert result_json(result)["status"] == "failed"
+    assert result.errors[0].rule == "UnsafeSpec"
+
+
+WSDL_FIXTURES = Path(__file__).parent / "wsdl" / "fixtures"
+
+
+def test_wsdl_files_in_a_folder_go_to_the_wsdl_importer(tmp_path: Path) -> None:
+    write(tmp_path / "svc" / "calc.wsdl", (WSDL_FIXTURES / "calc.wsdl").read_bytes())
+    write(tmp_path / "svc" / "pets.json", OPENAPI)
+    write(tmp_path / "svc" / "common" / "pet.yaml", PET_YAML)
+    results = {Path(r.source).name: r for r in import_sources([str(tmp_path)])}
+    assert set(results) == {"calc.wsdl", "pets.json"}
+    calc = results["calc.wsdl"].connector
+    assert calc is not None and calc.source_format == "wsdl" and calc.id == "calc"
+    assert calc.operations
 
 
 def test_urls_and_remote_refs_go_through_the_fetcher() -> None:
