@@ -130,3 +130,24 @@ def test_consent_needs_an_oauth_connection_and_a_contributor(
     reader = gateway.token("rita", "reader")
     with gateway.client(reader) as client:
         assert_error_shape(client.post("/v1/connections/mail/consent"), 403, "Forbidden")
+
+
+def test_replacing_a_connection_with_new_tags_keeps_its_consent(
+        gateway: RunningGateway, oauth_setup: AuthServer) -> None:
+    create_connection(gateway)
+    assert consent(gateway, "mail").status_code == 200
+    before = load_tokens(gateway.services.vault, "mail")
+    with gateway.client() as client:
+        replaced = client.put("/v1/connections/mail", json={
+            "connector": "oauthy", "tags": {"env": "prod"},
+            "parameters": {"client_secret": "cs-" + "Zq8w" * 8}})
+        assert replaced.status_code == 200
+        assert replaced.json()["status"] == "Connected"
+        assert client.get("/apim/oauthy/mail/me").status_code == 200
+        # Signing in another way is a new connection: consent again.
+        other = client.put("/v1/connections/mail", json={
+            "connector": "oauthy", "parameters": {"client_secret": "cs-" + "Zq8w" * 8,
+                                                  "scopes": "read write"}})
+    assert load_tokens(gateway.services.vault, "mail") is None
+    assert other.json()["status"] == "Unauthenticated"
+    assert before is not None
