@@ -3,7 +3,8 @@
 An OpenAPI 3.0 schema is JSON Schema draft 4/5 with a few twists; ``to_json_schema``
 straightens them (``nullable``, and keywords with no meaning to a validator) and
 ``compile_schema`` builds a validator in Rust (jsonschema-rs) that never fetches anything:
-references resolve only inside the connector's own document (``#/components/...``).
+references resolve only inside the connector's own document (``#/components/...``); a
+schema that cannot be compiled (a reference elsewhere) is reported and not checked.
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import jsonschema_rs
+
+from gateway.logging import get_logger
+
+log = get_logger("portway.proxy")
 
 _DROPPED = frozenset({"nullable", "discriminator", "xml", "externalDocs", "example",
                       "deprecated", "readOnly", "writeOnly"})
@@ -70,14 +75,26 @@ class CompiledSchema:
             if isinstance(document.get("definitions"), dict):
                 root["definitions"] = {name: to_json_schema(schema)
                                        for name, schema in document["definitions"].items()}
-        self._validator = jsonschema_rs.Draft4Validator(
-            root, retriever=_refuse, validate_formats=False)
+        #: Why the schema cannot be used ("" when it can); an unusable schema checks nothing
+        #: (the upstream still validates) rather than make the operation uncallable.
+        self.unusable = ""
+        self._validator: Any = None
+        try:
+            self._validator = jsonschema_rs.Draft4Validator(
+                root, retriever=_refuse, validate_formats=False)
+        except (ValueError, jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError
+                ) as exc:
+            self.unusable = str(exc).splitlines()[0][:300]
+            log.warning("a schema of the connector cannot be compiled; it is not checked",
+                        reason=self.unusable)
 
     def is_valid(self, value: Any) -> bool:
-        return bool(self._validator.is_valid(value))
+        return self._validator is None or bool(self._validator.is_valid(value))
 
     def problems(self, value: Any, prefix: str = "", limit: int = 20) -> list[Problem]:
         found: list[Problem] = []
+        if self._validator is None:
+            return found
         for error in self._validator.iter_errors(value):
             pointer = prefix + "".join(
                 "/" + str(part).replace("~", "~0").replace("/", "~1")
