@@ -14,10 +14,14 @@ Supported templates: setheader, setqueryparameter, dynamichosturl (and
 dynamicsubdomain), routerequesttoendpoint, setproperty, convertobjecttoarray,
 convertarraytoobject, stringreplace, updatenextlink. Others are listed in
 ``PolicySet.skipped`` with the reason.
+
+``compile_policies(connector)`` is the proxy pipeline's hook: it returns a
+``CallPolicies`` that works on the pipeline's call and upstream response directly.
 """
 
 from __future__ import annotations
 
+from gateway.policies.dataplane import CallPolicies, compile_policies
 from gateway.policies.engine import PolicySet, SkippedPolicy
 from gateway.policies.errors import PolicyDefinitionError, PolicyError, PolicyExecutionError
 from gateway.policies.paths import BodyPath, parse_path
@@ -28,6 +32,7 @@ from gateway.policies.text import PolicyText, compile_text
 __all__ = [
     "POLICY_FUNCTIONS",
     "BodyPath",
+    "CallPolicies",
     "CompiledPolicy",
     "PolicyDefinitionError",
     "PolicyError",
@@ -37,6 +42,7 @@ __all__ = [
     "PolicySet",
     "PolicyText",
     "SkippedPolicy",
+    "compile_policies",
     "compile_text",
     "parse_path",
 ]

@@ -33,7 +33,8 @@ def compile_dynamichosturl(params: Parameters) -> CompiledPolicy:
         parts = urlsplit(url)
         if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
             raise PolicyExecutionError(
-                "the host URL built by the policy is not an absolute http(s) URL",
+                f"policy {params.policy.template!r} ({params.policy.title or 'untitled'}) "
+                "built a host URL that is not an absolute http(s) URL",
                 details=[{"template": params.policy.template, "title": params.policy.title}])
         base, _, query = url.split("#", 1)[0].partition("?")
         call.request.base_url = base

@@ -1,0 +1,159 @@
+"""The data plane's hook: ``compile_policies(connector)`` for ``gateway.proxy``.
+
+The proxy pipeline calls ``apply_request(call)`` before credentials and the upstream call
+and ``apply_response(call, response)`` after it (``gateway.proxy.steps``). This adapter
+moves the call's fields into a ``PolicyRequest``, runs the ``PolicySet``, and writes the
+changes back. Bodies are read into memory only when a body policy applies to the
+operation, so other calls keep streaming; JSON bodies are parsed for the policies and
+serialised again afterwards.
+
+The call and the response are used by the attributes the pipeline gives them (duck
+typing), so this module does not depend on the proxy's internals.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from gateway.errors import PayloadTooLarge
+from gateway.policies.engine import PolicySet
+from gateway.policies.request import PolicyRequest, PolicyResponse
+from importers.model import Connector
+
+__all__ = ["CallPolicies", "compile_policies"]
+
+DEFAULT_MAX_BODY = 16 * 1024 * 1024
+
+
+def compile_policies(connector: Connector) -> CallPolicies | None:
+    """Compile a connector's policies for the proxy; None when it has none to run.
+
+    Raises:
+        PolicyDefinitionError: A policy's parameters are unusable.
+    """
+    policies = PolicySet.compile(connector.policies)
+    return CallPolicies(policies) if len(policies) else None
+
+
+def _is_json(content_type: str | None) -> bool:
+    return bool(content_type) and "json" in (content_type or "").lower()
+
+
+def _parse(raw: bytes, content_type: str | None) -> tuple[Any, bool]:
+    if not raw or not _is_json(content_type):
+        return raw, False
+    try:
+        return json.loads(raw), True
+    except ValueError:
+        return raw, False
+
+
+async def _read(body: bytes | AsyncIterator[bytes] | None, limit: int) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, (bytes, bytearray)):
+        data = bytes(body)
+    else:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in body:
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"a body policy needs the request body in memory, "
+                                      f"and it is larger than {limit} bytes")
+            chunks.append(chunk)
+        data = b"".join(chunks)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"a body policy needs the request body in memory, and it is "
+                              f"larger than {limit} bytes")
+    return data
+
+
+def _apply_header_changes(headers: list[tuple[str, str]], before: dict[str, str],
+                          after: dict[str, str]) -> list[tuple[str, str]]:
+    changed = {name for name in before.keys() | after.keys()
+               if before.get(name) != after.get(name)}
+    if not changed:
+        return headers
+    kept = [(k, v) for k, v in headers if k.lower() not in changed]
+    return kept + [(name, after[name]) for name in sorted(changed) if name in after]
+
+
+class CallPolicies:
+    """A ``PolicySet`` shaped for the proxy pipeline's ``Call`` and upstream response."""
+
+    def __init__(self, policies: PolicySet, *, max_body_bytes: int = DEFAULT_MAX_BODY) -> None:
+        self.policies = policies
+        self.max_body_bytes = max_body_bytes
+
+    def __len__(self) -> int:
+        return len(self.policies)
+
+    @staticmethod
+    def _operation_id(call: Any) -> str:
+        operation = getattr(call, "operation", None)
+        return str(getattr(operation, "operation_id", "") or "")
+
+    def _request(self, call: Any, body: Any) -> PolicyRequest:
+        resolved = getattr(call, "resolved", None)
+        parameters: dict[str, Any] = {}
+        if resolved is not None:
+            parameters.update(getattr(resolved.record, "parameters", {}) or {})
+            parameters.update(getattr(resolved, "secrets", {}) or {})
+        return PolicyRequest(
+            method=call.method, base_url=call.base_url, path=call.path,
+            query=list(call.query), headers=dict(call.headers), body=body,
+            operation_id=self._operation_id(call),
+            path_parameters=dict(getattr(call, "path_params", {}) or {}),
+            connection_parameters=parameters,
+            gateway_base_url=str(getattr(call, "gateway_base_url", "") or ""))
+
+    async def apply_request(self, call: Any) -> None:
+        """Run the request policies on ``call`` and write their changes back to it."""
+        operation_id = self._operation_id(call)
+        parsed = False
+        body: Any = None
+        if self.policies.needs_request_body(operation_id) and call.body is not None:
+            raw = await _read(call.body, self.max_body_bytes)
+            call.body = raw
+            body, parsed = _parse(raw, call.headers.get("content-type"))
+        request = self._request(call, body)
+        self.policies.apply_request(request)
+        call.method = request.method
+        call.base_url = request.base_url
+        call.path = request.path
+        call.query[:] = request.query
+        call.headers.clear()
+        call.headers.update(request.headers)
+        if parsed:
+            call.body = json.dumps(request.body, separators=(",", ":")).encode()
+            call.headers.pop("content-length", None)
+            if hasattr(call, "content_length"):
+                call.content_length = None
+
+    async def apply_response(self, call: Any, response: Any) -> Any:
+        """Run the response policies on ``response``; return it, changed in place."""
+        operation_id = self._operation_id(call)
+        status = int(response.status)
+        selected = [p for p in self.policies.policies
+                    if p.applies_to(operation_id)
+                    and (p.section == "response" or (p.section == "failure" and status >= 400))]
+        if not selected:
+            return response
+        parsed = False
+        body: Any = None
+        if self.policies.needs_response_body(operation_id, status):
+            raw = await response.read(self.max_body_bytes)
+            body, parsed = _parse(raw, response.header("content-type"))
+        before = {k.lower(): v for k, v in response.headers}
+        reply = PolicyResponse(status, dict(before), body)
+        self.policies.apply_response(self._request(call, None), reply)
+        response.headers = _apply_header_changes(list(response.headers), before, reply.headers)
+        if parsed:
+            response.content = json.dumps(reply.body, separators=(",", ":")).encode()
+            response.stream = None
+            response.headers = [(k, v) for k, v in response.headers
+                                if k.lower() != "content-length"]
+        return response
