@@ -202,15 +202,19 @@ def test_a_non_rest_connector_is_handed_to_its_protocol_handler(
     connector.protocol = "soap"
     connector.openapi = None
     add_connection(gateway.services, connector, name="soap-conn")
-    with gateway.client() as client:
-        missing = client.post("/v1/connections/soap-conn/operations/postItem",
-                              json={"id": 1})
-        gateway.services.extras.setdefault("protocols", {})["soap"] = _EchoProtocol()
-        try:
+    handlers = gateway.services.extras.setdefault("protocols", {})
+    installed = handlers.pop("soap", None)
+    try:
+        with gateway.client() as client:
+            missing = client.post("/v1/connections/soap-conn/operations/postItem",
+                                  json={"id": 1})
+            handlers["soap"] = _EchoProtocol()
             handled = client.post("/v1/connections/soap-conn/operations/postItem",
                                   json={"id": 1})
-        finally:
-            gateway.services.extras["protocols"].pop("soap")
+    finally:
+        handlers.pop("soap", None)
+        if installed is not None:
+            handlers["soap"] = installed
     assert missing.status_code == 502
     assert missing.json()["error"]["code"] == "ProtocolUnavailable"
     assert handled.status_code == 200
