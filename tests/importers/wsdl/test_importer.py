@@ -11,6 +11,7 @@ from importers.wsdl import (
     import_wsdl,
     import_wsdl_or_raise,
     load_wsdl,
+    wsdl_roots,
 )
 from tests.importers.wsdl.conftest import bundle
 
@@ -139,3 +140,19 @@ def test_xml_that_is_not_wsdl_is_refused() -> None:
 def test_an_unknown_preferred_version_is_a_programming_error() -> None:
     with pytest.raises(ValueError):
         import_wsdl("calc.wsdl", bundle(), connector_id="c", preferred_soap_version="2")
+
+
+def test_roots_of_a_folder_leave_out_the_parts_they_import() -> None:
+    files = bundle("multi")
+    assert wsdl_roots(files) == ["main.wsdl"]
+    assert wsdl_roots({**files, "extra.wsdl": bundle()["calc.wsdl"]}) == [
+        "extra.wsdl", "main.wsdl"]
+
+
+def test_roots_when_imports_go_in_a_circle() -> None:
+    a = (b'<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/">'
+         b'<wsdl:import namespace="urn:b" location="b.wsdl"/><wsdl:service name="S"/>'
+         b"</wsdl:definitions>")
+    b = (b'<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/">'
+         b'<wsdl:import namespace="urn:a" location="a.wsdl"/></wsdl:definitions>')
+    assert wsdl_roots({"a.wsdl": a, "b.wsdl": b}) == ["a.wsdl"]
