@@ -12,7 +12,7 @@ Compile a connector's ``policies`` once per version, then apply them to every ca
 
 Supported templates: setheader, setqueryparameter, dynamichosturl (and
 dynamicsubdomain), routerequesttoendpoint, setproperty, convertobjecttoarray,
-convertarraytoobject, stringreplace, updatenextlink. Others are listed in
+convertarraytoobject, stringreplace, stringtoarray, updatenextlink. Others are listed in
 ``PolicySet.skipped`` with the reason.
 
 ``compile_policies(connector)`` is the proxy pipeline's hook: it returns a

@@ -3,8 +3,8 @@
 A path is ``@body()`` or ``@item()`` followed by accessors: ``@body().value``,
 ``@body()['@odata.type']``, ``@item().resourceLink``. ``body()`` is the request or
 response body; ``item()`` is the current element when a parent path names an array.
-A sub-path is a plain property name (``payments``), accessors (``['@odata.id']``), or
-empty for the parent itself.
+A sub-path is a dotted property path (``payments``, ``peopleObject.XYZ.Age``), accessors
+(``['@odata.id']``, for a name that holds a dot), or empty for the parent itself.
 """
 
 from __future__ import annotations
@@ -48,6 +48,12 @@ def parse_path(text: str) -> BodyPath:
     """
     source = text.strip()
     source = source[1:] if source.startswith("@") else source
+    lowered = source.lower()
+    for root in ("body", "item"):
+        # The template documentation also writes "@body.x" for "@body().x".
+        if lowered == root or lowered.startswith((root + ".", root + "[")):
+            source = source[:len(root)] + "()" + source[len(root):]
+            break
     try:
         node = parse_expression(source)
     except ExpressionError as error:
@@ -59,17 +65,21 @@ def parse_path(text: str) -> BodyPath:
 
 
 def parse_sub_path(text: str | None) -> tuple[Key, ...]:
-    """Parse a sub-path: a property name, accessors, or nothing.
+    """Parse a sub-path: dotted names (``peopleObject.XYZ.Age``), accessors
+    (``['@odata.id']``, for names holding a dot), or nothing.
 
     Raises:
-        ValueError: Accessors that are not literal names or indexes.
+        ValueError: Accessors that are not literal names or indexes, or an empty name.
     """
     source = (text or "").strip()
     if not source:
         return ()
     if source.startswith(("[", ".", "?")):
         return parse_path("body()" + source).keys
-    return (source,)
+    names = tuple(source.split("."))
+    if not all(names):
+        raise ValueError("a dotted sub-path has an empty name")
+    return names
 
 
 def read(value: Any, keys: tuple[Key, ...]) -> Any:

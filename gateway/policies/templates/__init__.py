@@ -10,6 +10,7 @@ from gateway.policies.templates.body import (
     compile_convertobjecttoarray,
     compile_setproperty,
     compile_stringreplace,
+    compile_stringtoarray,
 )
 from gateway.policies.templates.headers import compile_setheader, compile_setqueryparameter
 from gateway.policies.templates.paging import compile_updatenextlink
@@ -30,6 +31,7 @@ COMPILERS: dict[str, Callable[[Parameters], CompiledPolicy]] = {
     "convertobjecttoarray": compile_convertobjecttoarray,
     "convertarraytoobject": compile_convertarraytoobject,
     "stringreplace": compile_stringreplace,
+    "stringtoarray": compile_stringtoarray,
     "updatenextlink": compile_updatenextlink,
 }
 

@@ -1,5 +1,6 @@
 """Body templates: ``setproperty``, ``convertobjecttoarray``, ``convertarraytoobject``,
-``stringreplace``. They work on JSON bodies only and leave other bodies alone.
+``stringreplace``, ``stringtoarray``. They work on JSON bodies only and leave other
+bodies alone.
 
 Each names a *parent* (``@body()``, ``@body().value``...). When the parent is an array the
 template applies to every element, which ``@item()`` then names in the other parameters;
@@ -9,6 +10,7 @@ is relative to that item; written with ``@body()`` it is absolute.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -168,5 +170,26 @@ def compile_stringreplace(params: Parameters) -> CompiledPolicy:
             write(item, sub, replaced)
         else:
             _store(call, target, item, replaced)
+
+    return params.compiled(section, _each(parent, work), uses_body=True)
+
+
+def compile_stringtoarray(params: Parameters) -> CompiledPolicy:
+    """Compile ``stringtoarray``: ``"a;b"`` becomes ``[{child: "a"}, {child: "b"}]``."""
+    parent = _path(params, "propertyParentPath", required=False)
+    sub = _sub_path(params, "propertySubPath")
+    delimiters = params.string("delimiterList")
+    child = params.string("childPropertyName")
+    target = _path(params, "newPropertyPath")
+    # Every character of delimiterList is a delimiter.
+    splitter = re.compile("[" + re.escape(delimiters) + "]")
+    section = params.section("request", _SECTIONS)
+
+    def work(call: PolicyCall, item: Any) -> None:
+        source = read(item, sub)
+        if not isinstance(source, str):
+            return
+        parts = [part for part in splitter.split(source) if part]
+        _store(call, target, item, [{child: part} for part in parts])
 
     return params.compiled(section, _each(parent, work), uses_body=True)

@@ -162,3 +162,22 @@ def test_bad_definitions_fail_at_compile_time(policy):
     with pytest.raises(PolicyDefinitionError) as caught:
         PolicySet.compile([policy])
     assert caught.value.details[0]["template"] == policy.template
+
+
+def test_stringtoarray_documented_example():
+    body = {"peopleObject": {"XYZ": {"Age": "3;0"}, "ABC": {"Age": "23;45"}}}
+    policy = instance("stringtoarray", section="Request", propertyParentPath="@body()",
+                      propertySubPath="peopleObject.XYZ.Age", delimiterList=";",
+                      childPropertyName="AgeW", newPropertyPath="@body.peopleObject.XYZ.Age")
+    req = run([policy], request(body=body))
+    assert req.body == {"peopleObject": {"XYZ": {"Age": [{"AgeW": "3"}, {"AgeW": "0"}]},
+                                         "ABC": {"Age": "23;45"}}}
+
+
+def test_stringtoarray_like_planner():
+    policy = instance("StringToArray", section="Request", operations=["GetItem"],
+                      propertyParentPath="@body()", propertySubPath="assignments",
+                      delimiterList=";", childPropertyName="userId",
+                      newPropertyPath="@body().assignments")
+    req = run([policy], request(body={"assignments": "u1;u2;"}))
+    assert req.body == {"assignments": [{"userId": "u1"}, {"userId": "u2"}]}
