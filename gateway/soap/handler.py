@@ -31,8 +31,12 @@ class SoapHandler:
         self.clients = clients or ClientCache()
 
     async def call(self, connector: Connector, operation: Operation,
-                   arguments: Mapping[str, Any], credentials: SoapCredentials) -> Any:
+                   arguments: Mapping[str, Any], credentials: SoapCredentials,
+                   extra_headers: Mapping[str, str] | None = None) -> Any:
         """Call ``operation`` with a JSON object; return the answer's JSON.
+
+        ``extra_headers`` (a connector policy's ``setheader``...) go out too, below the
+        SOAP and credential headers.
 
         Raises:
             SoapRequestInvalid: The JSON does not fit the operation's input.
@@ -42,7 +46,8 @@ class SoapHandler:
         client = await self.clients.get(connector)
         envelope, headers = build_request(client, operation, arguments)
         envelope = credentials.sign(envelope)
-        headers = {k.lower(): v for k, v in headers.items()}
+        headers = {**{k.lower(): v for k, v in (extra_headers or {}).items()},
+                   **{k.lower(): v for k, v in headers.items()}}
         headers.update(credentials.http_headers())
         reply = await self.sender(_address(connector, operation), headers,
                                   _bytes(envelope), certificate=credentials.certificate)

@@ -31,6 +31,9 @@ from gateway.soap.sender import EgressSender, HttpReply
 
 #: Headers the REST credentials step may have set; SOAP puts its own.
 _CREDENTIAL_HEADERS = frozenset({"authorization", "x-api-key"})
+#: Caller headers that describe the caller's own request, not the SOAP one.
+_REQUEST_HEADERS = frozenset({"content-type", "content-length", "accept", "soapaction",
+                              "accept-encoding", "host"})
 _XML_TYPES = ("text/xml", "application/soap+xml", "application/xml")
 
 
@@ -67,8 +70,11 @@ class SoapProtocolHandler:
                        if k.lower() in ("content-type", "content-encoding")]
             return UpstreamResponse(status=reply.status, headers=headers, content=reply.body)
         arguments = call.arguments if call.arguments is not None else await self._json(call)
+        extra = {k: v for k, v in call.headers.items()
+                 if k.lower() not in _CREDENTIAL_HEADERS | _REQUEST_HEADERS
+                 and k.lower() != credentials.api_key_header.lower()}
         result = await SoapHandler(sender, self.soap.clients).call(
-            connector, call.operation, arguments, credentials)
+            connector, call.operation, arguments, credentials, extra)
         return UpstreamResponse(status=200,
                                 headers=[("content-type", "application/json")],
                                 content=json.dumps(result).encode())

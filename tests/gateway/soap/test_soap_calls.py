@@ -42,6 +42,9 @@ def test_json_call_through_apim(soap_gateway: RunningGateway, soap_server: SoapS
         answer = client.post(f"/apim/{route}/{connection}/echo_person", json={"person": person})
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"echo_personResult": person}
+    sent = soap_server.requests[-1].headers
+    assert sent["x-ms-client-request-id"] == answer.headers["x-request-id"]
+    assert "application/json" not in sent["content-type"]
 
 
 @pytest.mark.parametrize(("route", "version"), VERSIONS)
