@@ -158,10 +158,13 @@ class _Converter:
             if not isinstance(node, dict):
                 continue
             resp: dict[str, Any] = {"description": str(node.get("description") or "")}
+            examples = as_dict(node.get("examples"))
             if "schema" in node:
                 schema_ = self.schema(node["schema"], node_base)
                 resp["content"] = {m: {"schema": schema_}
                                    for m in (produces or ["application/json"])}
+            for media_type, example in examples.items():
+                resp.setdefault("content", {}).setdefault(str(media_type), {})["example"] = example
             headers = node.get("headers")
             if isinstance(headers, dict):
                 resp["headers"] = {

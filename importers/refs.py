@@ -199,7 +199,7 @@ class Resolver:
         self._reported.add(ref)
         self.findings.append(Finding(
             rule="unresolved-ref", severity="warning", pointer="",
-            message=f"{exc.message}; the schema there accepts anything",
+            message=f"{exc.message}; replaced by a placeholder that accepts anything",
         ))
 
     def _check_size(self, size: int, ref: str) -> None:

@@ -175,3 +175,22 @@ def test_xml_uploads_go_to_the_wsdl_importer() -> None:
     result = import_document(b"<definitions/>", filename="svc.wsdl", connector_id="svc")
     assert result.connector is None or result.connector.source_format == "wsdl"
     assert result.source == "svc.wsdl"
+
+
+def test_script_csx_beside_the_spec_flags_every_operation(tree: Path) -> None:
+    folder = tree / "pp" / "My Connector (EU)"
+    write(folder / "script.csx", b"public class Script : ScriptBase {}")
+    (result,) = import_sources([str(folder)])
+    c = result.connector
+    assert c is not None
+    assert all(op.unsupported for op in c.operations)
+    assert [f.rule for f in result.findings] == ["script-operation"] * len(c.operations)
+
+
+def test_properties_given_separately_for_one_spec(tmp_path: Path) -> None:
+    spec = write(tmp_path / "api.json", swagger_doc())
+    props = write(tmp_path / "elsewhere" / "props.json",
+                  {"properties": {"publisher": "Someone"}})
+    (result,) = import_sources([str(spec)], properties=str(props), connector_id="x")
+    assert result.connector is not None
+    assert (result.connector.id, result.connector.metadata["publisher"]) == ("x", "Someone")
