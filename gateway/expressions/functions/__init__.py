@@ -13,6 +13,7 @@ from gateway.expressions.functions import (
     policy,
     strings,
     uris,
+    xml,
 )
 from gateway.expressions.registry import FunctionRegistry
 
@@ -24,6 +25,6 @@ def build_default_registry() -> FunctionRegistry:
     plus the connector policy functions."""
     registry = FunctionRegistry()
     for module in (strings, collections, logical, conversion, arithmetic, dates,
-                   number_format, uris, objects, policy):
+                   number_format, uris, objects, xml, policy):
         module.register(registry)
     return registry.freeze()

@@ -13,6 +13,7 @@ from gateway.expressions.context import EvaluationContext
 from gateway.expressions.errors import ArgumentTypeError
 from gateway.expressions.functions import _args
 from gateway.expressions.functions.cultures import culture
+from gateway.expressions.functions.xml import XmlValue, xml_to_json
 from gateway.expressions.registry import FunctionRegistry
 from gateway.expressions.values import is_integer, is_number, to_string
 
@@ -82,6 +83,8 @@ def to_json(ctx: EvaluationContext, value: Any) -> Any:
         return {}
     if isinstance(value, (list, dict)):
         return value
+    if isinstance(value, XmlValue):
+        return xml_to_json(value)
     if isinstance(value, (bytes, bytearray)):
         value = bytes(value).decode("utf-8", errors="replace")
     text = _args.string(value, 1)

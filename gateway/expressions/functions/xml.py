@@ -1,0 +1,157 @@
+"""XML functions: ``xml()``, ``xpath()``, and ``json()`` of an XML value.
+
+An XML value is an ``XmlValue``: a ``str`` holding the document's text, so everything
+that takes a string takes it too, while ``json()`` and ``xpath()`` know it is XML.
+Parsing is safe by default: no DTDs, no entities, no network; a document with a
+DOCTYPE is refused.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lxml import etree
+
+from gateway.expressions.context import EvaluationContext
+from gateway.expressions.errors import ArgumentTypeError
+from gateway.expressions.functions import _args
+from gateway.expressions.registry import FunctionRegistry
+from gateway.expressions.values import is_number, to_string
+
+__all__ = ["XmlValue", "register", "xml_to_json"]
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9._-]*\Z")
+
+
+class XmlValue(str):
+    """The text of an XML document or node, marked as XML."""
+
+    __slots__ = ()
+
+
+def _parser() -> Any:
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                           dtd_validation=False, huge_tree=False, remove_blank_text=False)
+
+
+def parse_xml(text: str, index: int = 1) -> Any:
+    """Parse ``text`` into an lxml element tree, refusing DTDs.
+
+    Raises:
+        ArgumentTypeError: The text is not well-formed XML, or declares a DOCTYPE.
+    """
+    data = text.strip().encode("utf-8")
+    try:
+        root = etree.fromstring(data, _parser())
+    except (etree.XMLSyntaxError, ValueError):
+        raise _args.bad_value(index, "is not well-formed XML") from None
+    if root.getroottree().docinfo.doctype:
+        raise _args.bad_value(index, "declares a DOCTYPE, which Portway refuses")
+    return root
+
+
+def _element(name: str, value: Any) -> Any:
+    if not _NAME.match(name):
+        raise ArgumentTypeError(f"'{name}' cannot be an XML element name")
+    node = etree.Element(name)
+    if isinstance(value, dict):
+        for key, child in value.items():
+            if key.startswith("@"):
+                node.set(key[1:], to_string(child))
+            elif key == "#text":
+                node.text = to_string(child)
+            elif isinstance(child, list):
+                for item in child:
+                    node.append(_element(key, item))
+            else:
+                node.append(_element(key, child))
+    elif value is not None:
+        node.text = to_string(value)
+    return node
+
+
+def to_xml(ctx: EvaluationContext, value: Any) -> XmlValue:
+    if isinstance(value, XmlValue):
+        return value
+    if isinstance(value, dict):
+        roots = [(k, v) for k, v in value.items() if not k.startswith("?")]
+        if len(roots) != 1 or isinstance(roots[0][1], list):
+            raise _args.bad_value(1, "must be an object with exactly one root property "
+                                     "that is not an array")
+        text = etree.tostring(_element(*roots[0]), encoding="unicode")
+        return XmlValue(text)
+    text = _args.string(value, 1)
+    parse_xml(text)
+    return XmlValue(text.strip())
+
+
+def _local(tag: str) -> str:
+    return tag.split("}", 1)[1] if tag.startswith("{") else tag
+
+
+def _node_json(node: Any) -> Any:
+    result: dict[str, Any] = {f"@{_local(k)}": v for k, v in node.attrib.items()}
+    children = [child for child in node if isinstance(child.tag, str)]
+    text = (node.text or "").strip()
+    if not children and not result:
+        return text if text else None
+    for child in children:
+        name = _local(child.tag)
+        value = _node_json(child)
+        if name in result:
+            existing = result[name]
+            result[name] = [*existing, value] if isinstance(existing, list) \
+                else [existing, value]
+        else:
+            result[name] = value
+    if text:
+        result["#text"] = text
+    return result
+
+
+def xml_to_json(text: str) -> dict[str, Any]:
+    """Convert an XML document to JSON the way Logic Apps' ``json(xml(...))`` does."""
+    root = parse_xml(text)
+    result: dict[str, Any] = {}
+    header = re.match(r"\s*<\?xml([^>]*)\?>", text)
+    if header:
+        # The declaration's pseudo-attributes, in the order written.
+        result["?xml"] = {f"@{name}": value for name, _, value in
+                          re.findall(r"([A-Za-z]+)\s*=\s*([\"'])(.*?)\2", header.group(1))}
+    result[_local(root.tag)] = _node_json(root)
+    return result
+
+
+def _xpath_item(item: Any) -> Any:
+    if isinstance(item, str):  # text, attribute values (lxml "smart strings")
+        return str(item)
+    if isinstance(item, bool):
+        return item
+    if isinstance(item, float):
+        return int(item) if item.is_integer() else item
+    if isinstance(getattr(item, "tag", None), str):
+        return XmlValue(etree.tostring(item, encoding="unicode", with_tail=False))
+    return to_string(item)
+
+
+def xpath(ctx: EvaluationContext, document: Any, expression: Any) -> Any:
+    text = document if isinstance(document, str) else to_string(document)
+    root = parse_xml(text)
+    path = _args.string(expression, 2)
+    try:
+        found = root.getroottree().xpath(path)
+    except (etree.XPathError, ValueError):
+        raise _args.bad_value(2, "is not a valid XPath expression") from None
+    if isinstance(found, list):
+        items = [_xpath_item(item) for item in found]
+        return items[0] if len(items) == 1 else items
+    if is_number(found) or isinstance(found, (str, bool)):
+        return _xpath_item(found)
+    return to_string(found)
+
+
+def register(registry: FunctionRegistry) -> None:
+    """Add ``xml`` and ``xpath`` to ``registry``."""
+    registry.register("xml", to_xml, 1, 1)
+    registry.register("xpath", xpath, 2, 2)
