@@ -20,10 +20,12 @@ from .conftest import fixed_context
 
 FUNCTION_NAMES = ["concat", "length", "add", "json", "createArray", "if", "substring",
                   "replace", "split", "formatNumber", "addDays", "union", "string", "body",
-                  "unknownFn", "range", "sort", "int", "equals", "base64", "uriHost"]
+                  "unknownFn", "range", "sort", "int", "equals", "base64", "uriHost", "xml",
+                  "xpath", "formatDateTime", "chunk"]
 
 TOKENS = ["@", "@@", "@{", "}", "(", ")", "'", "''", ",", ".", "?.", "[", "]", "?[", " ",
-          "true", "null", "-1", "2.5", "0", "'a'", "'{\"k\":[1]}'", *FUNCTION_NAMES]
+          "true", "null", "-1", "2.5", "0", "'a'", "'{\"k\":[1]}'", "'<a b=\"1\">t</a>'",
+          "'//a'", *FUNCTION_NAMES]
 
 text_soup = st.lists(st.sampled_from(TOKENS) | st.text(max_size=3), max_size=40).map("".join)
 
