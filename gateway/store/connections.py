@@ -141,7 +141,11 @@ class ConnectionStore:
             policies: dict[str, list[str]] = {}
             for r in conn.execute(sa.select(access_policies)):
                 policies.setdefault(r.connection, []).append(r.principal)
-        return [self._record(r, policies.get(r.name, []), []) for r in rows]
+            names: dict[str, list[str]] = {}
+            for r in conn.execute(sa.select(secrets_table.c.owner_id, secrets_table.c.name)
+                                  .where(secrets_table.c.owner_kind == OWNER_KIND)):
+                names.setdefault(r.owner_id, []).append(r.name)
+        return [self._record(r, policies.get(r.name, []), names.get(r.name, [])) for r in rows]
 
     def delete(self, name: str) -> None:
         with self.db.engine.begin() as conn:

@@ -60,7 +60,7 @@ def test_create_read_list_delete(gateway: RunningGateway, keyed: Upstream) -> No
         assert body["secretParameters"] == ["api_key"]
         assert KEY not in created.text
         assert client.get("/v1/connections/demo").json() == body
-        assert [c["name"] for c in client.get("/v1/connections").json()["value"]] == ["demo"]
+        assert client.get("/v1/connections").json()["value"] == [body]
         replaced = client.put("/v1/connections/demo", json={
             "connector": "keyed", "parameters": {"api_key": KEY + "2"}})
         assert replaced.status_code == 200
