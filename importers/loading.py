@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -107,7 +108,7 @@ def _decode(raw: bytes, source: str, findings: list[Finding]) -> str:
     except UnicodeDecodeError as exc:
         line, column = _line_col_bytes(raw, exc.start)
         findings.append(Finding(
-            rule="load-encoding", severity="warning",
+            rule="load-encoding", severity="warning", line=line, column=column,
             message=(
                 f"the document is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at line {line},"
                 f" column {column}); read it as Windows-1252"
@@ -146,6 +147,12 @@ class _DuplicateKeys:
 
     def __init__(self) -> None:
         self.duplicates: list[str] = []
+        self.constants: list[str] = []
+
+    def constant(self, name: str) -> str:
+        """NaN and Infinity are not JSON; Python reads them, so keep them as text instead."""
+        self.constants.append(name)
+        return name
 
     def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         obj = dict(pairs)
@@ -168,13 +175,15 @@ def _parse_json(text: str, source: str, findings: list[Finding]) -> Any:
     for _ in range(_MAX_REPAIRS):
         hook = _DuplicateKeys()
         try:
-            data = json.loads(current, object_pairs_hook=hook, strict=strict)
+            data = json.loads(current, object_pairs_hook=hook, strict=strict,
+                              parse_constant=hook.constant)
         except json.JSONDecodeError as exc:
             pos = exc.pos
             if strict and exc.msg.startswith("Invalid control character"):
                 strict = False
                 findings.append(Finding(
                     rule="load-control-character", severity="warning",
+                    line=exc.lineno, column=exc.colno,
                     message=(
                         f"a raw control character (U+{ord(current[pos]):04X}) inside a string"
                         f" at line {exc.lineno}, column {exc.colno}; read it as that character"
@@ -194,7 +203,7 @@ def _parse_json(text: str, source: str, findings: list[Finding]) -> Any:
             current = "".join(chars)
             line, column = _line_col(current, comma)
             findings.append(Finding(
-                rule="load-trailing-comma", severity="warning",
+                rule="load-trailing-comma", severity="warning", line=line, column=column,
                 message=f"removed a trailing comma at line {line}, column {column}",
             ))
             continue
@@ -203,6 +212,11 @@ def _parse_json(text: str, source: str, findings: list[Finding]) -> Any:
                 f"{_name(source)} is nested too deeply to read",
                 details=[{"source": source}],
             ) from None
+        for name in hook.constants:
+            findings.append(Finding(
+                rule="load-non-json-number", severity="warning",
+                message=f"{name} is not a JSON number; read as the string {name!r}",
+            ))
         for key in hook.duplicates:
             findings.append(Finding(
                 rule="load-duplicate-key", severity="warning",
@@ -262,8 +276,38 @@ def _construct_timestamp(loader: Any, node: yaml.ScalarNode) -> str:
     return str(loader.construct_scalar(node))
 
 
+def _construct_float(loader: Any, node: yaml.ScalarNode) -> float | str:
+    value = yaml.constructor.SafeConstructor.construct_yaml_float(loader, node)
+    # JSON has no infinity or NaN: keep the text the publisher wrote.
+    return value if math.isfinite(value) else str(loader.construct_scalar(node))
+
+
+def _construct_binary(loader: Any, node: yaml.ScalarNode) -> str:
+    # The base64 text itself: JSON has no bytes.
+    return "".join(str(loader.construct_scalar(node)).split())
+
+
+def _construct_set(loader: Any, node: yaml.MappingNode) -> list[Any]:
+    return list(_construct_mapping(loader, node))
+
+
+def _construct_pairs(loader: Any, node: yaml.SequenceNode) -> dict[Any, Any]:
+    result: dict[Any, Any] = {}
+    for item in node.value:
+        if isinstance(item, yaml.MappingNode):
+            result.update(_construct_mapping(loader, item))
+    return result
+
+
+# Every value a document can hold must be plain JSON, so the connector round-trips through
+# JSON unchanged: YAML's extra types are read as the nearest JSON.
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+_Loader.add_constructor("tag:yaml.org,2002:binary", _construct_binary)
+_Loader.add_constructor("tag:yaml.org,2002:set", _construct_set)
+_Loader.add_constructor("tag:yaml.org,2002:omap", _construct_pairs)
+_Loader.add_constructor("tag:yaml.org,2002:pairs", _construct_pairs)
 
 
 def _parse_yaml(text: str, source: str, findings: list[Finding]) -> Any:
@@ -290,7 +334,7 @@ def _parse_yaml(text: str, source: str, findings: list[Finding]) -> Any:
         loader.dispose()
     for key, line, column in loader.duplicates:
         findings.append(Finding(
-            rule="load-duplicate-key", severity="warning",
+            rule="load-duplicate-key", severity="warning", line=line, column=column,
             message=(
                 f"the key {key!r} at line {line}, column {column} appears twice in one mapping;"
                 " the last value is kept"

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from importers import ImportResult, import_document, lint
+from importers import Connector, ImportResult, import_document, lint
 from tests.importers.conftest import swagger_doc
 
 OPENAPI: dict[str, Any] = {
@@ -41,7 +41,9 @@ def check(result: ImportResult) -> None:
     assert isinstance(result, ImportResult)
     assert not [f for f in result.findings if f.rule == "importer-bug"], result.findings
     if result.connector is not None:
-        json.dumps(result.connector.model_dump(mode="json"))
+        # A definition is plain data: it round-trips through strict JSON unchanged.
+        text = json.dumps(result.connector.model_dump(mode="json"), allow_nan=False)
+        assert Connector.model_validate_json(text) == result.connector
         lint(result.connector)
 
 
@@ -97,6 +99,17 @@ def test_random_json_documents(doc: Any) -> None:
 @given(st.binary(max_size=200))
 def test_random_bytes(data: bytes) -> None:
     check(import_document(data, filename="r.json", connector_id="r"))
+
+
+def test_yaml_types_that_json_lacks_are_read_as_json() -> None:
+    text = (b"openapi: 3.0.0\ninfo: {title: t, version: 1}\nx-bin: !!binary aGVs bG8=\n"
+            b"x-set: !!set {a: null}\nx-inf: .inf\nx-omap: !!omap [{a: 1}, {b: 2}]\n"
+            b"paths: {}\n")
+    result = import_document(text, filename="y.yaml", connector_id="y")
+    check(result)
+    assert result.connector is not None
+    assert {k: v for k, v in result.connector.metadata.items() if k.startswith("x-")} == {
+        "x-bin": "aGVsbG8=", "x-set": ["a"], "x-inf": ".inf", "x-omap": {"a": 1, "b": 2}}
 
 
 @SETTINGS

@@ -91,3 +91,14 @@ def test_yaml_alias_bomb_is_refused() -> None:
         lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
     with pytest.raises(SpecTooLargeError):
         load_document("\n".join(lines).encode(), source="bomb.yaml", max_nodes=1_000_000)
+
+
+def test_nan_and_infinity_become_strings_with_a_warning() -> None:
+    loaded = load_document(b'{"a": NaN, "b": [-Infinity]}')
+    assert loaded.data == {"a": "NaN", "b": ["-Infinity"]}
+    assert [f.rule for f in loaded.findings] == ["load-non-json-number"] * 2
+
+
+def test_repairs_carry_line_and_column() -> None:
+    (finding,) = load_document(b'{"a": [1,\n]}').findings
+    assert (finding.line, finding.column) == (1, 9)
