@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from importers.errors import PortwayError, SpecTooLargeError, UnsupportedSpecError
 from importers.fetch import Fetcher, refuse_fetch
+from importers.lint import lint
 from importers.loading import load_document
 from importers.model import Connector, Finding, ImportResult
 from importers.openapi import import_openapi
@@ -67,7 +68,8 @@ def _properties(raw: bytes, label: str, findings: list[Finding]) -> Properties:
 
 def _build(data: bytes, *, source: str, location: str, connector_id: str,
            properties: bytes | None, properties_label: str, script: bool,
-           container: Container | None, fetch: Fetcher, findings: list[Finding]) -> Connector:
+           container: Container | None, fetch: Fetcher, findings: list[Finding],
+           with_lint: bool = False) -> Connector:
     loaded = load_document(data, source=source)
     findings.extend(loaded.findings)
     doc = loaded.data
@@ -89,18 +91,22 @@ def _build(data: bytes, *, source: str, location: str, connector_id: str,
         if str(swagger) != "2.0":
             raise UnsupportedSpecError(f"Swagger {swagger!r} is not supported; only 2.0 is",
                                        details=[{"pointer": "/swagger"}])
-        return import_swagger(doc, connector_id=connector_id, resolver=resolver,
-                              properties=props, findings=findings)
-    if isinstance(version, str) and version.startswith("3."):
+        connector = import_swagger(doc, connector_id=connector_id, resolver=resolver,
+                                   properties=props, findings=findings)
+    elif isinstance(version, str) and version.startswith("3."):
         if not version.startswith(("3.0", "3.1")):
             findings.append(Finding(rule="openapi-version", severity="warning",
                                     pointer="/openapi",
                                     message=f"OpenAPI {version} is newer than 3.1; read as 3.1"))
-        return import_openapi(doc, connector_id=connector_id, resolver=resolver,
-                              properties=props, findings=findings)
-    raise UnsupportedSpecError(
-        f"{source!r} is neither Swagger 2.0 nor OpenAPI 3.x (no 'swagger: \"2.0\"' or"
-        " 'openapi: 3.x' field)", details=[{"pointer": ""}])
+        connector = import_openapi(doc, connector_id=connector_id, resolver=resolver,
+                                   properties=props, findings=findings)
+    else:
+        raise UnsupportedSpecError(
+            f"{source!r} is neither Swagger 2.0 nor OpenAPI 3.x (no 'swagger: \"2.0\"' or"
+            " 'openapi: 3.x' field)", details=[{"pointer": ""}])
+    if with_lint:
+        findings.extend(lint(connector, doc))
+    return connector
 
 
 def _guarded(source: str, findings: list[Finding], build: Any) -> ImportResult:
@@ -121,8 +127,8 @@ def _guarded(source: str, findings: list[Finding], build: Any) -> ImportResult:
 
 
 def import_document(data: bytes, *, filename: str, connector_id: str,
-                    properties: bytes | None = None, fetch: Fetcher = refuse_fetch
-                    ) -> ImportResult:
+                    properties: bytes | None = None, fetch: Fetcher = refuse_fetch,
+                    with_lint: bool = False) -> ImportResult:
     """Imports one uploaded document (JSON, YAML or XML bytes).
 
     Args:
@@ -131,6 +137,8 @@ def import_document(data: bytes, *, filename: str, connector_id: str,
         connector_id: The id to give the connector.
         properties: The bytes of an apiProperties.json, if uploaded with it.
         fetch: Reads remote ``$ref``s and WSDL imports; the default refuses them.
+        with_lint: Also run the certification lint (``validate``); its findings join the
+            result's, so an error-level lint finding makes the result fail.
 
     Returns:
         One result; failed (with an error finding) when the document cannot be imported.
@@ -142,7 +150,7 @@ def import_document(data: bytes, *, filename: str, connector_id: str,
     return _guarded(filename, findings, lambda: _build(
         data, source=filename, location=filename, connector_id=connector_id,
         properties=properties, properties_label="apiProperties.json", script=False,
-        container=None, fetch=fetch, findings=findings))
+        container=None, fetch=fetch, findings=findings, with_lint=with_lint))
 
 
 def _wsdl(main: str, files: Mapping[str, bytes], connector_id: str, fetch: Fetcher
@@ -173,8 +181,8 @@ def _wsdl_source(spec: SpecSource, connector_id: str, fetch: Fetcher) -> ImportR
 
 
 def import_spec(spec: SpecSource, *, connector_id: str | None = None,
-                properties: bytes | None = None, fetch: Fetcher = refuse_fetch
-                ) -> ImportResult:
+                properties: bytes | None = None, fetch: Fetcher = refuse_fetch,
+                with_lint: bool = False) -> ImportResult:
     """Imports one discovered spec."""
     cid = connector_id or spec.default_id
     if spec.error is not None:
@@ -193,7 +201,7 @@ def import_spec(spec: SpecSource, *, connector_id: str | None = None,
         return _build(data, source=spec.label, location=spec.main, connector_id=cid,
                       properties=props, properties_label=_beside(spec.label, spec.properties),
                       script=spec.script, container=spec.container, fetch=fetch,
-                      findings=findings)
+                      findings=findings, with_lint=with_lint)
 
     try:
         return _guarded(spec.label, findings, build)
@@ -215,8 +223,8 @@ class _Wsdl(Exception):
 
 
 def import_sources(sources: Sequence[str], *, connector_id: str | None = None,
-                   properties: str | None = None, fetch: Fetcher = refuse_fetch
-                   ) -> Iterator[ImportResult]:
+                   properties: str | None = None, fetch: Fetcher = refuse_fetch,
+                   with_lint: bool = False) -> Iterator[ImportResult]:
     """Imports every spec found in the given paths and URLs, one result per spec.
 
     Args:
@@ -226,6 +234,7 @@ def import_sources(sources: Sequence[str], *, connector_id: str | None = None,
             and unique within the call.
         properties: A path to an apiProperties.json for a single spec.
         fetch: Reads URLs and remote ``$ref``s; the default refuses them.
+        with_lint: Also run the certification lint on each REST spec (``portway validate``).
 
     Yields:
         One ``ImportResult`` per entry of ``discover(sources)``, in that order. A source
@@ -246,7 +255,8 @@ def import_sources(sources: Sequence[str], *, connector_id: str | None = None,
     single = len([s for s in specs if s.error is None]) == 1
     for spec in specs:
         yield import_spec(spec, connector_id=connector_id if single else None,
-                          properties=props_bytes if single else None, fetch=fetch)
+                          properties=props_bytes if single else None, fetch=fetch,
+                          with_lint=with_lint)
 
 
 def result_json(result: ImportResult) -> dict[str, Any]:

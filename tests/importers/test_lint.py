@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
-from importers import Connector, lint
+from importers import Connector, import_document, lint, result_json
 from importers.lint import RULES
 from tests.importers.conftest import import_json, swagger_doc
 
@@ -144,3 +145,15 @@ def test_findings_carry_pointers() -> None:
     doc = CASES["summary-missing"]
     (finding,) = [f for f in lint(connector(doc), doc) if f.rule == "summary-missing"]
     assert (finding.severity, finding.pointer) == ("error", "/paths/~1a/get/summary")
+
+
+def test_validate_runs_the_lint_with_the_import() -> None:
+    doc = CASES["title-words"]
+    plain = import_document(json.dumps(doc).encode(), filename="t.json", connector_id="t")
+    assert plain.ok
+    checked = import_document(json.dumps(doc).encode(), filename="t.json", connector_id="t",
+                              with_lint=True)
+    assert not checked.ok
+    assert [f.rule for f in checked.errors] == ["title-words"]
+    line = result_json(checked)
+    assert line["status"] == "failed" and line["connector"] == "t"
