@@ -27,7 +27,9 @@ from openapi_core.templating.paths.exceptions import (
 )
 from openapi_core.testing import MockRequest
 
-from importers import import_sources, lint, result_json
+from importers import Connector, import_sources, lint, result_json
+from importers.lint import RULES as LINT_RULES
+from importers.loading import load_document
 from importers.sources import discover
 
 pytestmark = pytest.mark.corpus
@@ -169,6 +171,7 @@ def _request_for(base_url: str, method: str, path: str) -> MockRequest:
     return MockRequest(host, method.lower(), parts.path.rstrip("/") + path)
 
 
+@pytest.mark.slow
 def test_openapi_core_routes_the_converted_power_platform_operations(corpus: Path) -> None:
     """Every converted document compiles in openapi-core and routes its operations."""
     problems: list[str] = []
@@ -200,3 +203,23 @@ def test_openapi_core_routes_the_converted_power_platform_operations(corpus: Pat
                     if not re.search(r"\{[^}]*\.[^}]*\}", op.path):
                         raise
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_lint_and_json_round_trip_over_both_corpora(corpus: Path) -> None:
+    """The lint reads every real document without failing; definitions round-trip."""
+    known = set(LINT_RULES)
+    unknown: set[str] = set()
+    counted = 0
+    for name in ("powerplatform", "openapi3"):
+        for index, result in enumerate(import_sources([str(corpus / name)])):
+            if result.connector is None:
+                continue
+            doc = load_document(Path(result.source).read_bytes(), source=result.source).data
+            unknown |= {f.rule for f in lint(result.connector, doc)} - known
+            counted += 1
+            if index % 10 == 0:
+                text = result.connector.model_dump_json()
+                assert Connector.model_validate_json(text) == result.connector
+    assert unknown == set()
+    assert counted > 1000
