@@ -44,13 +44,15 @@ class SoapHandler:
             UpstreamError: (and subclasses) the call itself failed.
         """
         client = await self.clients.get(connector)
-        envelope, headers = build_request(client, operation, arguments)
-        envelope = credentials.sign(envelope)
+        outbound = build_request(client, operation, arguments, _address(connector, operation))
+        body = outbound.body or b""
+        if outbound.envelope is not None:
+            body = _bytes(credentials.sign(outbound.envelope))
         headers = {**{k.lower(): v for k, v in (extra_headers or {}).items()},
-                   **{k.lower(): v for k, v in headers.items()}}
+                   **outbound.headers}
         headers.update(credentials.http_headers())
-        reply = await self.sender(_address(connector, operation), headers,
-                                  _bytes(envelope), certificate=credentials.certificate)
+        reply = await self.sender(outbound.url, headers, body, method=outbound.method,
+                                  certificate=credentials.certificate)
         return read_reply(client, operation, reply.status, reply.body)
 
     async def forward(self, connector: Connector, operation: Operation | None,

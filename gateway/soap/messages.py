@@ -8,10 +8,13 @@ schemas describe it (``importers.wsdl.jsonschema``): one key per child element, 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from lxml import etree
 from zeep import exceptions as zeep_exceptions
+from zeep.wsdl.bindings.http import HttpBinding, HttpGetBinding
 from zeep.wsdl.messages.multiref import process_multiref
 from zeep.xsd import ComplexType, Element
 
@@ -25,15 +28,29 @@ SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
 HEADERS_KEY = "_soapheaders"
 
 
-def build_request(client: SoapClient, operation: Operation, arguments: Mapping[str, Any]
-                  ) -> tuple[etree._Element, dict[str, str]]:
-    """The envelope and HTTP headers (SOAPAction, Content-Type) for one call.
+@dataclass
+class Outbound:
+    """One request to send: a SOAP envelope (still to be signed), or an HTTP binding's."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    envelope: etree._Element | None = None
+    body: bytes | None = None
+
+
+def build_request(client: SoapClient, operation: Operation, arguments: Mapping[str, Any],
+                  address: str) -> Outbound:
+    """The request for one call: envelope and SOAPAction/Content-Type, or for a WSDL
+    HTTP GET/POST binding, its URL and form.
 
     Raises:
         SoapRequestInvalid: ``arguments`` do not fit the operation's input.
     """
     assert operation.soap is not None
     binding, zeep_operation = client.operation(operation)
+    if isinstance(binding, HttpBinding):
+        return _http_request(binding, zeep_operation, operation, arguments, address)
     body = getattr(zeep_operation.input, "body", None)
     kwargs = dict(arguments)
     args: tuple[Any, ...] = ()
@@ -48,7 +65,42 @@ def build_request(client: SoapClient, operation: Operation, arguments: Mapping[s
         raise SoapRequestInvalid(
             f"the input does not fit operation {operation.operation_id!r}: "
             f"{_clean(str(exc))}", details=[{"operation": operation.operation_id}]) from None
-    return envelope, {str(k): str(v) for k, v in headers.items()}
+    return Outbound("POST", address, {str(k).lower(): str(v) for k, v in headers.items()},
+                    envelope=envelope)
+
+
+def _http_request(binding: Any, zeep_operation: Any, operation: Operation,
+                  arguments: Mapping[str, Any], address: str) -> Outbound:
+    """A WSDL HTTP binding's request: parameters in the query (GET) or a form (POST)."""
+    try:
+        serialized = zeep_operation.input.serialize(**dict(arguments))
+    except (TypeError, ValueError, LookupError, zeep_exceptions.Error) as exc:
+        raise SoapRequestInvalid(
+            f"the input does not fit operation {operation.operation_id!r}: "
+            f"{_clean(str(exc))}", details=[{"operation": operation.operation_id}]) from None
+    url = address.rstrip("/") + "/" + (serialized.path or "").lstrip("/")
+    content = serialized.content
+    if isinstance(content, dict):
+        pairs = [(k, _form_value(v)) for k, v in content.items() if v is not None]
+        content = urlencode(pairs)
+    if isinstance(binding, HttpGetBinding):
+        if content:
+            url += ("&" if "?" in url else "?") + content
+        return Outbound("GET", url, {"accept": "text/xml"})
+    if isinstance(serialized.content, dict):
+        # zeep labels url-encoded parts text/xml; sent by POST they are a form.
+        content_type = "application/x-www-form-urlencoded"
+    else:
+        content_type = (serialized.headers.get("Content-Type")
+                        or "application/x-www-form-urlencoded")
+    return Outbound("POST", url, {"content-type": content_type, "accept": "text/xml"},
+                    body=str(content or "").encode())
+
+
+def _form_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def parse_envelope(content: bytes) -> etree._Element:
@@ -65,6 +117,40 @@ def parse_envelope(content: bytes) -> etree._Element:
 
 
 def read_reply(client: SoapClient, operation: Operation, status: int, content: bytes) -> Any:
+    """The JSON of an answer (see ``read_soap_reply``; HTTP bindings answer plain XML)."""
+    binding, zeep_operation = client.operation(operation)
+    if isinstance(binding, HttpBinding):
+        return _read_http_reply(client, zeep_operation, operation, status, content)
+    return read_soap_reply(client, operation, status, content)
+
+
+def _read_http_reply(client: SoapClient, zeep_operation: Any, operation: Operation,
+                     status: int, content: bytes) -> Any:
+    if status >= 400:
+        raise SoapHttpError(status, _snippet(content))
+    output = zeep_operation.output
+    parts = list(getattr(getattr(output, "abstract", None), "parts", {}).items())
+    if output is None or not parts or not content.strip():
+        return {}
+    root = parse_envelope(content)
+    name, part = parts[0]
+    schema = client.client.wsdl.types
+    try:
+        if part.element is not None:
+            value = part.element.parse(root, schema)
+            if isinstance(part.element.type, ComplexType):
+                return to_json(value) or {}
+            return {part.element.name: to_json(value)}
+        value = part.type.parse_xmlelement(root, schema)
+    except (IndexError, TypeError, ValueError, LookupError, zeep_exceptions.Error) as exc:
+        raise SoapResponseInvalid(
+            f"the answer does not match operation {operation.operation_id!r}: "
+            f"{type(exc).__name__}: {_clean(str(exc))}") from None
+    return {name: to_json(value)}
+
+
+def read_soap_reply(client: SoapClient, operation: Operation, status: int,
+                    content: bytes) -> Any:
     """The JSON of an answer, or the fault it carries as a ``SoapFault``.
 
     Raises:

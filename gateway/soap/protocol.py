@@ -109,10 +109,13 @@ class _PipelineSender:
         self._max = max_response
 
     async def __call__(self, url: str, headers: dict[str, str], body: bytes, *,
+                       method: str = "POST",
                        certificate: ClientCertificate | None = None) -> HttpReply:
         if certificate is not None:
-            return await self._cert_sender(url, headers, body, certificate=certificate)
-        response = await self._transport.send(self._call, "POST", url, headers, body)
+            return await self._cert_sender(url, headers, body, method=method,
+                                           certificate=certificate)
+        response = await self._transport.send(self._call, method, url, headers,
+                                              body if method != "GET" else None)
         try:
             content = await response.read(self._max)
         finally:

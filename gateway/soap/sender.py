@@ -40,9 +40,11 @@ class HttpReply:
 
 
 class Sender(Protocol):
-    """Sends one POST and returns the whole answer; the gateway provides it."""
+    """Sends one request (POST unless a WSDL HTTP GET binding says otherwise) and
+    returns the whole answer; the gateway provides it."""
 
     async def __call__(self, url: str, headers: dict[str, str], body: bytes, *,
+                       method: str = "POST",
                        certificate: ClientCertificate | None = None) -> HttpReply: ...
 
 
@@ -59,13 +61,15 @@ class EgressSender:
         self._cert_clients: OrderedDict[str, httpx.AsyncClient] = OrderedDict()
 
     async def __call__(self, url: str, headers: dict[str, str], body: bytes, *,
+                       method: str = "POST",
                        certificate: ClientCertificate | None = None) -> HttpReply:
         target = await self._guard.acheck(url)
         client = self._client if certificate is None else await self._with_cert(certificate)
         default_port = 443 if target.scheme == "https" else 80
         host = target.host if target.port == default_port else f"{target.host}:{target.port}"
-        request = client.build_request("POST", pinned_url(target),
-                                       headers={**headers, "host": host}, content=body,
+        request = client.build_request(method, pinned_url(target),
+                                       headers={**headers, "host": host},
+                                       content=body if method != "GET" else None,
                                        extensions={"sni_hostname": target.host})
         try:
             response = await client.send(request, stream=True)

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from zeep.wsdl.bindings.http import HttpBinding, HttpGetBinding
 from zeep.wsdl.bindings.soap import Soap12Binding, SoapBinding
 
 from importers.errors import PortwayError
@@ -42,8 +43,8 @@ MAX_WARNINGS_LISTED = 50
 class _Port:
     service: str
     port: str
-    binding: Any  # a zeep SoapBinding
-    version: str
+    binding: Any  # a zeep SoapBinding or HttpBinding
+    version: str  # "1.1", "1.2" or "http" (a WSDL HTTP GET/POST binding)
     address: str
     order: int
 
@@ -144,8 +145,8 @@ def _warnings(loaded: LoadedWsdl) -> list[Finding]:
     return findings
 
 
-def _soap_ports(loaded: LoadedWsdl) -> dict[str, list[_Port]]:
-    """SOAP ports zeep loaded, by port type, across every definition of the document."""
+def _ports(loaded: LoadedWsdl) -> dict[str, list[_Port]]:
+    """SOAP and HTTP ports zeep loaded, by port type, across every definition."""
     by_port_type: dict[str, list[_Port]] = {}
     seen: set[tuple[str, str]] = set()
     order = 0
@@ -153,12 +154,14 @@ def _soap_ports(loaded: LoadedWsdl) -> dict[str, list[_Port]]:
         for service in definition.services.values():
             for port in service.ports.values():
                 binding = port.binding
-                if not isinstance(binding, SoapBinding) or binding.port_type is None:
+                if not isinstance(binding, SoapBinding | HttpBinding) or \
+                        binding.port_type is None:
                     continue
                 if (service.name, port.name) in seen:
                     continue
                 seen.add((service.name, port.name))
-                version = "1.2" if isinstance(binding, Soap12Binding) else "1.1"
+                version = ("http" if isinstance(binding, HttpBinding)
+                           else "1.2" if isinstance(binding, Soap12Binding) else "1.1")
                 address = (port.binding_options or {}).get("address") or ""
                 by_port_type.setdefault(binding.port_type.name.text, []).append(
                     _Port(service.name, port.name, binding, version, address, order))
@@ -168,12 +171,13 @@ def _soap_ports(loaded: LoadedWsdl) -> dict[str, list[_Port]]:
 
 def _operations(loaded: LoadedWsdl, declared: Declared, builder: SchemaBuilder,
                 preferred: str, findings: list[Finding]) -> list[Operation]:
-    ports = _soap_ports(loaded)
+    ports = _ports(loaded)
     _check_ports(declared, findings)
     chosen: list[tuple[str, str, _Port, Any]] = []  # (port type, op name, port, zeep op)
     for port_type, names in declared.port_types.items():
+        # The preferred SOAP version first, then the other, then HTTP GET/POST.
         candidates = sorted(ports.get(port_type, []),
-                            key=lambda p: (p.version != preferred, p.order))
+                            key=lambda p: (p.version == "http", p.version != preferred, p.order))
         if not candidates:
             if names:
                 findings.append(_not_offered(declared, port_type, names))
@@ -184,7 +188,8 @@ def _operations(loaded: LoadedWsdl, declared: Declared, builder: SchemaBuilder,
                 findings.append(_not_loaded(loaded, declared, port_type, name))
                 continue
             chosen.append((port_type, name, port, port.binding._operations[name]))
-    ids = _operation_ids([(pt, name, port.service) for pt, name, port, _ in chosen])
+    ids = _operation_ids([(pt, name, port.service, port.version != "http")
+                          for pt, name, port, _ in chosen])
     operations = []
     for (port_type, name, port, zeep_op), op_id in zip(chosen, ids, strict=True):
         others = [f"{p.service}/{p.port}" for p in ports.get(port_type, []) if p is not port]
@@ -221,6 +226,12 @@ def _operation(op_id: str, port_type: str, name: str, port: _Port, zeep_op: Any,
     extensions: dict[str, Any] = {"x-soap-port-type": port_type}
     if others:
         extensions["x-soap-other-ports"] = others
+    if port.version == "http":
+        # A WSDL HTTP binding: the gateway calls it with this verb at address + location
+        # (``soap.soap_version``, ``style`` and ``use`` do not apply).
+        extensions["x-wsdl-http-verb"] = (
+            "GET" if isinstance(port.binding, HttpGetBinding) else "POST")
+        extensions["x-wsdl-http-location"] = getattr(zeep_op, "location", "") or ""
     return Operation(
         operation_id=op_id,
         method="POST",
@@ -242,7 +253,7 @@ def _operation(op_id: str, port_type: str, name: str, port: _Port, zeep_op: Any,
             soap_version="1.2" if port.version == "1.2" else "1.1",
             style="rpc" if style == "rpc" else "document",
             use="encoded" if use == "encoded" else "literal",
-            action=zeep_op.soapaction or "",
+            action=getattr(zeep_op, "soapaction", "") or "",
             address=port.address,
             input_headers=headers,
         ),
@@ -253,30 +264,54 @@ def _operation(op_id: str, port_type: str, name: str, port: _Port, zeep_op: Any,
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
-def _operation_ids(items: list[tuple[str, str, str]]) -> list[str]:
-    """Readable unique ids: the name, else PortType_name, else Service_PortType_name."""
+def _operation_ids(items: list[tuple[str, str, str, bool]]) -> list[str]:
+    """Readable unique ids: the name, else PortType_name, else Service_PortType_name.
+
+    Each item is (port type, operation name, service, is SOAP). Only names that clash
+    get a prefix, and a SOAP operation keeps the plain name when the same name is also
+    offered over an HTTP GET/POST binding.
+    """
     def local(qname: str) -> str:
         return qname.rpartition("}")[2]
 
     def clean(text: str) -> str:
         return _ID_UNSAFE.sub("_", text).strip("_") or "operation"
 
-    candidates = [
+    options = [
         [clean(name), clean(f"{local(pt)}_{name}"), clean(f"{service}_{local(pt)}_{name}")]
-        for pt, name, service in items
+        for pt, name, service, _ in items
     ]
-    ids: list[str] = []
+    ids: list[str | None] = [None] * len(items)
+    taken: set[str] = set()
+    # SOAP operations choose first, so that they keep the plainest names.
+    order = sorted(range(len(items)), key=lambda i: (not items[i][3], i))
     for level in range(3):
-        pending = [c[level] for c in candidates]
-        if len(set(pending)) == len(pending):
-            return pending
+        counts: dict[str, int] = {}
+        for i in order:
+            if ids[i] is None:
+                counts[options[i][level]] = counts.get(options[i][level], 0) + 1
+        soap_names = {options[i][level] for i in order if ids[i] is None and items[i][3]}
+        for i in order:
+            candidate = options[i][level]
+            if ids[i] is not None or candidate in taken:
+                continue
+            unique = counts[candidate] == 1
+            # A SOAP operation wins a name it shares only with HTTP operations.
+            soap_wins = items[i][3] and sum(
+                1 for j in order if ids[j] is None and options[j][level] == candidate
+                and items[j][3]) == 1
+            if unique or (soap_wins and candidate in soap_names):
+                ids[i] = candidate
+                taken.add(candidate)
     # Still clashing (names differing only in unsafe characters): number the repeats.
-    seen: dict[str, int] = {}
-    for options in candidates:
-        base = options[0]
-        seen[base] = seen.get(base, 0) + 1
-        ids.append(base if seen[base] == 1 else f"{base}_{seen[base]}")
-    return ids
+    for i in order:
+        if ids[i] is None:
+            base, counter = options[i][2], 2
+            while f"{base}_{counter}" in taken:
+                counter += 1
+            ids[i] = f"{base}_{counter}"
+            taken.add(f"{base}_{counter}")
+    return [i for i in ids if i is not None]
 
 
 def _check_ports(declared: Declared, findings: list[Finding]) -> None:
@@ -292,16 +327,10 @@ def _check_ports(declared: Declared, findings: list[Finding]) -> None:
 def _not_offered(declared: Declared, port_type: str, names: list[str]) -> Finding:
     kinds = {b.kind for b in declared.bindings.values() if b.port_type == port_type}
     listed = ", ".join(names)
-    if kinds and kinds <= {"http"}:
-        return Finding(
-            rule="wsdl-http-binding-only", severity="warning",
-            message=f"port type {_local(port_type)!r} is bound only over HTTP GET/POST, "
-                    f"not SOAP; its operations are not imported: {listed}",
-        )
     if not kinds:
         reason = "no binding implements it"
-    elif kinds & {"soap1.1", "soap1.2"}:
-        reason = "no service port offers its SOAP binding, so it has no address"
+    elif kinds & {"soap1.1", "soap1.2", "http"}:
+        reason = "no service port offers its binding, so it has no address"
     else:
         reason = "its bindings are of a kind Portway does not call"
     return Finding(
@@ -329,7 +358,7 @@ def _no_operations(declared: Declared) -> Finding:
         message = "the WSDL declares no operations (no wsdl:portType has a wsdl:operation)"
     else:
         message = (f"the WSDL declares {declared.operation_count()} operations, but none "
-                   "is offered by a service port over a SOAP binding")
+                   "is offered by a service port over a SOAP or HTTP binding")
     return Finding(rule="wsdl-no-operations", severity="error", message=message)
 
 

@@ -195,6 +195,8 @@ class _Dispatcher:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         name = environ.get("PATH_INFO", "/").strip("/").split("/")[0]
+        if name == "http":
+            return self._http_binding(environ, start_response)
         if name not in self.apps:
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"no such service"]
@@ -218,6 +220,30 @@ class _Dispatcher:
         environ["PATH_INFO"] = "/"
         environ["SCRIPT_NAME"] = f"/{name}"
         return app(environ, start_response)  # type: ignore[no-any-return]
+
+
+    def _http_binding(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        """``/http/Add``: a WSDL HTTP GET/POST binding's service (query or form in, XML out)."""
+        from urllib.parse import parse_qs
+
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items()
+                   if k.startswith("HTTP_")}
+        if environ.get("CONTENT_TYPE"):
+            headers["content-type"] = environ["CONTENT_TYPE"]
+        self.server.requests.append(Recorded(
+            environ.get("PATH_INFO", "") + "?" + environ.get("QUERY_STRING", ""),
+            environ["REQUEST_METHOD"], headers, body))
+        form = parse_qs(body.decode() if environ["REQUEST_METHOD"] == "POST"
+                        else environ.get("QUERY_STRING", ""))
+        try:
+            total = int(form["a"][0]) + int(form["b"][0])
+        except (KeyError, ValueError):
+            start_response("400 Bad Request", [("Content-Type", "text/plain")])
+            return [b"a and b are required"]
+        start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8")])
+        return [f'<?xml version="1.0"?><int xmlns="urn:portway:http">{total}</int>'.encode()]
 
 
 class _Server(ThreadingMixIn, WSGIServer):

@@ -5,6 +5,8 @@ Each test calls the gateway over HTTP the way a client would, over SOAP 1.1 and 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.gateway.conftest import RunningGateway
@@ -146,3 +148,32 @@ def test_the_zeep_client_is_built_once_per_connector_version(
                                  json={"a": n, "b": 1})
             assert answer.json() == {"addResult": n + 1}
     assert handler_of(soap_gateway).soap.clients.builds == 1
+
+
+def test_wsdl_http_get_and_post_bindings(soap_gateway: RunningGateway,
+                                         soap_server: SoapServer) -> None:
+    wsdl = (Path(__file__).parent / "fixtures" / "http_binding.wsdl").read_text()
+    wsdl = wsdl.replace("ADDRESS", soap_server.url("http"))
+    with soap_gateway.client() as client:
+        put = client.put("/v1/connectors/httpcalc", content=wsdl.encode(),
+                         headers={"content-type": "text/xml"})
+        assert put.status_code in (200, 201), put.text
+        made = client.put("/v1/connections/httpcalc", json={
+            "connector": "httpcalc", "parameters": {"parameterSet": "none"}})
+        assert made.status_code in (200, 201), made.text
+        operations = client.get("/v1/connectors/httpcalc").json()["operations"]
+        assert sorted(op["operation_id"] for op in operations) == [
+            "CalcHttpGet_Add", "CalcHttpPost_Add"]
+        got = client.post("/v1/connections/httpcalc/operations/CalcHttpGet_Add",
+                          json={"a": 2, "b": 3})
+        assert got.status_code == 200, got.text
+        assert got.json() == {"int": 5}
+        assert (soap_server.requests[-1].method, soap_server.requests[-1].path) == (
+            "GET", "/http/Add?a=2&b=3")
+        posted = client.post("/v1/connections/httpcalc/operations/CalcHttpPost_Add",
+                             json={"a": 20, "b": 22})
+        assert posted.status_code == 200, posted.text
+        assert posted.json() == {"int": 42}
+        sent = soap_server.requests[-1]
+        assert (sent.method, sent.body) == ("POST", b"a=20&b=22")
+        assert sent.headers["content-type"] == "application/x-www-form-urlencoded"

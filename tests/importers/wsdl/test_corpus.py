@@ -1,14 +1,16 @@
 """The WSDL corpus (``<corpus>/wsdl``) against its MANIFEST.tsv, one test per root.
 
 Every root marked as loading offline (with the well-known catalogue) must import with
-the number of operations its WSDL declares over SOAP, and every root that cannot must
-fail saying why. Where Portway's answer differs from the manifest's zeep column, the
-entry is in ``DECLARED`` or ``REFUSED`` below with the reason.
+the number of operations its WSDL declares (``portType-ops`` in the manifest's features,
+which is more than zeep's count where port types are bound over HTTP GET/POST or sit in
+an imported WSDL), and every root that cannot must fail saying why. The roots that are
+marked as loading but have nothing callable are in ``REFUSED`` with the reason.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -20,21 +22,11 @@ from tests.conftest import corpus_dir
 
 pytestmark = pytest.mark.corpus
 
-# zeep's own count is 0 here, but the WSDL declares (and Portway imports) more.
-DECLARED = {
-    # Its services sit in the WSDL it imports, which imports it back.
-    "zeep/tests/integration/hello_world_recursive_import.wsdl": 6,
-}
-
 # Marked as loading, yet nothing in them can be called over SOAP: refused, with the rule
 # of the finding that says why.
 REFUSED = {
     # 64 operations whose messages name elements no schema defines.
     "other/wsdltophp/portaplusapi.wsdl": "wsdl-operation-not-loaded",
-    # HTTP GET/POST bindings only.
-    "other/postman/validWSDLs11/temperatureConverterHTTP.wsdl": "wsdl-http-binding-only",
-    "zeep/tests/integration/test_http_post.wsdl": "wsdl-http-binding-only",
-    "zeep/tests/wsdl_files/http.wsdl": "wsdl-http-binding-only",
     # No operations at all.
     "zeep/tests/integration/recursive_schema_main.wsdl": "wsdl-no-operations",
     # An abstract WSDL: a port type with no binding or service.
@@ -104,8 +96,9 @@ def test_corpus_root(row: dict[str, str], corpus: Path) -> None:
         return
     assert result.errors == []
     assert result.connector is not None
-    declared = DECLARED.get(name, int(expected.split()[0]))
-    assert len(result.connector.operations) == declared
+    found = re.search(r"portType-ops=(\d+)", row["features"])
+    assert found is not None
+    assert len(result.connector.operations) == int(found.group(1))
     ids = [op.operation_id for op in result.connector.operations]
     assert len(set(ids)) == len(ids)
     assert all(op.path == f"/{op.operation_id}" for op in result.connector.operations)

@@ -77,7 +77,8 @@ def test_services_in_imported_definitions_and_clashing_names() -> None:
     connector = result.connector
     assert connector is not None
     ids = sorted(op.operation_id for op in connector.operations)
-    assert ids == ["AdminPort_Status", "PingPort_Ping", "PingPort_Status"]
+    # Only the clashing name gets its port type as a prefix.
+    assert ids == ["AdminPort_Status", "Ping", "PingPort_Status"]
     status = connector.operation("AdminPort_Status")
     assert status is not None and status.soap is not None
     assert (status.soap.service, status.soap.style) == ("AdminService", "rpc")
@@ -115,7 +116,7 @@ def test_a_port_naming_a_missing_binding_is_an_error_not_an_empty_connector() ->
     assert "NoSuchBinding" in result.findings[0].message
     assert result.errors[0].message == (
         "the WSDL declares 1 operations, but none is offered by a service port over a "
-        "SOAP binding")
+        "SOAP or HTTP binding")
 
 
 def test_wsdl_20_is_refused_with_a_clear_message() -> None:
