@@ -9,6 +9,7 @@ the function: nothing else escapes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from gateway.expressions.ast import Access, Call, Literal, Node, Template
@@ -27,6 +28,13 @@ from gateway.expressions.values import is_integer, to_string, type_name
 from importers.errors import PortwayError
 
 __all__ = ["evaluate_node", "evaluate_template"]
+
+#: What an array or object counts for itself, beside its items: near a container's memory
+#: cost relative to a character's, so hostile expressions cannot build millions of tiny
+#: arrays cheaply.
+_CONTAINER = 8
+_SCALARS = frozenset({int, float, bool, type(None)})
+_SCALARS_AND_STR = _SCALARS | {str}
 
 
 class _Evaluation:
@@ -105,7 +113,8 @@ class _Evaluation:
                 details=[{"limit": limits.max_total_size}])
 
     def measure(self, value: Any, depth: int) -> int:
-        if isinstance(value, (str, bytes, bytearray)):
+        kind = type(value)
+        if kind is str or kind is bytes or isinstance(value, (str, bytes, bytearray)):
             return len(value) + 1
         if not isinstance(value, (list, dict)):
             return 1
@@ -114,18 +123,30 @@ class _Evaluation:
             return cached[1]
         if depth > 200:
             raise ExpressionTooComplexError("value nests more than 200 levels deep")
-        size = 1
+        size = _CONTAINER
         cap = self.limits.max_value_size
+        items: Iterable[Any] = value if isinstance(value, list) else value.values()
+        if not isinstance(value, list):
+            size += sum(len(key) + 1 for key in value)
         if isinstance(value, list):
-            for item in value:
+            kinds = set(map(type, value))  # at C speed; most arrays are flat
+            if kinds <= _SCALARS:
+                size += len(value)
+                items = ()
+            elif kinds <= _SCALARS_AND_STR:
+                size += len(value) + sum([len(x) for x in value if type(x) is str])
+                items = ()
+        # Scalars are counted inline: a call per item would dominate the cost.
+        for item in items:
+            item_kind = type(item)
+            if item_kind is str:
+                size += len(item) + 1
+            elif item_kind is int or item_kind is float or item_kind is bool or item is None:
+                size += 1
+            else:
                 size += self.measure(item, depth + 1)
-                if size > cap:
-                    break
-        else:
-            for key, item in value.items():
-                size += len(key) + 1 + self.measure(item, depth + 1)
-                if size > cap:
-                    break
+            if size > cap:
+                break
         # Keeping ``value`` in the memo pins its id for the evaluation's lifetime.
         self.memo[id(value)] = (value, size)
         return size

@@ -54,7 +54,7 @@ class Limits:
     max_length: int = 131_072
     max_depth: int = 100
     max_value_size: int = 16_777_216
-    max_total_size: int = 67_108_864
+    max_total_size: int = 33_554_432
 
 
 DEFAULT_LIMITS = Limits()

@@ -130,3 +130,10 @@ def test_context_data_is_not_measured_but_what_is_built_from_it_is():
     assert evaluate("@body()?.items?[4999]", context) == 4999
     with pytest.raises(ExpressionTooComplexError):
         evaluate("@string(body())", context)
+
+
+def test_many_tiny_arrays_hit_the_total_budget():
+    # 50 nested chunk() calls would build millions of one-item arrays.
+    expression = "@" + "chunk(" * 50 + "range(0, 100000)" + ", 1)" * 50
+    with pytest.raises(ExpressionTooComplexError):
+        evaluate(expression)
