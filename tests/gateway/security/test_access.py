@@ -142,8 +142,9 @@ def test_control_plane_roles(gateway: RunningGateway, keyed: Upstream, role: Rol
         ("connection.delete", "contributor", "DELETE", "/v1/connections/demo", None),
     ]
     denied_actions = []
-    with gateway.client(token) as caller:
-        for action, needed, method, path, body in steps:
+    for action, needed, method, path, body in steps:
+        # A fresh connection per step: a keep-alive race must not fail a check.
+        with gateway.client(token) as caller:
             response = caller.request(method, path, json=body)
             if needed == "global owner":
                 allowed = role.role == "owner" and role.scope == "*"
@@ -155,6 +156,7 @@ def test_control_plane_roles(gateway: RunningGateway, keyed: Upstream, role: Rol
                 assert_error_shape(response, 403, "Forbidden")
                 assert "role" in json.dumps(response.json()["error"]["details"])
                 denied_actions.append(action)
+    with gateway.client(token) as caller:
         listed = [c["name"] for c in caller.get("/v1/connections").json()["value"]]
     visible = {"demo", "other"} if role.scope == "*" and role.role else (
         {role.scope.split("/")[1]} if role.role else set())
