@@ -200,7 +200,8 @@ def compile_text(text: str) -> PolicyText:
         else:
             name = _name_at(text, at + 1)
             rest = at + 1 + len(name)
-            if name and text[rest:].lstrip(" ").startswith("("):
+            # The parenthesis must follow the name at once: "ops@host (x)" stays text.
+            if name and text.startswith("(", rest):
                 _add(parts, text[pos:at])
                 node, end = parse_embedded(text, at + 1,
                                            accessors=name.lower() in _OBJECT_FUNCTIONS)

@@ -36,6 +36,7 @@ CONTEXT = EvaluationContext({
     ("Bearer @connectionParameters('cat')", "Bearer bar"),
     ("@connectionParameters('cat','');@connectionParameters('subPath','')", "bar;path"),
     ("user@example.com", "user@example.com"),
+    ("ops@host (x)", "ops@host (x)"),
     ("a @@ b", "a @ b"),
     ("@{concat('x', 'y')}z", "xyz"),
     ("{@body().firstName} {@body().lastName}", "John Smith"),
