@@ -64,6 +64,9 @@ class SoapHandler:
         other kind the bytes are sent exactly as received. The answer comes back as is,
         faults included.
         """
+        if operation is not None and operation.extensions.get("x-wsdl-http-verb"):
+            raise BadRequest(f"operation {operation.operation_id!r} is bound over plain HTTP, "
+                             "not SOAP: call it with JSON, there is no envelope to pass on")
         caller = {k.lower(): v for k, v in caller_headers.items()}
         headers = {k: caller[k] for k in PASS_THROUGH_HEADERS if k in caller}
         soap = operation.soap if operation is not None else None

@@ -20,9 +20,6 @@ from zeep.wsdl.bindings.soap import Soap12Binding, SoapBinding
 from importers.errors import PortwayError
 from importers.fetch import Fetcher, refuse_fetch
 from importers.model import (
-    AuthScheme,
-    ConnectionParameter,
-    ConnectionParameterSet,
     Connector,
     Finding,
     ImportResult,
@@ -33,10 +30,16 @@ from importers.model import SoapBinding as SoapBindingModel
 from importers.wsdl import xmldoc
 from importers.wsdl.declared import Declared, scan
 from importers.wsdl.facets import FacetIndex
+from importers.wsdl.findings import (
+    check_ports,
+    no_operations,
+    not_loaded,
+    not_offered,
+    zeep_warnings,
+)
 from importers.wsdl.jsonschema import SchemaBuilder
 from importers.wsdl.loader import LoadedWsdl, load_wsdl
-
-MAX_WARNINGS_LISTED = 50
+from importers.wsdl.signin import parameter_sets
 
 
 @dataclass
@@ -106,11 +109,11 @@ def _import(main: str, files: Mapping[str, bytes], connector_id: str, fetch: Fet
             preferred_soap_version: str) -> ImportResult:
     loaded = load_wsdl(main, files, fetch)
     declared = scan(loaded.transport.trees.values())
-    findings = _warnings(loaded)
+    findings = zeep_warnings(loaded)
     builder = SchemaBuilder(FacetIndex(loaded.transport.trees.values()))
     operations = _operations(loaded, declared, builder, preferred_soap_version, findings)
     if not operations and not any(f.severity == "error" for f in findings):
-        findings.append(_no_operations(declared))
+        findings.append(no_operations(declared))
     source = loaded.main
     if any(f.severity == "error" for f in findings):
         return ImportResult(source=source, findings=findings)
@@ -122,27 +125,12 @@ def _import(main: str, files: Mapping[str, bytes], connector_id: str, fetch: Fet
         source_format="wsdl",
         base_url=_base_url(operations),
         operations=operations,
-        connection_parameter_sets=_parameter_sets(),
+        connection_parameter_sets=parameter_sets(),
         documents={key: xmldoc.as_text(data, key)
                    for key, data in loaded.transport.loaded.items()},
         metadata={"wsdlMain": loaded.main},
     )
     return ImportResult(source=source, connector=connector, findings=findings)
-
-
-def _warnings(loaded: LoadedWsdl) -> list[Finding]:
-    messages = list(dict.fromkeys(xmldoc.display(m) for m in loaded.warnings))
-    findings = [
-        Finding(rule="wsdl-zeep-warning", severity="warning", message=message)
-        for message in messages[:MAX_WARNINGS_LISTED]
-    ]
-    if len(messages) > MAX_WARNINGS_LISTED:
-        findings.append(Finding(
-            rule="wsdl-zeep-warning", severity="warning",
-            message=f"... and {len(messages) - MAX_WARNINGS_LISTED} more warnings while "
-                    "loading the WSDL",
-        ))
-    return findings
 
 
 def _ports(loaded: LoadedWsdl) -> dict[str, list[_Port]]:
@@ -172,7 +160,7 @@ def _ports(loaded: LoadedWsdl) -> dict[str, list[_Port]]:
 def _operations(loaded: LoadedWsdl, declared: Declared, builder: SchemaBuilder,
                 preferred: str, findings: list[Finding]) -> list[Operation]:
     ports = _ports(loaded)
-    _check_ports(declared, findings)
+    check_ports(declared, findings)
     chosen: list[tuple[str, str, _Port, Any]] = []  # (port type, op name, port, zeep op)
     for port_type, names in declared.port_types.items():
         # The preferred SOAP version first, then the other, then HTTP GET/POST.
@@ -180,12 +168,12 @@ def _operations(loaded: LoadedWsdl, declared: Declared, builder: SchemaBuilder,
                             key=lambda p: (p.version == "http", p.version != preferred, p.order))
         if not candidates:
             if names:
-                findings.append(_not_offered(declared, port_type, names))
+                findings.append(not_offered(declared, port_type, names))
             continue
         for name in names:
             port = next((p for p in candidates if name in p.binding._operations), None)
             if port is None:
-                findings.append(_not_loaded(loaded, declared, port_type, name))
+                findings.append(not_loaded(loaded, declared, port_type, name))
                 continue
             chosen.append((port_type, name, port, port.binding._operations[name]))
     ids = _operation_ids([(pt, name, port.service, port.version != "http")
@@ -193,8 +181,16 @@ def _operations(loaded: LoadedWsdl, declared: Declared, builder: SchemaBuilder,
     operations = []
     for (port_type, name, port, zeep_op), op_id in zip(chosen, ids, strict=True):
         others = [f"{p.service}/{p.port}" for p in ports.get(port_type, []) if p is not port]
-        operations.append(_operation(op_id, port_type, name, port, zeep_op, declared,
-                                     builder, others))
+        try:
+            operations.append(_operation(op_id, port_type, name, port, zeep_op, declared,
+                                         builder, others))
+        except (RecursionError, AttributeError, TypeError, ValueError, LookupError) as exc:
+            # zeep's type objects for a broken schema can fail when walked; say which.
+            findings.append(Finding(
+                rule="wsdl-operation-not-loaded", severity="error",
+                message=f"operation {name!r} of port type {_local(port_type)!r}: its "
+                        f"messages cannot be described as JSON ({type(exc).__name__}: "
+                        f"{xmldoc.display(str(exc))[:200]})"))
     return operations
 
 
@@ -314,54 +310,6 @@ def _operation_ids(items: list[tuple[str, str, str, bool]]) -> list[str]:
     return [i for i in ids if i is not None]
 
 
-def _check_ports(declared: Declared, findings: list[Finding]) -> None:
-    for port in declared.ports:
-        if port.binding not in declared.bindings:
-            findings.append(Finding(
-                rule="wsdl-port-missing-binding", severity="warning",
-                message=f"port {port.name!r} of service {_local(port.service)!r} names "
-                        f"binding {port.binding!r}, which is not defined; the port is skipped",
-            ))
-
-
-def _not_offered(declared: Declared, port_type: str, names: list[str]) -> Finding:
-    kinds = {b.kind for b in declared.bindings.values() if b.port_type == port_type}
-    listed = ", ".join(names)
-    if not kinds:
-        reason = "no binding implements it"
-    elif kinds & {"soap1.1", "soap1.2", "http"}:
-        reason = "no service port offers its binding, so it has no address"
-    else:
-        reason = "its bindings are of a kind Portway does not call"
-    return Finding(
-        rule="wsdl-port-type-not-offered", severity="warning",
-        message=f"port type {_local(port_type)!r}: {reason}; its operations are not "
-                f"imported: {listed}",
-    )
-
-
-def _not_loaded(loaded: LoadedWsdl, declared: Declared, port_type: str,
-                name: str) -> Finding:
-    needles = [repr(name), *(repr(m) for m in declared.messages.get((port_type, name), []))]
-    related = [w for w in loaded.warnings if any(n in w for n in needles)]
-    why = f" ({xmldoc.display(related[0])})" if related else (
-        " (no SOAP binding of the port type binds it)")
-    return Finding(
-        rule="wsdl-operation-not-loaded", severity="error",
-        message=f"operation {name!r} of port type {_local(port_type)!r} is declared but "
-                f"did not load{why}",
-    )
-
-
-def _no_operations(declared: Declared) -> Finding:
-    if declared.operation_count() == 0:
-        message = "the WSDL declares no operations (no wsdl:portType has a wsdl:operation)"
-    else:
-        message = (f"the WSDL declares {declared.operation_count()} operations, but none "
-                   "is offered by a service port over a SOAP or HTTP binding")
-    return Finding(rule="wsdl-no-operations", severity="error", message=message)
-
-
 def _local(qname: str) -> str:
     return qname.rpartition("}")[2]
 
@@ -378,48 +326,3 @@ def _base_url(operations: list[Operation]) -> str:
         if operation.soap is not None and operation.soap.address:
             return operation.soap.address
     return ""
-
-
-def _parameter_sets() -> list[ConnectionParameterSet]:
-    """The ways a SOAP connection may authenticate; a WSDL 1.1 file does not say which.
-
-    A connection names its way with the ``parameterSet`` parameter (the set's name is
-    also the kind the gateway's SOAP handler applies).
-    """
-    username = ConnectionParameter(name="username", display_name="User name", required=True)
-    password = ConnectionParameter(name="password", type="securestring",
-                                   display_name="Password", required=True)
-    return [
-        ConnectionParameterSet(name="none", display_name="No authentication",
-                               auth=AuthScheme(name="none", kind="none")),
-        ConnectionParameterSet(
-            name="basic", display_name="HTTP basic", parameters=[username, password],
-            auth=AuthScheme(name="basic", kind="basic", parameters=["username", "password"])),
-        ConnectionParameterSet(
-            name="wsse", display_name="WS-Security UsernameToken",
-            parameters=[username, password],
-            auth=AuthScheme(name="wsse", kind="wsse", parameters=["username", "password"])),
-        ConnectionParameterSet(
-            name="apiKey", display_name="API key header",
-            parameters=[
-                ConnectionParameter(name="api_key", type="securestring",
-                                    display_name="API key", required=True),
-                ConnectionParameter(name="api_key_header", display_name="Header name",
-                                    default="X-API-Key"),
-            ],
-            auth=AuthScheme(name="apiKey", kind="apiKey", location="header",
-                            key_name="X-API-Key", parameters=["api_key"])),
-        ConnectionParameterSet(
-            name="clientCertificate", display_name="Client certificate",
-            parameters=[
-                ConnectionParameter(name="certificate", type="clientCertificate",
-                                    display_name="Certificate (PEM, with its key)",
-                                    required=True),
-                ConnectionParameter(name="certificate_password", type="securestring",
-                                    display_name="Password of the private key"),
-                ConnectionParameter(name="server_ca_certificate",
-                                    display_name="CA of the service (PEM), if private"),
-            ],
-            auth=AuthScheme(name="clientCertificate", kind="clientCertificate",
-                            parameters=["certificate"])),
-    ]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import zeep
 from lxml import etree
@@ -128,8 +127,3 @@ def translate(exc: BaseException, source: str) -> PortwayError:
         f"({kind}: {text})",
         details=[{"source": source, "zeepError": kind}],
     )
-
-
-def describe_document(loaded: LoadedWsdl) -> dict[str, Any]:
-    """A short summary for logs and findings: which documents were read."""
-    return {"main": loaded.main, "documents": list(loaded.transport.loaded)}
