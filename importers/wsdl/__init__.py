@@ -14,7 +14,6 @@ from importers.wsdl.errors import (
     NotWsdlError,
     Wsdl20NotSupportedError,
     WsdlError,
-    WsdlNoOperationsError,
     WsdlReferenceError,
 )
 from importers.wsdl.importer import import_wsdl, import_wsdl_or_raise
@@ -26,7 +25,6 @@ __all__ = [
     "NotWsdlError",
     "Wsdl20NotSupportedError",
     "WsdlError",
-    "WsdlNoOperationsError",
     "WsdlReferenceError",
     "import_wsdl",
     "import_wsdl_or_raise",

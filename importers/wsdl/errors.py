@@ -12,8 +12,10 @@ Every zeep and lxml exception is translated into one of these where it enters
         │   └── NotWsdlError                XML, but not a WSDL 1.1 <definitions>
         ├── UnsafeSpecError                 DTD, entity, a fetch outside the upload
         └── WsdlError                       the WSDL is XML but zeep cannot load it
-            ├── WsdlReferenceError          an imported document is missing
-            └── WsdlNoOperationsError       nothing callable is declared
+            └── WsdlReferenceError          an imported document is missing
+
+What loads but cannot be called in full (no operations, operations that did not load)
+is reported as error findings, not raised.
 """
 
 from __future__ import annotations
@@ -43,9 +45,3 @@ class WsdlReferenceError(WsdlError):
     """A ``wsdl:import``, ``xsd:import`` or ``xsd:include`` names a document not supplied."""
 
     code = "WsdlMissingDocument"
-
-
-class WsdlNoOperationsError(WsdlError):
-    """The WSDL declares no operation that can be called over a SOAP binding."""
-
-    code = "WsdlNoOperations"
