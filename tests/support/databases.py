@@ -59,10 +59,15 @@ def postgres_server() -> Iterator[str]:
                     "trust", "-E", "UTF8", "--no-sync"], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     log = root / "server.log"
-    subprocess.run([*prefix, _pg_bin("pg_ctl"), "-D", str(data), "-l", str(log), "-w",
-                    "-o", f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 "
-                    "-c fsync=off -c full_page_writes=off -c max_connections=200",
-                    "start"], check=True, stdout=subprocess.DEVNULL)
+    started = subprocess.run(
+        [*prefix, _pg_bin("pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-o",
+         f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
+         "-c full_page_writes=off -c max_connections=60 -c shared_buffers=16MB",
+         "start"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if started.returncode != 0:
+        reason = log.read_text(errors="replace")[-2000:] if log.exists() else started.stderr
+        shutil.rmtree(root, ignore_errors=True)
+        raise RuntimeError(f"PostgreSQL did not start:\n{reason}")
     try:
         url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
         yield url
