@@ -21,8 +21,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.expressions.ast import Access, Call, Literal, Node, Template, expression_source
-from gateway.expressions.ast import to_source as to_source
+from gateway.expressions.ast import (
+    Access,
+    Call,
+    Literal,
+    Node,
+    Template,
+    expression_source,
+    to_source,
+)
 from gateway.expressions.context import Clock, EvaluationContext, as_context, system_clock
 from gateway.expressions.errors import (
     ArgumentCountError,
@@ -166,6 +173,3 @@ def _walk(value: Any, ctx: EvaluationContext, registry: FunctionRegistry, depth:
         return {key: _walk(item, ctx, registry, depth + 1) for key, item in value.items()}
     return value
 
-
-# Re-exported for callers that build nodes or contexts programmatically.
-_ = (Access, Call, Literal, Node, as_context)

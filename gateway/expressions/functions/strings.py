@@ -9,6 +9,7 @@ from typing import Any
 from gateway.expressions.context import EvaluationContext
 from gateway.expressions.errors import ArgumentTypeError
 from gateway.expressions.functions import _args
+from gateway.expressions.functions.conversion import parse_float
 from gateway.expressions.registry import FunctionRegistry
 from gateway.expressions.values import to_string
 
@@ -166,8 +167,6 @@ def is_int(ctx: EvaluationContext, value: Any) -> bool:
 
 
 def is_float(ctx: EvaluationContext, text: Any, locale: Any = None) -> bool:
-    from gateway.expressions.functions.conversion import parse_float
-
     try:
         parse_float(_args.string(text, 1), None if locale is None else _args.string(locale, 2))
     except ArgumentTypeError:
