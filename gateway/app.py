@@ -67,14 +67,15 @@ def create_app(settings: Settings | None = None, *,
         finally:
             for extension in reversed(extensions):
                 await _maybe_await(extension.shutdown(built))
-            await app.state.proxy.upstream.aclose()
+            await app.state.proxy.aclose()
             await soap.aclose()
             if given is None:
                 built.db.dispose()
 
     routes: list[BaseRoute] = [
-        *health.routes, *openapi.routes, *tokens.routes, *connectors.routes,
-        *connections.routes, *dataplane.routes, *oauth_api.routes, *audit.routes,
+        # The data plane first: every proxied call walks this list until it matches.
+        *dataplane.routes, *health.routes, *openapi.routes, *tokens.routes,
+        *connectors.routes, *connections.routes, *oauth_api.routes, *audit.routes,
         *workflows_api.routes,
     ]
     app = Starlette(
