@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from importers.errors import SpecError
 from importers.extensions import HTTP_METHODS
 from importers.model import Finding
 from importers.refs import Resolver
@@ -112,7 +113,7 @@ class _Converter:
         for p in [*shared, *(raw.get("parameters") or [])]:
             try:
                 node, node_base = self.resolver.deref(p, base)
-            except Exception:  # noqa: S112 - the importer has reported the broken $ref
+            except SpecError:  # the importer has reported the broken $ref
                 continue
             if isinstance(node, dict) and isinstance(node.get("name"), str):
                 merged[(node["name"], str(node.get("in")))] = (node, node_base)
@@ -153,7 +154,7 @@ class _Converter:
                 continue
             try:
                 node, node_base = self.resolver.deref(r_raw, base)
-            except Exception:  # noqa: S112 - reported by the importer
+            except SpecError:  # reported by the importer
                 continue
             if not isinstance(node, dict):
                 continue
@@ -231,7 +232,7 @@ class _Converter:
         for path, item_raw in paths.items():
             try:
                 item, base = self.resolver.deref(item_raw)
-            except Exception:  # noqa: S112 - reported by the importer
+            except SpecError:  # reported by the importer
                 continue
             if not isinstance(item, dict):
                 continue

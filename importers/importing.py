@@ -189,12 +189,17 @@ def import_spec(spec: SpecSource, *, connector_id: str | None = None,
         return ImportResult(source=spec.label, findings=[_error_finding(spec.error)])
     if spec.kind == "wsdl":
         return _wsdl_source(spec, cid, fetch)
+    try:
+        data = spec.read(fetch)
+    except PortwayError as exc:
+        return ImportResult(source=spec.label, findings=[_error_finding(exc)])
+    if _looks_like_xml(data):
+        # A URL (or a mislabelled file) that turns out to hold a WSDL.
+        result = _wsdl(spec.main, {spec.main: data}, cid, fetch)
+        return result.model_copy(update={"source": spec.label})
     findings: list[Finding] = []
 
     def build() -> Connector:
-        data = spec.read(fetch)
-        if spec.kind == "unknown" and _looks_like_xml(data):
-            raise _Wsdl(data)
         props = properties
         if props is None and spec.properties is not None and spec.container is not None:
             props = spec.container.read(spec.properties)
@@ -203,23 +208,13 @@ def import_spec(spec: SpecSource, *, connector_id: str | None = None,
                       script=spec.script, container=spec.container, fetch=fetch,
                       findings=findings, with_lint=with_lint)
 
-    try:
-        return _guarded(spec.label, findings, build)
-    except _Wsdl as wsdl:
-        result = _wsdl(spec.main, {spec.main: wsdl.data}, cid, fetch)
-        return result.model_copy(update={"source": spec.label})
+    return _guarded(spec.label, findings, build)
 
 
 def _beside(label: str, relative: str | None) -> str:
     if relative is None:
         return "apiProperties.json"
     return label.rsplit("/", 1)[0] + "/" + relative.rsplit("/", 1)[-1]
-
-
-class _Wsdl(Exception):
-    def __init__(self, data: bytes) -> None:
-        super().__init__("xml")
-        self.data = data
 
 
 def import_sources(sources: Sequence[str], *, connector_id: str | None = None,

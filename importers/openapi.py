@@ -10,7 +10,7 @@ openapi-core validates requests against.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from importers import convert
 from importers.auth import build_auth
@@ -22,6 +22,7 @@ from importers.common import (
     skipped,
     text,
 )
+from importers.errors import SpecError
 from importers.extensions import (
     HTTP_METHODS,
     extension_keys,
@@ -30,16 +31,15 @@ from importers.extensions import (
     visibility,
 )
 from importers.model import (
-    AuthScheme,
     Connector,
     Finding,
-    OAuthSetting,
     Operation,
     Parameter,
     Response,
 )
 from importers.properties import Properties
 from importers.refs import Resolver, pointer
+from importers.security import openapi_schemes
 from importers.shapes import as_dict, as_list
 from importers.triggers import polling_policies, trigger_for
 
@@ -58,9 +58,6 @@ _PARAMETER = frozenset({
 _PATH_ITEM = frozenset({"$ref", "summary", "description", "servers", "parameters",
                         *HTTP_METHODS})
 _LOCATIONS = {"path", "query", "header", "cookie"}
-_FLOW_ORDER = ("authorizationCode", "clientCredentials", "implicit", "password")
-
-
 def base_url(doc: dict[str, Any], findings: list[Finding]) -> str:
     """The first server's URL with its variables at their defaults ("" without servers)."""
     servers = doc.get("servers")
@@ -92,65 +89,6 @@ def media_schema(content: Any) -> tuple[list[str], Any]:
     return types, entry.get("schema") if isinstance(entry, dict) else None
 
 
-def security_schemes(doc: dict[str, Any], resolver: Resolver, findings: list[Finding]
-                     ) -> list[AuthScheme]:
-    """The ``components.securitySchemes`` as auth schemes (parameters not yet named)."""
-    components = as_dict(doc.get("components"))
-    defs = components.get("securitySchemes")
-    out: list[AuthScheme] = []
-    if not isinstance(defs, dict):
-        return out
-    for name, raw_ref in defs.items():
-        where = pointer("components", "securitySchemes", name)
-        try:
-            raw, _ = resolver.deref(raw_ref)
-        except Exception as exc:
-            if not skippable(exc):
-                raise
-            skipped(findings, where, cast(Any, exc), f"security scheme {name!r}")
-            continue
-        if not isinstance(raw, dict):
-            continue
-        kind = raw.get("type")
-        scheme_name = str(raw.get("scheme", "")).lower()
-        if kind == "apiKey":
-            location = raw.get("in") if raw.get("in") in ("header", "query", "cookie") \
-                else "header"
-            out.append(AuthScheme(name=name, kind="apiKey", location=location,
-                                  key_name=text(raw.get("name"))))
-        elif kind == "http" and scheme_name == "basic":
-            out.append(AuthScheme(name=name, kind="basic"))
-        elif kind == "http" and scheme_name == "bearer":
-            # A bearer token the connection holds as is: the gateway sends it like an OAuth
-            # access token, without a flow to obtain it.
-            out.append(AuthScheme(name=name, kind="oauth2"))
-        elif kind == "oauth2":
-            flows = as_dict(raw.get("flows"))
-            flow = next((f for f in _FLOW_ORDER if isinstance(flows.get(f), dict)), None)
-            body = flows.get(flow, {}) if flow else {}
-            scopes = as_dict(body.get("scopes"))
-            out.append(AuthScheme(name=name, kind="oauth2", oauth=OAuthSetting(
-                flow=cast(Any, flow or "authorizationCode"),
-                authorization_url=text(body.get("authorizationUrl")),
-                token_url=text(body.get("tokenUrl")),
-                refresh_url=text(body.get("refreshUrl")),
-                scopes=[str(s) for s in scopes],
-                extra={"flows": flows} if len(flows) > 1 else {},
-            )))
-        elif kind == "openIdConnect":
-            out.append(AuthScheme(name=name, kind="oauth2", oauth=OAuthSetting(
-                extra={"openIdConnectUrl": text(raw.get("openIdConnectUrl"))})))
-        elif kind == "mutualTLS":
-            out.append(AuthScheme(name=name, kind="clientCertificate"))
-        else:
-            findings.append(Finding(
-                rule="security-scheme", severity="warning", pointer=where,
-                message=f"security scheme {name!r} ({kind} {scheme_name}) is not supported;"
-                        " ignored",
-            ))
-    return out
-
-
 def import_openapi(doc: dict[str, Any], *, connector_id: str, resolver: Resolver,
                    properties: Properties | None, findings: list[Finding]) -> Connector:
     """Builds a connector from a parsed OpenAPI 3.0 or 3.1 document.
@@ -180,10 +118,10 @@ def import_openapi(doc: dict[str, Any], *, connector_id: str, resolver: Resolver
             continue
         try:
             item, item_base = resolver.deref(item_raw)
-        except Exception as exc:
+        except SpecError as exc:
             if not skippable(exc):
                 raise
-            skipped(findings, item_where, cast(Any, exc), "the path item")
+            skipped(findings, item_where, exc, "the path item")
             continue
         if not isinstance(item, dict):
             findings.append(Finding(rule="invalid-path-item", severity="warning",
@@ -215,7 +153,7 @@ def import_openapi(doc: dict[str, Any], *, connector_id: str, resolver: Resolver
             message=f"{len(doc['webhooks'])} webhook(s) describe requests the API sends; kept"
                     " as metadata, not operations",
         ))
-    auth = build_auth(security_schemes(doc, resolver, findings), properties)
+    auth = build_auth(openapi_schemes(doc, resolver, findings), properties)
     fmt: Literal["openapi3.0", "openapi3.1"] = (
         "openapi3.1" if version.startswith("3.1") else "openapi3.0")
     return Connector(
@@ -245,17 +183,17 @@ def _operation(raw: dict[str, Any], item: dict[str, Any], shared: list[Any], *, 
                 node, _ = resolver.deref(p, base)
                 p_key = (str(node.get("name")), str(node.get("in"))) if isinstance(
                     node, dict) else (repr(p), "?")
-            except Exception:  # reported when the parameter itself is read
+            except SpecError:  # reported when the parameter itself is read
                 p_key = (repr(p), "?")
             merged[p_key] = (p, f"{prefix}/parameters/{index}")
     parameters: list[Parameter] = []
     for p_raw, p_where in merged.values():
         try:
             param = _parameter(p_raw, p_where, resolver, base, findings)
-        except Exception as exc:
+        except SpecError as exc:
             if not skippable(exc):
                 raise
-            skipped(findings, p_where, cast(Any, exc), "the parameter")
+            skipped(findings, p_where, exc, "the parameter")
             continue
         if param is not None:
             parameters.append(param)
@@ -264,10 +202,10 @@ def _operation(raw: dict[str, Any], item: dict[str, Any], shared: list[Any], *, 
     if "requestBody" in raw:
         try:
             body, body_base = resolver.deref(raw["requestBody"], base)
-        except Exception as exc:
+        except SpecError as exc:
             if not skippable(exc):
                 raise
-            skipped(findings, where + "/requestBody", cast(Any, exc), "the request body")
+            skipped(findings, where + "/requestBody", exc, "the request body")
             body, body_base = None, base
         if isinstance(body, dict):
             content_types, schema = media_schema(body.get("content"))
@@ -365,10 +303,10 @@ def _responses(raw: Any, where: str, resolver: Resolver, base: str,
         r_where = f"{where}/responses/{status}"
         try:
             node, node_base = resolver.deref(r_raw, base)
-        except Exception as exc:
+        except SpecError as exc:
             if not skippable(exc):
                 raise
-            skipped(findings, r_where, cast(Any, exc), f"response {status}")
+            skipped(findings, r_where, exc, f"response {status}")
             continue
         if not isinstance(node, dict):
             findings.append(Finding(rule="invalid-response", severity="warning",
@@ -384,10 +322,10 @@ def _responses(raw: Any, where: str, resolver: Resolver, base: str,
             for name, h_raw in node["headers"].items():
                 try:
                     h, h_base = resolver.deref(h_raw, node_base)
-                except Exception as exc:
+                except SpecError as exc:
                     if not skippable(exc):
                         raise
-                    skipped(findings, f"{r_where}/headers/{name}", cast(Any, exc), "the header")
+                    skipped(findings, f"{r_where}/headers/{name}", exc, "the header")
                     continue
                 if isinstance(h, dict):
                     h_schema = h.get("schema")

@@ -9,6 +9,7 @@ metadata, and which operations a ``script.csx`` implements.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -32,6 +33,7 @@ _KNOWN = {
     "capabilities", "publisher", "stackOwner", "iconBrandColor", "scriptOperations", "script",
 }
 _METADATA = ("publisher", "stackOwner", "iconBrandColor")
+_SECRETISH = re.compile(r"secret|password|passwd|credential|private", re.I)
 
 
 @dataclass
@@ -119,14 +121,24 @@ def read_properties(doc: Any, findings: list[Finding], *, prefix: str = "apiProp
             *(out.script_operations or []), *(str(i) for i in props["scriptOperations"])
         ]
     for key, value in props.items():
-        if key not in _KNOWN:
-            out.metadata[key] = value
+        if key in _KNOWN:
+            continue
+        key_where = prefix + "#" + pointer(*base, key)
+        if _SECRETISH.search(key):
+            # Metadata is shown to every reader of the catalogue; a value under a name like
+            # this may be a credential, so it is not copied.
             findings.append(Finding(
-                rule="properties-unknown", severity="info", pointer=prefix + "#" + pointer(
-                    *base, key),
-                message=f"apiProperties.json has an unrecognised property {key!r}; kept as"
-                        " metadata",
+                rule="properties-unknown", severity="warning", pointer=key_where,
+                message=f"apiProperties.json has an unrecognised property {key!r}, which may"
+                        " hold a secret; not copied",
             ))
+            continue
+        out.metadata[key] = value
+        findings.append(Finding(
+            rule="properties-unknown", severity="info", pointer=key_where,
+            message=f"apiProperties.json has an unrecognised property {key!r}; kept as"
+                    " metadata",
+        ))
     return out
 
 

@@ -8,7 +8,7 @@ document (``importers.convert``) rides along for request validation.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from importers import convert
 from importers.auth import build_auth
@@ -20,6 +20,7 @@ from importers.common import (
     skipped,
     text,
 )
+from importers.errors import SpecError
 from importers.extensions import (
     HTTP_METHODS,
     extension_keys,
@@ -28,16 +29,15 @@ from importers.extensions import (
     visibility,
 )
 from importers.model import (
-    AuthScheme,
     Connector,
     Finding,
-    OAuthSetting,
     Operation,
     Parameter,
     Response,
 )
 from importers.properties import Properties
 from importers.refs import Resolver, pointer
+from importers.security import swagger_schemes
 from importers.shapes import as_dict, as_list
 from importers.triggers import polling_policies, trigger_for
 
@@ -63,12 +63,6 @@ _SCHEMA_KEYS = (
     "uniqueItems", "enum", "multipleOf",
 )
 _LOCATIONS = {"path", "query", "header", "body", "formData"}
-_FLOWS = {
-    "accessCode": "authorizationCode", "application": "clientCredentials",
-    "implicit": "implicit", "password": "password",
-}
-
-
 def base_url(doc: dict[str, Any]) -> str:
     """``scheme://host/basePath`` of a Swagger 2.0 document, or "" without a host."""
     host = doc.get("host")
@@ -81,43 +75,6 @@ def base_url(doc: dict[str, Any]) -> str:
     if base and not base.startswith("/"):
         base = "/" + base
     return f"{scheme}://{host.rstrip('/')}{base}"
-
-
-def security_schemes(doc: dict[str, Any], findings: list[Finding]) -> list[AuthScheme]:
-    """The ``securityDefinitions`` as auth schemes (parameters not yet named)."""
-    out: list[AuthScheme] = []
-    defs = doc.get("securityDefinitions")
-    if not isinstance(defs, dict):
-        return out
-    for name, raw in defs.items():
-        where = pointer("securityDefinitions", name)
-        if not isinstance(raw, dict):
-            findings.append(Finding(rule="security-scheme", severity="warning", pointer=where,
-                                    message=f"security scheme {name!r} is not an object;"
-                                            " ignored"))
-            continue
-        kind = raw.get("type")
-        if kind == "apiKey":
-            location = raw.get("in") if raw.get("in") in ("header", "query") else "header"
-            out.append(AuthScheme(name=name, kind="apiKey", location=location,
-                                  key_name=str(raw.get("name", ""))))
-        elif kind == "basic":
-            out.append(AuthScheme(name=name, kind="basic"))
-        elif kind == "oauth2":
-            scopes = as_dict(raw.get("scopes"))
-            flow = _FLOWS.get(str(raw.get("flow")), "authorizationCode")
-            out.append(AuthScheme(name=name, kind="oauth2", oauth=OAuthSetting(
-                flow=cast(Any, flow),
-                authorization_url=text(raw.get("authorizationUrl")),
-                token_url=text(raw.get("tokenUrl")),
-                scopes=[str(s) for s in scopes],
-            )))
-        else:
-            findings.append(Finding(
-                rule="security-scheme", severity="warning", pointer=where + "/type",
-                message=f"security scheme {name!r} has unsupported type {kind!r}; ignored",
-            ))
-    return out
 
 
 def import_swagger(doc: dict[str, Any], *, connector_id: str, resolver: Resolver,
@@ -146,10 +103,10 @@ def import_swagger(doc: dict[str, Any], *, connector_id: str, resolver: Resolver
         item_where = pointer("paths", path)
         try:
             item, item_base = resolver.deref(item_raw)
-        except Exception as exc:
+        except SpecError as exc:
             if not skippable(exc):
                 raise
-            skipped(findings, item_where, cast(Any, exc), "the path item")
+            skipped(findings, item_where, exc, "the path item")
             continue
         if not isinstance(item, dict):
             findings.append(Finding(rule="invalid-path-item", severity="warning",
@@ -182,7 +139,7 @@ def import_swagger(doc: dict[str, Any], *, connector_id: str, resolver: Resolver
             ))
     if properties is not None and properties.script_operations is not None:
         flag_script_operations(operations, properties.script_operations, findings)
-    auth = build_auth(security_schemes(doc, findings), properties)
+    auth = build_auth(swagger_schemes(doc, findings), properties)
     extras = {k: v for k, v in doc.items() if k in ("tags", "externalDocs", "security")}
     url = base_url(doc)
     return Connector(
@@ -224,10 +181,10 @@ def _operation(raw: dict[str, Any], item: dict[str, Any], shared: list[Any], *, 
     for p_raw, p_where in merged.values():
         try:
             param = _parameter(p_raw, p_where, resolver, base, findings)
-        except Exception as exc:
+        except SpecError as exc:
             if not skippable(exc):
                 raise
-            skipped(findings, p_where, cast(Any, exc), "the parameter")
+            skipped(findings, p_where, exc, "the parameter")
             continue
         if param is None:
             continue
@@ -273,7 +230,7 @@ def _operation(raw: dict[str, Any], item: dict[str, Any], shared: list[Any], *, 
 def _param_key(raw: Any, resolver: Resolver, base: str) -> tuple[str, str]:
     try:
         node, _ = resolver.deref(raw, base)
-    except Exception:  # a broken $ref is reported when the parameter itself is read
+    except SpecError:  # a broken $ref is reported when the parameter itself is read
         return (repr(raw), "?")
     if not isinstance(node, dict):
         return (repr(raw), "?")
@@ -333,10 +290,10 @@ def _responses(raw: Any, where: str, resolver: Resolver, base: str,
             continue
         try:
             node, node_base = resolver.deref(r_raw, base)
-        except Exception as exc:
+        except SpecError as exc:
             if not skippable(exc):
                 raise
-            skipped(findings, r_where, cast(Any, exc), f"response {status}")
+            skipped(findings, r_where, exc, f"response {status}")
             continue
         if not isinstance(node, dict):
             findings.append(Finding(rule="invalid-response", severity="warning",

@@ -115,3 +115,15 @@ def test_unknown_parameter_type_and_broken_properties() -> None:
     (error,) = broken.errors
     assert (error.line, error.column) == (1, 24)
     assert "apiProperties.json" in error.message
+
+
+def test_unknown_properties_are_kept_unless_they_may_hold_a_secret() -> None:
+    props = {"properties": {"website": "https://ticketdesk.io",
+                            "token:clientSecret": "hunter2"}}
+    result = import_json(swagger_doc(), properties=props)
+    c = result.connector
+    assert c is not None
+    assert c.metadata["website"] == "https://ticketdesk.io"
+    assert "hunter2" not in c.model_dump_json()
+    assert [(f.rule, f.severity) for f in result.findings] == [
+        ("properties-unknown", "info"), ("properties-unknown", "warning")]
