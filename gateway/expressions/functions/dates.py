@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gateway.expressions.context import EvaluationContext
 from gateway.expressions.functions import _args
-from gateway.expressions.functions.datetime_format import format_timestamp, parse_timestamp
+from gateway.expressions.functions.cultures import CULTURES
+from gateway.expressions.functions.datetime_format import (
+    format_timestamp,
+    parse_timestamp,
+    parse_with_format,
+)
 from gateway.expressions.registry import FunctionRegistry
 
 _EPOCH = datetime(1, 1, 1)
@@ -113,6 +119,26 @@ def format_date_time(ctx: EvaluationContext, timestamp: Any, fmt: Any = None,
     return format_timestamp(_timestamp(timestamp), _format(fmt, 2))
 
 
+def parse_date_time(ctx: EvaluationContext, timestamp: Any, locale: Any = None,
+                    fmt: Any = None) -> str:
+    text = _args.string(timestamp, 1)
+    culture = "en-us" if locale is None else _args.string(locale, 2).lower() or "en-us"
+    if culture not in CULTURES:
+        raise _args.bad_value(2, "is not a locale Portway knows")
+    if fmt is not None and _args.string(fmt, 3):
+        moment = parse_with_format(text, fmt)
+    elif culture in ("en-us", "invariant") or not re.match(r"\s*\d{1,2}[./-]\d{1,2}[./-]",
+                                                            text):
+        moment = parse_timestamp(text)
+    else:
+        # Other cultures write the day first: 20/10/2014, 20.10.2014.
+        sep = next(char for char in text if char in "./-")
+        moment = parse_with_format(text, f"d{sep}M{sep}yyyy" +
+                                   (" H:m:s" if text.strip().count(":") == 2 else
+                                    " H:m" if ":" in text else ""))
+    return format_timestamp(moment, "o")
+
+
 def start_of_day(ctx: EvaluationContext, timestamp: Any, fmt: Any = None) -> str:
     moment = _timestamp(timestamp).replace(hour=0, minute=0, second=0, microsecond=0)
     return format_timestamp(moment, _format(fmt, 2))
@@ -195,6 +221,7 @@ def register(registry: FunctionRegistry) -> None:
     registry.register("getFutureTime", get_future_time, 2, 3)
     registry.register("getPastTime", get_past_time, 2, 3)
     registry.register("formatDateTime", format_date_time, 1, 3)
+    registry.register("parseDateTime", parse_date_time, 1, 3)
     registry.register("startOfDay", start_of_day, 1, 2)
     registry.register("startOfHour", start_of_hour, 1, 2)
     registry.register("startOfMonth", start_of_month, 1, 2)

@@ -203,3 +203,84 @@ def format_timestamp(moment: datetime, fmt: str | None = None) -> str:
             out.append(char)
             i += 1
     return "".join(out)
+
+
+_PARSE_FIELDS = {
+    "yyyy": r"(?P<year>\d{4})", "yy": r"(?P<year2>\d{2})", "MMMM": r"(?P<monthname>[A-Za-z]{3,9})",
+    "MMM": r"(?P<monthabbr>[A-Za-z]{3})", "MM": r"(?P<month>\d{2})", "M": r"(?P<month>\d{1,2})",
+    "dddd": r"[A-Za-z]{6,9}", "ddd": r"[A-Za-z]{3}", "dd": r"(?P<day>\d{2})",
+    "d": r"(?P<day>\d{1,2})", "HH": r"(?P<hour>\d{2})", "H": r"(?P<hour>\d{1,2})",
+    "hh": r"(?P<hour12>\d{2})", "h": r"(?P<hour12>\d{1,2})", "mm": r"(?P<minute>\d{2})",
+    "m": r"(?P<minute>\d{1,2})", "ss": r"(?P<second>\d{2})", "s": r"(?P<second>\d{1,2})",
+    "tt": r"(?P<half>[AaPp][Mm])", "K": r"(?P<zone>Z|[+-]\d{2}:\d{2})?",
+    "zzz": r"(?P<zone>[+-]\d{2}:\d{2})",
+}
+
+
+def _format_regex(fmt: str) -> re.Pattern[str]:
+    pattern: list[str] = []
+    i = 0
+    while i < len(fmt):
+        char = fmt[i]
+        if char in ("'", '"'):
+            end = fmt.find(char, i + 1)
+            end = len(fmt) if end < 0 else end
+            pattern.append(re.escape(fmt[i + 1:end]))
+            i = end + 1
+        elif char == "\\":
+            pattern.append(re.escape(fmt[i + 1:i + 2]))
+            i += 2
+        elif char in "fF":
+            run = i
+            while run < len(fmt) and fmt[run] == char:
+                run += 1
+            pattern.append(rf"(?P<fraction>\d{{1,{min(run - i, 7)}}})")
+            i = run
+        else:
+            for token in sorted(_PARSE_FIELDS, key=len, reverse=True):
+                if fmt.startswith(token, i):
+                    pattern.append(_PARSE_FIELDS[token])
+                    i += len(token)
+                    break
+            else:
+                pattern.append(re.escape(char))
+                i += 1
+    try:
+        return re.compile("".join(pattern) + r"\Z", re.IGNORECASE)
+    except re.error:
+        raise ArgumentTypeError("the format names a field twice") from None
+
+
+def parse_with_format(text: str, fmt: str) -> datetime:
+    """Read ``text`` with a .NET custom date and time format (en-US month names).
+
+    Raises:
+        ArgumentTypeError: The text does not match the format, or is no real date.
+    """
+    # Short bounds keep the regular expression's backtracking trivial.
+    if len(fmt) > 64 or len(text) > 128:
+        raise ArgumentTypeError("the timestamp or its format is too long to parse")
+    match = _format_regex(fmt).match(text.strip())
+    if match is None:
+        raise ArgumentTypeError("the timestamp does not match the format")
+    parts = {k: v for k, v in match.groupdict().items() if v is not None}
+    try:
+        year = int(parts["year"]) if "year" in parts else 2000 + int(parts.get("year2", "1"))
+        if "month" in parts:
+            month = int(parts["month"])
+        elif "monthname" in parts or "monthabbr" in parts:
+            name = (parts.get("monthname") or parts["monthabbr"]).lower()
+            month = next(n for n, full in enumerate(_MONTHS, 1)
+                         if full.lower() == name or full[:3].lower() == name)
+        else:
+            month = 1
+        hour = int(parts.get("hour", 0))
+        if "hour12" in parts:
+            hour = int(parts["hour12"]) % 12 + (12 if parts.get("half", "am").lower() == "pm"
+                                                 else 0)
+        fraction = parts.get("fraction")
+        return _build(str(year), str(month), parts.get("day", "1"), str(hour),
+                      parts.get("minute"), parts.get("second"), fraction,
+                      _zone(parts.get("zone")))
+    except (ValueError, StopIteration):
+        raise ArgumentTypeError("the timestamp is not a real date") from None

@@ -18,7 +18,7 @@ DOCUMENTED = [
     "range", "utcNow", "addDays", "addHours", "addMinutes", "addSeconds", "addToTime",
     "subtractFromTime", "formatDateTime", "startOfDay", "startOfHour", "startOfMonth",
     "dayOfWeek", "dayOfMonth", "dayOfYear", "ticks", "convertTimeZone", "getFutureTime",
-    "getPastTime", "uriHost", "uriPath", "uriQuery", "uriScheme", "uriPort",
+    "getPastTime", "parseDateTime", "uriHost", "uriPath", "uriQuery", "uriScheme", "uriPort",
     "uriPathAndQuery", "setProperty", "addProperty", "removeProperty", "connectionParameters",
     "headers", "queryParameters", "body", "parameters",
 ]

@@ -75,3 +75,27 @@ def test_documented_examples(ev, expression, expected):
 def test_bad_arguments(ev, expression):
     with pytest.raises(ArgumentTypeError):
         ev(expression)
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ("@parseDateTime('20/10/2014', 'fr-fr')", "2014-10-20T00:00:00.0000000"),
+    ("@parseDateTime('21052019', 'fr-fr', 'ddMMyyyy')", "2019-05-21T00:00:00.0000000"),
+    ("@parseDateTime('10/20/2014 15h', 'en-US', 'MM/dd/yyyy HH\\h')",
+     "2014-10-20T15:00:00.0000000"),
+    ("@parseDateTime('2018-03-15T13:27:36Z')", "2018-03-15T13:27:36.0000000Z"),
+    ("@parseDateTime('20.10.2014 10:30', 'de-de')", "2014-10-20T10:30:00.0000000"),
+    ("@parseDateTime('March 5, 2020 7:05 PM', 'en-us', 'MMMM d, yyyy h:mm tt')",
+     "2020-03-05T19:05:00.0000000"),
+])
+def test_parse_date_time(ev, expression, expected):
+    assert ev(expression) == expected
+
+
+@pytest.mark.parametrize("expression", [
+    "@parseDateTime('31/02/2014', 'fr-fr')", "@parseDateTime('2014', 'en-us', 'yyyyMM')",
+    "@parseDateTime('20/10/2014', 'xx-xx')", "@parseDateTime('1', 'en-us', 'MM/M')",
+    "@parseDateTime('" + "a" * 200 + "', 'en-us', 'dddddddddddddddd')",
+])
+def test_parse_date_time_refuses(ev, expression):
+    with pytest.raises(ArgumentTypeError):
+        ev(expression)
