@@ -19,7 +19,7 @@ from importers.model import Connector, Finding, ImportResult
 from importers.openapi import import_openapi
 from importers.properties import Properties, read_properties
 from importers.refs import Resolver
-from importers.sources import Container, SpecSource, discover
+from importers.sources import Container, ContainerFiles, SpecSource, discover
 from importers.swagger import import_swagger
 
 __all__ = ["discover", "import_document", "import_sources", "result_json"]
@@ -168,14 +168,15 @@ def _wsdl(main: str, files: Mapping[str, bytes], connector_id: str, fetch: Fetch
 
 
 def _wsdl_source(spec: SpecSource, connector_id: str, fetch: Fetcher) -> ImportResult:
-    def read_all() -> dict[str, bytes]:
-        if spec.container is None:
-            return {spec.main: fetch(spec.main)}
-        return {name: spec.container.read(name) for name in spec.wsdl_files}
-    try:
-        files = read_all()
-    except PortwayError as exc:
-        return ImportResult(source=spec.label, findings=[_error_finding(exc)])
+    files: Mapping[str, bytes]
+    if spec.container is None:
+        try:
+            files = {spec.main: fetch(spec.main)}
+        except PortwayError as exc:
+            return ImportResult(source=spec.label, findings=[_error_finding(exc)])
+    else:
+        # The whole folder or zip, read only as the WSDL imports its parts.
+        files = ContainerFiles(spec.container)
     result = _wsdl(spec.main, files, connector_id, fetch)
     return result.model_copy(update={"source": spec.label})
 

@@ -15,8 +15,8 @@ import os
 import posixpath
 import re
 import zipfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -129,6 +129,35 @@ class ZipContainer(Container):
         return sorted(self._members)
 
 
+class ContainerFiles(Mapping[str, bytes]):
+    """A container's members as a read-on-access mapping (what the WSDL importer takes).
+
+    Nothing is read until asked for, and nothing outside the container can be: a key that
+    leaves it is simply not there.
+    """
+
+    def __init__(self, container: Container) -> None:
+        self._container = container
+        self._names: list[str] | None = None
+
+    def __getitem__(self, key: str) -> bytes:
+        try:
+            return self._container.read(key)
+        except (UnsafeSpecError, SpecTooLargeError):
+            raise KeyError(key) from None
+
+    def _all(self) -> list[str]:
+        if self._names is None:
+            self._names = self._container.names()
+        return self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
 @dataclass
 class SpecSource:
     """One spec to import, and where to find what it refers to."""
@@ -140,7 +169,6 @@ class SpecSource:
     properties: str | None = None  # apiProperties.json's path inside the container
     script: bool = False  # a script.csx sits beside the spec
     default_id: str = "connector"
-    wsdl_files: list[str] = field(default_factory=list)
     # Why the source could not even be listed (a missing path, a refused zip), if so.
     error: SpecError | None = None
 
@@ -188,12 +216,8 @@ def _walk(container: Container, label: str, root_name: str) -> list[SpecSource]:
                 continue
         wsdl = [f for f in files if f.lower().endswith(_WSDL_EXT)]
         for f in wsdl:
-            out.append(SpecSource(
-                label=f"{label}/{f}", kind="wsdl", container=container, main=f,
-                default_id=slugify(_stem(f)),
-                wsdl_files=[n for n in names if n.startswith(directory + "/" if directory
-                                                             else "")],
-            ))
+            out.append(SpecSource(label=f"{label}/{f}", kind="wsdl", container=container,
+                                  main=f, default_id=slugify(_stem(f))))
         for f in files:
             if not f.lower().endswith(_SPEC_EXT) or posixpath.basename(f).lower() in (
                     _PROPERTIES, "settings.json"):
@@ -270,9 +294,7 @@ def discover_one(source: str) -> list[SpecSource]:
     kind = "wsdl" if path.suffix.lower() in _WSDL_EXT else "rest"
     spec = SpecSource(label=source, kind=kind, container=container, main=path.name,
                       default_id=slugify(_stem(path.name)))
-    if kind == "wsdl":
-        spec.wsdl_files = container.names()
-    elif _PROPERTIES in siblings and path.name.lower().endswith(".swagger.json"):
+    if _PROPERTIES in siblings and path.name.lower().endswith(".swagger.json"):
         spec.properties = siblings[_PROPERTIES]
         spec.script = "script.csx" in siblings
         spec.default_id = slugify(path.resolve().parent.name)

@@ -194,3 +194,9 @@ def test_properties_given_separately_for_one_spec(tmp_path: Path) -> None:
     (result,) = import_sources([str(spec)], properties=str(props), connector_id="x")
     assert result.connector is not None
     assert (result.connector.id, result.connector.metadata["publisher"]) == ("x", "Someone")
+
+
+def test_a_wsdl_file_reads_the_documents_it_imports_from_its_folder() -> None:
+    (result,) = import_sources([str(WSDL_FIXTURES / "multi" / "main.wsdl")])
+    assert result.connector is not None and result.ok
+    assert (result.connector.id, len(result.connector.operations)) == ("main", 3)
