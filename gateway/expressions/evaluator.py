@@ -114,29 +114,37 @@ class _Evaluation:
 
     def measure(self, value: Any, depth: int) -> int:
         kind = type(value)
-        if kind is str or kind is bytes or isinstance(value, (str, bytes, bytearray)):
+        if kind is str:
             return len(value) + 1
-        if not isinstance(value, (list, dict)):
-            return 1
-        cached = self.memo.get(id(value))
+        if kind is not list and kind is not dict:
+            if isinstance(value, (str, bytes, bytearray)):
+                return len(value) + 1
+            if not isinstance(value, (list, dict)):
+                return 1
+        memo = self.memo
+        cached = memo.get(id(value))
         if cached is not None and cached[0] is value:
             return cached[1]
         if depth > 200:
             raise ExpressionTooComplexError("value nests more than 200 levels deep")
         size = _CONTAINER
         cap = self.limits.max_value_size
-        items: Iterable[Any] = value if isinstance(value, list) else value.values()
-        if not isinstance(value, list):
-            size += sum(len(key) + 1 for key in value)
+        items: Iterable[Any]
         if isinstance(value, list):
-            kinds = set(map(type, value))  # at C speed; most arrays are flat
-            if kinds <= _SCALARS:
-                size += len(value)
-                items = ()
-            elif kinds <= _SCALARS_AND_STR:
-                size += len(value) + sum([len(x) for x in value if type(x) is str])
-                items = ()
-        # Scalars are counted inline: a call per item would dominate the cost.
+            items = value
+            if len(value) > 32:
+                kinds = set(map(type, value))  # at C speed; most arrays are flat
+                if kinds <= _SCALARS:
+                    size += len(value)
+                    items = ()
+                elif kinds <= _SCALARS_AND_STR:
+                    size += len(value) + sum([len(x) for x in value if type(x) is str])
+                    items = ()
+        else:
+            items = value.values()
+            size += sum(len(key) + 1 for key in value)
+        # Scalars and already measured children are counted inline: a call per item
+        # would dominate the cost.
         for item in items:
             item_kind = type(item)
             if item_kind is str:
@@ -144,11 +152,15 @@ class _Evaluation:
             elif item_kind is int or item_kind is float or item_kind is bool or item is None:
                 size += 1
             else:
-                size += self.measure(item, depth + 1)
+                known = memo.get(id(item))
+                if known is not None and known[0] is item:
+                    size += known[1]
+                else:
+                    size += self.measure(item, depth + 1)
             if size > cap:
                 break
         # Keeping ``value`` in the memo pins its id for the evaluation's lifetime.
-        self.memo[id(value)] = (value, size)
+        memo[id(value)] = (value, size)
         return size
 
     # -- member and index access -------------------------------------------------------
