@@ -12,8 +12,8 @@ Compile a connector's ``policies`` once per version, then apply them to every ca
 
 Supported templates: setheader, setqueryparameter, dynamichosturl (and
 dynamicsubdomain), routerequesttoendpoint, setproperty, convertobjecttoarray,
-convertarraytoobject, stringreplace, stringtoarray, updatenextlink. Others are listed in
-``PolicySet.skipped`` with the reason.
+convertarraytoobject, stringreplace, stringtoarray, moveproperties, updatenextlink.
+Others are listed in ``PolicySet.skipped`` with the reason.
 
 ``compile_policies(connector)`` is the proxy pipeline's hook: it returns a
 ``CallPolicies`` that works on the pipeline's call and upstream response directly.

@@ -8,6 +8,7 @@ from gateway.policies.templates._common import CompiledPolicy, Parameters
 from gateway.policies.templates.body import (
     compile_convertarraytoobject,
     compile_convertobjecttoarray,
+    compile_moveproperties,
     compile_setproperty,
     compile_stringreplace,
     compile_stringtoarray,
@@ -32,6 +33,7 @@ COMPILERS: dict[str, Callable[[Parameters], CompiledPolicy]] = {
     "convertarraytoobject": compile_convertarraytoobject,
     "stringreplace": compile_stringreplace,
     "stringtoarray": compile_stringtoarray,
+    "moveproperties": compile_moveproperties,
     "updatenextlink": compile_updatenextlink,
 }
 

@@ -1,6 +1,6 @@
 """Body templates: ``setproperty``, ``convertobjecttoarray``, ``convertarraytoobject``,
-``stringreplace``, ``stringtoarray``. They work on JSON bodies only and leave other
-bodies alone.
+``stringreplace``, ``stringtoarray``, ``moveproperties``. They work on JSON bodies only
+and leave other bodies alone.
 
 Each names a *parent* (``@body()``, ``@body().value``...). When the parent is an array the
 template applies to every element, which ``@item()`` then names in the other parameters;
@@ -193,3 +193,53 @@ def compile_stringtoarray(params: Parameters) -> CompiledPolicy:
         _store(call, target, item, [{child: part} for part in parts])
 
     return params.compiled(section, _each(parent, work), uses_body=True)
+
+
+def _remove(target: Any, keys: tuple[Key, ...]) -> None:
+    parent = read(target, keys[:-1])
+    if isinstance(parent, dict) and isinstance(keys[-1], str):
+        parent.pop(keys[-1], None)
+
+
+def compile_moveproperties(params: Parameters) -> CompiledPolicy:
+    """Compile ``moveproperties``: move ``srcParent.srcSub`` to ``dstParent.dstSub``.
+
+    With ``copyOnlySubProperties`` the source object's properties are merged into the
+    destination instead; a ``dstSubPath`` of ``null`` (or empty) names the parent itself.
+    """
+    source_parent = _path(params, "srcParentPath", required=False)
+    source_sub = _sub_path(params, "srcSubPath")
+    target_parent = _path(params, "dstParentPath", required=False)
+    target_text = params.string("dstSubPath", required=False)
+    target_sub = () if target_text.strip().lower() in ("", "null") else \
+        _sub_path(params, "dstSubPath")
+    only_children = params.flag("copyOnlySubProperties", False)
+    if not source_sub:
+        raise params.error("srcSubPath must name a property",
+                           "x-ms-apimTemplateParameter.srcSubPath")
+    if source_parent.root == "item" or target_parent.root == "item":
+        raise params.error("moveproperties paths must start with body()")
+    source_keys = source_parent.keys + source_sub
+    target_keys = target_parent.keys + target_sub
+    section = params.section("request", _SECTIONS)
+
+    def apply(call: PolicyCall) -> None:
+        body = call.body
+        if not isinstance(body, dict):
+            return
+        value = read(body, source_keys)
+        if value is None:
+            return
+        if only_children:
+            if not isinstance(value, dict):
+                return
+            _remove(body, source_keys)
+            destination = read(body, target_keys) if target_keys else body
+            if isinstance(destination, dict):
+                destination.update(value)
+            return
+        _remove(body, source_keys)
+        if target_keys:
+            write(body, target_keys, value)
+
+    return params.compiled(section, apply, uses_body=True)

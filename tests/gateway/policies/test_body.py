@@ -181,3 +181,20 @@ def test_stringtoarray_like_planner():
                       newPropertyPath="@body().assignments")
     req = run([policy], request(body={"assignments": "u1;u2;"}))
     assert req.body == {"assignments": [{"userId": "u1"}, {"userId": "u2"}]}
+
+
+def test_moveproperties_like_azure_ad():
+    policy = instance("moveproperties", section="Request", operations=["GetItem"],
+                      srcParentPath="@body()", srcSubPath="customProperties",
+                      dstParentPath="@body()", dstSubPath="null",
+                      copyOnlySubProperties="true")
+    body = {"displayName": "A", "customProperties": {"extension_x_dept": "ops"}}
+    assert run([policy], request(body=body)).body == {"displayName": "A",
+                                                      "extension_x_dept": "ops"}
+
+
+def test_moveproperties_moves_a_value():
+    policy = instance("moveproperties", srcParentPath="@body().a", srcSubPath="b",
+                      dstParentPath="@body()", dstSubPath="c.d")
+    req = run([policy], request(body={"a": {"b": [1], "k": 2}}))
+    assert req.body == {"a": {"k": 2}, "c": {"d": [1]}}
