@@ -25,13 +25,12 @@ from gateway.metrics import record_call, record_retry, record_upstream_error
 from gateway.proxy import steps
 from gateway.proxy.cache import ConnectionCache, ConnectorCache, PolicyCompiler
 from gateway.proxy.call import Body, Call
-from gateway.proxy.credentials import inject_call_credentials
 from gateway.proxy.errors import ProtocolUnavailable
+from gateway.proxy.http1 import Http1Upstream
 from gateway.proxy.protocols import ProtocolHandler
 from gateway.proxy.retry import RetryPolicy, with_retries
 from gateway.proxy.throttle import Throttle, build_throttle
 from gateway.proxy.upstream import (
-    AiohttpUpstream,
     Timeouts,
     UpstreamClient,
     UpstreamRequest,
@@ -51,7 +50,8 @@ class Proxy:
 
     Args:
         services: The gateway's parts.
-        upstream: The outbound client (aiohttp by default).
+        upstream: The outbound client (``Http1Upstream`` by default; ``AiohttpUpstream``
+            is the alternative, see docs/proxy.md).
         throttle: The rate-limit counters (chosen from the settings by default).
         compile_policies: Compiles a connector's policies (``gateway.policies`` when
             installed).
@@ -65,7 +65,7 @@ class Proxy:
                  clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
         self.services = services
         settings = services.settings
-        self.upstream: UpstreamClient = upstream or AiohttpUpstream()
+        self.upstream: UpstreamClient = upstream or Http1Upstream()
         self.throttle = throttle or build_throttle(settings.redis.url, services.db)
         self.connectors = ConnectorCache(services, compile_policies or _policy_compiler())
         self.connections = ConnectionCache(services, self.connectors,
@@ -133,7 +133,7 @@ class Proxy:
         await steps.validate_request(call, self._max_body)
         await steps.throttle(call, self.throttle)
         await steps.apply_request_policies(call)
-        await inject_call_credentials(self.services, call)
+        await steps.inject_credentials(call, self.services)
         protocol = call.resolved.compiled.connector.protocol
         if protocol == "rest":
             response = await self.send(call, call.method, steps.upstream_url(call),

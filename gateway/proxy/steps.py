@@ -46,8 +46,8 @@ async def check_access(call: Call, connections: ConnectionCache, services: Servi
     record = resolved.record
     if call.principal.kind == "workflow" and call.referenced_by_workflow is None:
         references: WorkflowReferences | None = services.extras.get("workflow_references")
-        call.referenced_by_workflow = bool(
-            references and references(call.principal.name, call.connection))
+        call.referenced_by_workflow = references is not None and bool(
+            await services.db.run(references, call.principal.name, call.connection))
     try:
         check_connection_use(call.principal, call.connection, record.access_policies,
                              call.referenced_by_workflow)
