@@ -117,3 +117,15 @@ def test_compile_policies_hook():
     with pytest.raises(PolicyDefinitionError):
         compile_policies(build_connector(
             "https://x.example", policies=[policy("setheader", value="b")]))
+
+
+def test_body_policies_leave_non_json_bodies_unchanged(gateway, upstream):
+    env = env_with(gateway, upstream, policy(
+        "setproperty", operations=["upload"], newPropertyParentPathTemplate="@body()",
+        newPropertySubPathTemplate="added", propertyValuePathTemplate="1"))
+    payload = b"plain text, not JSON" * 1000
+    with env.client() as client:
+        answer = client.put(env.path("upload"), content=payload,
+                            headers={"content-type": "text/plain"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"received": len(payload)}
