@@ -156,26 +156,58 @@ class _Converter:
                 node, node_base = self.resolver.deref(r_raw, base)
             except SpecError:  # reported by the importer
                 continue
-            if not isinstance(node, dict):
-                continue
-            resp: dict[str, Any] = {"description": str(node.get("description") or "")}
-            examples = as_dict(node.get("examples"))
-            if "schema" in node:
-                schema_ = self.schema(node["schema"], node_base)
-                resp["content"] = {m: {"schema": schema_}
-                                   for m in (produces or ["application/json"])}
-            for media_type, example in examples.items():
-                resp.setdefault("content", {}).setdefault(str(media_type), {})["example"] = example
-            headers = node.get("headers")
-            if isinstance(headers, dict):
-                resp["headers"] = {
-                    name: {"schema": self.schema(h, node_base)}
-                    for name, h in headers.items() if isinstance(h, dict)
-                }
-            out["responses"][str(status)] = resp
+            if isinstance(node, dict):
+                out["responses"][str(status)] = self.response(node, node_base, produces)
         if not out["responses"]:
             out["responses"] = {"default": {"description": "default"}}
         return out
+
+    def response(self, node: dict[str, Any], base: str, produces: list[str]) -> dict[str, Any]:
+        resp: dict[str, Any] = {"description": str(node.get("description") or "")}
+        if "schema" in node:
+            schema = self.schema(node["schema"], base)
+            resp["content"] = {m: {"schema": schema} for m in (produces or ["application/json"])}
+        for media_type, example in as_dict(node.get("examples")).items():
+            resp.setdefault("content", {}).setdefault(str(media_type), {})["example"] = example
+        headers = node.get("headers")
+        if isinstance(headers, dict):
+            resp["headers"] = {
+                name: {"schema": self.schema(h, base)}
+                for name, h in headers.items() if isinstance(h, dict)
+            }
+        return resp
+
+    def shared_components(self, components: dict[str, Any]) -> None:
+        """Swagger's top-level parameters and responses, as components (even unused ones)."""
+        location = self.resolver.location
+        params: dict[str, Any] = {}
+        bodies: dict[str, Any] = {}
+        for name, raw in as_dict(self.doc.get("parameters")).items():
+            try:
+                node, base = self.resolver.deref(raw, location)
+            except SpecError:  # reported by the importer
+                continue
+            if not isinstance(node, dict) or not isinstance(node.get("name"), str):
+                continue
+            if node.get("in") in ("path", "query", "header"):
+                params[name] = self.parameter(node, base)
+            elif node.get("in") == "body":
+                media = _strings(self.doc.get("consumes")) or ["application/json"]
+                schema = self.schema(node.get("schema", {}), base)
+                bodies[name] = {"required": node.get("required") is True,
+                                "content": {m: {"schema": schema} for m in media}}
+        responses: dict[str, Any] = {}
+        for name, raw in as_dict(self.doc.get("responses")).items():
+            try:
+                node, base = self.resolver.deref(raw, location)
+            except SpecError:  # reported by the importer
+                continue
+            if isinstance(node, dict):
+                responses[name] = self.response(node, base, _strings(self.doc.get("produces")))
+        for key, value in (("parameters", params), ("requestBodies", bodies),
+                           ("responses", responses)):
+            if value:
+                components[key] = value
 
     def security_schemes(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -221,13 +253,18 @@ class _Converter:
             components["schemas"] = {
                 name: self.schema(s, self.resolver.location) for name, s in definitions.items()
             }
+        self.shared_components(components)
         schemes = self.security_schemes()
         if schemes:
             components["securitySchemes"] = schemes
         if components:
             out["components"] = components
-        if isinstance(self.doc.get("security"), list):
-            out["security"] = self.doc["security"]
+        for key in ("security", "tags"):
+            if isinstance(self.doc.get(key), list):
+                out[key] = self.doc[key]
+        if isinstance(self.doc.get("externalDocs"), dict):
+            out["externalDocs"] = self.doc["externalDocs"]
+        out.update({k: v for k, v in self.doc.items() if isinstance(k, str) and k.startswith("x-")})
         paths = as_dict(self.doc.get("paths"))
         for path, item_raw in paths.items():
             try:

@@ -91,3 +91,21 @@ def test_corpus_style_swagger_converts_for_openapi_core() -> None:
         "schema"]
     assert schema["discriminator"] == {"propertyName": "kind"}
     assert api is not None
+
+
+def test_shared_parameters_and_responses_become_components() -> None:
+    doc = swagger_doc(
+        parameters={"top": {"name": "top", "in": "query", "type": "integer"},
+                    "payload": {"name": "payload", "in": "body",
+                                "schema": {"$ref": "#/definitions/Ticket"}}},
+        responses={"NotFound": {"description": "gone", "schema": {"type": "object"}}},
+        tags=[{"name": "tickets"}], **{"x-ms-connector-metadata": [{"propertyName": "a"}]},
+    )
+    _, doc3 = openapi_for(doc)
+    components = doc3["components"]
+    assert components["parameters"]["top"]["schema"] == {"type": "integer"}
+    assert components["requestBodies"]["payload"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Ticket"}
+    assert components["responses"]["NotFound"]["description"] == "gone"
+    assert doc3["tags"] == [{"name": "tickets"}]
+    assert doc3["x-ms-connector-metadata"] == [{"propertyName": "a"}]
