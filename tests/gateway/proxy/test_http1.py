@@ -5,12 +5,19 @@ pooled connection, broken answers, and what it refuses to send."""
 from __future__ import annotations
 
 import asyncio
+import datetime
 import socket
+import ssl
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from gateway.errors import BadRequest, UpstreamTimeout, UpstreamUnreachable
 from gateway.proxy.errors import UpstreamResponseTooLarge
@@ -241,3 +248,71 @@ def test_no_body_statuses_end_at_the_head(status: int) -> None:
 
     with raw_server(handler) as (port, _):
         assert _exchange(_request(port), _request(port)) == [(status, b""), (status, b"")]
+
+
+def _certificate(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+def test_https_goes_to_the_vetted_address_with_the_hosts_name(tmp_path: Path) -> None:
+    cert_file, key_file = _certificate(tmp_path, "api.example.test")
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert_file, key_file)
+    names: list[str | None] = []
+
+    def remember(sock: ssl.SSLSocket, name: str | None, context: ssl.SSLContext) -> None:
+        names.append(name)
+
+    server_context.sni_callback = remember
+
+    def handler(conn: _Recorder, index: int) -> None:
+        try:
+            tls = server_context.wrap_socket(conn.conn, server_side=True)
+        except ssl.SSLError:
+            return  # the client refused the certificate
+        with tls:
+            _Recorder(tls, conn.seen).request()  # type: ignore[arg-type]
+            tls.sendall(OK)
+
+    client_context = ssl.create_default_context(cafile=str(cert_file))
+
+    def request(port: int, host: str) -> UpstreamRequest:
+        target = VettedTarget(url=f"https://{host}:{port}/secure", scheme="https", host=host,
+                              port=port, address="127.0.0.1")
+        return UpstreamRequest("GET", target, {}, None, Timeouts(2, 2, 5), 1000)
+
+    async def go(port: int) -> list[object]:
+        client = Http1Upstream(ssl_context=client_context)
+        results: list[object] = []
+        try:
+            for host in ("api.example.test", "other.example.test"):
+                try:
+                    response = await client.send(request(port, host))
+                    results.append((response.status, await response.read(100)))
+                except UpstreamUnreachable as exc:
+                    results.append(exc)
+        finally:
+            await client.aclose()
+        return results
+
+    with raw_server(handler) as (port, seen):
+        good, wrong_name = asyncio.run(go(port))
+    assert good == (200, b"ok")
+    assert isinstance(wrong_name, UpstreamUnreachable)  # the certificate names another host
+    assert names[0] == "api.example.test"
+    assert seen[0].startswith(b"GET /secure HTTP/1.1\r\nHost: api.example.test:")
