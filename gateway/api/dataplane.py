@@ -48,6 +48,7 @@ async def apim(request: Request) -> Response:
         connector_id=request.path_params["connector"], method=request.method,
         path=_operation_path(scope), query=query, headers=headers,
         body=await _body(request), content_length=request.headers.get("content-length"),
+        gateway_origin=_origin(scope),
     )
     response = await proxy_of(request).run_path(call)
     return RelayResponse(response, head=request.method == "HEAD")
@@ -61,6 +62,13 @@ async def call_operation(request: Request) -> Response:
         principal, request.path_params["name"], request.path_params["operationId"],
         arguments, request_id=request_id)
     return RelayResponse(response)
+
+
+def _origin(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"host":
+            return f"{scope.get('scheme', 'http')}://{value.decode('latin-1')}"
+    return ""
 
 
 def _operation_path(scope: Scope) -> str:

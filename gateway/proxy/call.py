@@ -34,6 +34,8 @@ class Call:
         arguments: The JSON arguments of a call by operation id (SOAP handlers use them).
         base_url: Where the connector's operations live; policies may change it.
         properties: Scratch values policies share (``setproperty``).
+        gateway_origin: ``scheme://host`` the caller reached the gateway at ("" in
+            process); next links are rewritten to point there (``updatenextlink``).
     """
 
     request_id: str
@@ -55,6 +57,15 @@ class Call:
     target: VettedTarget | None = None
     response: UpstreamResponse | None = None
     referenced_by_workflow: bool | None = None
+    gateway_origin: str = ""
+
+    @property
+    def gateway_base_url(self) -> str:
+        """This connection's ``/apim`` address at the gateway, or "" when unknown."""
+        if not self.gateway_origin or self.resolved is None:
+            return ""
+        return (f"{self.gateway_origin}/apim/{self.resolved.record.connector_id}/"
+                f"{self.connection}")
 
     @property
     def connector_label(self) -> str:

@@ -65,6 +65,7 @@ OPERATIONS: list[tuple[str, str, str, list[dict[str, Any]], dict[str, Any] | Non
         {"name": name, "in": "query", "schema": _STRING} for name in ("bytes", "length")],
      None, None),
     ("upload", "PUT", "/upload", [], None, None),
+    ("page", "GET", "/page", [], None, None),
     ("typed", "GET", "/typed", [{"name": "bad", "in": "query", "schema": _STRING}], None,
      {"type": "object", "properties": {"id": {"type": "integer"}}}),
 ]
@@ -108,10 +109,12 @@ def build_connector(base_url: str, connector_id: str = "demo",
 
 
 def add_connection(services: Services, connector: Connector, name: str = "demo-conn",
-                   secrets: dict[str, str] | None = None) -> None:
+                   secrets: dict[str, str] | None = None,
+                   parameters: dict[str, Any] | None = None) -> None:
     services.connectors.save(connector, source="test")
     services.connections.put(
-        name=name, connector_id=connector.id, display_name=name, tags={}, parameters={},
+        name=name, connector_id=connector.id, display_name=name, tags={},
+        parameters=parameters or {},
         secrets={"api_key": API_KEY} if secrets is None else secrets, status="Connected",
         status_reason="", created_by="owner")
 

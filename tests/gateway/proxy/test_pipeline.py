@@ -3,6 +3,8 @@ access, calls by operation id, strict responses and the protocol seam."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from gateway.proxy.call import Call
@@ -220,3 +222,24 @@ def test_a_non_rest_connector_is_handed_to_its_protocol_handler(
     assert handled.status_code == 200
     assert handled.json()["body"] == '{"wrapped": 1}'
     assert handled.json()["headers"]["x-api-key"] == API_KEY
+
+
+def _policy(template: str, section: str, operations: list[str], **values: str) -> dict[str, Any]:
+    parameters: dict[str, Any] = {f"x-ms-apimTemplateParameter.{k}": v for k, v in values.items()}
+    parameters["x-ms-apimTemplate-policySection"] = section
+    parameters["x-ms-apimTemplate-operationName"] = operations
+    return {"template": template, "parameters": parameters, "operations": operations}
+
+
+def test_connector_policies_run_on_the_request_and_the_answer(
+        gateway: RunningGateway, upstream: Upstream) -> None:
+    env = make_env(gateway, upstream, policies=[
+        _policy("setheader", "Request", ["getItem"], name="x-region",
+                value="@connectionParameters('region', 'eu')", existsAction="override"),
+        _policy("updatenextlink", "Response", ["page"], nextLinkPropertyName="nextLink"),
+    ])
+    with env.client() as client:
+        item = client.get(env.path("items/5"))
+        page = client.get(env.path("page"))
+    assert item.json()["headers"]["x-region"] == "eu"
+    assert page.json()["nextLink"] == f"{env.gateway.url}/apim/demo/demo-conn/items/2?skip=2"

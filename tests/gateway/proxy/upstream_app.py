@@ -91,7 +91,12 @@ def build_upstream(state: UpstreamState) -> Starlette:
         value: Any = {"id": "not-a-number"} if "bad" in request.query_params else {"id": 7}
         return JSONResponse(value)
 
+    async def page(request: Request) -> Response:
+        base = f"{request.url.scheme}://{request.url.netloc}"
+        return JSONResponse({"value": [1, 2], "nextLink": f"{base}/api/items/2?skip=2"})
+
     return Starlette(routes=[
+        Route("/api/page", page, methods=["GET"]),
         Route("/api/items/{id}", echo, methods=["GET", "PUT", "POST", "DELETE", "PATCH"]),
         Route("/api/echo/{rest:path}", echo, methods=["GET", "POST"]),
         Route("/api/slow", slow, methods=["GET"]),
