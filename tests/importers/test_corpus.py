@@ -37,7 +37,8 @@ pytestmark = pytest.mark.corpus
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 # The files SOURCE.md lists as broken beyond repair (missing commas, unbalanced brackets,
-# extra data), by connector folder; the file named is the one that is broken.
+# extra data), by connector folder; the file named is the one that is broken. The corpus
+# here is most of the published set; the whole set has one more, found by _unreadable().
 BROKEN = {
     "certified-connectors/CognitiveServicesTextAnalytics": "apiDefinition.swagger.json",
     "certified-connectors/IN-D Invoice Data Capture": "apiDefinition.swagger.json",
@@ -76,43 +77,82 @@ def _declared(doc: Any) -> tuple[int, int]:
     return ops, triggers
 
 
+# Files SOURCE.md lists as repairable, by folder: what the importer must say it repaired.
+REPAIRED = {
+    "certified-connectors/AvePoint Cloud Governance": "load-bom",
+    "certified-connectors/Microsoft Bookings": "load-bom",
+    "certified-connectors/SignNow": "load-bom",
+    "certified-connectors/InEight": "load-bom",
+    "certified-connectors/DocuSignDemo": "load-trailing-comma",
+    "certified-connectors/PUG Gamified Engagement": "load-trailing-comma",
+    "certified-connectors/Revizto (Ireland)": "load-trailing-comma",
+    "certified-connectors/envoy": "load-trailing-comma",
+    "certified-connectors/Plumsail Documents": "load-trailing-comma",
+    "independent-publisher-connectors/Yelp": "load-encoding",
+    "independent-publisher-connectors/Brønnøysundregistrene": "load-encoding",
+    "certified-connectors/Easyvista_Service._Manager": "load-control-character",
+    "certified-connectors/EleadProductReference": "load-duplicate-key",
+    "certified-connectors/RecordedFutureV2": "load-duplicate-key",
+    "certified-connectors/Rainbird": "load-duplicate-key",
+    "independent-publisher-connectors/Hashify": "load-duplicate-key",
+    "independent-publisher-connectors/De Lijn": "load-duplicate-key",
+}
+
+
+def _unreadable(folder: Path, spec: Path) -> str | None:
+    """The file of a connector that this test's own lenient reading cannot parse, if any."""
+    for path in (spec, folder / "apiProperties.json"):
+        if path.is_file():
+            try:
+                _read_leniently(path)
+            except ValueError:
+                return path.name
+    return None
+
+
 def test_powerplatform_corpus(corpus: Path) -> None:
+    """Every connector imports with the counts its spec declares, or is broken and says where.
+
+    A connector counts as broken when this test's own, independent lenient reading cannot
+    parse its spec or apiProperties.json; the ten files SOURCE.md names must be among them.
+    """
     root = corpus / "powerplatform"
     problems: list[str] = []
-    imported = failed = total_ops = total_triggers = 0
-    seen_broken: set[str] = set()
+    imported = total_ops = total_triggers = 0
+    failed_folders: set[str] = set()
     for result in import_sources([str(root)]):
         line = result_json(result)
-        folder = str(Path(result.source).parent.relative_to(root))
+        spec = Path(result.source)
+        folder = str(spec.parent.relative_to(root))
+        broken = _unreadable(spec.parent, spec)
         if line["status"] == "failed":
-            failed += 1
-            broken = BROKEN.get(folder)
+            failed_folders.add(folder)
             if broken is None:
                 problems.append(f"{folder}: failed but is not a broken file: {line['errors']}")
                 continue
-            seen_broken.add(folder)
             (error,) = line["errors"]
             if broken not in error["message"] or "line" not in error or "column" not in error:
                 problems.append(f"{folder}: the error does not say where in {broken}: {error}")
             continue
         imported += 1
-        if folder in BROKEN:
-            problems.append(f"{folder}: imported, but {BROKEN[folder]} is broken")
+        if broken is not None:
+            problems.append(f"{folder}: imported, but {broken} is broken")
             continue
-        ops, triggers = _declared(_read_leniently(Path(result.source)))
+        repair = REPAIRED.get(folder)
+        if repair is not None and repair not in {w["rule"] for w in line["warnings"]}:
+            problems.append(f"{folder}: no {repair} warning")
+        raw = _read_leniently(spec)
+        ops, triggers = _declared(raw)
         total_ops += ops
         total_triggers += triggers
         if (line["operations"], line["triggers"]) != (ops, triggers):
             problems.append(f"{folder}: {line['operations']} operations and {line['triggers']}"
                             f" triggers; the spec declares {ops} and {triggers}")
-        assert result.connector is not None
-        assert result.connector.openapi is not None
-        if len(result.connector.openapi["paths"]) != len(_read_leniently(
-                Path(result.source)).get("paths") or {}):
+        assert result.connector is not None and result.connector.openapi is not None
+        if len(result.connector.openapi["paths"]) != len(raw.get("paths") or {}):
             problems.append(f"{folder}: the OpenAPI 3 conversion lost paths")
-    present = {f for f in BROKEN if (root / f).is_dir()}
     assert not problems, "\n".join(problems)
-    assert seen_broken == present
+    assert {f for f in BROKEN if (root / f).is_dir()} <= failed_folders
     assert imported > 850
     assert total_ops > 13_000
     assert total_triggers > 600
@@ -153,7 +193,8 @@ def test_openapi3_corpus(corpus: Path) -> None:
                       and f.rule in ("spec-schema", "example-and-examples", "link-fields")]
             if not errors:
                 problems.append(f"{name}: invalid on purpose, yet the lint finds nothing")
-    assert len(results) == len(rows) - 1
+    specs = [name for name, row in rows.items() if not row["kind"].startswith("companion")]
+    assert sorted(results) == sorted(specs)
     assert not problems, "\n".join(problems)
 
 
