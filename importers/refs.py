@@ -11,6 +11,11 @@ where they recur: the repeated reference becomes
 Inlined schemas are memoised, so shared definitions are built once, and the expanded size is
 capped, so a document whose references fan out exponentially fails with
 ``SpecTooLargeError`` instead of exhausting memory.
+
+This module's branch of the error tree (``importers.errors``)::
+
+    SpecError
+    └── RefError        code InvalidReference: a $ref to nowhere, malformed, or a loop
 """
 
 from __future__ import annotations
