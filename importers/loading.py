@@ -70,12 +70,32 @@ def load_document(
         )
     findings: list[Finding] = []
     text = _decode(raw, source, findings)
+    fmt: Literal["json", "yaml"] = "json"
     if _looks_like_json(text, source):
-        data: Any = _parse_json(text, source, findings)
-        fmt: Literal["json", "yaml"] = "json"
+        repairs: list[Finding] = []
+        try:
+            data: Any = _parse_json(text, source, repairs)
+            findings.extend(repairs)
+        except SpecSyntaxError:
+            # A YAML flow mapping (`{openapi: 3.0.0}`) also starts with a brace; a file that
+            # does not call itself JSON gets that chance, and the JSON error otherwise.
+            if source.lower().endswith(".json"):
+                raise
+            try:
+                data = _parse_yaml(text, source, [])
+            except SpecSyntaxError:
+                pass
+            else:
+                return _finish(data, "yaml", findings, source, max_depth, max_nodes)
+            raise
     else:
         data = _parse_yaml(text, source, findings)
         fmt = "yaml"
+    return _finish(data, fmt, findings, source, max_depth, max_nodes)
+
+
+def _finish(data: Any, fmt: Literal["json", "yaml"], findings: list[Finding], source: str,
+            max_depth: int, max_nodes: int) -> Loaded:
     if isinstance(data, dict | list):
         _check_limits(data, source, max_depth, max_nodes)
     return Loaded(data=data, format=fmt, findings=findings)

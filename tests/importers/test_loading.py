@@ -102,3 +102,10 @@ def test_nan_and_infinity_become_strings_with_a_warning() -> None:
 def test_repairs_carry_line_and_column() -> None:
     (finding,) = load_document(b'{"a": [1,\n]}').findings
     assert (finding.line, finding.column) == (1, 9)
+
+
+def test_a_yaml_flow_mapping_is_read_as_yaml_unless_the_file_says_json() -> None:
+    loaded = load_document(b"{openapi: 3.0.0, info: {title: t}}", source="upload")
+    assert (loaded.data, loaded.format) == ({"openapi": "3.0.0", "info": {"title": "t"}}, "yaml")
+    with pytest.raises(SpecSyntaxError):
+        load_document(b"{openapi: 3.0.0}", source="spec.json")
