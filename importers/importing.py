@@ -86,7 +86,8 @@ def _build(data: bytes, *, source: str, location: str, connector_id: str,
     resolver = Resolver(doc, location=location, loader=_loader(container, fetch, findings),
                         findings=findings)
     swagger = doc.get("swagger")
-    version = doc.get("openapi")
+    # YAML reads an unquoted `openapi: 3.0` as a number.
+    version = str(doc["openapi"]) if isinstance(doc.get("openapi"), str | int | float) else None
     if swagger is not None:
         if str(swagger) != "2.0":
             raise UnsupportedSpecError(f"Swagger {swagger!r} is not supported; only 2.0 is",

@@ -98,3 +98,10 @@ def test_servers_not_a_list_is_a_warning() -> None:
     result = import_json(doc)
     assert result.ok
     assert [f.rule for f in result.findings] == ["invalid-servers"]
+
+
+def test_an_unquoted_yaml_version_number() -> None:
+    from importers import import_document
+    result = import_document(b"openapi: 3.0\ninfo: {title: t, version: 1}\npaths: {}\n",
+                             filename="a.yaml", connector_id="a")
+    assert result.connector is not None and result.connector.source_format == "openapi3.0"
