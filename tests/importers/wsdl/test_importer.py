@@ -157,3 +157,17 @@ def test_roots_when_imports_go_in_a_circle() -> None:
     b = (b'<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/">'
          b'<wsdl:import namespace="urn:a" location="a.wsdl"/></wsdl:definitions>')
     assert wsdl_roots({"a.wsdl": a, "b.wsdl": b}) == ["a.wsdl"]
+
+
+def test_a_latin_1_wsdl_is_stored_as_text_that_loads_again() -> None:
+    text = bundle()["calc.wsdl"].decode().replace(
+        'encoding="UTF-8"', 'encoding="ISO-8859-1"').replace(
+        "Adds and divides numbers.", "Additionne et divise des nombres réels.")
+    result = import_wsdl("calc.wsdl", {"calc.wsdl": text.encode("latin-1")},
+                         connector_id="calc")
+    assert result.connector is not None
+    assert result.connector.description == "Additionne et divise des nombres réels."
+    stored = result.connector.documents["calc.wsdl"]
+    assert "réels" in stored
+    again = load_wsdl("calc.wsdl", {"calc.wsdl": stored.encode("utf-8")})
+    assert list(again.document.services) == ["Calc"]
