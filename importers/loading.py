@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -237,16 +238,57 @@ def _parse_json(text: str, source: str, findings: list[Finding]) -> Any:
                 rule="load-non-json-number", severity="warning",
                 message=f"{name} is not a JSON number; read as the string {name!r}",
             ))
-        for key in hook.duplicates:
-            findings.append(Finding(
-                rule="load-duplicate-key", severity="warning",
-                message=f"the key {key!r} appears twice in one object; the last value is kept",
-            ))
+        if hook.duplicates:
+            for key, where, line, column in _locate_duplicates(current):
+                findings.append(Finding(
+                    rule="load-duplicate-key", severity="warning", pointer=where, line=line,
+                    column=column,
+                    message=f"the key {key!r} at line {line}, column {column} appears twice in"
+                            " one object; the last value is kept",
+                ))
         return data
     raise SpecSyntaxError(
         f"{_name(source)} needs more than {_MAX_REPAIRS} repairs to read as JSON",
         source=source or None,
     )
+
+
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],]', re.S)
+
+
+def _locate_duplicates(text: str) -> list[tuple[str, str, int, int]]:
+    """Where each repeated key is: ``(key, JSON pointer, line, column)``.
+
+    The parser's hook sees an object's pairs but not where the object is, so the (rare)
+    document with duplicates is scanned once more, structure only, to say where.
+    """
+    out: list[tuple[str, str, int, int]] = []
+    # Per open container: [is_object, keys seen, current key or index, expecting a key]
+    stack: list[list[Any]] = []
+    for match in _TOKEN.finditer(text):
+        piece = match.group()
+        top = stack[-1] if stack else None
+        if piece in "{[":
+            stack.append([piece == "{", set(), None if piece == "{" else 0, piece == "{"])
+        elif piece in "}]":
+            if stack:
+                stack.pop()
+        elif piece == ",":
+            if top is not None and top[0]:
+                top[3] = True
+            elif top is not None:
+                top[2] += 1
+        elif top is not None and top[0] and top[3]:
+            key = json.loads(piece, strict=False)
+            top[3] = False
+            top[2] = key
+            if key in top[1]:
+                line, column = _line_col(text, match.start())
+                where = "".join("/" + str(entry[2]).replace("~", "~0").replace("/", "~1")
+                                for entry in stack)
+                out.append((key, where, line, column))
+            top[1].add(key)
+    return out
 
 
 def _trailing_comma(text: str, pos: int) -> int | None:

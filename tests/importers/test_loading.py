@@ -49,6 +49,10 @@ def test_duplicate_keys_keep_the_last_value_with_a_warning() -> None:
     loaded = load_document(b'{"a": 1, "a": 2}')
     assert loaded.data == {"a": 2}
     assert [f.rule for f in loaded.findings] == ["load-duplicate-key"]
+    nested = load_document(b'{"paths": {"/x": {"get": {"operationId": "a", "s": "{[,\\"",\n'
+                           b'"operationId": "b"}}}, "list": [{"k": 1, "k": 2}]}')
+    assert [(f.pointer, f.line, f.column) for f in nested.findings] == [
+        ("/paths/~1x/get/operationId", 2, 1), ("/list/0/k", 2, 42)]
     yaml_loaded = load_document(b"a: 1\nb:\n  c: 1\n  c: 2\n", source="x.yaml")
     assert yaml_loaded.data == {"a": 1, "b": {"c": 2}}
     assert "line 4, column 3" in yaml_loaded.findings[0].message
