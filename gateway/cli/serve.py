@@ -58,7 +58,12 @@ def serve_hypercorn(settings: Settings, config_file: str | None) -> int:
     # A logger, not a stream: hypercorn then logs once, through our redacting setup.
     config.errorlog = logging.getLogger("hypercorn.error")
     config.keep_alive_timeout = 75
-    asyncio.run(serve(app, config))  # type: ignore[arg-type]
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(serve(app, config))  # type: ignore[arg-type]
+    else:
+        uvloop.run(serve(app, config))  # type: ignore[arg-type]
     return 0
 
 
