@@ -12,7 +12,8 @@ from starlette.routing import Route
 
 from gateway.api.auth import services_of
 from gateway.api.errors import request_id_of
-from gateway.oauth import OAuthError, finish_consent
+from gateway.errors import PortwayError
+from gateway.oauth import finish_consent
 from gateway.oauth.consent import CONNECTED
 
 
@@ -24,7 +25,7 @@ async def oauth_callback(request: Request) -> Response:
         name, principal = await services.db.run(
             finish_consent, services, state, query.get("code", ""),
             query.get("error", ""))
-    except OAuthError as exc:
+    except PortwayError as exc:
         reason = exc.message
         await services.db.run(lambda: services.audit.record(
             actor="anonymous", action="connection.consent", resource="oauth/callback",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from gateway.oauth.tokens import load_tokens
+from gateway.security.egress import EgressGuard
 from tests.gateway.api.test_errors import assert_error_shape
 from tests.gateway.conftest import RunningGateway
 from tests.gateway.oauth.conftest import AuthServer, callback_query, consent, create_connection
@@ -97,6 +98,9 @@ def test_the_state_is_bound_to_the_principal_who_asked(gateway: RunningGateway,
     assert_error_shape(refused, 400, "InvalidOAuthState")
     assert "dana" in refused.json()["error"]["message"]
     assert load_tokens(gateway.services.vault, "mail") is None
+    with gateway.client() as client:
+        failed = client.get("/v1/audit", params={"outcome": "failed"}).json()["value"]
+    assert [e["action"] for e in failed] == ["connection.consent"]
     assert oauth_setup.server.grants_seen["authorization_code"] == 0
 
 
@@ -151,3 +155,16 @@ def test_replacing_a_connection_with_new_tags_keeps_its_consent(
     assert load_tokens(gateway.services.vault, "mail") is None
     assert other.json()["status"] == "Unauthenticated"
     assert before is not None
+
+
+def test_the_egress_guard_covers_the_token_endpoint(gateway: RunningGateway,
+                                                    oauth_setup: AuthServer) -> None:
+    create_connection(gateway)
+    gateway.services.egress = EgressGuard(())  # loopback no longer allowed
+    landed = consent(gateway, "mail")
+    assert_error_shape(landed, 403, "EgressDenied")
+    assert oauth_setup.server.grants_seen["authorization_code"] == 0
+    assert load_tokens(gateway.services.vault, "mail") is None
+    with gateway.client() as client:
+        failed = client.get("/v1/audit", params={"outcome": "failed"}).json()["value"]
+    assert [e["action"] for e in failed] == ["connection.consent"]
