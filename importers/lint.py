@@ -65,7 +65,8 @@ _PLACEHOLDER = re.compile(
     r"|replace|tenant\.|dummy|sample)", re.I,
 )
 _DEFAULT_BRAND = "#da3b01"
-_SECRETISH = re.compile(r"(key|secret|password|token|pwd)", re.I)
+# The name (after a "token:" style prefix) ends like a credential: apiKey, client_secret...
+_SECRETISH = re.compile(r"(key|secret|password|passwd|pwd|token)$", re.I)
 _KNOWN_X_MS = {
     "x-ms-summary", "x-ms-visibility", "x-ms-url-encoding", "x-ms-trigger",
     "x-ms-trigger-metadata", "x-ms-trigger-hint", "x-ms-notification-content",
@@ -148,8 +149,7 @@ def _connector_rules(c: Connector, doc: Mapping[str, Any] | None) -> list[Findin
         out.append(_f("no-auth", "/securityDefinitions",
                       "the connector declares no authentication"))
     for param in c.connection_parameters:
-        if param.type == "string" and _SECRETISH.search(param.name) and \
-                "host" not in param.name.lower() and "url" not in param.name.lower():
+        if param.type == "string" and _SECRETISH.search(param.name.rsplit(":", 1)[-1]):
             out.append(_f("secret-parameter-type",
                           "apiProperties.json#" + pointer("properties", "connectionParameters",
                                                           param.name),
