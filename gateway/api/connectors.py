@@ -37,8 +37,10 @@ async def get_connector(request: Request) -> Response:
     require_role(caller, "reader", f"connectors/{connector_id}")
     services = services_of(request)
     version = request.query_params.get("version")
-    if version is not None and not version.isdigit():
-        raise BadRequest("version must be a whole number")
+    if version is not None and not (version.isascii() and version.isdigit()
+                                    and 0 < len(version) <= 9):
+        raise BadRequest("version must be a whole number from 1 to 999999999",
+                         details=[{"parameter": "version"}])
     stored = await services.db.run(
         services.connectors.get, connector_id, int(version) if version else None)
     body = stored.connector.model_dump(mode="json", exclude={"documents"})

@@ -140,7 +140,8 @@ def build_openapi(extra_paths: dict[str, Any] | None = None) -> dict[str, Any]:
             params=[_query("name", _NAME)])},
         "/v1/connectors/{id}": {
             "get": _op("A connector's whole definition", {"200": _json(_OBJ)},
-                       params=[_path("id"), _query("version", {"type": "integer"})],
+                       params=[_path("id"), _query("version", {"type": "integer", "minimum": 1,
+                                                   "maximum": 999999999})],
                        operation_id="getConnector"),
             "put": _op("Upload a spec as a connector (a new version)",
                        {"200": _json(_OBJ), "201": _json(_OBJ), **_errors(409, 413, 422)},

@@ -68,3 +68,10 @@ def test_openapi_describes_every_route(gateway: RunningGateway) -> None:
     for path in ["/healthz", "/v1/tokens", "/v1/connectors/{id}", "/v1/connections/{name}",
                  "/apim/{connector}/{connection}/{path}"]:
         assert path in described
+
+
+def test_out_of_range_versions_are_a_400_not_a_crash(gateway: RunningGateway) -> None:
+    with gateway.client() as client:
+        for version in ("9223372036854775808", "²", "-1", ""):
+            response = client.get("/v1/connectors/x", params={"version": version})
+            assert_error_shape(response, 400, "BadRequest")
