@@ -58,6 +58,8 @@ _PARAMETER = frozenset({
 _PATH_ITEM = frozenset({"$ref", "summary", "description", "servers", "parameters",
                         *HTTP_METHODS})
 _LOCATIONS = {"path", "query", "header", "cookie"}
+
+
 def base_url(doc: dict[str, Any], findings: list[Finding]) -> str:
     """The first server's URL with its variables at their defaults ("" without servers)."""
     servers = doc.get("servers")

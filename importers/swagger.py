@@ -63,6 +63,9 @@ _SCHEMA_KEYS = (
     "uniqueItems", "enum", "multipleOf",
 )
 _LOCATIONS = {"path", "query", "header", "body", "formData"}
+_PATH_ITEM = frozenset({"parameters", "$ref", *HTTP_METHODS})
+
+
 def base_url(doc: dict[str, Any]) -> str:
     """``scheme://host/basePath`` of a Swagger 2.0 document, or "" without a host."""
     host = doc.get("host")
@@ -100,6 +103,8 @@ def import_swagger(doc: dict[str, Any], *, connector_id: str, resolver: Resolver
                                 message="the document has no paths object; no operations"))
         paths = {}
     for path, item_raw in paths.items():
+        if path.startswith("x-"):  # an extension of the paths object, not a path
+            continue
         item_where = pointer("paths", path)
         try:
             item, item_base = resolver.deref(item_raw)
@@ -113,13 +118,7 @@ def import_swagger(doc: dict[str, Any], *, connector_id: str, resolver: Resolver
                                     pointer=item_where, message="a path item must be an object;"
                                                                 " ignored"))
             continue
-        for key in item:
-            if key not in HTTP_METHODS and key not in ("parameters", "$ref") and not \
-                    key.startswith("x-"):
-                findings.append(Finding(rule="unsupported-field", severity="warning",
-                                        pointer=f"{item_where}/{key}",
-                                        message=f"path item field {key!r} is not supported;"
-                                                " ignored"))
+        unknown_keys(item, _PATH_ITEM, item_where, "the path item", findings)
         shared = as_list(item.get("parameters"))
         for method in HTTP_METHODS:
             if method not in item:
