@@ -102,6 +102,7 @@ class ConnectionCache:
         self._clock = clock
         self._entries: dict[str, ResolvedConnection] = {}
         self._loading: dict[str, asyncio.Future[ResolvedConnection]] = {}
+        self._refreshing: set[asyncio.Future[ResolvedConnection]] = set()
 
     async def get(self, name: str) -> ResolvedConnection:
         entry = self._entries.get(name)
@@ -123,9 +124,16 @@ class ConnectionCache:
 
     def _refresh_in_background(self, name: str) -> None:
         task = asyncio.ensure_future(self._load(name))
-        # A failed refresh (deleted connection...) drops the entry; the next call reports it.
-        task.add_done_callback(lambda t: t.cancelled() or t.exception() is None
-                               or self._entries.pop(name, None))
+        self._refreshing.add(task)  # the loop keeps only a weak reference to tasks
+
+        def done(finished: asyncio.Future[ResolvedConnection]) -> None:
+            self._refreshing.discard(finished)
+            # A failed refresh (a deleted connection...) drops the entry; the next call
+            # then reports the failure itself.
+            if not finished.cancelled() and finished.exception() is not None:
+                self._entries.pop(name, None)
+
+        task.add_done_callback(done)
 
     async def _load(self, name: str) -> ResolvedConnection:
         pending = self._loading.get(name)
