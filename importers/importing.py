@@ -11,14 +11,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from importers.errors import PortwayError, SpecTooLargeError, UnsupportedSpecError
+from importers.errors import PortwayError, SpecError, SpecTooLargeError, UnsupportedSpecError
 from importers.fetch import Fetcher, refuse_fetch
 from importers.lint import lint
 from importers.loading import load_document
 from importers.model import Connector, Finding, ImportResult
 from importers.openapi import import_openapi
 from importers.properties import Properties, read_properties
-from importers.refs import Resolver
+from importers.refs import RefError, Resolver
 from importers.sources import Container, ContainerFiles, SpecSource, discover
 from importers.swagger import import_swagger
 
@@ -43,7 +43,15 @@ def _loader(container: Container | None, fetch: Fetcher,
             findings: list[Finding]) -> Any:
     def load(location: str) -> Any:
         if urlsplit(location).scheme in ("http", "https"):
-            raw = fetch(location)
+            try:
+                raw = fetch(location)
+            except SpecError:
+                raise
+            except PortwayError as exc:
+                # The fetcher's own errors (egress refused, upstream down) make this one
+                # reference unreadable, which costs only the part that uses it.
+                raise RefError(f"cannot read {location}: {exc.message}",
+                               details=[{"location": location}]) from None
         elif container is None:
             raise UnsupportedSpecError(
                 f"the document refers to the file {location!r}; upload a zip or import the"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from importers import discover, import_document, import_sources, result_json
-from importers.errors import UnsafeSpecError
+from importers.errors import PortwayError, UnsafeSpecError
 from tests.importers.conftest import swagger_doc
 
 OPENAPI = {"openapi": "3.0.3", "info": {"title": "Pets", "version": "1"},
@@ -145,6 +145,24 @@ def test_urls_and_remote_refs_go_through_the_fetcher() -> None:
     assert asked == ["https://specs.example/api.json", "https://specs.example/pet.yaml"]
     (refused,) = import_sources(["https://specs.example/api.json"])
     assert refused.errors[0].rule == "UnsafeSpec"
+
+
+class Unreachable(PortwayError):
+    code = "UpstreamUnreachable"
+
+
+def test_a_remote_ref_the_fetcher_cannot_read_costs_only_that_schema() -> None:
+    main = json.dumps(dict(OPENAPI, paths={"/p": {"get": {"responses": {"200": {
+        "description": "ok", "content": {"application/json": {
+            "schema": {"$ref": "https://down.example/pet.yaml#/Pet"}}}}}}}})).encode()
+
+    def fetch(url: str) -> bytes:
+        raise Unreachable(f"{url} is down")
+
+    result = import_document(main, filename="api.json", connector_id="a", fetch=fetch)
+    assert result.ok
+    (finding,) = [f for f in result.findings if f.rule == "unresolved-ref"]
+    assert "is down" in finding.message
 
 
 def test_upload_with_a_file_ref_warns_and_keeps_going() -> None:
