@@ -1,0 +1,102 @@
+"""One outbound HTTP/1.1 connection: an asyncio protocol with a buffer and flow control.
+
+Bytes arrive into ``buffer``; readers ``wait`` for more; reading pauses above
+``HIGH_WATER`` unread bytes and resumes as they are taken, so a slow consumer slows the
+upstream instead of filling memory. Writers ``drain`` when the socket's buffer is full.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+HIGH_WATER = 256 * 1024  # pause reading the socket above this much unread data
+
+
+class Stale(Exception):
+    """A pooled connection was closed before the answer began."""
+
+
+class Connection(asyncio.Protocol):
+    """One connection: bytes in a buffer, waiters woken as they arrive."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.closed = False
+        self.error: BaseException | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._drained: asyncio.Future[None] | None = None
+        self._paused = False
+
+    # -- protocol callbacks -----------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports do not subclass asyncio.Transport, but behave as one.
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if len(self.buffer) > HIGH_WATER and not self._paused and self.transport:
+            self._paused = True
+            self.transport.pause_reading()
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self.closed = True
+        self._wake()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.error = exc
+        self._wake()
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+
+    def pause_writing(self) -> None:
+        self._drained = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+        self._drained = None
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    # -- used by the client -----------------------------------------------------------
+
+    async def drain(self) -> None:
+        if self.closed:
+            raise ConnectionResetError("the upstream closed the connection")
+        if self._drained is not None:
+            await self._drained
+
+    async def wait(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for more data or the end of the stream."""
+        if self.closed:
+            return
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            async with asyncio.timeout(timeout):
+                await self._waiter
+        finally:
+            self._waiter = None
+
+    def take(self, size: int | None = None) -> bytes:
+        if size is None or size >= len(self.buffer):
+            data = bytes(self.buffer)
+            self.buffer.clear()
+        else:
+            data = bytes(self.buffer[:size])
+            del self.buffer[:size]
+        if self._paused and len(self.buffer) < HIGH_WATER and self.transport is not None:
+            self._paused = False
+            self.transport.resume_reading()
+        return data
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
