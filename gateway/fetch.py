@@ -69,6 +69,9 @@ def _host_header(target: VettedTarget) -> str:
 
 
 def _read_capped(response: httpx.Response, limit: int, url: str) -> bytes:
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the document at {_shown(url)} is larger than {limit} bytes")
     chunks: list[bytes] = []
     size = 0
     for chunk in response.iter_bytes():
