@@ -197,6 +197,9 @@ def _operation(raw: dict[str, Any], item: dict[str, Any], shared: list[Any], *, 
                           inline=lambda s: resolver.inline(s, base))
     if has_form and not consumes:
         consumes = ["application/x-www-form-urlencoded"]
+    elif request_schema is not None and not consumes:
+        # Swagger has no default media type; Power Platform, like the conversion, sends JSON.
+        consumes = ["application/json"]
     extensions = extension_keys(raw)
     for key in ("x-ms-visibility", "x-ms-pageable", "x-ms-trigger", "x-ms-trigger-metadata",
                 "x-ms-trigger-hint"):

@@ -144,3 +144,11 @@ def test_unsupported_versions_fail_clearly() -> None:
     assert result.errors[0].rule == "UnsupportedSpec"
     result = import_json(["not", "a", "spec"])
     assert result.errors[0].rule == "UnsupportedSpec"
+
+
+def test_a_body_without_consumes_is_json() -> None:
+    doc = swagger_doc(consumes=[], paths={"/a": {"post": {
+        "operationId": "A", "responses": {},
+        "parameters": [{"name": "body", "in": "body", "schema": {"type": "object"}}]}}})
+    op = import_json(doc).connector.operations[0]  # type: ignore[union-attr]
+    assert op.request_content_types == ["application/json"]
