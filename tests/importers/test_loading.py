@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from importers.errors import SpecSyntaxError, SpecTooLargeError
 from importers.loading import load_document
@@ -113,3 +118,26 @@ def test_a_yaml_flow_mapping_is_read_as_yaml_unless_the_file_says_json() -> None
     assert (loaded.data, loaded.format) == ({"openapi": "3.0.0", "info": {"title": "t"}}, "yaml")
     with pytest.raises(SpecSyntaxError):
         load_document(b"{openapi: 3.0.0}", source="spec.json")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda children: st.lists(children, max_size=3)
+    | st.dictionaries(st.text(max_size=5), children, max_size=3),
+    max_leaves=15,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(json_values, st.booleans())
+def test_any_document_with_trailing_commas_and_a_bom_reads_back(value: object,
+                                                               bom: bool) -> None:
+    text = json.dumps({"doc": value}, indent=1)
+    # A comma before every closing bracket of a non-empty container.
+    broken = re.sub(r"(?<=[^\[{\s])(\s*\n\s*[}\]])", r",\1", text)
+    raw = (b"\xef\xbb\xbf" if bom else b"") + broken.encode()
+    loaded = load_document(raw)
+    assert loaded.data == {"doc": value}
+    rules = {f.rule for f in loaded.findings}
+    assert rules <= {"load-bom", "load-trailing-comma"}
+    assert ("load-bom" in rules) == bom
