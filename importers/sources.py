@@ -197,6 +197,7 @@ def _stem(name: str) -> str:
 
 def _walk(container: Container, label: str, root_name: str) -> list[SpecSource]:
     names = container.names()
+    wsdl_roots = _wsdl_roots(container, names)
     by_dir: dict[str, list[str]] = {}
     for name in names:
         by_dir.setdefault(posixpath.dirname(name), []).append(name)
@@ -214,7 +215,8 @@ def _walk(container: Container, label: str, root_name: str) -> list[SpecSource]:
                     default_id=slugify(folder_name),
                 ))
                 continue
-        wsdl = [f for f in files if f.lower().endswith(_WSDL_EXT)]
+        # Only root WSDLs are connectors; the parts they import travel with them.
+        wsdl = [f for f in files if f in wsdl_roots]
         for f in wsdl:
             out.append(SpecSource(label=f"{label}/{f}", kind="wsdl", container=container,
                                   main=f, default_id=slugify(_stem(f))))
@@ -230,6 +232,15 @@ def _walk(container: Container, label: str, root_name: str) -> list[SpecSource]:
                 out.append(SpecSource(label=f"{label}/{f}", kind="rest", container=container,
                                       main=f, default_id=slugify(_stem(f))))
     return out
+
+
+def _wsdl_roots(container: Container, names: list[str]) -> set[str]:
+    candidates = [n for n in names if n.lower().endswith(_WSDL_EXT)]
+    if len(candidates) < 2:
+        return set(candidates)
+    from importers.wsdl import wsdl_roots
+
+    return set(wsdl_roots(ContainerFiles(container), candidates))
 
 
 def _power_platform_main(container: Container, files: list[str]) -> str | None:

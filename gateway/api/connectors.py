@@ -101,10 +101,7 @@ async def validate_connector(request: Request) -> Response:
     connector_id = request.query_params.get("name") or "validation"
     result = await services.db.run(lambda: importers.import_document(
         data, filename=filename, connector_id=connector_id, properties=properties,
-        fetch=services.fetcher))
-    if result.connector is not None:
-        findings = importers.lint(result.connector)
-        result = result.model_copy(update={"findings": [*result.findings, *findings]})
+        fetch=services.fetcher, with_lint=True))
     body = importers.result_json(result)
     body["valid"] = not result.errors
     return JSONResponse(body)

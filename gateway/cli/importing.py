@@ -63,10 +63,8 @@ def run_import(args: argparse.Namespace) -> int:
 def run_validate(args: argparse.Namespace) -> int:
     fetcher = _fetcher(args)
     ok = True
-    for result in _with_progress(args, importers.import_sources(args.sources, fetch=fetcher)):
-        if result.connector is not None:
-            lint = importers.lint(result.connector)
-            result = result.model_copy(update={"findings": [*result.findings, *lint]})
+    for result in _with_progress(args, importers.import_sources(args.sources, fetch=fetcher,
+                                                                with_lint=True)):
         out = importers.result_json(result)
         ok = ok and not result.errors
         _report(args, out)
