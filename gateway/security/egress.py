@@ -60,6 +60,7 @@ class EgressGuard:
     def __init__(self, allow: Iterable[str] = (), *, dns_ttl: float = 10.0) -> None:
         self._dns_ttl = dns_ttl
         self._verdicts: dict[tuple[str, int], tuple[float, str]] = {}
+        self._origins: dict[str, tuple[str, str, int]] = {}
         self._networks: list[IPNetwork] = []
         self._hosts: list[str] = []
         for entry in allow:
@@ -97,6 +98,23 @@ class EgressGuard:
         return not _is_forbidden(ip) or self._explicitly_allowed(ip, host)
 
     def _split(self, url: str) -> tuple[str, str, int]:
+        # The origin (scheme://authority) decides everything checked here; the data plane
+        # sends many URLs under few origins, so their checks are remembered.
+        start = url.find("://") + 3
+        cut = min((i for i in (url.find(c, start) for c in "/?#") if i >= 0),
+                  default=len(url))
+        origin = url[:cut] if start > 2 else ""
+        known = self._origins.get(origin) if origin else None
+        if known is not None:
+            return known
+        split = self._split_fully(url)
+        if origin:
+            if len(self._origins) > 10_000:
+                self._origins.clear()
+            self._origins[origin] = split
+        return split
+
+    def _split_fully(self, url: str) -> tuple[str, str, int]:
         try:
             parts = urlsplit(url)
             port = parts.port

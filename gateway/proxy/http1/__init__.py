@@ -129,6 +129,11 @@ class Http1Upstream:
         if length == 0:
             self._release(key, conn, keep)
             return UpstreamResponse(status, headers, content=b"")
+        if length is not None and len(conn.buffer) >= length and length <= BUFFER_LIMIT:
+            # The usual small answer came with its head: no need to wait for anything.
+            content = conn.take(length)
+            self._release(key, conn, keep)
+            return UpstreamResponse(status, headers, content=content)
         reader = Body(conn, length, chunked, request, deadline, limit)
         if length is not None and length <= BUFFER_LIMIT:
             try:

@@ -100,15 +100,15 @@ async def read_head(conn: Connection, request: UpstreamRequest, deadline: float
         keep = version == "HTTP/1.1"
         for line in lines[1:]:
             name, _, value = line.partition(":")
-            name = name.strip()
-            value = value.strip()
-            headers.append((name, value))
-            if name.lower() == "connection":
-                tokens = value.lower()
-                if "close" in tokens:
-                    keep = False
-                elif "keep-alive" in tokens:
-                    keep = True
+            headers.append((name.strip(), value.strip()))
+        if b"connection:" in raw.lower():
+            for name, value in headers:
+                if name.lower() == "connection":
+                    tokens = value.lower()
+                    if "close" in tokens:
+                        keep = False
+                    elif "keep-alive" in tokens:
+                        keep = True
         return status, headers, keep
 
 
