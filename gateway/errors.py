@@ -107,6 +107,8 @@ class Forbidden(PortwayError):
 
     code = "Forbidden"
     status_code = 403
+    #: Set once the denial is in the audit log, so the error handler does not log it twice.
+    audited = False
 
 
 class NotFound(PortwayError):

@@ -13,7 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.databases import create_database, postgres_server, redis_server
+from tests.support.databases import (
+    create_database,
+    drop_database,
+    postgres_server,
+    redis_server,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,9 +51,12 @@ def redis_url() -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty database of each backend."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database of each backend, dropped after the test."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'portway.db'}"
+        yield f"sqlite:///{tmp_path / 'portway.db'}"
+        return
     server: str = request.getfixturevalue("postgres_server_url")
-    return create_database(server, "t_" + uuid.uuid4().hex[:12])
+    name = "t_" + uuid.uuid4().hex[:12]
+    yield create_database(server, name)
+    drop_database(server, name)

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.errors import PortwayError, Throttled
+from gateway.errors import Forbidden, PortwayError, Throttled
 from gateway.logging import get_logger
 
 log = get_logger("portway.errors")
@@ -49,11 +49,27 @@ async def handle_portway_error(request: Request, exc: Exception) -> Response:
     headers = {}
     if isinstance(exc, Throttled):
         headers["retry-after"] = str(max(1, int(exc.retry_after + 0.999)))
+    if isinstance(exc, Forbidden) and not exc.audited:
+        await _audit_denial(request, exc)
     if exc.status_code >= 500:
         log.warning("request failed", code=exc.code, error=exc.message,
                     request_id=request_id_of(request))
     return error_response(exc.status_code, exc.code, exc.message, request_id_of(request),
                           exc.details, headers)
+
+
+async def _audit_denial(request: Request, denial: Forbidden) -> None:
+    """Every denial reaches the audit log; the ones not logged where they happened, here."""
+    services = getattr(request.app.state, "services", None)
+    if services is None:
+        return
+    state = request.scope.get("state", {})
+    check = denial.details[0] if denial.details else {}
+    denial.audited = True
+    await services.db.run(lambda: services.audit.record(
+        actor=str(state.get("principal", "")), action=f"{request.method} {request.url.path}",
+        resource=request.url.path, outcome="denied",
+        details={"reason": denial.message, **check}, request_id=request_id_of(request)))
 
 
 async def handle_http_exception(request: Request, exc: Exception) -> Response:

@@ -53,6 +53,7 @@ async def check_access(call: Call, connections: ConnectionCache, services: Servi
                              call.referenced_by_workflow)
     except Forbidden as denied:
         reason, checks = denied.message, denied.details
+        denied.audited = True
         await services.db.run(lambda: services.audit.record(
             actor=call.principal.name, action="connection.use",
             resource=f"connections/{call.connection}", outcome="denied",

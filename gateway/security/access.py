@@ -78,6 +78,7 @@ def audit_denial(services: Services, actor: str, action: str, resource: str,
                  denial: Forbidden) -> None:
     """Write a denial to the audit log (blocking): who, what, and which check failed."""
     check = denial.details[0] if denial.details else {}
+    denial.audited = True
     services.audit.record(actor=actor, action=action, resource=resource, outcome="denied",
                           details={"reason": denial.message, **check},
                           request_id=current_request_id())

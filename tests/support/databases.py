@@ -91,6 +91,17 @@ def create_database(server_url: str, name: str) -> str:
     return server_url.rsplit("/", 1)[0] + "/" + name
 
 
+def drop_database(server_url: str, name: str) -> None:
+    """Drop a database made by ``create_database``, whoever is still connected."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(server_url.replace("postgresql://", "postgresql+psycopg://"),
+                              isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
 @contextlib.contextmanager
 def redis_server() -> Iterator[str]:
     """Start a Redis server on loopback with no persistence; yields its URL."""

@@ -31,3 +31,13 @@ def test_bad_roles_and_names_change_nothing(gateway: RunningGateway) -> None:
     assert_error_shape(bad_name, 400, "BadRequest")
     assert_error_shape(not_object, 400, "BadRequest")
     assert gateway.services.principals.get("bob") is None
+
+
+def test_a_denial_is_written_to_the_audit_log_once(gateway: RunningGateway) -> None:
+    reader = gateway.token("rita", "reader")
+    with gateway.client(reader) as client:
+        client.post("/v1/tokens", json={"principal": "eve", "role": "owner"})
+    denials = gateway.services.audit.query(actor="rita", outcome="denied")
+    assert len(denials) == 1
+    assert denials[0]["resource"] == "/v1/tokens"
+    assert denials[0]["details"]["check"] == "role"
