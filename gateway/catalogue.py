@@ -1,79 +1,179 @@
-"""Putting connectors into the catalogue: import, lint, breaking-change check, store.
+"""Putting connectors into the catalogue: import, label, breaking-change check, store.
 
 Shared by ``PUT /v1/connectors/{id}``, ``portway import`` and the shipped managed
-catalogue loaded on start.
+catalogue loaded on start, so the three agree on what a new version is.
+
+* A re-import whose definition equals the current version stores nothing and reports the
+  current version (``unchanged``): importing the same folder twice is harmless.
+* A re-import that differs is a new version. Its breaking changes against the current
+  version (``importers.breaking_changes``: removed operation, removed or newly required
+  parameter, changed type, changed auth...) refuse it unless ``allow_breaking``; nothing
+  is stored on refusal.
+* A managed connector (shipped in ``config/connectors``) is the team's: uploads and
+  deletes under its id are refused; only the start-up loader changes it.
+* The tier label comes from the spec's ``x-portway-tier`` extension (``standard`` when
+  absent).
+
+The catalogue's branch of the error tree (``gateway.errors`` draws the rest)::
+
+    PortwayError
+    └── Conflict (409)
+        ├── BreakingChanges       a new version breaks callers; details name each change
+        ├── ConnectorInUse        delete refused while connections use it; details name
+        │                         them (raised by ``gateway.store.connectors``)
+        └── ManagedConnector      a shipped connector cannot be replaced or deleted
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import importers
 from gateway.errors import Conflict, NotFound
 from gateway.logging import get_logger
 from gateway.services import Services
+from gateway.store.connectors import ConnectorInUse
 from importers import Connector, Finding, ImportResult
 
 log = get_logger("portway.catalogue")
 
+__all__ = ["BreakingChanges", "ConnectorInUse", "ManagedConnector", "StoredImport",
+           "labelled", "load_managed_catalogue", "store_import", "tier_findings"]
+
+TIERS = ("standard", "enterprise")
+KINDS = ("builtin", "managed", "custom")
+#: The spec extension that sets a connector's tier label.
+TIER_EXTENSION = "x-portway-tier"
+
+
+class BreakingChanges(Conflict):
+    """A new version would break callers of the current one; details list each change."""
+
+    code = "BreakingChanges"
+
+
+class ManagedConnector(Conflict):
+    """The id belongs to a shipped managed connector, which uploads may not replace."""
+
+    code = "ManagedConnector"
+
 
 @dataclass
 class StoredImport:
+    """What storing one import did."""
+
     result: ImportResult
-    version: int | None  # None when nothing was stored (failed, or a dry run)
-    breaking: list[Finding]
+    #: The version stored, or the current one when unchanged; None when nothing was
+    #: stored and nothing exists (a dry run of a new connector).
+    version: int | None
+    breaking: list[Finding] = field(default_factory=list)
+    unchanged: bool = False
+    dry_run: bool = False
+
+    def json(self) -> dict[str, Any]:
+        """The fields an HTTP response or a ``--json`` line adds to ``result_json``."""
+        return {"version": self.version, "unchanged": self.unchanged,
+                "breakingChanges": [f.model_dump(exclude_none=True) for f in self.breaking]}
+
+
+def labelled(connector: Connector, *, kind: str | None = None) -> Connector:
+    """The connector with its tier from ``x-portway-tier`` and, if given, its kind."""
+    update: dict[str, Any] = {}
+    tier = connector.metadata.get(TIER_EXTENSION)
+    if isinstance(tier, str) and tier.lower() in TIERS:
+        update["tier"] = tier.lower()
+    if kind is not None:
+        update["kind"] = kind
+    return connector.model_copy(update=update) if update else connector
+
+
+def tier_findings(connector: Connector) -> list[Finding]:
+    """A warning when ``x-portway-tier`` is there but not a known tier."""
+    tier = connector.metadata.get(TIER_EXTENSION)
+    if tier is None or (isinstance(tier, str) and tier.lower() in TIERS):
+        return []
+    return [Finding(rule="tier-label", severity="warning", pointer=f"/{TIER_EXTENSION}",
+                    message=f"{TIER_EXTENSION} must be one of {', '.join(TIERS)}; "
+                            f"{tier!r} is ignored (the tier stays standard)")]
 
 
 def store_import(services: Services, result: ImportResult, *, allow_breaking: bool = False,
                  dry_run: bool = False) -> StoredImport:
-    """Store an import's connector as a new version, unless it failed or breaks callers.
+    """Store an import's connector as a new version, unless it is unchanged or breaks callers.
 
-    A breaking change against the current version (removed operation, newly required
-    parameter, changed type or auth) is refused unless ``allow_breaking``.
+    Args:
+        services: The gateway's services.
+        result: A successful import (a failed one is returned as is, nothing stored).
+        allow_breaking: Accept breaking changes against the current version.
+        dry_run: Check everything, store nothing.
+
+    Raises:
+        BreakingChanges: The new version breaks callers and ``allow_breaking`` is off.
+        ManagedConnector: The id is a shipped managed connector's.
     """
-    connector = result.connector
-    if connector is None or result.errors:
-        return StoredImport(result, None, [])
-    breaking: list[Finding] = []
+    if result.connector is None or result.errors:
+        return StoredImport(result, None, dry_run=dry_run)
+    connector = labelled(result.connector, kind="custom")
+    findings = [*result.warnings, *tier_findings(connector)]
+    result = result.model_copy(update={"connector": connector, "findings": findings})
     try:
-        previous: Connector | None = services.connectors.get(connector.id).connector
+        current = services.connectors.get(connector.id)
     except NotFound:
-        previous = None
-    if previous is not None:
-        breaking = importers.breaking_changes(previous, connector)
-        if breaking and not allow_breaking:
-            raise Conflict(
-                f"the new version of {connector.id!r} has {len(breaking)} breaking change(s); "
-                "import again with --allow-breaking (allowBreaking=true) to accept them",
-                details=[f.model_dump() for f in breaking],
-            )
+        current = None
+    if current is None:
+        version = None if dry_run else services.connectors.save(
+            connector, source=result.source, findings=findings)
+        return StoredImport(result, version, dry_run=dry_run)
+    if current.connector.kind == "managed":
+        raise ManagedConnector(
+            f"{connector.id!r} is a managed connector shipped with Portway; upload yours "
+            "under another id", details=[{"connector": connector.id}])
+    if current.connector == connector:
+        return StoredImport(result, current.version, unchanged=True, dry_run=dry_run)
+    breaking = importers.breaking_changes(current.connector, connector)
+    if breaking and not allow_breaking:
+        raise BreakingChanges(
+            f"the new version of {connector.id!r} has {len(breaking)} breaking change(s) "
+            f"against version {current.version}; import again with --allow-breaking "
+            "(allowBreaking=true) to accept them",
+            details=[f.model_dump(exclude_none=True) for f in breaking])
     if dry_run:
-        return StoredImport(result, None, breaking)
-    version = services.connectors.save(connector, source=result.source,
-                                       findings=result.warnings)
+        return StoredImport(result, None, breaking, dry_run=True)
+    version = services.connectors.save(connector, source=result.source, findings=findings)
     return StoredImport(result, version, breaking)
 
 
 def load_managed_catalogue(services: Services) -> int:
-    """Import the shipped managed connectors (``catalogue.directory``) that changed."""
+    """Import the shipped managed connectors (``catalogue.directory``) that changed.
+
+    Idempotent: a connector equal to its stored current version gets no new version, so
+    restarts add nothing. A shipped connector that fails to import is logged and skipped;
+    the gateway still starts. Breaking changes are accepted: the team ships them on purpose.
+
+    Returns:
+        How many connectors got a new version.
+    """
     directory = Path(services.settings.catalogue.directory)
     if not directory.is_dir():
         return 0
+    sources = [str(p) for p in sorted(directory.iterdir()) if not p.name.startswith((".", "_"))]
     count = 0
-    for result in importers.import_sources([str(p) for p in sorted(directory.iterdir())
-                                            if not p.name.startswith((".", "_"))]):
+    for result in importers.import_sources(sources):
         if result.connector is None or result.errors:
             log.warning("a shipped connector did not import", source=result.source,
                         errors=[f.message for f in result.errors])
             continue
-        connector = result.connector.model_copy(update={"kind": "managed"})
+        connector = labelled(result.connector, kind="managed")
         try:
-            current = services.connectors.get(connector.id).connector
-            if current == connector:
+            if services.connectors.get(connector.id).connector == connector:
                 continue
         except NotFound:
             pass
-        services.connectors.save(connector, source=result.source, findings=result.warnings)
+        services.connectors.save(connector, source=result.source,
+                                 findings=[*result.warnings, *tier_findings(connector)])
         count += 1
+    if count:
+        log.info("managed catalogue loaded", directory=str(directory), updated=count)
     return count

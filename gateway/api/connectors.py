@@ -13,87 +13,172 @@ import importers
 from gateway.api.auth import authenticate, services_of
 from gateway.api.bodies import read_body
 from gateway.api.errors import request_id_of
-from gateway.catalogue import store_import
-from gateway.errors import BadRequest
+from gateway.catalogue import KINDS, TIERS, ManagedConnector, store_import
+from gateway.errors import BadRequest, PayloadTooLarge, PortwayError, SpecTooLargeError
 from gateway.security.access import require_role
 from gateway.store.principals import validate_name
 
 _TRUE = ("1", "true", "yes")
+_FALSE = ("", "0", "false", "no")
+# The file name the importer is given for a body of each media type: it tells YAML and
+# XML from JSON in messages (the importer also sniffs the bytes).
+_FILENAMES = {
+    "application/json": "spec.json", "text/json": "spec.json",
+    "application/yaml": "spec.yaml", "application/x-yaml": "spec.yaml",
+    "text/yaml": "spec.yaml", "text/x-yaml": "spec.yaml",
+    "application/xml": "spec.wsdl", "text/xml": "spec.wsdl", "application/wsdl+xml": "spec.wsdl",
+}
+# Room for the multipart framing and a few small fields around the two documents.
+_MULTIPART_SLACK = 64 * 1024
+
+
+def _flag(request: Request, name: str) -> bool:
+    value = request.query_params.get(name, "").lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise BadRequest(f"{name} must be true or false", details=[{"parameter": name}])
+
+
+def _label(request: Request, name: str, allowed: tuple[str, ...]) -> str | None:
+    value = request.query_params.get(name)
+    if value is None or value == "":
+        return None
+    if value not in allowed:
+        raise BadRequest(f"{name} must be one of {', '.join(allowed)}",
+                         details=[{"parameter": name, "value": value[:100]}])
+    return value
 
 
 async def list_connectors(request: Request) -> Response:
+    """``GET /v1/connectors?kind=&tier=&q=``: the catalogue, one summary per connector."""
     caller = await authenticate(request)
     require_role(caller, "reader")
     services = services_of(request)
-    q = request.query_params
+    kind = _label(request, "kind", KINDS)
+    tier = _label(request, "tier", TIERS)
+    text = request.query_params.get("q") or request.query_params.get("text")
     items = await services.db.run(lambda: services.connectors.summaries(
-        kind=q.get("kind"), tier=q.get("tier"), text=q.get("q") or q.get("text")))
+        kind=kind, tier=tier, text=text))
     return JSONResponse({"value": items})
 
 
 async def get_connector(request: Request) -> Response:
+    """``GET /v1/connectors/{id}[?version=N]``: the whole definition of a version."""
     caller = await authenticate(request)
     connector_id = request.path_params["id"]
     require_role(caller, "reader", f"connectors/{connector_id}")
     services = services_of(request)
     version = request.query_params.get("version")
     if version is not None and not (version.isascii() and version.isdigit()
-                                    and 0 < len(version) <= 9):
+                                    and 0 < len(version) <= 9 and int(version) > 0):
         raise BadRequest("version must be a whole number from 1 to 999999999",
                          details=[{"parameter": "version"}])
     stored = await services.db.run(
         services.connectors.get, connector_id, int(version) if version else None)
     body = stored.connector.model_dump(mode="json", exclude={"documents"})
     body["versionNumber"] = stored.version
-    body["warnings"] = [f.model_dump() for f in stored.findings]
+    body["source"] = stored.source
+    body["createdAt"] = stored.created_at
+    body["warnings"] = [f.model_dump(exclude_none=True) for f in stored.findings]
     return JSONResponse(body)
 
 
 async def connector_versions(request: Request) -> Response:
+    """``GET /v1/connectors/{id}/versions``: every stored version, oldest first."""
     caller = await authenticate(request)
     connector_id = request.path_params["id"]
     require_role(caller, "reader", f"connectors/{connector_id}")
     services = services_of(request)
-    return JSONResponse({"value": await services.db.run(services.connectors.versions,
-                                                        connector_id)})
+    current = await services.db.run(services.connectors.current_version, connector_id)
+    versions = await services.db.run(services.connectors.versions, connector_id)
+    return JSONResponse({"current": current, "value": versions})
 
 
 async def put_connector(request: Request) -> Response:
+    """``PUT /v1/connectors/{id}``: upload a spec as a new version of connector ``id``.
+
+    The body is the spec (JSON, YAML or WSDL) or multipart with ``spec`` and
+    ``apiProperties`` parts. ``allowBreaking=true`` accepts breaking changes;
+    ``dryRun=true`` checks everything and stores nothing. 201 for a new connector, 200
+    for a new version or an unchanged re-upload.
+    """
     caller = await authenticate(request)
     connector_id = validate_name(request.path_params["id"], "connector")
     require_role(caller, "contributor", f"connectors/{connector_id}")
     services = services_of(request)
+    allow_breaking = _flag(request, "allowBreaking")
+    dry_run = _flag(request, "dryRun")
     data, filename, properties = await _read_upload(request)
-    allow_breaking = request.query_params.get("allowBreaking", "").lower() in _TRUE
     result = await services.db.run(lambda: importers.import_document(
         data, filename=filename, connector_id=connector_id, properties=properties,
         fetch=services.fetcher))
     if result.connector is None or result.errors:
-        return JSONResponse(_error_of(result, request_id_of(request)), status_code=422)
-    stored = await services.db.run(
-        lambda: store_import(services, result, allow_breaking=allow_breaking))
-    await services.db.run(lambda: services.audit.record(
-        actor=caller.name, action="connector.put", resource=f"connectors/{connector_id}",
-        outcome="ok", details={"version": stored.version}, request_id=request_id_of(request)))
-    body = importers.result_json(result)
-    body["version"] = stored.version
-    body["breakingChanges"] = [f.model_dump() for f in stored.breaking]
-    return JSONResponse(body, status_code=201 if stored.version == 1 else 200)
+        too_large = any(f.rule == SpecTooLargeError.code for f in result.errors)
+        return JSONResponse(_error_of(result, request_id_of(request)),
+                            status_code=413 if too_large else 422,
+                            headers={"x-request-id": request_id_of(request)})
+    try:
+        stored = await services.db.run(lambda: store_import(
+            services, result, allow_breaking=allow_breaking, dry_run=dry_run))
+    except PortwayError as exc:
+        await _audit(request, caller.name, "connector.put", connector_id, "failed",
+                     {"code": exc.code})
+        raise
+    if not dry_run and not stored.unchanged:
+        await _audit(request, caller.name, "connector.put", connector_id, "ok",
+                     {"version": stored.version,
+                      "breakingChanges": [f.rule for f in stored.breaking]})
+    body = importers.result_json(stored.result)
+    body.update(stored.json())
+    body["dryRun"] = dry_run
+    created = stored.version == 1 and not stored.unchanged and not dry_run
+    return JSONResponse(body, status_code=201 if created else 200)
 
 
 async def delete_connector(request: Request) -> Response:
+    """``DELETE /v1/connectors/{id}[?force=true]``: remove it and every version.
+
+    Refused (409 ``ConnectorInUse``, naming them) while connections use it, unless
+    ``force=true``, which keeps those connections in status ``Error``.
+    """
     caller = await authenticate(request)
     connector_id = request.path_params["id"]
     require_role(caller, "contributor", f"connectors/{connector_id}")
     services = services_of(request)
-    await services.db.run(services.connectors.delete, connector_id)
-    await services.db.run(lambda: services.audit.record(
-        actor=caller.name, action="connector.delete", resource=f"connectors/{connector_id}",
-        outcome="ok", request_id=request_id_of(request)))
+    force = _flag(request, "force")
+    current = await services.db.run(services.connectors.get, connector_id)
+    if current.connector.kind == "managed":
+        raise ManagedConnector(
+            f"{connector_id!r} is a managed connector shipped with Portway; remove it from "
+            "the catalogue folder instead", details=[{"connector": connector_id}])
+    try:
+        orphaned = await services.db.run(
+            lambda: services.connectors.delete(connector_id, force=force))
+    except PortwayError as exc:
+        await _audit(request, caller.name, "connector.delete", connector_id, "failed",
+                     {"code": exc.code})
+        raise
+    await _audit(request, caller.name, "connector.delete", connector_id, "ok",
+                 {"force": force, "connectionsInError": orphaned})
     return Response(status_code=204)
 
 
+async def _audit(request: Request, actor: str, action: str, connector_id: str, outcome: str,
+                 details: dict[str, Any]) -> None:
+    services = services_of(request)
+    await services.db.run(lambda: services.audit.record(
+        actor=actor, action=action, resource=f"connectors/{connector_id}", outcome=outcome,
+        details=details, request_id=request_id_of(request)))
+
+
 async def validate_connector(request: Request) -> Response:
+    """``POST /v1/connectors/validate``: parse and lint an upload; stores nothing.
+
+    Answers 200 with the ``--json`` line's fields plus ``valid`` (no error-level
+    finding); a request that carries no document at all is a 400.
+    """
     caller = await authenticate(request)
     require_role(caller, "reader")
     services = services_of(request)
@@ -108,25 +193,44 @@ async def validate_connector(request: Request) -> Response:
 
 
 async def _read_upload(request: Request) -> tuple[bytes, str, bytes | None]:
+    """The spec, a file name for it, and the apiProperties.json bytes if any."""
     limit = services_of(request).settings.limits.max_spec_bytes
     content_type = request.headers.get("content-type", "")
-    if content_type.startswith("multipart/form-data"):
-        async with request.form(max_files=2, max_fields=10, max_part_size=limit) as form:
+    media_type = content_type.split(";")[0].strip().lower()
+    if media_type == "multipart/form-data":
+        # Read the whole body under a cap first: starlette spools file parts to disk
+        # without a size limit of its own.
+        raw = await read_body(request, 2 * limit + _MULTIPART_SLACK)
+        replay = Request(request.scope, _replay(raw))
+        async with replay.form(max_files=2, max_fields=10, max_part_size=limit) as form:
             spec = form.get("spec") or form.get("apiDefinition") or form.get("file")
             properties = form.get("apiProperties")
             if spec is None:
-                raise BadRequest("the multipart upload needs a 'spec' part")
+                raise BadRequest("the multipart upload needs a 'spec' part (and optionally "
+                                 "'apiProperties')", details=[{"part": "spec"}])
             data, filename = await _part_bytes(spec, "spec", limit)
             props = None
             if properties is not None:
                 props, _ = await _part_bytes(properties, "apiProperties", limit)
+            if not data.strip():
+                raise BadRequest("the 'spec' part is empty", details=[{"part": "spec"}])
             return data, filename, props
     data = await read_body(request, limit)
     if not data.strip():
         raise BadRequest("the body is empty: send the spec (JSON, YAML or XML)")
-    filename = {"application/json": "spec.json", "application/xml": "spec.wsdl",
-                "text/xml": "spec.wsdl"}.get(content_type.split(";")[0].strip(), "spec")
-    return data, filename, None
+    return data, _FILENAMES.get(media_type, "spec"), None
+
+
+def _replay(body: bytes) -> Any:
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+    return receive
 
 
 async def _part_bytes(part: Any, name: str, limit: int) -> tuple[bytes, str]:
@@ -137,7 +241,8 @@ async def _part_bytes(part: Any, name: str, limit: int) -> tuple[bytes, str]:
         data = str(part).encode("utf-8")
         filename = name
     if len(data) > limit:
-        raise BadRequest(f"the {name!r} part is over {limit} bytes")
+        raise PayloadTooLarge(f"the {name!r} part is over {limit} bytes",
+                              details=[{"part": name, "limit": limit}])
     return data, filename
 
 
@@ -145,7 +250,7 @@ def _error_of(result: importers.ImportResult, request_id: str) -> dict[str, Any]
     errors = result.errors
     message = errors[0].message if errors else "the document did not import"
     return {"error": {"code": "InvalidSpec", "message": message, "requestId": request_id,
-                      "details": [f.model_dump() for f in result.findings]}}
+                      "details": [f.model_dump(exclude_none=True) for f in result.findings]}}
 
 
 routes = [

@@ -1,4 +1,10 @@
-"""Connectors and their versions: every import is a new version; one is current."""
+"""Connectors and their versions: every stored import is a new version; one is current.
+
+Deleting a connector removes every version. Connections that use it block the delete
+(``ConnectorInUse``, naming them) unless forced; a forced delete keeps those connections,
+credentials included, with status ``Error`` and a reason, so uploading the connector
+again under the same id and testing them brings them back.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +15,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from gateway.errors import NotFound
+from gateway.errors import Conflict, NotFound
 from gateway.store.database import Database
-from gateway.store.tables import connector_versions, connectors
+from gateway.store.tables import connections, connector_versions, connectors
 from importers import Connector, Finding
+
+
+class ConnectorInUse(Conflict):
+    """The connector still has connections; details name them."""
+
+    code = "ConnectorInUse"
 
 
 @dataclass(frozen=True)
@@ -25,6 +37,8 @@ class ConnectorVersion:
 
 
 class ConnectorStore:
+    """The ``connectors`` and ``connector_versions`` tables."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -114,10 +128,45 @@ class ConnectorStore:
         return [{"version": r.version, "source": r.source, "createdAt": r.created_at}
                 for r in rows]
 
-    def delete(self, connector_id: str) -> None:
+    def delete(self, connector_id: str, *, force: bool = False) -> list[str]:
+        """Delete the connector and all its versions.
+
+        Args:
+            connector_id: The connector.
+            force: Delete even while connections use it; they are set to ``Error``.
+
+        Returns:
+            The names of the connections that used it (sorted).
+
+        Raises:
+            NotFound: No such connector.
+            ConnectorInUse: Connections use it and ``force`` is off.
+        """
         with self.db.engine.begin() as conn:
+            # Lock the connector row first so a connection cannot slip in between the
+            # check and the delete on PostgreSQL.
+            exists = conn.execute(sa.select(connectors.c.id)
+                                  .where(connectors.c.id == connector_id)
+                                  .with_for_update()).first()
+            if exists is None:
+                raise NotFound(f"no connector {connector_id!r}")
+            users = sorted(conn.execute(sa.select(connections.c.name).where(
+                connections.c.connector_id == connector_id)).scalars())
+            if users and not force:
+                shown = ", ".join(repr(n) for n in users[:10])
+                more = f" and {len(users) - 10} more" if len(users) > 10 else ""
+                raise ConnectorInUse(
+                    f"connector {connector_id!r} is used by {len(users)} connection(s): "
+                    f"{shown}{more}; delete them first, or delete with force=true to keep "
+                    "them in status Error",
+                    details=[{"connection": n} for n in users])
+            if users:
+                conn.execute(connections.update()
+                             .where(connections.c.connector_id == connector_id)
+                             .values(status="Error",
+                                     status_reason=f"connector {connector_id!r} was deleted",
+                                     updated_at=time.time()))
             conn.execute(connector_versions.delete()
                          .where(connector_versions.c.connector_id == connector_id))
-            deleted = conn.execute(connectors.delete().where(connectors.c.id == connector_id))
-        if deleted.rowcount == 0:
-            raise NotFound(f"no connector {connector_id!r}")
+            conn.execute(connectors.delete().where(connectors.c.id == connector_id))
+        return users
