@@ -80,7 +80,8 @@ def create_app(settings: Settings | None = None, *,
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(RequestIdMiddleware)],
+        # The data plane's shortcut sits inside the request ids: see gateway.api.dataplane.
+        middleware=[Middleware(RequestIdMiddleware), Middleware(dataplane.DataPlaneShortcut)],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )

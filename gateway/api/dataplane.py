@@ -14,11 +14,12 @@ from urllib.parse import parse_qsl, quote
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.api.auth import authenticate
 from gateway.api.bodies import read_json_object
-from gateway.api.errors import request_id_of
+from gateway.api.errors import EXCEPTION_HANDLERS, request_id_of
+from gateway.errors import PortwayError
 from gateway.proxy.call import Body, Call
 from gateway.proxy.headers import inbound_headers, outbound_headers
 from gateway.proxy.pipeline import Proxy
@@ -141,6 +142,42 @@ class RelayResponse(Response):
         finally:
             await upstream.aclose()
 
+
+class DataPlaneShortcut:
+    """ASGI middleware: ``/apim/...`` calls go straight to ``apim``.
+
+    Every proxied call would otherwise walk Starlette's exception middleware, router and
+    endpoint wrapper, about a sixth of its CPU time; this takes the same steps in one
+    place. It sits inside the request-id middleware, and errors become responses through
+    the same handlers (``gateway.api.errors``). Anything else, and methods the data plane
+    does not serve, go on to the app unchanged (and get its 404/405).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "") if scope["type"] == "http" else ""
+        if not path.startswith("/apim/") or scope["method"] not in _SERVED:
+            await self.app(scope, receive, send)
+            return
+        parts = path.split("/", 4)  # "", "apim", connector, connection, rest
+        if len(parts) < 4 or not parts[2] or not parts[3]:
+            await self.app(scope, receive, send)
+            return
+        scope["path_params"] = {"connector": parts[2], "connection": parts[3],
+                                "path": parts[4] if len(parts) > 4 else ""}
+        request = Request(scope, receive)
+        try:
+            response = await apim(request)
+        except Exception as exc:
+            handler = EXCEPTION_HANDLERS[
+                PortwayError if isinstance(exc, PortwayError) else Exception]
+            response = await handler(request, exc)
+        await response(scope, receive, send)
+
+
+_SERVED = frozenset(METHODS)
 
 routes = [
     Route("/apim/{connector}/{connection}/{path:path}", apim, methods=METHODS),
