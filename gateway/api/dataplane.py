@@ -21,7 +21,7 @@ from gateway.api.bodies import read_json_object
 from gateway.api.errors import EXCEPTION_HANDLERS, request_id_of
 from gateway.errors import PortwayError
 from gateway.proxy.call import Body, Call
-from gateway.proxy.headers import inbound_headers, outbound_headers
+from gateway.proxy.headers import outbound_headers, relay_headers
 from gateway.proxy.pipeline import Proxy
 from gateway.proxy.upstream import UpstreamResponse
 
@@ -120,10 +120,8 @@ class RelayResponse(Response):
         self.upstream = upstream
         self.status_code = upstream.status
         self.background = None
-        headers = [(k.lower().encode("latin-1"), v.encode("latin-1"))
-                   for k, v in inbound_headers(upstream.headers)]
-        length = upstream.header("content-length") if (
-            head or upstream.content is None) else str(len(upstream.content))
+        headers, declared = relay_headers(upstream.headers)
+        length = declared if head or upstream.content is None else str(len(upstream.content))
         if length is not None and upstream.status not in (204, 304):
             headers.append((b"content-length", length.encode("latin-1")))
         self.raw_headers = headers

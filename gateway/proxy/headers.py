@@ -30,12 +30,8 @@ DROP_RESPONSE = HOP_BY_HOP | frozenset({
 })
 
 
-def _connection_listed(headers: Iterable[tuple[str, str]]) -> frozenset[str]:
-    listed: set[str] = set()
-    for name, value in headers:
-        if name.lower() == "connection":
-            listed.update(token.strip().lower() for token in value.split(","))
-    return frozenset(listed)
+def _listed(value: str) -> set[str]:
+    return {token.strip().lower() for token in value.split(",")}
 
 
 def outbound_headers(incoming: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -43,20 +39,50 @@ def outbound_headers(incoming: Iterable[tuple[str, str]]) -> dict[str, str]:
 
     Repeated headers are joined with ``, `` (RFC 9110 §5.3); cookies never get here.
     """
-    pairs = list(incoming)
-    listed = _connection_listed(pairs)
     out: dict[str, str] = {}
-    for name, value in pairs:
+    listed: set[str] = set()
+    for name, value in incoming:
         key = name.lower()
-        if key in DROP_REQUEST or key in listed:
+        if key in DROP_REQUEST:
+            if key == "connection":
+                listed |= _listed(value)
             continue
         out[key] = f"{out[key]}, {value}" if key in out else value
+    for key in listed:
+        out.pop(key, None)
     return out
 
 
 def inbound_headers(upstream: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     """The upstream's response headers that may reach the caller (order kept)."""
-    pairs = list(upstream)
-    listed = _connection_listed(pairs)
-    return [(name, value) for name, value in pairs
-            if (key := name.lower()) not in DROP_RESPONSE and key not in listed]
+    return [(name, value) for name, value, _ in _inbound(upstream)]
+
+
+def relay_headers(upstream: Iterable[tuple[str, str]]
+                  ) -> tuple[list[tuple[bytes, bytes]], str | None]:
+    """``inbound_headers`` as ASGI wants them (lower-case bytes), and the upstream's
+    Content-Length (dropped from the list: the relay sets its own)."""
+    length = None
+    kept: list[tuple[bytes, bytes]] = []
+    for _name, value, key in _inbound(upstream, keep_length=True):
+        if key == "content-length":
+            length = value
+        else:
+            kept.append((key.encode("latin-1"), value.encode("latin-1")))
+    return kept, length
+
+
+def _inbound(upstream: Iterable[tuple[str, str]], keep_length: bool = False
+             ) -> list[tuple[str, str, str]]:
+    out: list[tuple[str, str, str]] = []
+    listed: set[str] = set()
+    for name, value in upstream:
+        key = name.lower()
+        if key in DROP_RESPONSE and not (keep_length and key == "content-length"):
+            if key == "connection":
+                listed |= _listed(value)
+            continue
+        out.append((name, value, key))
+    if listed:
+        out = [item for item in out if item[2] not in listed]
+    return out

@@ -8,9 +8,10 @@ HTTP layer turns into the one error shape.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from gateway.errors import BadRequest, Forbidden, PayloadTooLarge, Throttled
 from gateway.logging import get_logger
@@ -137,8 +138,16 @@ def upstream_url(call: Call) -> str:
         raise BadRequest("this connector has no host; a policy or its connection must set one")
     url = call.base_url.rstrip("/") + "/" + call.path.lstrip("/")
     if call.query:
-        url += "?" + urlencode(call.query)
+        url += "?" + "&".join(f"{_quoted(k)}={_quoted(v)}" for k, v in call.query)
     return url
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+def _quoted(text: str) -> str:
+    # What urlencode does, without its cost for the usual plain values.
+    return text if _PLAIN.fullmatch(text) else quote_plus(text)
 
 
 async def vet_target(url: str, guard: EgressGuard) -> VettedTarget:

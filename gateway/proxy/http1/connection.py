@@ -77,11 +77,14 @@ class Connection(asyncio.Protocol):
         """Wait up to ``timeout`` seconds for more data or the end of the stream."""
         if self.closed:
             return
-        self._waiter = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
+        # A bare timer is much cheaper than asyncio.timeout() on this per-read path.
+        timer = loop.call_later(timeout, _expire, waiter)
         try:
-            async with asyncio.timeout(timeout):
-                await self._waiter
+            await waiter
         finally:
+            timer.cancel()
             self._waiter = None
 
     def take(self, size: int | None = None) -> bytes:
@@ -100,3 +103,8 @@ class Connection(asyncio.Protocol):
         self.closed = True
         if self.transport is not None:
             self.transport.close()
+
+
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())

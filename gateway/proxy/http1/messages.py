@@ -86,9 +86,11 @@ async def read_head(conn: Connection, request: UpstreamRequest, deadline: float
             end = conn.buffer.find(b"\r\n\r\n")
         raw = conn.take(end + 4)
         lines = raw[:-4].decode("latin-1").split("\r\n")
-        version, _, rest = lines[0].partition(" ")
-        code = rest.partition(" ")[0]
-        if not version.startswith("HTTP/1.") or not code.isdigit():
+        status_line = lines[0]
+        version = status_line[:8]
+        code = status_line[9:12]
+        if not version.startswith("HTTP/1.") or not code.isdigit() or (
+                status_line[8:9] != " "):
             conn.close()
             raise UpstreamUnreachable("the upstream did not answer in HTTP/1.x",
                                       details=[{"phase": "exchange"}])
@@ -96,11 +98,8 @@ async def read_head(conn: Connection, request: UpstreamRequest, deadline: float
         if 100 <= status < 200 and status != 101:
             started = True
             continue  # an interim answer (100 Continue, 103 Early Hints)
-        headers: list[tuple[str, str]] = []
         keep = version == "HTTP/1.1"
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            headers.append((name.strip(), value.strip()))
+        headers = [_header(line) for line in lines[1:]]
         if b"connection:" in raw.lower():
             for name, value in headers:
                 if name.lower() == "connection":
@@ -110,6 +109,11 @@ async def read_head(conn: Connection, request: UpstreamRequest, deadline: float
                     elif "keep-alive" in tokens:
                         keep = True
         return status, headers, keep
+
+
+def _header(line: str) -> tuple[str, str]:
+    name, _, value = line.partition(":")
+    return name.rstrip(), value.strip()
 
 
 def framing(method: str, status: int, headers: list[tuple[str, str]]
