@@ -126,7 +126,7 @@ def test_a_compatible_change_is_a_new_version(services: Services) -> None:
     ({"limit_required": True}, "new-required-parameter"),
 ])
 def test_a_breaking_change_is_refused_and_nothing_stored(
-        services: Services, change: dict[str, bool], rule: str) -> None:
+        services: Services, change: dict[str, Any], rule: str) -> None:
     store_import(services, imported(widgets_spec()))
     with pytest.raises(BreakingChanges) as refused:
         store_import(services, imported(widgets_spec(**change)))
