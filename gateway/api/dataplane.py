@@ -21,7 +21,7 @@ from gateway.api.bodies import read_json_object
 from gateway.api.errors import EXCEPTION_HANDLERS, request_id_of
 from gateway.errors import PortwayError
 from gateway.proxy.call import Body, Call
-from gateway.proxy.headers import outbound_headers, relay_headers
+from gateway.proxy.headers import CallerHeaders, relay_headers
 from gateway.proxy.pipeline import Proxy
 from gateway.proxy.upstream import UpstreamResponse
 
@@ -38,21 +38,22 @@ async def apim(request: Request) -> Response:
     principal = await authenticate(request)
     scope = request.scope
     request_id = request_id_of(request)
-    raw = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-    headers = outbound_headers(raw)
-    headers["x-ms-client-request-id"] = request_id
+    incoming = CallerHeaders(scope["headers"])
+    incoming.outbound["x-ms-client-request-id"] = request_id
     query = parse_qsl(scope.get("query_string", b"").decode("latin-1"),
                       keep_blank_values=True)
+    method = scope["method"]
+    params = scope["path_params"]
+    origin = f"{scope.get('scheme', 'http')}://{incoming.host}" if incoming.host else ""
     call = Call(
-        request_id=request_id, principal=principal,
-        connection=request.path_params["connection"],
-        connector_id=request.path_params["connector"], method=request.method,
-        path=_operation_path(scope), query=query, headers=headers,
-        body=await _body(request), content_length=request.headers.get("content-length"),
-        gateway_origin=_origin(scope),
+        request_id=request_id, principal=principal, connection=params["connection"],
+        connector_id=params["connector"], method=method, path=_operation_path(scope),
+        query=query, headers=incoming.outbound,
+        body=await _body(request, incoming.has_body or method not in _BODYLESS),
+        content_length=incoming.content_length, gateway_origin=origin,
     )
     response = await proxy_of(request).run_path(call)
-    return RelayResponse(response, head=request.method == "HEAD")
+    return RelayResponse(response, head=method == "HEAD")
 
 
 async def call_operation(request: Request) -> Response:
@@ -63,13 +64,6 @@ async def call_operation(request: Request) -> Response:
         principal, request.path_params["name"], request.path_params["operationId"],
         arguments, request_id=request_id)
     return RelayResponse(response)
-
-
-def _origin(scope: Scope) -> str:
-    for name, value in scope["headers"]:
-        if name == b"host":
-            return f"{scope.get('scheme', 'http')}://{value.decode('latin-1')}"
-    return ""
 
 
 def _operation_path(scope: Scope) -> str:
@@ -83,11 +77,9 @@ def _operation_path(scope: Scope) -> str:
     return "/" + (parts[4] if len(parts) > 4 else "")
 
 
-async def _body(request: Request) -> Body:
+async def _body(request: Request, expected: bool) -> Body:
     """None without a body; bytes when it came in one message; else a stream."""
-    headers = request.headers
-    if request.method in _BODYLESS and "content-length" not in headers \
-            and "transfer-encoding" not in headers:
+    if not expected:
         return None
     receive = request.receive
     message = await receive()

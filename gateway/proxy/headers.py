@@ -12,7 +12,7 @@ headers, nor its request-id headers (the gateway sets its own).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 HOP_BY_HOP = frozenset({
     "connection", "keep-alive", "proxy-connection", "proxy-authenticate",
@@ -51,6 +51,32 @@ def outbound_headers(incoming: Iterable[tuple[str, str]]) -> dict[str, str]:
     for key in listed:
         out.pop(key, None)
     return out
+
+
+class CallerHeaders:
+    """The caller's ASGI headers, read once: what goes upstream, and the facts the data
+    plane needs (``Host``, ``Content-Length``, whether a body follows)."""
+
+    __slots__ = ("content_length", "has_body", "host", "outbound")
+
+    def __init__(self, raw: Iterable[tuple[bytes, bytes]]) -> None:
+        self.host = ""
+        self.content_length: str | None = None
+        self.has_body = False
+        self.outbound = outbound_headers(self._scan(raw))
+
+    def _scan(self, raw: Iterable[tuple[bytes, bytes]]) -> Iterator[tuple[str, str]]:
+        for name_bytes, value_bytes in raw:
+            name = name_bytes.decode("latin-1").lower()
+            value = value_bytes.decode("latin-1")
+            if name == "host":
+                self.host = value
+            elif name == "content-length":
+                self.content_length = value
+                self.has_body = self.has_body or value != "0"
+            elif name == "transfer-encoding":
+                self.has_body = True
+            yield name, value
 
 
 def inbound_headers(upstream: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
