@@ -176,7 +176,10 @@ def _with_progress(total: int, results: Iterator[ImportResult]) -> Iterator[Impo
     from rich.console import Console
     from rich.progress import Progress
 
-    with Progress(console=Console(stderr=True), transient=True) as progress:
+    # rich would route stdout through its console (stderr): right when both are the same
+    # terminal, wrong when stdout is piped, where the --json lines must stay on stdout.
+    with Progress(console=Console(stderr=True), transient=True,
+                  redirect_stdout=sys.stdout.isatty()) as progress:
         task = progress.add_task("importing", total=total)
         for result in results:
             progress.advance(task)

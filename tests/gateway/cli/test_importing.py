@@ -5,6 +5,10 @@ exit status, and once (slow) the whole Power Platform corpus into SQLite."""
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -222,6 +226,48 @@ def test_the_shipped_catalogue_validates_cleanly(tmp_path: Path,
     assert [f for x in lines for f in x["errors"]] == []
     assert all(x["operations"] >= 2 for x in lines)
     assert sum(x["triggers"] for x in lines) == 2
+
+
+_PORTWAY = ["-c", "import sys; from gateway.cli import main; sys.exit(main(sys.argv[1:]))"]
+
+
+def _run_with_terminal_stderr(args: list[str], cwd: Path) -> tuple[int, bytes, bytes]:
+    """Runs ``portway ARGS`` with stderr on a pseudo-terminal; (status, stdout, terminal)."""
+    controller, terminal = pty.openpty()
+    env = {**os.environ, "PORTWAY_DATABASE_URL": f"sqlite:///{cwd / 'p.db'}", "TERM": "xterm",
+           "COLUMNS": "100"}
+    process = subprocess.Popen([sys.executable, *_PORTWAY, *args], stdout=subprocess.PIPE,
+                               stderr=terminal, env=env, cwd=cwd)
+    os.close(terminal)
+    stdout, _ = process.communicate(timeout=60)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    return process.returncode, stdout, shown
+
+
+def test_a_folder_shows_a_progress_bar_on_a_terminal_and_json_stays_on_stdout(
+        tmp_path: Path) -> None:
+    specs = _folder(tmp_path)
+    code, stdout, shown = _run_with_terminal_stderr(["import", str(specs), "--json"],
+                                                    tmp_path)
+    assert code == 0
+    assert len(stdout.splitlines()) == 3
+    assert b"importing" in shown and b"\xe2\x94\x81" in shown  # the bar's line glyph
+    assert b'"source"' not in shown
+    piped = subprocess.run([sys.executable, *_PORTWAY, "import", str(specs), "--json"],
+                           capture_output=True, cwd=tmp_path, timeout=60, check=False,
+                           env={**os.environ, "PORTWAY_DATABASE_URL":
+                                f"sqlite:///{tmp_path / 'q.db'}"})
+    assert (piped.returncode, len(piped.stdout.splitlines())) == (0, 3)
+    assert b"importing" not in piped.stderr
 
 
 @pytest.mark.slow
