@@ -45,9 +45,18 @@ class ConnectorStore:
     def save(self, connector: Connector, *, source: str,
              findings: list[Finding] | None = None) -> int:
         """Store ``connector`` as its newest version and make it current; returns the version."""
-        now = time.time()
         definition = connector.model_dump_json()
         findings_json = json.dumps([f.model_dump() for f in findings or []])
+        try:
+            return self._save(connector, definition, findings_json, source)
+        except sa.exc.IntegrityError:
+            # Two uploads of one connector at once on SQLite (which has no row locks):
+            # both took the same next version number. The loser retries with the next.
+            return self._save(connector, definition, findings_json, source)
+
+    def _save(self, connector: Connector, definition: str, findings_json: str,
+              source: str) -> int:
+        now = time.time()
         with self.db.engine.begin() as conn:
             row = conn.execute(sa.select(connectors.c.current_version)
                                .where(connectors.c.id == connector.id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -419,3 +420,18 @@ def test_readers_read_contributors_write(gateway: RunningGateway) -> None:
     with httpx.Client(base_url=gateway.url) as anonymous:
         assert_error_shape(anonymous.get("/v1/connectors"), 401, "Unauthenticated")
     assert connector_count(gateway.services) == (1, 1)
+
+
+def test_concurrent_uploads_each_get_a_version_of_their_own(gateway: RunningGateway) -> None:
+    def upload(n: int) -> int:
+        spec = widgets_spec()
+        spec["info"]["description"] = f"Widgets for tests, edition number {n} of six."
+        with gateway.client() as client:
+            response = _put(client, spec)
+        assert response.status_code in (200, 201), response.text
+        return int(response.json()["version"])
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        versions = sorted(pool.map(upload, range(6)))
+    assert versions == [1, 2, 3, 4, 5, 6]
+    assert connector_count(gateway.services) == (1, 6)

@@ -20,6 +20,7 @@ from gateway.cli import main
 from gateway.services import Services, build_services
 from gateway.settings import load_settings
 from tests.gateway.test_catalogue import SHIPPED, SHIPPED_IDS, connector_count, widgets_spec
+from tests.support.servers import serve_in_thread
 
 PROPERTIES = {"properties": {"connectionParameters": {
     "api_key": {"type": "securestring", "uiDefinition": {"displayName": "Key"}},
@@ -226,6 +227,32 @@ def test_the_shipped_catalogue_validates_cleanly(tmp_path: Path,
     assert [f for x in lines for f in x["errors"]] == []
     assert all(x["operations"] >= 2 for x in lines)
     assert sum(x["triggers"] for x in lines) == 2
+
+
+async def _spec_server(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """A plain ASGI app that serves the widgets spec at any path."""
+    if scope["type"] != "http":
+        return
+    body = json.dumps(widgets_spec()).encode()
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def test_import_from_a_url_goes_through_the_egress_guard(
+        workdir: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    with serve_in_thread(_spec_server) as url:
+        spec_url = f"{url}/specs/widgets.json"
+        monkeypatch.delenv("PORTWAY_EGRESS_ALLOW", raising=False)
+        assert main(["import", spec_url, "--json"]) == 1
+        [refused] = _lines(capsys)
+        assert refused["status"] == "failed"
+        assert "127.0.0.1" in refused["errors"][0]["message"]
+        monkeypatch.setenv("PORTWAY_EGRESS_ALLOW", "127.0.0.1/32")
+        assert main(["import", spec_url, "--json", "--name", "remote"]) == 0
+        [line] = _lines(capsys)
+    assert (line["connector"], line["status"], line["version"]) == ("remote", "imported", 1)
 
 
 _PORTWAY = ["-c", "import sys; from gateway.cli import main; sys.exit(main(sys.argv[1:]))"]
