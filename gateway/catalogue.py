@@ -9,8 +9,9 @@ catalogue loaded on start, so the three agree on what a new version is.
   version (``importers.breaking_changes``: removed operation, removed or newly required
   parameter, changed type, changed auth...) refuse it unless ``allow_breaking``; nothing
   is stored on refusal.
-* A managed connector (shipped in ``config/connectors``) is the team's: uploads and
-  deletes under its id are refused; only the start-up loader changes it.
+* A managed connector (shipped in ``config/connectors``) is the team's: uploads under its
+  id are refused, and so are deletes while its folder is still shipped; only the start-up
+  loader changes it.
 * The tier label comes from the spec's ``x-portway-tier`` extension (``standard`` when
   absent).
 
@@ -40,7 +41,8 @@ from importers import Connector, Finding, ImportResult
 log = get_logger("portway.catalogue")
 
 __all__ = ["BreakingChanges", "ConnectorInUse", "ManagedConnector", "StoredImport",
-           "labelled", "load_managed_catalogue", "store_import", "tier_findings"]
+           "check_deletable", "labelled", "load_managed_catalogue", "shipped_ids",
+           "store_import", "tier_findings"]
 
 TIERS = ("standard", "enterprise")
 KINDS = ("builtin", "managed", "custom")
@@ -145,6 +147,31 @@ def store_import(services: Services, result: ImportResult, *, allow_breaking: bo
     return StoredImport(result, version, breaking)
 
 
+def _shipped_sources(services: Services) -> list[str]:
+    directory = Path(services.settings.catalogue.directory)
+    if not directory.is_dir():
+        return []
+    return [str(p) for p in sorted(directory.iterdir()) if not p.name.startswith((".", "_"))]
+
+
+def shipped_ids(services: Services) -> set[str]:
+    """The ids of the connectors in the catalogue folder now (nothing is imported)."""
+    sources = _shipped_sources(services)
+    return {spec.default_id for spec in importers.discover(sources)} if sources else set()
+
+
+def check_deletable(services: Services, connector: Connector) -> None:
+    """Refuse to delete a managed connector that is still shipped.
+
+    Raises:
+        ManagedConnector: It is managed and its folder is still in the catalogue.
+    """
+    if connector.kind == "managed" and connector.id in shipped_ids(services):
+        raise ManagedConnector(
+            f"{connector.id!r} is a managed connector shipped with Portway; remove it from "
+            "the catalogue folder first", details=[{"connector": connector.id}])
+
+
 def load_managed_catalogue(services: Services) -> int:
     """Import the shipped managed connectors (``catalogue.directory``) that changed.
 
@@ -155,10 +182,10 @@ def load_managed_catalogue(services: Services) -> int:
     Returns:
         How many connectors got a new version.
     """
-    directory = Path(services.settings.catalogue.directory)
-    if not directory.is_dir():
+    directory = services.settings.catalogue.directory
+    sources = _shipped_sources(services)
+    if not sources:
         return 0
-    sources = [str(p) for p in sorted(directory.iterdir()) if not p.name.startswith((".", "_"))]
     count = 0
     for result in importers.import_sources(sources):
         if result.connector is None or result.errors:
@@ -175,5 +202,5 @@ def load_managed_catalogue(services: Services) -> int:
                                  findings=[*result.warnings, *tier_findings(connector)])
         count += 1
     if count:
-        log.info("managed catalogue loaded", directory=str(directory), updated=count)
+        log.info("managed catalogue loaded", directory=directory, updated=count)
     return count

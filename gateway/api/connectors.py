@@ -13,7 +13,7 @@ import importers
 from gateway.api.auth import authenticate, services_of
 from gateway.api.bodies import read_body
 from gateway.api.errors import request_id_of
-from gateway.catalogue import KINDS, TIERS, ManagedConnector, store_import
+from gateway.catalogue import KINDS, TIERS, check_deletable, store_import
 from gateway.errors import BadRequest, PayloadTooLarge, PortwayError, SpecTooLargeError
 from gateway.security.access import require_role
 from gateway.store.principals import validate_name
@@ -149,10 +149,7 @@ async def delete_connector(request: Request) -> Response:
     services = services_of(request)
     force = _flag(request, "force")
     current = await services.db.run(services.connectors.get, connector_id)
-    if current.connector.kind == "managed":
-        raise ManagedConnector(
-            f"{connector_id!r} is a managed connector shipped with Portway; remove it from "
-            "the catalogue folder instead", details=[{"connector": connector_id}])
+    await services.db.run(check_deletable, services, current.connector)
     try:
         orphaned = await services.db.run(
             lambda: services.connectors.delete(connector_id, force=force))

@@ -20,7 +20,9 @@ from gateway.catalogue import (
     BreakingChanges,
     ConnectorInUse,
     ManagedConnector,
+    check_deletable,
     load_managed_catalogue,
+    shipped_ids,
     store_import,
 )
 from gateway.services import Services, build_services
@@ -255,3 +257,23 @@ def test_a_forced_delete_keeps_the_connections_in_error(services: Services) -> N
     assert services.connections.secrets("alpha") == {"api_key": "k-alpha"}
     # Uploading it again starts a new history.
     assert store_import(services, imported(widgets_spec())).version == 1
+
+
+def test_a_managed_connector_can_be_deleted_only_once_retired(tmp_path: Path,
+                                                               database_url: str) -> None:
+    folder = tmp_path / "catalogue"
+    shutil.copytree(SHIPPED, folder)
+    services = build_services(_settings_with_catalogue(tmp_path, database_url, folder))
+    try:
+        load_managed_catalogue(services)
+        weather = services.connectors.get("weather").connector
+        with pytest.raises(ManagedConnector):
+            check_deletable(services, weather)
+        shutil.rmtree(folder / "weather")
+        assert shipped_ids(services) == {"feeds", "mail-relay", "webhooks"}
+        check_deletable(services, weather)
+        # A restart keeps the retired connector: connections may still use it.
+        assert load_managed_catalogue(services) == 0
+        assert services.connectors.get("weather").connector.kind == "managed"
+    finally:
+        services.db.dispose()
