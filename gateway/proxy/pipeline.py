@@ -12,6 +12,7 @@ the outbound client, the throttling counters.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import time
 import uuid
@@ -75,6 +76,7 @@ class Proxy:
         self._max_body = settings.limits.max_request_bytes
         self._max_response = settings.egress.max_response_bytes
         self._access_log = settings.log.access_log
+        _freeze_startup_heap()
 
     # -- the two ways in -------------------------------------------------------------
 
@@ -206,6 +208,24 @@ class Proxy:
     async def aclose(self) -> None:
         await self.upstream.aclose()
         await self.throttle.aclose()
+
+
+_heap_frozen = False
+
+
+def _freeze_startup_heap() -> None:
+    """Once per process: move what start-up built out of the cyclic collector's sight.
+
+    Modules, settings and the catalogue live as long as the process; with them frozen,
+    full collections stay short, and so does the data plane's tail latency (p99 at 32
+    connections fell from about 75 ms to under 25 ms in bench/proxy.py). Only the first
+    proxy of a process does it, so a test run that builds many apps freezes one.
+    """
+    global _heap_frozen
+    if not _heap_frozen:
+        _heap_frozen = True
+        gc.collect()
+        gc.freeze()
 
 
 def _arguments_to_request(call: Call, arguments: dict[str, Any]) -> None:
