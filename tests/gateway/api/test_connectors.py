@@ -325,7 +325,10 @@ def test_delete_refused_while_connections_use_it_unless_forced(
         assert_error_shape(client.get("/v1/connectors/widgets"), 404, "NotFound")
         assert_error_shape(client.get("/v1/connectors/widgets/versions"), 404, "NotFound")
         connection = client.get("/v1/connections/orders").json()
-        assert connection["status"] == "Error"
+        assert (connection["status"], connection["statusReason"]) == (
+            "Error", "connector 'widgets' was deleted")
+        call = client.post("/v1/connections/orders/operations/GetItem", json={"id": "1"})
+        assert_error_shape(call, 404, "NotFound")
         assert_error_shape(client.delete("/v1/connectors/widgets"), 404, "NotFound")
     assert connector_count(gateway.services) == (0, 0)
 
