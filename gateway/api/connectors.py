@@ -134,7 +134,10 @@ async def put_connector(request: Request) -> Response:
     body.update(stored.json())
     body["dryRun"] = dry_run
     created = stored.version == 1 and not stored.unchanged and not dry_run
-    return JSONResponse(body, status_code=201 if created else 200)
+    if created:
+        return JSONResponse(body, status_code=201,
+                            headers={"location": f"/v1/connectors/{connector_id}"})
+    return JSONResponse(body)
 
 
 async def delete_connector(request: Request) -> Response:

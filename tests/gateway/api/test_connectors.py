@@ -81,6 +81,7 @@ def test_put_json_then_read_list_and_versions(gateway: RunningGateway) -> None:
     with gateway.client() as client:
         created = _put(client, widgets_spec())
         assert created.status_code == 201, created.text
+        assert created.headers["location"] == "/v1/connectors/widgets"
         body = created.json()
         assert (body["connector"], body["status"], body["operations"], body["version"]) == (
             "widgets", "imported", 2, 1)
