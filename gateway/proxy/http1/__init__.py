@@ -102,7 +102,8 @@ class Http1Upstream:
                 transport.write(head + body if body else head)
             else:
                 transport.write(head)
-                await send_stream(conn, body, "content-length" not in request.headers)
+                await send_stream(conn, body, "content-length" not in request.headers,
+                                  request, deadline)
             status, headers, keep = await read_head(conn, request, deadline)
         except Stale:
             if reused:

@@ -67,11 +67,17 @@ class Connection(asyncio.Protocol):
 
     # -- used by the client -----------------------------------------------------------
 
-    async def drain(self) -> None:
+    async def drain(self, timeout: float) -> None:
+        """Wait until the socket takes more, up to ``timeout`` seconds."""
         if self.closed:
             raise ConnectionResetError("the upstream closed the connection")
-        if self._drained is not None:
-            await self._drained
+        drained = self._drained
+        if drained is not None:
+            timer = asyncio.get_running_loop().call_later(timeout, _expire, drained)
+            try:
+                await drained
+            finally:
+                timer.cancel()
 
     async def wait(self, timeout: float) -> None:
         """Wait up to ``timeout`` seconds for more data or the end of the stream."""
@@ -102,7 +108,9 @@ class Connection(asyncio.Protocol):
     def close(self) -> None:
         self.closed = True
         if self.transport is not None:
-            self.transport.close()
+            # abort, not close: a dropped connection's unsent bytes are not wanted, and a
+            # peer that stopped reading must not keep the socket open.
+            self.transport.abort()
 
 
 def _expire(waiter: asyncio.Future[None]) -> None:

@@ -48,7 +48,8 @@ def request_head(request: UpstreamRequest) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
-async def send_stream(conn: Connection, body: AsyncIterator[bytes], chunked: bool) -> None:
+async def send_stream(conn: Connection, body: AsyncIterator[bytes], chunked: bool,
+                      request: UpstreamRequest, deadline: float) -> None:
     transport = conn.transport
     assert transport is not None
     async for chunk in body:
@@ -58,7 +59,11 @@ async def send_stream(conn: Connection, body: AsyncIterator[bytes], chunked: boo
             transport.write(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
         else:
             transport.write(chunk)
-        await conn.drain()
+        # An upstream that stops reading the upload gets the read timeout, like silence.
+        wait = min(request.timeouts.read, deadline - asyncio.get_running_loop().time())
+        if wait <= 0:
+            raise TimeoutError
+        await conn.drain(wait)
     if chunked:
         transport.write(b"0\r\n\r\n")
 

@@ -316,3 +316,17 @@ def test_https_goes_to_the_vetted_address_with_the_hosts_name(tmp_path: Path) ->
     assert isinstance(wrong_name, UpstreamUnreachable)  # the certificate names another host
     assert names[0] == "api.example.test"
     assert seen[0].startswith(b"GET /secure HTTP/1.1\r\nHost: api.example.test:")
+
+
+def test_an_upstream_that_stops_reading_an_upload_times_out() -> None:
+    async def endless() -> AsyncIterator[bytes]:
+        block = b"z" * 65536
+        for _ in range(2000):  # 128 MB, far more than the sockets buffer
+            yield block
+
+    def handler(conn: _Recorder, index: int) -> None:
+        threading.Event().wait(3)  # never reads
+
+    with raw_server(handler) as (port, _):
+        results = _exchange(_request(port, "PUT", body=endless(), read=0.3))
+    assert isinstance(results[0], UpstreamTimeout)
