@@ -160,6 +160,8 @@ class DataPlaneShortcut:
         request = Request(scope, receive)
         try:
             response = await apim(request)
+        except ClientDisconnect:
+            return  # the caller went away mid-upload: nobody to answer
         except Exception as exc:
             handler = EXCEPTION_HANDLERS[
                 PortwayError if isinstance(exc, PortwayError) else Exception]
