@@ -88,10 +88,10 @@ class Proxy:
         The in-process way in for the runtime and connection tests; the answer's body must
         be consumed (``read``, ``body``) or released (``aclose``).
         """
-        call = Call(request_id=request_id or uuid.uuid4().hex, principal=principal,
-                    connection=connection, connector_id=None, method="POST", path="",
-                    query=[], headers={"x-ms-client-request-id": request_id} if request_id
-                    else {}, arguments=arguments,
+        request_id = request_id or uuid.uuid4().hex
+        call = Call(request_id=request_id, principal=principal, connection=connection,
+                    connector_id=None, method="POST", path="", query=[],
+                    headers={"x-ms-client-request-id": request_id}, arguments=arguments,
                     referenced_by_workflow=referenced_by_workflow)
         return await self.run_operation(call, operation_id)
 
