@@ -4,13 +4,14 @@ through Redis and PostgreSQL (two counter objects stand for two gateway processe
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
 from gateway.proxy.throttle import DatabaseThrottle, LocalThrottle, RedisThrottle, Throttle
 from gateway.store.database import Database
 from tests.gateway.conftest import RunningGateway
-from tests.gateway.proxy.conftest import Upstream, make_env
+from tests.gateway.proxy.conftest import Upstream, custom_gateway, make_env
 from tests.support.databases import create_database
 
 
@@ -76,3 +77,31 @@ def test_postgresql_counters_are_shared_between_processes(postgres_server_url: s
     assert results[:3] == [None, None, None]
     assert results[3] == pytest.approx(20.0)
     assert results[4] is None
+
+
+def _two_gateways_share_the_limit(tmp_path: Path, upstream: Upstream, database_url: str,
+                                  **sections: dict[str, object]) -> list[int]:
+    settings = {"database": {"url": database_url}, **sections}
+    with custom_gateway(tmp_path, **settings) as first, \
+            custom_gateway(tmp_path, **settings) as second:
+        env = make_env(first, upstream, proxy={"rateLimitCalls": 3, "rateLimitPeriod": 60})
+        statuses = []
+        for gateway in (first, second, first, second):
+            with gateway.client() as client:
+                statuses.append(client.get(env.path("items/1")).status_code)
+    return statuses
+
+
+@pytest.mark.redis
+def test_two_gateways_share_a_connections_limit_through_redis(
+        tmp_path: Path, upstream: Upstream, redis_url: str) -> None:
+    statuses = _two_gateways_share_the_limit(
+        tmp_path, upstream, f"sqlite:///{tmp_path / 'shared.db'}", redis={"url": redis_url})
+    assert statuses == [200, 200, 200, 429]
+
+
+@pytest.mark.postgres
+def test_two_gateways_share_a_connections_limit_through_postgresql(
+        tmp_path: Path, upstream: Upstream, postgres_server_url: str) -> None:
+    url = create_database(postgres_server_url, "throttle_gateways")
+    assert _two_gateways_share_the_limit(tmp_path, upstream, url) == [200, 200, 200, 429]
