@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,7 +88,7 @@ class ConnectionStore:
             else:
                 conn.execute(connections.update().where(connections.c.name == name)
                              .values(revision=existing.revision + 1, **values))
-                stored = conn.execute(sa.select(secrets_table.c.name).where(
+                stored: Sequence[str] = conn.execute(sa.select(secrets_table.c.name).where(
                     secrets_table.c.owner_kind == OWNER_KIND,
                     secrets_table.c.owner_id == name)).scalars().all()
                 dropped = [n for n in stored if n not in keep_secrets or n in secrets]

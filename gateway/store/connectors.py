@@ -159,7 +159,7 @@ class ConnectorStore:
                                   .with_for_update()).first()
             if exists is None:
                 raise NotFound(f"no connector {connector_id!r}")
-            users = sorted(conn.execute(sa.select(connections.c.name).where(
+            users: list[str] = sorted(conn.execute(sa.select(connections.c.name).where(
                 connections.c.connector_id == connector_id)).scalars())
             if users and not force:
                 shown = ", ".join(repr(n) for n in users[:10])
