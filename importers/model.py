@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 
 JsonSchema = dict[str, Any]
 
@@ -19,7 +20,9 @@ Severity = Literal["error", "warning", "info"]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=False)
+    # Python names in code and storage; camelCase (operationId, displayName) on the wire.
+    model_config = ConfigDict(extra="forbid", validate_by_name=True, validate_by_alias=True,
+                              alias_generator=to_camel, frozen=False)
 
 
 class Finding(_Model):

@@ -77,7 +77,7 @@ async def get_connector(request: Request) -> Response:
                          details=[{"parameter": "version"}])
     stored = await services.db.run(
         services.connectors.get, connector_id, int(version) if version else None)
-    body = stored.connector.model_dump(mode="json", exclude={"documents"})
+    body = stored.connector.model_dump(mode="json", by_alias=True, exclude={"documents"})
     body["versionNumber"] = stored.version
     body["source"] = stored.source
     body["createdAt"] = stored.created_at

@@ -89,8 +89,8 @@ def test_put_json_then_read_list_and_versions(gateway: RunningGateway) -> None:
         definition = client.get("/v1/connectors/widgets").json()
         assert (definition["id"], definition["kind"], definition["versionNumber"]) == (
             "widgets", "custom", 1)
-        assert definition["display_name"] == "Widget Store"
-        assert sorted(op["operation_id"] for op in definition["operations"]) == [
+        assert definition["displayName"] == "Widget Store"
+        assert sorted(op["operationId"] for op in definition["operations"]) == [
             "GetItem", "ListItems"]
         assert definition["openapi"]["openapi"].startswith("3.0")
         listed = client.get("/v1/connectors").json()["value"]
@@ -133,7 +133,7 @@ def test_put_yaml_body(gateway: RunningGateway) -> None:
                               headers={"content-type": "application/yaml"})
         assert response.status_code == 201, response.text
         assert response.json()["operations"] == 3
-        assert client.get("/v1/connectors/widgets").json()["source_format"] == "swagger2"
+        assert client.get("/v1/connectors/widgets").json()["sourceFormat"] == "swagger2"
 
 
 def test_put_wsdl_body_makes_a_soap_connector(gateway: RunningGateway) -> None:
@@ -142,8 +142,8 @@ def test_put_wsdl_body_makes_a_soap_connector(gateway: RunningGateway) -> None:
                               headers={"content-type": "text/xml"})
         assert response.status_code == 201, response.text
         definition = client.get("/v1/connectors/echo").json()
-    assert (definition["protocol"], definition["source_format"]) == ("soap", "wsdl")
-    assert [op["operation_id"] for op in definition["operations"]] == ["Echo"]
+    assert (definition["protocol"], definition["sourceFormat"]) == ("soap", "wsdl")
+    assert [op["operationId"] for op in definition["operations"]] == ["Echo"]
     assert definition["operations"][0]["soap"]["address"] == "https://soap.echo.test/echo"
     # The WSDL documents stay in the store for the SOAP client, not in the response.
     assert "documents" not in definition
@@ -159,7 +159,7 @@ def test_put_multipart_with_api_properties(gateway: RunningGateway) -> None:
         response = client.put("/v1/connectors/widgets", files=files)
         assert response.status_code == 201, response.text
         definition = client.get("/v1/connectors/widgets").json()
-    parameters = {p["name"]: p for p in definition["connection_parameters"]}
+    parameters = {p["name"]: p for p in definition["connectionParameters"]}
     assert sorted(parameters) == ["api_key", "region"]
     assert parameters["api_key"]["type"] == "securestring"
     assert definition["auth"][0]["parameters"] == ["api_key"]
@@ -386,7 +386,7 @@ def test_a_managed_connector_cannot_be_replaced_or_deleted(
                                "ManagedConnector")
             assert_error_shape(client.delete("/v1/connectors/weather"), 409,
                                "ManagedConnector")
-            assert client.get("/v1/connectors/weather").json()["display_name"] == (
+            assert client.get("/v1/connectors/weather").json()["displayName"] == (
                 "Weather Forecasts")
 
 

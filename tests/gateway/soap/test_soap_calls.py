@@ -175,7 +175,7 @@ def test_wsdl_http_get_and_post_bindings(soap_gateway: RunningGateway,
             "connector": "httpcalc", "parameters": {"parameterSet": "none"}})
         assert made.status_code in (200, 201), made.text
         operations = client.get("/v1/connectors/httpcalc").json()["operations"]
-        assert sorted(op["operation_id"] for op in operations) == [
+        assert sorted(op["operationId"] for op in operations) == [
             "CalcHttpGet_Add", "CalcHttpPost_Add"]
         got = client.post("/v1/connections/httpcalc/operations/CalcHttpGet_Add",
                           json={"a": 2, "b": 3})
