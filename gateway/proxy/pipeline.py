@@ -100,7 +100,7 @@ class Proxy:
         started = time.perf_counter()
         try:
             await steps.check_access(call, self.connections, self.services)
-            steps.route(call)
+            await self._route(call)
             response = await self._run(call)
         except PortwayError as exc:
             self._finish(call, exc.status_code, started, exc)
@@ -127,6 +127,17 @@ class Proxy:
             raise
         self._finish(call, response.status, started)
         return response
+
+    async def _route(self, call: Call) -> None:
+        """Route by method and path; a protocol handler may route its root calls itself."""
+        assert call.resolved is not None
+        protocol = call.resolved.compiled.connector.protocol
+        if protocol != "rest" and not call.path.strip("/"):
+            route_root = getattr(self._protocol_handler(protocol), "route_root", None)
+            if route_root is not None:
+                await route_root(call)
+                return
+        steps.route(call)
 
     # -- the steps after routing -----------------------------------------------------
 

@@ -7,6 +7,9 @@ builds its own request (a SOAP envelope from ``call.arguments``...) and sends it
 the ``Transport`` it is given, which applies the egress guard, the timeouts, the retries
 and the size cap like any other upstream call; it returns the answer to give the caller
 (JSON for SOAP), and the response steps run on it as usual.
+
+A handler may also route calls to the connection's root (``/apim/{connector}/{connection}``)
+itself (``RootRouter``): SOAP clients name the operation in the request, not the URL.
 """
 
 from __future__ import annotations
@@ -28,3 +31,11 @@ class ProtocolHandler(Protocol):
     """Turns a call into the connector's protocol and its answer back into HTTP+JSON."""
 
     async def handle(self, call: Call, transport: Transport) -> UpstreamResponse: ...
+
+
+class RootRouter(Protocol):
+    """A handler that finds the operation of a call to the connection's root itself."""
+
+    async def route_root(self, call: Call) -> None:
+        """Set ``call.operation`` (and ``call.path``), or raise NotFound/MethodNotAllowed."""
+        ...

@@ -7,7 +7,9 @@ connector's call here. Two modes share one connection:
   JSON is turned into an envelope, sent, and the answer comes back as JSON;
 * **pass-through**: an ``/apim`` call whose body is XML (``text/xml``,
   ``application/soap+xml``): the caller's envelope goes out unchanged, credentials added,
-  and the service's answer comes back as it is.
+  and the service's answer comes back as it is. Sent to the connection's root
+  (``/apim/{connector}/{connection}``), as SOAP clients do, the envelope is routed by its
+  action (``route_root``, ``gateway.soap.dispatch``).
 
 Credentials are the SOAP handler's own (``SoapCredentials``): the REST credentials step
 does not know WS-Security or client certificates, so what it put on the headers is
@@ -23,9 +25,11 @@ from gateway.errors import BadRequest
 from gateway.proxy.call import Call
 from gateway.proxy.protocols import Transport
 from gateway.proxy.steps import read_body
+from gateway.proxy.steps import route as route_by_path
 from gateway.proxy.upstream import UpstreamResponse
 from gateway.services import Services
 from gateway.soap.auth import ClientCertificate, SoapCredentials
+from gateway.soap.dispatch import body_element, find_operation, requested_action
 from gateway.soap.handler import SoapHandler
 from gateway.soap.sender import EgressSender, HttpReply
 
@@ -52,6 +56,27 @@ class SoapProtocolHandler:
                                          max_response_bytes=self._max_response)
         self.soap = SoapHandler(self._cert_sender)
 
+    async def route_root(self, call: Call) -> None:
+        """Find the operation a raw envelope sent to the connection's root is for.
+
+        The action comes from ``SOAPAction`` (1.1), the ``action`` of the 1.2 content
+        type, or else the Body's first element; anything but a POSTed envelope is routed
+        by path as usual (and gets its 404 or 405).
+        """
+        assert call.resolved is not None
+        if call.method != "POST" or _content_type(call) not in _XML_TYPES:
+            route_by_path(call)
+            return
+        # The envelope is read now, so the Body can decide; it goes out as these bytes.
+        call.body = await read_body(call.body, self._max_request)
+        call.content_length = None
+        action = requested_action(call.headers)
+        element = None if action and _unique_action(call, action) else body_element(call.body)
+        operation = find_operation(call.resolved.compiled.connector, action, element)
+        call.operation = operation
+        call.path = operation.path
+        call.path_params = {}
+
     async def handle(self, call: Call, transport: Transport) -> UpstreamResponse:
         """Run one SOAP call in the mode its request asks for."""
         assert call.resolved is not None and call.operation is not None
@@ -59,8 +84,7 @@ class SoapProtocolHandler:
         credentials = SoapCredentials.from_connection(call.resolved.record.parameters,
                                                       call.resolved.secrets)
         sender = _PipelineSender(call, transport, self._cert_sender, self._max_response)
-        content_type = (call.headers.get("content-type") or "").split(";")[0].strip().lower()
-        if call.arguments is None and content_type in _XML_TYPES:
+        if call.arguments is None and _content_type(call) in _XML_TYPES:
             envelope = await read_body(call.body, self._max_request)
             caller = {k: v for k, v in call.headers.items()
                       if k.lower() not in _CREDENTIAL_HEADERS}
@@ -96,6 +120,18 @@ class SoapProtocolHandler:
     async def aclose(self) -> None:
         """Close the certificate sender's connections."""
         await self._cert_sender.aclose()
+
+
+def _content_type(call: Call) -> str:
+    return (call.headers.get("content-type") or "").split(";")[0].strip().lower()
+
+
+def _unique_action(call: Call, action: str) -> bool:
+    """Whether exactly one operation declares ``action`` (then the Body is not parsed)."""
+    assert call.resolved is not None
+    found = [op for op in call.resolved.compiled.connector.operations
+             if op.soap is not None and op.soap.action == action]
+    return len(found) == 1
 
 
 class _PipelineSender:
