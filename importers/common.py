@@ -9,6 +9,8 @@ from typing import Any
 from importers.errors import SpecError, SpecTooLargeError
 from importers.model import Finding, Operation
 from importers.properties import Properties
+from importers.proxy_options import EXTENSION as PROXY_EXTENSION
+from importers.proxy_options import proxy_options
 from importers.refs import pointer
 from importers.shapes import as_dict
 
@@ -84,10 +86,20 @@ def flag_script_operations(operations: list[Operation], script_ids: list[str],
 
 
 def connector_fields(doc: dict[str, Any], *, connector_id: str, properties: Properties | None,
-                     extras: dict[str, Any]) -> dict[str, Any]:
-    """The connector's id, names, version, capabilities and metadata."""
+                     extras: dict[str, Any],
+                     findings: list[Finding] | None = None) -> dict[str, Any]:
+    """The connector's id, names, version, capabilities and metadata.
+
+    A top-level ``x-portway-proxy`` becomes ``metadata["proxy"]``, checked
+    (``importers.proxy_options``); its warnings go to ``findings``.
+    """
     info = as_dict(doc.get("info"))
     metadata: dict[str, Any] = {}
+    if PROXY_EXTENSION in extras:
+        options = proxy_options(extras.pop(PROXY_EXTENSION),
+                                findings if findings is not None else [])
+        if options:
+            metadata["proxy"] = options
     for key in ("contact", "license", "termsOfService", "summary"):
         if key in info:
             metadata[key] = info[key]

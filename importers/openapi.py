@@ -168,7 +168,7 @@ def import_openapi(doc: dict[str, Any], *, connector_id: str, resolver: Resolver
         operations=operations,
         openapi=convert.bundle(doc, resolver),
         **connector_fields(doc, connector_id=connector_id, properties=properties,
-                           extras={**extras, **extension_keys(doc)}),
+                           extras={**extras, **extension_keys(doc)}, findings=findings),
     )
 
 

@@ -154,7 +154,7 @@ def import_swagger(doc: dict[str, Any], *, connector_id: str, resolver: Resolver
             ids={(op.path, op.method.lower()): op.operation_id for op in operations},
         ),
         **connector_fields(doc, connector_id=connector_id, properties=properties,
-                           extras={**extras, **extension_keys(doc)}),
+                           extras={**extras, **extension_keys(doc)}, findings=findings),
     )
 
 
