@@ -14,10 +14,12 @@ import argparse
 import asyncio
 import logging
 import os
+import socket
 from collections.abc import Callable
 from typing import Any
 
 from gateway.cli.common import settings_of
+from gateway.errors import ConfigError
 from gateway.settings import Settings
 
 
@@ -39,9 +41,24 @@ def run(args: argparse.Namespace) -> int:
     if overrides:
         settings = settings.replace(server=overrides)
     server = settings.server
+    _ensure_address_free(server.host, server.port)
     print(f"Portway: serving on http://{server.host}:{server.port} ({server.engine})",
           flush=True)
     return ENGINES[server.engine](settings, getattr(args, "config", None))
+
+
+def _ensure_address_free(host: str, port: int) -> None:
+    """Refuse to start when something already listens on the address.
+
+    granian binds with SO_REUSEPORT, so without this check a second ``portway serve`` on
+    the same port would silently share it with the first instead of failing.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 def serve_hypercorn(settings: Settings, config_file: str | None) -> int:
