@@ -7,8 +7,11 @@ control in both directions (``connection.py``, ``messages.py``), HTTP and HTTPS 
 with the URL's host as server name, certificates verified).
 
 Framing follows RFC 9112: no body for HEAD, 1xx, 204 and 304; chunked; Content-Length;
-otherwise until the server closes. A pooled connection that turns out closed before any
-byte of the answer arrives is replaced once, when the request body can be sent again.
+otherwise until the server closes (a reset there is a break, not the end). Framing that
+two parties could read differently (Transfer-Encoding with Content-Length, two lengths,
+a bad chunk) and malformed heads are refused, never relayed. A pooled connection that
+turns out closed before any byte of the answer arrives is replaced once, when the call
+is idempotent and its body can be sent again; otherwise the caller gets a 502.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from gateway.proxy.upstream import BUFFER_LIMIT, UpstreamRequest, UpstreamRespon
 __all__ = ["Http1Upstream"]
 
 _IDLE_PER_KEY = 64
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 
 
 class Http1Upstream:
@@ -44,7 +48,10 @@ class Http1Upstream:
         target = request.target
         key = (target.scheme, target.address, target.port, target.host)
         head = request_head(request)
-        replayable = request.body is None or isinstance(request.body, bytes)
+        # A pooled connection the server closed is replaced only for an idempotent call:
+        # a POST may have been read and acted on before the server hung up.
+        replayable = request.method in _IDEMPOTENT and (
+            request.body is None or isinstance(request.body, bytes))
         loop = asyncio.get_running_loop()
         deadline = loop.time() + request.timeouts.total
         for _ in range(2):
@@ -121,7 +128,11 @@ class Http1Upstream:
         except BaseException:
             conn.close()  # the caller went away mid-upload, or worse: never reuse it
             raise
-        length, chunked = framing(request.method, status, headers)
+        try:
+            length, chunked = framing(request.method, status, headers)
+        except UpstreamUnreachable:
+            conn.close()  # framing this client cannot trust: the connection is done
+            raise
         limit = request.max_response_bytes
         if length is not None and length > limit:
             conn.close()

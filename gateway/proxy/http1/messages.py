@@ -5,6 +5,7 @@ and its body as chunks within the read timeout and the size cap."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
@@ -13,8 +14,24 @@ from gateway.proxy.errors import UpstreamResponseTooLarge
 from gateway.proxy.http1.connection import Connection, Stale
 from gateway.proxy.upstream import UpstreamRequest
 
-_MAX_HEAD = 64 * 1024
+_MAX_HEAD = 64 * 1024  # bytes in one response head (or in a chunked body's trailers)
+_MAX_HEADERS = 200  # header lines in one response head
+_MAX_INTERIM = 16  # 1xx answers before the final one
+_MAX_CHUNK_LINE = 4096  # a chunk-size line with its extensions
 _NO_BODY_STATUS = frozenset({204, 304})
+_FRAMING = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+_DIGITS = re.compile(r"[0-9]{1,18}")
+_HEX = re.compile(rb"[0-9A-Fa-f]{1,15}")
+_STATUS_LINE = re.compile(r"HTTP/1\.([01]) ([1-5][0-9][0-9])(?: [^\x00-\x08\x0a-\x1f\x7f]*)?")
+# RFC 9110 §5.1: a field name is a token.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# RFC 9110 §5.5: no control characters in a field value but the tab (obs-text passes).
+_BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _malformed(what: str) -> UpstreamUnreachable:
+    return UpstreamUnreachable(f"the upstream sent a malformed answer ({what})",
+                               details=[{"phase": "response", "reason": what}])
 
 
 def _clean(text: str, what: str) -> str:
@@ -33,17 +50,29 @@ def request_head(request: UpstreamRequest) -> bytes:
         host = f"[{target.host}]"
     elif ":" in target.host:
         host = f"[{target.host}]:{target.port}"
+    if " " in path:
+        raise BadRequest("the outbound path contains a space")
     lines = [f"{_clean(request.method, 'method')} {_clean(path, 'path')} HTTP/1.1",
              f"Host: {host}"]
-    for name, value in request.headers.items():
-        lines.append(f"{_clean(name, 'header name')}: {_clean(value, 'header value')}")
     body = request.body
+    length: str | None = None
+    for name, value in request.headers.items():
+        key = name.lower()
+        if key in _FRAMING:
+            # Host and the body's framing are this client's to write: a second Host or a
+            # Content-Length beside Transfer-Encoding is how requests get smuggled.
+            if key == "content-length" and body is not None and not isinstance(body, bytes):
+                length = value
+            continue
+        lines.append(f"{_clean(name, 'header name')}: {_clean(value, 'header value')}")
     if isinstance(body, bytes):
         lines.append(f"Content-Length: {len(body)}")
     elif body is None:
         if request.method in ("POST", "PUT", "PATCH"):
             lines.append("Content-Length: 0")
-    elif "content-length" not in request.headers:
+    elif length is not None and _DIGITS.fullmatch(length):
+        lines.append(f"Content-Length: {length}")
+    else:
         lines.append("Transfer-Encoding: chunked")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
@@ -70,15 +99,22 @@ async def send_stream(conn: Connection, body: AsyncIterator[bytes], chunked: boo
 
 async def read_head(conn: Connection, request: UpstreamRequest, deadline: float
                      ) -> tuple[int, list[tuple[str, str]], bool]:
+    """The final answer's status, headers and whether the connection may be kept.
+
+    Interim answers (100 Continue, 103 Early Hints) are skipped. Anything that is not a
+    well-formed HTTP/1.x head (a bad status line, folded, nameless or control-character
+    header lines, too large or too many) closes the connection and is an
+    ``UpstreamUnreachable``: relaying it could split the answer toward the caller.
+    """
     loop = asyncio.get_running_loop()
     started = False
+    interim = 0
     while True:
         end = conn.buffer.find(b"\r\n\r\n")
         while end < 0:
             if len(conn.buffer) > _MAX_HEAD:
                 conn.close()
-                raise UpstreamUnreachable("the upstream's response head is too large",
-                                          details=[{"phase": "exchange"}])
+                raise _malformed("the response head is too large")
             started = started or bool(conn.buffer)
             if conn.closed:
                 if not started:
@@ -89,51 +125,84 @@ async def read_head(conn: Connection, request: UpstreamRequest, deadline: float
                 raise TimeoutError
             await conn.wait(wait)
             end = conn.buffer.find(b"\r\n\r\n")
+        if end > _MAX_HEAD:
+            conn.close()
+            raise _malformed("the response head is too large")
         raw = conn.take(end + 4)
         lines = raw[:-4].decode("latin-1").split("\r\n")
-        status_line = lines[0]
-        version = status_line[:8]
-        code = status_line[9:12]
-        if not version.startswith("HTTP/1.") or not code.isdigit() or (
-                status_line[8:9] != " "):
+        match = _STATUS_LINE.fullmatch(lines[0])
+        if match is None:
             conn.close()
-            raise UpstreamUnreachable("the upstream did not answer in HTTP/1.x",
-                                      details=[{"phase": "exchange"}])
-        status = int(code)
-        if 100 <= status < 200 and status != 101:
+            raise _malformed("not an HTTP/1.x status line")
+        status = int(match.group(2))
+        if status == 101:
+            conn.close()  # nothing asked to switch protocols
+            raise _malformed("an unrequested 101 Switching Protocols")
+        if len(lines) > _MAX_HEADERS + 1:
+            conn.close()
+            raise _malformed("too many header lines")
+        try:
+            headers = [_header(line) for line in lines[1:]]
+        except ValueError as exc:
+            conn.close()
+            raise _malformed(str(exc)) from None
+        if status < 200:
             started = True
+            interim += 1
+            if interim > _MAX_INTERIM:
+                conn.close()
+                raise _malformed("too many interim answers")
             continue  # an interim answer (100 Continue, 103 Early Hints)
-        keep = version == "HTTP/1.1"
-        headers = [_header(line) for line in lines[1:]]
-        if b"connection:" in raw.lower():
-            for name, value in headers:
-                if name.lower() == "connection":
-                    tokens = value.lower()
-                    if "close" in tokens:
-                        keep = False
-                    elif "keep-alive" in tokens:
-                        keep = True
+        keep = match.group(1) == "1"
+        for name, value in headers:
+            if name.lower() == "connection":
+                tokens = {token.strip().lower() for token in value.split(",")}
+                if "close" in tokens:
+                    keep = False
+                elif "keep-alive" in tokens:
+                    keep = True
         return status, headers, keep
 
 
 def _header(line: str) -> tuple[str, str]:
-    name, _, value = line.partition(":")
-    return name.rstrip(), value.strip()
+    if line[:1] in (" ", "\t"):
+        raise ValueError("a folded header line")
+    name, colon, value = line.partition(":")
+    if not colon or not _TOKEN.fullmatch(name):
+        raise ValueError("a header line without a valid name")
+    value = value.strip(" \t")
+    if _BAD_VALUE.search(value):
+        raise ValueError(f"a control character in the {name} header")
+    return name, value
 
 
 def framing(method: str, status: int, headers: list[tuple[str, str]]
              ) -> tuple[int | None, bool]:
-    """(length, chunked): length 0 for no body, None for until-close or chunked."""
+    """(length, chunked): length 0 for no body, None for until-close or chunked.
+
+    Ambiguous framing is refused (RFC 9112 §6.3): Transfer-Encoding together with
+    Content-Length, more than one Content-Length, a length that is not plain digits,
+    or a transfer coding other than ``chunked`` alone. Two parties that read one
+    message's length differently are how responses get split or smuggled.
+    """
     if method == "HEAD" or status in _NO_BODY_STATUS or 100 <= status < 200:
         return 0, False
-    length: int | None = None
-    for name, value in headers:
-        key = name.lower()
-        if key == "transfer-encoding" and "chunked" in value.lower():
-            return None, True
-        if key == "content-length" and value.isdigit():
-            length = int(value)
-    return length, False
+    lengths = [value for name, value in headers if name.lower() == "content-length"]
+    codings = [value for name, value in headers if name.lower() == "transfer-encoding"]
+    if codings:
+        if lengths:
+            raise _malformed("both Transfer-Encoding and Content-Length")
+        tokens = [token.strip().lower() for value in codings for token in value.split(",")]
+        if tokens != ["chunked"]:
+            raise _malformed(f"an unsupported transfer coding {', '.join(codings)!r}")
+        return None, True
+    if not lengths:
+        return None, False
+    if len(lengths) > 1:
+        raise _malformed("more than one Content-Length")
+    if not _DIGITS.fullmatch(lengths[0]):
+        raise _malformed("an invalid Content-Length")
+    return int(lengths[0]), False
 
 
 class Body:
@@ -195,6 +264,8 @@ class Body:
                     try:
                         await self._need()
                     except EOFError:
+                        if conn.error is not None:
+                            raise  # a reset is a break, not the answer's end
                         break  # the server closing is this answer's end
                     yield self._count(conn.take())
         except EOFError:
@@ -203,33 +274,49 @@ class Body:
                                       details=[{"phase": "exchange"}]) from None
         self.finished = True
 
+    async def _line(self, limit: int) -> bytes:
+        """The next CRLF-ended line (without its CRLF), at most ``limit`` bytes."""
+        conn = self._conn
+        end = conn.buffer.find(b"\r\n")
+        while end < 0:
+            if len(conn.buffer) > limit:
+                break
+            await self._need(len(conn.buffer) + 1)
+            end = conn.buffer.find(b"\r\n")
+        if end < 0 or end > limit:
+            conn.close()
+            raise self._bad("an over-long chunk line")
+        return conn.take(end + 2)[:-2]
+
+    def _bad(self, what: str) -> UpstreamUnreachable:
+        self._conn.close()
+        return UpstreamUnreachable(f"the upstream {self._host!r} sent a bad chunk ({what})",
+                                   details=[{"phase": "response", "reason": what}])
+
     async def _dechunked(self) -> AsyncIterator[bytes]:
         conn = self._conn
         while True:
-            end = conn.buffer.find(b"\r\n")
-            while end < 0:
-                await self._need(len(conn.buffer) + 1)
-                end = conn.buffer.find(b"\r\n")
-            size_line = conn.take(end + 2)[:-2].split(b";", 1)[0].strip()
-            try:
-                size = int(size_line, 16)
-            except ValueError:
-                conn.close()
-                raise UpstreamUnreachable(f"the upstream {self._host!r} sent a bad chunk",
-                                          details=[{"phase": "exchange"}]) from None
+            size_text = (await self._line(_MAX_CHUNK_LINE)).split(b";", 1)[0].strip(b" \t")
+            # int(x, 16) would also take "-5", "0x5" or "5_0": only plain hex digits pass.
+            if not _HEX.fullmatch(size_text):
+                raise self._bad("an invalid chunk size")
+            size = int(size_text, 16)
             if size == 0:
-                # Trailers (ignored) end with an empty line.
+                # Trailers (dropped: the relay has sent its head already) end with an
+                # empty line; they count against the head's size limit.
+                trailers = 0
                 while True:
-                    end = conn.buffer.find(b"\r\n")
-                    while end < 0:
-                        await self._need(len(conn.buffer) + 1)
-                        end = conn.buffer.find(b"\r\n")
-                    if not conn.take(end + 2)[:-2]:
+                    line = await self._line(_MAX_HEAD)
+                    if not line:
                         return
+                    trailers += len(line) + 2
+                    if trailers > _MAX_HEAD:
+                        raise self._bad("trailers too large")
             while size > 0:
                 await self._need()
                 piece = conn.take(size)
                 size -= len(piece)
                 yield self._count(piece)
             await self._need(2)
-            conn.take(2)
+            if conn.take(2) != b"\r\n":
+                raise self._bad("no line end after a chunk's data")
