@@ -44,7 +44,7 @@ async def apim(request: Request) -> Response:
                       keep_blank_values=True)
     method = scope["method"]
     params = scope["path_params"]
-    origin = f"{scope.get('scheme', 'http')}://{incoming.host}" if incoming.host else ""
+    origin = _origin(scope, incoming.host)
     call = Call(
         request_id=request_id, principal=principal, connection=params["connection"],
         connector_id=params["connector"], method=method, path=_operation_path(scope),
@@ -62,8 +62,18 @@ async def call_operation(request: Request) -> Response:
     request_id = request_id_of(request)
     response = await proxy_of(request).call_operation(
         principal, request.path_params["name"], request.path_params["operationId"],
-        arguments, request_id=request_id)
+        arguments, request_id=request_id,
+        gateway_origin=_origin(request.scope, request.headers.get("host", "")))
     return RelayResponse(response)
+
+
+def _origin(scope: Scope, host: str) -> str:
+    """``scheme://host`` as the caller reached this gateway ("" without a Host header).
+
+    Only the request's own scheme and Host count: ``X-Forwarded-*`` headers are anyone's
+    to send, and a next link must not be pointed at a host a caller chose.
+    """
+    return f"{scope.get('scheme', 'http')}://{host}" if host else ""
 
 
 def _operation_path(scope: Scope) -> str:

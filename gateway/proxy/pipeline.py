@@ -82,17 +82,21 @@ class Proxy:
 
     async def call_operation(self, principal: Principal, connection: str, operation_id: str,
                              arguments: dict[str, Any], *, request_id: str = "",
-                             referenced_by_workflow: bool | None = None) -> UpstreamResponse:
+                             referenced_by_workflow: bool | None = None,
+                             gateway_origin: str = "") -> UpstreamResponse:
         """Call an operation by id with its parameters as a JSON object.
 
         The in-process way in for the runtime and connection tests; the answer's body must
-        be consumed (``read``, ``body``) or released (``aclose``).
+        be consumed (``read``, ``body``) or released (``aclose``). ``gateway_origin``
+        (``scheme://host`` of an HTTP caller) lets ``updatenextlink`` point next links
+        back through the gateway; in process there is none and links stay as they are.
         """
         request_id = request_id or uuid.uuid4().hex
         call = Call(request_id=request_id, principal=principal, connection=connection,
                     connector_id=None, method="POST", path="", query=[],
                     headers={"x-ms-client-request-id": request_id}, arguments=arguments,
-                    referenced_by_workflow=referenced_by_workflow)
+                    referenced_by_workflow=referenced_by_workflow,
+                    gateway_origin=gateway_origin)
         return await self.run_operation(call, operation_id)
 
     async def run_path(self, call: Call) -> UpstreamResponse:
