@@ -83,8 +83,11 @@ async def validate_request(call: Call, max_body_bytes: int) -> None:
     checks = compiled.validator.for_operation(call.operation)
     if compiled.connector.protocol != "rest":
         # Other protocols take their input as JSON arguments, described by the
-        # operation's request schema (a SOAP message's parts...).
-        checks.check_arguments(call.arguments or {})
+        # operation's request schema (a SOAP message's parts...). Only a call by
+        # operation id has them here; an /apim call's body (JSON or a raw envelope) is
+        # the protocol handler's to read and check.
+        if call.arguments is not None:
+            checks.check_arguments(call.arguments)
         return
     checks.check_request(call.path_params, call.query, call.headers)
     content_type = call.headers.get("content-type")

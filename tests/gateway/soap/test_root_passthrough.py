@@ -7,8 +7,13 @@ service address is the gateway's connection root.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from wsgiref.simple_server import make_server
 
+import httpx
 import pytest
 import requests
 import zeep
@@ -16,7 +21,7 @@ from zeep.transports import Transport
 
 from tests.gateway.conftest import RunningGateway
 from tests.gateway.soap.conftest import connect, envelope
-from tests.gateway.soap.services import PASSWORD, USER, SoapServer
+from tests.gateway.soap.services import PASSWORD, USER, SoapServer, _Quiet
 
 SOAP11 = "text/xml; charset=utf-8"
 SOAP12 = "application/soap+xml; charset=utf-8"
@@ -153,3 +158,65 @@ def test_a_zeep_client_pointed_at_the_connection_root(
     assert fault.value.message == "division by zero"
     assert len(soap_server.requests) == before + 4
     assert all(r.path == f"/{route}/" for r in soap_server.requests[before:])
+
+
+def _strict_app() -> Any:
+    """A spyne SOAP 1.1 service whose input elements are required (minOccurs=1)."""
+    from spyne import Application, Integer, ServiceBase, rpc
+    from spyne.protocol.soap import Soap11
+    from spyne.server.wsgi import WsgiApplication
+
+    class StrictService(ServiceBase):
+        @rpc(Integer(min_occurs=1, nillable=False), Integer(min_occurs=1, nillable=False),
+             _returns=Integer)
+        def multiply(ctx, a, b):  # type: ignore[no-untyped-def]
+            return a * b
+
+    return WsgiApplication(Application([StrictService], "urn:portway:strict",
+                                       name="StrictService", in_protocol=Soap11(),
+                                       out_protocol=Soap11()))
+
+
+@pytest.fixture(scope="module")
+def strict_service() -> Iterator[str]:
+    httpd = make_server("127.0.0.1", 0, _strict_app(), handler_class=_Quiet)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=10)
+
+
+def test_an_envelope_for_required_inputs_is_not_checked_as_json(
+        soap_gateway: RunningGateway, strict_service: str) -> None:
+    """Raw envelopes are the service's to check; the JSON schema's ``required`` is not."""
+    wsdl = httpx.get(strict_service + "?wsdl", timeout=10).content
+    body = (b'<?xml version="1.0"?><e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/'
+            b'envelope/" xmlns:s="urn:portway:strict"><e:Body><s:multiply><s:a>6</s:a>'
+            b"<s:b>7</s:b></s:multiply></e:Body></e:Envelope>")
+    with soap_gateway.client() as client:
+        put = client.put("/v1/connectors/strict", content=wsdl,
+                         headers={"content-type": "text/xml"})
+        assert put.status_code in (200, 201), put.text
+        definition = client.get("/v1/connectors/strict").json()
+        (operation,) = definition["operations"]
+        assert operation["requestSchema"]["required"] == ["a", "b"]
+        opened = client.put("/v1/connections/strict-conn",
+                            json={"connector": "strict", "parameters": {"parameterSet": "none"}})
+        assert opened.status_code in (200, 201), opened.text
+        root = client.post("/apim/strict/strict-conn", content=body,
+                           headers={"content-type": SOAP11, "soapaction": '"multiply"'})
+        by_id = client.post("/apim/strict/strict-conn/multiply", content=body,
+                            headers={"content-type": SOAP11})
+        as_json = client.post("/apim/strict/strict-conn/multiply", json={"a": 6, "b": 7})
+        missing = client.post("/v1/connections/strict-conn/operations/multiply",
+                              json={"a": 6})
+    for answer in (root, by_id):
+        assert answer.status_code == 200, answer.text
+        assert b">42</" in answer.content
+    assert as_json.status_code == 200, as_json.text
+    assert as_json.json() == {"multiplyResult": 42}
+    assert missing.status_code == 400  # calls by operation id are still checked
