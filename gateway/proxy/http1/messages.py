@@ -74,7 +74,19 @@ def request_head(request: UpstreamRequest) -> bytes:
         lines.append(f"Content-Length: {length}")
     else:
         lines.append("Transfer-Encoding: chunked")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    try:
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    except UnicodeEncodeError:
+        # The caller's header bytes arrive as latin-1 text and go out as the same bytes;
+        # text beyond latin-1 (a secret or a policy's value, say) goes out as UTF-8.
+        return b"".join(_line_bytes(line) + b"\r\n" for line in lines) + b"\r\n"
+
+
+def _line_bytes(line: str) -> bytes:
+    try:
+        return line.encode("latin-1")
+    except UnicodeEncodeError:
+        return line.encode("utf-8")
 
 
 async def send_stream(conn: Connection, body: AsyncIterator[bytes], chunked: bool,
@@ -115,6 +127,11 @@ async def read_head(conn: Connection, request: UpstreamRequest, deadline: float
             if len(conn.buffer) > _MAX_HEAD:
                 conn.close()
                 raise _malformed("the response head is too large")
+            if b"\n\n" in conn.buffer:
+                # Bare LF line ends: no CRLF CRLF will ever come; say so now, not at the
+                # read timeout.
+                conn.close()
+                raise _malformed("lines not ended by CRLF")
             started = started or bool(conn.buffer)
             if conn.closed:
                 if not started:

@@ -14,7 +14,15 @@ import httpx
 import pytest
 
 from tests.gateway.conftest import RunningGateway
-from tests.gateway.proxy.test_http1_upstreams import Peer, answer_each, hostile_env, raw_upstream
+from tests.gateway.proxy.conftest import ProxyEnv, Upstream, add_connection, build_connector
+from tests.gateway.proxy.test_http1_upstreams import (
+    FAST,
+    Peer,
+    answer_each,
+    hostile_env,
+    raw_upstream,
+)
+from tests.gateway.proxy.upstream_app import UpstreamState
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
@@ -133,6 +141,20 @@ def test_non_ascii_header_bytes_pass_as_they_came(gateway: RunningGateway) -> No
         response = _get(gateway, port)
     assert response.status_code == 200
     assert (b"x-name", b"caf\xe9 \xff") in response.headers.raw
+
+
+def test_header_bytes_toward_the_upstream_are_kept_or_sent_as_utf8(
+        gateway: RunningGateway) -> None:
+    with raw_upstream(answer_each(OK)) as (port, seen):
+        connector = build_connector(f"http://127.0.0.1:{port}/api", proxy=FAST)
+        add_connection(gateway.services, connector, secrets={"api_key": "cl\u00e9-\u20ac"})
+        env = ProxyEnv(gateway, Upstream("", UpstreamState()), connector)
+        with env.client() as client:
+            response = client.get(env.path("echo/x"), headers={b"x-caller": b"caf\xe9"})
+    assert response.status_code == 200
+    head = seen.requests[0]
+    assert b"\r\nx-caller: caf\xe9\r\n" in head  # the caller's byte, as it came
+    assert "\r\nx-api-key: cl\u00e9-\u20ac\r\n".encode() in head  # beyond latin-1: UTF-8
 
 
 def _stream() -> Iterator[bytes]:

@@ -66,6 +66,7 @@ BAD_HEADS = {
                         + b"Content-Length: 2\r\n\r\nok",
     "too-long-header": b"HTTP/1.1 200 OK\r\nX-Long: " + b"a" * 70_000
                        + b"\r\nContent-Length: 2\r\n\r\nok",
+    "bare-lf-lines": b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok",
     "endless-interim": b"HTTP/1.1 100 Continue\r\n\r\n" * 40 + OK,
 }
 
