@@ -29,15 +29,26 @@ from gateway.proxy.upstream import BUFFER_LIMIT, UpstreamRequest, UpstreamRespon
 __all__ = ["Http1Upstream"]
 
 _IDLE_PER_KEY = 64
+_IDLE_SECONDS = 15.0
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 
 
 class Http1Upstream:
     """``UpstreamClient`` on plain asyncio connections (HTTP/1.1, keep-alive pools)."""
 
-    def __init__(self, *, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(self, *, ssl_context: ssl.SSLContext | None = None,
+                 idle_seconds: float = _IDLE_SECONDS) -> None:
+        """A client with empty pools.
+
+        Args:
+            ssl_context: TLS settings for https upstreams (default: system trust, verified).
+            idle_seconds: A pooled connection idle longer than this is not used again:
+                load balancers and NATs drop idle connections without telling anyone,
+                and a request written into such a connection only ends at the timeout.
+        """
         self._idle: dict[tuple[str, str, int, str], list[Connection]] = {}
         self._ssl = ssl_context
+        self._idle_seconds = idle_seconds
 
     def _tls(self) -> ssl.SSLContext:
         if self._ssl is None:
@@ -70,13 +81,16 @@ class Http1Upstream:
     async def _acquire(self, key: tuple[str, str, int, str], request: UpstreamRequest,
                        deadline: float) -> tuple[Connection, bool]:
         idle = self._idle.get(key)
+        loop = asyncio.get_running_loop()
+        oldest = loop.time() - self._idle_seconds
         while idle:
-            conn = idle.pop()
-            if not conn.closed and not conn.buffer:
+            conn = idle.pop()  # the most recently used first
+            if not conn.closed and not conn.buffer and conn.idle_since >= oldest:
                 return conn, True
             conn.close()
+        if idle is not None:
+            del self._idle[key]  # hosts called once do not keep an entry forever
         target = request.target
-        loop = asyncio.get_running_loop()
         timeout = min(request.timeouts.connect, max(0.0, deadline - loop.time()))
         try:
             async with asyncio.timeout(timeout):
@@ -182,9 +196,14 @@ class Http1Upstream:
             conn.close()
             return
         idle = self._idle.setdefault(key, [])
+        now = asyncio.get_running_loop().time()
+        # Oldest first: drop the connections that expired or closed while idle.
+        while idle and (idle[0].closed or idle[0].idle_since < now - self._idle_seconds):
+            idle.pop(0).close()
         if len(idle) >= _IDLE_PER_KEY:
             conn.close()
         else:
+            conn.idle_since = now
             idle.append(conn)
 
     async def aclose(self) -> None:

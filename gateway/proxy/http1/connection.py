@@ -27,6 +27,7 @@ class Connection(asyncio.Protocol):
         self._waiter: asyncio.Future[None] | None = None
         self._drained: asyncio.Future[None] | None = None
         self._paused = False
+        self.idle_since = 0.0  # the loop's time when it was last put back in the pool
 
     # -- protocol callbacks -----------------------------------------------------------
 
