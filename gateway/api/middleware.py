@@ -12,6 +12,9 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.api.errors import error_body
+from gateway.logging import get_logger
+
+log = get_logger("portway.requests")
 
 _CLIENT_ID = b"x-ms-client-request-id"
 
@@ -51,11 +54,15 @@ class RequestIdMiddleware:
         structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
+        except Exception as exc:
             if started:
                 raise
-            # Last resort when something below the exception handlers failed.
-            body = error_body("InternalError", "an unexpected error occurred", request_id)
+            # What the exception handlers did not turn into a response ends here: logged
+            # (never echoed: its text may carry anything) and answered in the one shape.
+            log.error("unexpected error", error_type=type(exc).__name__,
+                      request_id=request_id, exc_info=exc)
+            body = error_body("InternalError", "an unexpected error occurred; see the logs "
+                              "with this request id", request_id)
             await send({"type": "http.response.start", "status": 500, "headers": [
                 (b"content-type", b"application/json"), (b"x-request-id", encoded)]})
             await send({"type": "http.response.body", "body": body})

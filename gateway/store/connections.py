@@ -74,7 +74,7 @@ class ConnectionStore:
                 tokens when the connector and the way of signing in are unchanged).
         """
         now = time.time()
-        with self.db.engine.begin() as conn:
+        with self.db.write() as conn:
             existing = conn.execute(sa.select(connections.c.revision, connections.c.created_at,
                                               connections.c.created_by)
                                     .where(connections.c.name == name)

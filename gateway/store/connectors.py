@@ -57,7 +57,7 @@ class ConnectorStore:
     def _save(self, connector: Connector, definition: str, findings_json: str,
               source: str) -> int:
         now = time.time()
-        with self.db.engine.begin() as conn:
+        with self.db.write() as conn:
             row = conn.execute(sa.select(connectors.c.current_version)
                                .where(connectors.c.id == connector.id)
                                .with_for_update()).first()
@@ -151,9 +151,9 @@ class ConnectorStore:
             NotFound: No such connector.
             ConnectorInUse: Connections use it and ``force`` is off.
         """
-        with self.db.engine.begin() as conn:
-            # Lock the connector row first so a connection cannot slip in between the
-            # check and the delete on PostgreSQL.
+        with self.db.write() as conn:
+            # Lock the connector row (SQLite: the database) first so a connection cannot
+            # slip in between the check and the delete.
             exists = conn.execute(sa.select(connectors.c.id)
                                   .where(connectors.c.id == connector_id)
                                   .with_for_update()).first()

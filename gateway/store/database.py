@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -52,6 +53,19 @@ class Database:
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run blocking database work off the event loop."""
         return await anyio.to_thread.run_sync(fn, *args)
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sa.Connection]:
+        """A transaction that reads then writes.
+
+        SQLite has no row locks (``SELECT … FOR UPDATE`` is ignored), so there it takes the
+        write lock at once (``BEGIN IMMEDIATE``): concurrent read-then-write transactions
+        queue instead of colliding. On PostgreSQL it is a plain transaction.
+        """
+        with self.engine.begin() as conn:
+            if self.dialect == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            yield conn
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision (idempotent, safe across processes)."""
