@@ -118,14 +118,21 @@ class Http1Upstream:
         transport = conn.transport
         assert transport is not None
         body = request.body
+        complete = True
         try:
             if body is None or isinstance(body, bytes):
                 transport.write(head + body if body else head)
             else:
                 transport.write(head)
-                await send_stream(conn, body, "content-length" not in request.headers,
-                                  request, deadline)
+                try:
+                    chunked = b"\r\nTransfer-Encoding: chunked\r\n" in head
+                    complete = await send_stream(conn, body, chunked, request, deadline)
+                except OSError:
+                    if not conn.buffer:
+                        raise
+                    complete = False  # it answered, then hung up on the rest: relay that
             status, headers, keep = await read_head(conn, request, deadline)
+            keep = keep and complete  # half a request body: the connection is unusable
         except Stale:
             if reused:
                 raise

@@ -25,7 +25,8 @@ class Connection(asyncio.Protocol):
         self.closed = False
         self.error: BaseException | None = None
         self._waiter: asyncio.Future[None] | None = None
-        self._drained: asyncio.Future[None] | None = None
+        self._writable = True
+        self._drainer: asyncio.Future[None] | None = None
         self._paused = False
         self.idle_since = 0.0  # the loop's time when it was last put back in the pool
 
@@ -41,6 +42,7 @@ class Connection(asyncio.Protocol):
             self._paused = True
             self.transport.pause_reading()
         self._wake()
+        self._wake_drainer()  # an upload blocked on a full socket may have its answer
 
     def eof_received(self) -> bool:
         self.closed = True
@@ -51,16 +53,18 @@ class Connection(asyncio.Protocol):
         self.closed = True
         self.error = exc
         self._wake()
-        if self._drained is not None and not self._drained.done():
-            self._drained.set_result(None)
+        self._wake_drainer()
 
     def pause_writing(self) -> None:
-        self._drained = asyncio.get_running_loop().create_future()
+        self._writable = False
 
     def resume_writing(self) -> None:
-        if self._drained is not None and not self._drained.done():
-            self._drained.set_result(None)
-        self._drained = None
+        self._writable = True
+        self._wake_drainer()
+
+    def _wake_drainer(self) -> None:
+        if self._drainer is not None and not self._drainer.done():
+            self._drainer.set_result(None)
 
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
@@ -69,16 +73,20 @@ class Connection(asyncio.Protocol):
     # -- used by the client -----------------------------------------------------------
 
     async def drain(self, timeout: float) -> None:
-        """Wait until the socket takes more, up to ``timeout`` seconds."""
+        """Wait until the socket takes more or the upstream sends something (an early
+        answer to check for), up to ``timeout`` seconds."""
         if self.closed:
             raise ConnectionResetError("the upstream closed the connection")
-        drained = self._drained
-        if drained is not None:
-            timer = asyncio.get_running_loop().call_later(timeout, _expire, drained)
-            try:
-                await drained
-            finally:
-                timer.cancel()
+        if self._writable:
+            return
+        loop = asyncio.get_running_loop()
+        drainer = self._drainer = loop.create_future()
+        timer = loop.call_later(timeout, _expire, drainer)
+        try:
+            await drainer
+        finally:
+            timer.cancel()
+            self._drainer = None
 
     async def wait(self, timeout: float) -> None:
         """Wait up to ``timeout`` seconds for more data or the end of the stream."""

@@ -90,12 +90,19 @@ def _line_bytes(line: str) -> bytes:
 
 
 async def send_stream(conn: Connection, body: AsyncIterator[bytes], chunked: bool,
-                      request: UpstreamRequest, deadline: float) -> None:
+                      request: UpstreamRequest, deadline: float) -> bool:
+    """Writes a streamed body; False when the upstream answered before it was all sent.
+
+    An upstream may refuse an upload early (a 413, a 401) and stop reading: its answer
+    is what the caller should get, so sending stops as soon as a final head is buffered.
+    """
     transport = conn.transport
     assert transport is not None
     async for chunk in body:
         if not chunk:
             continue
+        if conn.buffer and _answered(conn.buffer):
+            return False
         if chunked:
             transport.write(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
         else:
@@ -107,6 +114,13 @@ async def send_stream(conn: Connection, body: AsyncIterator[bytes], chunked: boo
         await conn.drain(wait)
     if chunked:
         transport.write(b"0\r\n\r\n")
+    return True
+
+
+def _answered(buffer: bytearray) -> bool:
+    """Whether a final (not 1xx) answer's head has arrived."""
+    return (buffer.startswith(b"HTTP/1.") and buffer[9:10] != b"1"
+            and buffer.find(b"\r\n\r\n") >= 0)
 
 
 async def read_head(conn: Connection, request: UpstreamRequest, deadline: float

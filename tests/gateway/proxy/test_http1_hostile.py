@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import socket
 import struct
+import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -325,3 +327,83 @@ def test_a_post_on_a_connection_closed_under_it_is_not_sent_twice(
     assert first.status_code == 200
     _error(second, 502, "UpstreamUnreachable")
     assert [head.split(" ")[1] for head in seen.heads()] == ["/api/echo/a", "/api/items/7"]
+
+
+def _upload_raw(gateway: RunningGateway, path: str, answered: threading.Event) -> bytes:
+    """PUTs a chunked body of up to 12.5 MB from a thread, as fast as the gateway takes
+    it, ending it one chunk after ``answered``; returns what the gateway answered.
+
+    A raw socket, because an HTTP client that writes the whole body before reading would
+    block on a gateway that has answered and stopped reading."""
+    address = urlsplit(gateway.url)
+    sock = socket.create_connection((address.hostname, address.port), timeout=5)
+
+    def upload() -> None:
+        try:
+            sock.sendall(f"PUT {path} HTTP/1.1\r\nHost: {address.netloc}\r\n"
+                         f"Authorization: Bearer {gateway.owner_token}\r\n"
+                         "Transfer-Encoding: chunked\r\n\r\n".encode())
+            for _ in range(200):
+                sock.sendall(b"10000\r\n" + b"u" * 65536 + b"\r\n")
+                if answered.is_set():
+                    break
+            sock.sendall(b"0\r\n\r\n")
+        except OSError:
+            pass  # the gateway answered and closed: fine
+
+    sender = threading.Thread(target=upload, daemon=True)
+    sender.start()
+    received = b""
+    try:
+        while b"\r\n\r\n" not in received or not received.endswith(b"too big!"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+    finally:
+        sock.shutdown(socket.SHUT_RDWR)
+        sender.join(timeout=5)
+        sock.close()
+    return received
+
+
+@pytest.mark.parametrize("hang_up", [True, False], ids=["then-closes", "then-stops-reading"])
+def test_an_early_answer_to_an_upload_is_relayed(gateway: RunningGateway,
+                                                 hang_up: bool) -> None:
+    answered = threading.Event()
+
+    def handler(peer: Peer, index: int) -> None:
+        if index > 0:
+            answer_each(OK)(peer, index)
+            return
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += peer.sock.recv(65536)
+        time.sleep(0.3)  # the gateway's upload fills the socket buffers and blocks
+        peer.send(b"HTTP/1.1 413 Too Large\r\nContent-Length: 8\r\n\r\ntoo big!")
+        answered.set()
+        if not hang_up:
+            time.sleep(1.5)  # neither reads nor closes
+            return
+        # A lingering close, as servers do it: FIN, then read and drop what still comes
+        # for a while (closing with unread data would send a reset that can destroy the
+        # answer in flight, whatever the client does).
+        peer.sock.shutdown(socket.SHUT_WR)
+        peer.sock.settimeout(0.3)
+        try:
+            while peer.sock.recv(65536):
+                pass
+        except TimeoutError:
+            pass
+
+    with raw_upstream(handler) as (port, seen):
+        env = hostile_env(gateway, port, readTimeout=1)
+        started = time.monotonic()
+        early = _upload_raw(gateway, env.path("upload"), answered)
+        elapsed = time.monotonic() - started
+        with env.client() as client:
+            after = client.get(env.path("echo/x"))
+    assert early.startswith(b"HTTP/1.1 413") and early.endswith(b"\r\n\r\ntoo big!")
+    assert elapsed < 0.9  # at once, not at the read timeout
+    assert after.status_code == 200
+    assert seen.connections == 2  # half an upload leaves the connection unusable
