@@ -361,7 +361,10 @@ def _upload_raw(gateway: RunningGateway, path: str, answered: threading.Event) -
                 break
             received += chunk
     finally:
-        sock.shutdown(socket.SHUT_RDWR)
+        try:
+            sock.shutdown(socket.SHUT_RDWR)  # unblocks the sender
+        except OSError:
+            pass  # the gateway closed it first
         sender.join(timeout=5)
         sock.close()
     return received
