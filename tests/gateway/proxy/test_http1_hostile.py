@@ -46,7 +46,7 @@ def _answer_once(answer: bytes) -> Any:
     def handler(peer: Peer, index: int) -> None:
         if peer.request():
             peer.send(answer)
-            time.sleep(0.3)  # stay open: the gateway must not wait for a close
+            time.sleep(0.15)  # stay open: the gateway must not wait for a close
 
     return handler
 
@@ -115,7 +115,7 @@ def _chunked_then(tail: bytes) -> Any:
         if peer.request():
             peer.send(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                       b"3\r\nabc\r\n", tail, pause=0.05)
-            time.sleep(0.5)
+            time.sleep(0.15)
 
     return handler
 
@@ -183,7 +183,7 @@ def test_a_head_then_silence_is_a_504(gateway: RunningGateway) -> None:
     def handler(peer: Peer, index: int) -> None:
         if peer.request():
             peer.send(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
-            time.sleep(1.2)
+            time.sleep(0.9)
 
     with raw_upstream(handler) as (port, _):
         response, elapsed = _call(gateway, port, readTimeout=0.5)
@@ -196,7 +196,7 @@ def test_silence_after_a_relayed_head_cuts_the_connection(gateway: RunningGatewa
     def handler(peer: Peer, index: int) -> None:
         if peer.request():
             peer.send(b"HTTP/1.1 200 OK\r\nContent-Length: 400000\r\n\r\n" + b"x" * 1000)
-            time.sleep(1.2)
+            time.sleep(0.9)
 
     with raw_upstream(handler) as (port, _):
         env = hostile_env(gateway, port, readTimeout=0.5)
