@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.errors import Forbidden, PortwayError, Throttled
+from gateway.errors import Forbidden, PayloadTooLarge, PortwayError, Throttled
 from gateway.logging import get_logger
 
 log = get_logger("portway.errors")
@@ -49,6 +49,9 @@ async def handle_portway_error(request: Request, exc: Exception) -> Response:
     headers = {}
     if isinstance(exc, Throttled):
         headers["retry-after"] = str(max(1, int(exc.retry_after + 0.999)))
+    if isinstance(exc, PayloadTooLarge):
+        # The rest of the body was not read: the connection cannot carry another request.
+        headers["connection"] = "close"
     if isinstance(exc, Forbidden) and not exc.audited:
         await _audit_denial(request, exc)
     if exc.status_code >= 500:

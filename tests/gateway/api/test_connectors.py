@@ -301,6 +301,7 @@ def test_oversized_uploads_are_413_and_change_nothing(small_gateway: RunningGate
                              content=iter([json.dumps(big).encode()]),
                              headers={"content-type": "application/json"})
         assert_error_shape(chunked, 413, "PayloadTooLarge")
+        assert chunked.headers["connection"] == "close"  # its unread body ends the connection
         assert client.get("/v1/connectors/widgets/versions").json()["current"] == 1
     assert connector_count(small_gateway.services) == (1, 1)
 
