@@ -109,6 +109,10 @@ class Forbidden(PortwayError):
     status_code = 403
     #: Set once the denial is in the audit log, so the error handler does not log it twice.
     audited = False
+    #: How the error handler names the denied action in the audit log ("connection.read");
+    #: empty: the request's method and path.
+    audit_action = ""
+    audit_resource = ""
 
 
 class NotFound(PortwayError):

@@ -10,7 +10,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway.api.audit import require_role_audited
 from gateway.api.auth import authenticate, services_of
 from gateway.api.bodies import read_json_object, string_field, string_map
 from gateway.api.connection_checks import run_test
@@ -18,7 +17,7 @@ from gateway.api.errors import request_id_of
 from gateway.connections import initial_status, split_parameters
 from gateway.errors import BadRequest, Forbidden, NotFound
 from gateway.oauth import TOKENS_SECRET, auth_mode, start_consent, token_keeper
-from gateway.security.access import audit_denial
+from gateway.security.access import require_role
 from gateway.services import Services
 from gateway.store.connections import ConnectionRecord
 from gateway.store.principals import validate_name
@@ -62,8 +61,7 @@ async def list_connections(request: Request) -> Response:
 async def get_connection(request: Request) -> Response:
     caller = await authenticate(request)
     name = request.path_params["name"]
-    await require_role_audited(request, caller, "reader", f"connections/{name}",
-                               "connection.read")
+    require_role(caller, "reader", f"connections/{name}", action="connection.read")
     services = services_of(request)
     record = await services.db.run(services.connections.get, name)
     return JSONResponse(record.public())
@@ -72,12 +70,11 @@ async def get_connection(request: Request) -> Response:
 async def put_connection(request: Request) -> Response:
     caller = await authenticate(request)
     name = validate_name(request.path_params["name"], "connection")
-    await require_role_audited(request, caller, "contributor", f"connections/{name}",
-                               "connection.put")
+    require_role(caller, "contributor", f"connections/{name}", action="connection.put")
     services = services_of(request)
     body = await read_json_object(request)
     connector_id = string_field(body, "connector", required=True)
-    await _check_connector_policy(request, caller.name, name, connector_id)
+    _check_connector_policy(request, name, connector_id)
     connector = (await services.db.run(services.connectors.get, connector_id)).connector
     public, secret = split_parameters(connector, _parameters(body))
     _check_gateway_identity(services, connector, public, secret)
@@ -104,8 +101,7 @@ async def put_connection(request: Request) -> Response:
 async def patch_connection(request: Request) -> Response:
     caller = await authenticate(request)
     name = request.path_params["name"]
-    await require_role_audited(request, caller, "contributor", f"connections/{name}",
-                               "connection.patch")
+    require_role(caller, "contributor", f"connections/{name}", action="connection.patch")
     services = services_of(request)
     body = await read_json_object(request)
     unknown = set(body) - {"tags", "displayName", "parameters"}
@@ -141,8 +137,7 @@ async def patch_connection(request: Request) -> Response:
 async def delete_connection(request: Request) -> Response:
     caller = await authenticate(request)
     name = request.path_params["name"]
-    await require_role_audited(request, caller, "contributor", f"connections/{name}",
-                               "connection.delete")
+    require_role(caller, "contributor", f"connections/{name}", action="connection.delete")
     services = services_of(request)
     await services.db.run(services.connections.delete, name)
     forget_cached(services, name)
@@ -154,8 +149,7 @@ async def put_access_policy(request: Request) -> Response:
     caller = await authenticate(request)
     name = request.path_params["name"]
     principal = validate_name(request.path_params["principal"])
-    await require_role_audited(request, caller, "owner", f"connections/{name}",
-                               "access-policy.put")
+    require_role(caller, "owner", f"connections/{name}", action="access-policy.put")
     services = services_of(request)
     await services.db.run(services.connections.grant_access, name, principal)
     forget_cached(services, name)
@@ -167,8 +161,7 @@ async def delete_access_policy(request: Request) -> Response:
     caller = await authenticate(request)
     name = request.path_params["name"]
     principal = request.path_params["principal"]
-    await require_role_audited(request, caller, "owner", f"connections/{name}",
-                               "access-policy.delete")
+    require_role(caller, "owner", f"connections/{name}", action="access-policy.delete")
     services = services_of(request)
     await services.db.run(services.connections.revoke_access, name, principal)
     forget_cached(services, name)
@@ -180,8 +173,7 @@ async def consent(request: Request) -> Response:
     """The OAuth authorize URL for this connection, bound to the caller."""
     caller = await authenticate(request)
     name = request.path_params["name"]
-    await require_role_audited(request, caller, "contributor", f"connections/{name}",
-                               "connection.consent")
+    require_role(caller, "contributor", f"connections/{name}", action="connection.consent")
     services = services_of(request)
     record = await services.db.run(services.connections.get, name)
     connector = (await services.db.run(services.connectors.get, record.connector_id)).connector
@@ -195,8 +187,7 @@ async def test_connection(request: Request) -> Response:
     """Run the connector's test operation, or the credential check, and set the status."""
     caller = await authenticate(request)
     name = request.path_params["name"]
-    await require_role_audited(request, caller, "contributor", f"connections/{name}",
-                               "connection.test")
+    require_role(caller, "contributor", f"connections/{name}", action="connection.test")
     services = services_of(request)
     forget_cached(services, name)
     outcome = await run_test(request, caller, name)
@@ -228,16 +219,14 @@ def _check_gateway_identity(services: Services, connector: Any, public: dict[str
             details=[{"pointer": "/parameters/authType"}])
 
 
-async def _check_connector_policy(request: Request, actor: str, name: str,
-                                  connector_id: str) -> None:
-    services = services_of(request)
-    for pattern in services.settings.policy.forbidden_connectors:
+def _check_connector_policy(request: Request, name: str, connector_id: str) -> None:
+    for pattern in services_of(request).settings.policy.forbidden_connectors:
         if fnmatch.fnmatchcase(connector_id, pattern):
             denial = Forbidden(
                 f"policy forbids connections to connector {connector_id!r} "
                 f"(rule {pattern!r})", details=[{"check": "policy", "rule": pattern}])
-            await services.db.run(audit_denial, services, actor, "connection.put",
-                                  f"connections/{name}", denial)
+            denial.audit_action = "connection.put"
+            denial.audit_resource = f"connections/{name}"
             raise denial
 
 

@@ -70,8 +70,9 @@ async def _audit_denial(request: Request, denial: Forbidden) -> None:
     check = denial.details[0] if denial.details else {}
     denial.audited = True
     await services.db.run(lambda: services.audit.record(
-        actor=str(state.get("principal", "")), action=f"{request.method} {request.url.path}",
-        resource=request.url.path, outcome="denied",
+        actor=str(state.get("principal", "")),
+        action=denial.audit_action or f"{request.method} {request.url.path}",
+        resource=denial.audit_resource or request.url.path, outcome="denied",
         details={"reason": denial.message, **check}, request_id=request_id_of(request)))
 
 

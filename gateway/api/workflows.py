@@ -15,11 +15,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway.api.audit import require_role_audited
 from gateway.api.auth import authenticate, forget_cached_principals, services_of
 from gateway.api.bodies import read_json_object
 from gateway.api.errors import request_id_of
 from gateway.errors import BadRequest
+from gateway.security.access import require_role
 from gateway.store.principals import validate_name
 from gateway.store.workflows import WorkflowStore
 
@@ -48,8 +48,7 @@ def connection_references(body: dict[str, Any]) -> dict[str, str]:
 async def put_workflow(request: Request) -> Response:
     caller = await authenticate(request)
     name = validate_name(request.path_params["name"], "workflow")
-    await require_role_audited(request, caller, "contributor", f"workflows/{name}",
-                               "workflow.put")
+    require_role(caller, "contributor", f"workflows/{name}", action="workflow.put")
     body = await read_json_object(request)
     definition = body.get("definition", {})
     if not isinstance(definition, dict):
@@ -72,7 +71,7 @@ async def put_workflow(request: Request) -> Response:
 async def get_workflow(request: Request) -> Response:
     caller = await authenticate(request)
     name = request.path_params["name"]
-    await require_role_audited(request, caller, "reader", f"workflows/{name}", "workflow.read")
+    require_role(caller, "reader", f"workflows/{name}", action="workflow.read")
     services = services_of(request)
     record = await services.db.run(WorkflowStore(services.db).get, name)
     return JSONResponse(record.public())
@@ -81,8 +80,7 @@ async def get_workflow(request: Request) -> Response:
 async def delete_workflow(request: Request) -> Response:
     caller = await authenticate(request)
     name = request.path_params["name"]
-    await require_role_audited(request, caller, "contributor", f"workflows/{name}",
-                               "workflow.delete")
+    require_role(caller, "contributor", f"workflows/{name}", action="workflow.delete")
     services = services_of(request)
     await services.db.run(WorkflowStore(services.db).delete, name)
     forget_cached_principals(services)  # its principal's tokens die with it

@@ -13,28 +13,32 @@ definition to reference the connection (the linked access check).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
-
-import structlog
 
 from gateway.errors import Forbidden
 from gateway.store.principals import Principal
 
-if TYPE_CHECKING:
-    from gateway.services import Services
-
 _RANK = {"reader": 1, "contributor": 2, "owner": 3}
 
 
-def require_role(principal: Principal, needed: str, scope: str = "*") -> None:
-    """Raise ``Forbidden`` unless ``principal`` holds ``needed`` or more on ``scope``."""
+def require_role(principal: Principal, needed: str, scope: str = "*", *,
+                 action: str = "") -> None:
+    """Raise ``Forbidden`` unless ``principal`` holds ``needed`` or more on ``scope``.
+
+    Args:
+        action: How the audit log names what was denied ("connection.read"); the error
+            handler writes the denial under it (see ``gateway.api.errors``).
+    """
     held = principal.role_on(scope)
     if held is None or _RANK[held] < _RANK[needed]:
         where = "globally" if scope == "*" else f"on {scope}"
-        raise Forbidden(
+        denial = Forbidden(
             f"{principal.name!r} needs the {needed} role {where} for this",
             details=[{"check": "role", "needed": needed, "scope": scope, "held": held}],
         )
+        if action:
+            denial.audit_action = action
+            denial.audit_resource = scope if scope != "*" else action.split(".", 1)[0]
+        raise denial
 
 
 def check_connection_use(principal: Principal, connection: str,
@@ -68,17 +72,3 @@ def check_connection_use(principal: Principal, connection: str,
         details=[{"check": "connection-access", "held": held}],
     )
 
-
-def current_request_id() -> str:
-    """The request id bound by the request-id middleware, or ""."""
-    return str(structlog.contextvars.get_contextvars().get("request_id", ""))
-
-
-def audit_denial(services: Services, actor: str, action: str, resource: str,
-                 denial: Forbidden) -> None:
-    """Write a denial to the audit log (blocking): who, what, and which check failed."""
-    check = denial.details[0] if denial.details else {}
-    denial.audited = True
-    services.audit.record(actor=actor, action=action, resource=resource, outcome="denied",
-                          details={"reason": denial.message, **check},
-                          request_id=current_request_id())
