@@ -52,13 +52,15 @@ class ConnectorOptions:
         validate_requests: Validate requests against the operation (default on).
     """
 
-    connect_timeout: float = 5.0
-    read_timeout: float = 30.0
-    total_timeout: float = 60.0
-    rate_limit_calls: int = 100
-    rate_limit_period: float = 60.0
-    max_retries: int = 2
-    retry_budget_seconds: float = 10.0
+    # No defaults for the ``proxy.*`` settings' fields: ``connector_options`` takes them
+    # from ``ProxySettings``, which holds the one set of defaults.
+    connect_timeout: float
+    read_timeout: float
+    total_timeout: float
+    rate_limit_calls: int
+    rate_limit_period: float
+    max_retries: int
+    retry_budget_seconds: float
     strict_responses: bool = False
     validate_requests: bool = True
 
