@@ -16,6 +16,12 @@ import pytest
 from gateway.app import create_app
 from gateway.services import Services, build_services
 from gateway.settings import Settings
+from tests.gateway.security.upstream import (
+    Upstream,
+    basic_connector,
+    key_connector,
+    serve_upstream,
+)
 from tests.support.servers import serve_in_thread
 
 
@@ -65,3 +71,18 @@ def gateway(services: Services) -> Iterator[RunningGateway]:
         token_file = Path(services.settings.security.owner_token_file)
         yield RunningGateway(url=url, owner_token=token_file.read_text().strip(),
                              services=services)
+
+
+@pytest.fixture
+def upstream() -> Iterator[Upstream]:
+    """A real upstream on loopback that records what reaches it (folders may override)."""
+    with serve_upstream() as running:
+        yield running
+
+
+@pytest.fixture
+def keyed(gateway: RunningGateway, upstream: Upstream) -> Upstream:
+    """The connectors ``keyed`` (API key) and ``basic`` exist; the upstream is empty."""
+    gateway.services.connectors.save(key_connector(upstream.url), source="tests")
+    gateway.services.connectors.save(basic_connector(upstream.url), source="tests")
+    return upstream

@@ -4,7 +4,6 @@ test operation, policy, and the audit log of it all."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
@@ -13,25 +12,10 @@ from tests.gateway.api.test_errors import assert_error_shape
 from tests.gateway.conftest import RunningGateway, make_settings
 from tests.gateway.security.upstream import (
     Upstream,
-    basic_connector,
     key_connector,
-    serve_upstream,
 )
 
 KEY = "ck-" + "Rb6n" * 6
-
-
-@pytest.fixture
-def upstream() -> Iterator[Upstream]:
-    with serve_upstream() as running:
-        yield running
-
-
-@pytest.fixture
-def keyed(gateway: RunningGateway, upstream: Upstream) -> Upstream:
-    gateway.services.connectors.save(key_connector(upstream.url), source="tests")
-    gateway.services.connectors.save(basic_connector(upstream.url), source="tests")
-    return upstream
 
 
 def _put(gateway: RunningGateway, name: str = "demo", token: str | None = None,
