@@ -101,10 +101,19 @@ class Proxy:
 
     async def run_path(self, call: Call) -> UpstreamResponse:
         """A call addressed by method and path (``/apim/{connector}/{connection}/...``)."""
+        return await self._serve(call, lambda: self._route(call))
+
+    async def run_operation(self, call: Call, operation_id: str) -> UpstreamResponse:
+        """A call by operation id; ``call.arguments`` holds the parameters by name."""
+        return await self._serve(call, lambda: self._select(call, operation_id))
+
+    async def _serve(self, call: Call, locate: Callable[[], Awaitable[None]]
+                     ) -> UpstreamResponse:
+        """Access check, ``locate`` (sets the operation), the steps; metrics either way."""
         started = time.perf_counter()
         try:
             await steps.check_access(call, self.connections, self.services)
-            await self._route(call)
+            await locate()
             response = await self._run(call)
         except PortwayError as exc:
             self._finish(call, exc.status_code, started, exc)
@@ -112,25 +121,16 @@ class Proxy:
         self._finish(call, response.status, started)
         return response
 
-    async def run_operation(self, call: Call, operation_id: str) -> UpstreamResponse:
-        """A call by operation id; ``call.arguments`` holds the parameters by name."""
-        started = time.perf_counter()
-        try:
-            await steps.check_access(call, self.connections, self.services)
-            assert call.resolved is not None
-            operation = call.resolved.compiled.router.by_id(operation_id)
-            call.operation = operation
-            call.method = operation.method
-            if call.resolved.compiled.connector.protocol == "rest":
-                _arguments_to_request(call, call.arguments or {})
-            else:
-                call.path = operation.path
-            response = await self._run(call)
-        except PortwayError as exc:
-            self._finish(call, exc.status_code, started, exc)
-            raise
-        self._finish(call, response.status, started)
-        return response
+    async def _select(self, call: Call, operation_id: str) -> None:
+        """Take the operation by id and place ``call.arguments`` where it wants them."""
+        assert call.resolved is not None
+        operation = call.resolved.compiled.router.by_id(operation_id)
+        call.operation = operation
+        call.method = operation.method
+        if call.resolved.compiled.connector.protocol == "rest":
+            _arguments_to_request(call, call.arguments or {})
+        else:
+            call.path = operation.path
 
     async def _route(self, call: Call) -> None:
         """Route by method and path; a protocol handler may route its root calls itself."""
