@@ -1,4 +1,5 @@
-"""Pieces both REST importers share: operation ids, connector metadata, script flags."""
+"""Pieces both REST importers share: operation ids, parameters, connector metadata, script
+flags."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from importers.model import Finding, Operation
 from importers.properties import Properties
 from importers.proxy_options import EXTENSION as PROXY_EXTENSION
 from importers.proxy_options import proxy_options
-from importers.refs import pointer
+from importers.refs import Resolver, pointer
 from importers.shapes import as_dict
 
 SCRIPT_UNSUPPORTED = "implemented by script.csx, which Portway does not run"
@@ -59,6 +60,27 @@ class OperationIds:
             message=f"operationId {wanted!r} is used twice; this one is named {renamed!r}",
         ))
         return renamed
+
+
+def merged_parameters(shared: list[Any], own: list[Any], where: str, resolver: Resolver,
+                      base: str) -> list[tuple[Any, str]]:
+    """An operation's parameters with their pointers: the path item's ``shared`` ones, each
+    replaced by the operation's ``own`` parameter of the same name and location."""
+    merged: dict[tuple[str, str], tuple[Any, str]] = {}
+    for prefix, group in ((where.rsplit("/", 1)[0], shared), (where, own)):
+        for index, p in enumerate(group):
+            merged[_parameter_key(p, resolver, base)] = (p, f"{prefix}/parameters/{index}")
+    return list(merged.values())
+
+
+def _parameter_key(raw: Any, resolver: Resolver, base: str) -> tuple[str, str]:
+    try:
+        node, _ = resolver.deref(raw, base)
+    except SpecError:  # a broken $ref is reported when the parameter itself is read
+        return (repr(raw), "?")
+    if not isinstance(node, dict):
+        return (repr(raw), "?")
+    return (str(node.get("name")), str(node.get("in")))
 
 
 def flag_script_operations(operations: list[Operation], script_ids: list[str],

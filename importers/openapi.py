@@ -18,6 +18,7 @@ from importers.common import (
     OperationIds,
     connector_fields,
     flag_script_operations,
+    merged_parameters,
     skippable,
     skipped,
     text,
@@ -177,19 +178,9 @@ def _operation(raw: dict[str, Any], item: dict[str, Any], shared: list[Any], *, 
                findings: list[Finding], polling: Any) -> Operation:
     unknown_keys(raw, _OPERATION, where, "the operation", findings)
     operation_id = ids.take(raw.get("operationId"), method, path, where)
-    merged: dict[tuple[str, str], tuple[Any, str]] = {}
-    for prefix, group in ((where.rsplit("/", 1)[0], shared),
-                          (where, as_list(raw.get("parameters")))):
-        for index, p in enumerate(group):
-            try:
-                node, _ = resolver.deref(p, base)
-                p_key = (str(node.get("name")), str(node.get("in"))) if isinstance(
-                    node, dict) else (repr(p), "?")
-            except SpecError:  # reported when the parameter itself is read
-                p_key = (repr(p), "?")
-            merged[p_key] = (p, f"{prefix}/parameters/{index}")
     parameters: list[Parameter] = []
-    for p_raw, p_where in merged.values():
+    for p_raw, p_where in merged_parameters(shared, as_list(raw.get("parameters")), where,
+                                            resolver, base):
         try:
             param = _parameter(p_raw, p_where, resolver, base, findings)
         except SpecError as exc:

@@ -16,6 +16,7 @@ from importers.common import (
     OperationIds,
     connector_fields,
     flag_script_operations,
+    merged_parameters,
     skippable,
     skipped,
     text,
@@ -168,16 +169,11 @@ def _operation(raw: dict[str, Any], item: dict[str, Any], shared: list[Any], *, 
                polling: Any) -> Operation:
     unknown_keys(raw, _OPERATION, where, "the operation", findings)
     operation_id = ids.take(raw.get("operationId"), method, path, where)
-    own = as_list(raw.get("parameters"))
-    merged: dict[tuple[str, str], tuple[Any, str]] = {}
-    for index, p in enumerate(shared):
-        merged[_param_key(p, resolver, base)] = (p, f"{where.rsplit('/', 1)[0]}/parameters/{index}")
-    for index, p in enumerate(own):
-        merged[_param_key(p, resolver, base)] = (p, f"{where}/parameters/{index}")
     parameters: list[Parameter] = []
     request_schema: dict[str, Any] | None = None
     has_form = False
-    for p_raw, p_where in merged.values():
+    for p_raw, p_where in merged_parameters(shared, as_list(raw.get("parameters")), where,
+                                            resolver, base):
         try:
             param = _parameter(p_raw, p_where, resolver, base, findings)
         except SpecError as exc:
@@ -227,16 +223,6 @@ def _operation(raw: dict[str, Any], item: dict[str, Any], shared: list[Any], *, 
         pageable=pageable if isinstance(pageable, dict) else None,
         extensions=extensions,
     )
-
-
-def _param_key(raw: Any, resolver: Resolver, base: str) -> tuple[str, str]:
-    try:
-        node, _ = resolver.deref(raw, base)
-    except SpecError:  # a broken $ref is reported when the parameter itself is read
-        return (repr(raw), "?")
-    if not isinstance(node, dict):
-        return (repr(raw), "?")
-    return (str(node.get("name")), str(node.get("in")))
 
 
 def _parameter(raw: Any, where: str, resolver: Resolver, base: str,
