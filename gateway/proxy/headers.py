@@ -39,10 +39,14 @@ def outbound_headers(incoming: Iterable[tuple[str, str]]) -> dict[str, str]:
 
     Repeated headers are joined with ``, `` (RFC 9110 §5.3); cookies never get here.
     """
+    return _outbound((name.lower(), value) for name, value in incoming)
+
+
+def _outbound(incoming: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """``outbound_headers`` for names already in lower case."""
     out: dict[str, str] = {}
     listed: set[str] = set()
-    for name, value in incoming:
-        key = name.lower()
+    for key, value in incoming:
         if key in DROP_REQUEST:
             if key == "connection":
                 listed |= _listed(value)
@@ -63,7 +67,7 @@ class CallerHeaders:
         self.host = ""
         self.content_length: str | None = None
         self.has_body = False
-        self.outbound = outbound_headers(self._scan(raw))
+        self.outbound = _outbound(self._scan(raw))  # _scan lower-cases the names
 
     def _scan(self, raw: Iterable[tuple[bytes, bytes]]) -> Iterator[tuple[str, str]]:
         for name_bytes, value_bytes in raw:
