@@ -79,10 +79,9 @@ def import_wsdl(
         whose ``rule`` is the error's code (see ``importers.wsdl.errors``), like the
         REST importers do.
     """
-    if preferred_soap_version not in ("1.1", "1.2"):
-        raise ValueError("preferred_soap_version must be '1.1' or '1.2'")
     try:
-        return _import(main, files, connector_id, fetch, preferred_soap_version)
+        return import_wsdl_or_raise(main, files, connector_id=connector_id, fetch=fetch,
+                                    preferred_soap_version=preferred_soap_version)
     except PortwayError as exc:
         return ImportResult(source=xmldoc.normalise_path(main), findings=[
             Finding(rule=exc.code, severity="error", message=exc.message)])
