@@ -168,3 +168,16 @@ def skipped(findings: list[Finding], where: str, exc: SpecError, what: str) -> N
     """Records that ``what`` at ``where`` was skipped because of ``exc``."""
     findings.append(Finding(rule="unresolved-ref", severity="warning", pointer=where,
                             message=f"{what} was skipped: {exc.message}"))
+
+
+def deref_or_skip(resolver: Resolver, node: Any, base: str | None, findings: list[Finding],
+                  where: str, what: str) -> tuple[Any, str] | None:
+    """``resolver.deref(node, base)``, or None (with a warning) when ``what`` at ``where``
+    must be skipped because of a ``skippable`` failure; other failures propagate."""
+    try:
+        return resolver.deref(node, base)
+    except SpecError as exc:
+        if not skippable(exc):
+            raise
+        skipped(findings, where, exc, what)
+        return None

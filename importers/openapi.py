@@ -17,6 +17,7 @@ from importers.auth import build_auth
 from importers.common import (
     OperationIds,
     connector_fields,
+    deref_or_skip,
     flag_script_operations,
     merged_parameters,
     skippable,
@@ -119,13 +120,11 @@ def import_openapi(doc: dict[str, Any], *, connector_id: str, resolver: Resolver
         item_where = pointer("paths", path)
         if str(path).startswith("x-"):
             continue
-        try:
-            item, item_base = resolver.deref(item_raw)
-        except SpecError as exc:
-            if not skippable(exc):
-                raise
-            skipped(findings, item_where, exc, "the path item")
+        found = deref_or_skip(resolver, item_raw, None, findings, item_where,
+                              "the path item")
+        if found is None:
             continue
+        item, item_base = found
         if not isinstance(item, dict):
             findings.append(Finding(rule="invalid-path-item", severity="warning",
                                     pointer=item_where, message="a path item must be an object;"
@@ -193,13 +192,9 @@ def _operation(raw: dict[str, Any], item: dict[str, Any], shared: list[Any], *, 
     content_types: list[str] = []
     request_schema: dict[str, Any] | None = None
     if "requestBody" in raw:
-        try:
-            body, body_base = resolver.deref(raw["requestBody"], base)
-        except SpecError as exc:
-            if not skippable(exc):
-                raise
-            skipped(findings, where + "/requestBody", exc, "the request body")
-            body, body_base = None, base
+        body, body_base = deref_or_skip(
+            resolver, raw["requestBody"], base, findings, where + "/requestBody",
+            "the request body") or (None, base)
         if isinstance(body, dict):
             content_types, schema = media_schema(body.get("content"))
             inlined = resolver.inline(schema, body_base) if schema is not None else {}
@@ -294,13 +289,11 @@ def _responses(raw: Any, where: str, resolver: Resolver, base: str,
         if str(status).startswith("x-"):
             continue
         r_where = f"{where}/responses/{status}"
-        try:
-            node, node_base = resolver.deref(r_raw, base)
-        except SpecError as exc:
-            if not skippable(exc):
-                raise
-            skipped(findings, r_where, exc, f"response {status}")
+        found = deref_or_skip(resolver, r_raw, base, findings, r_where,
+                              f"response {status}")
+        if found is None:
             continue
+        node, node_base = found
         if not isinstance(node, dict):
             findings.append(Finding(rule="invalid-response", severity="warning",
                                     pointer=r_where, message="a response must be an object;"
@@ -313,13 +306,11 @@ def _responses(raw: Any, where: str, resolver: Resolver, base: str,
         headers: dict[str, Any] = {}
         if isinstance(node.get("headers"), dict):
             for name, h_raw in node["headers"].items():
-                try:
-                    h, h_base = resolver.deref(h_raw, node_base)
-                except SpecError as exc:
-                    if not skippable(exc):
-                        raise
-                    skipped(findings, f"{r_where}/headers/{name}", exc, "the header")
+                found = deref_or_skip(resolver, h_raw, node_base, findings,
+                                      f"{r_where}/headers/{name}", "the header")
+                if found is None:
                     continue
+                h, h_base = found
                 if isinstance(h, dict):
                     h_schema = h.get("schema")
                     if h_schema is None:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from importers.common import skippable, skipped, text
-from importers.errors import SpecError
+from importers.common import deref_or_skip, text
 from importers.model import AuthScheme, Finding, OAuthSetting
 from importers.refs import Resolver, pointer
 from importers.shapes import as_dict
@@ -69,13 +68,11 @@ def openapi_schemes(doc: dict[str, Any], resolver: Resolver, findings: list[Find
         return out
     for name, raw_ref in defs.items():
         where = pointer("components", "securitySchemes", name)
-        try:
-            raw, _ = resolver.deref(raw_ref)
-        except SpecError as exc:
-            if not skippable(exc):
-                raise
-            skipped(findings, where, exc, f"security scheme {name!r}")
+        found = deref_or_skip(resolver, raw_ref, None, findings, where,
+                              f"security scheme {name!r}")
+        if found is None:
             continue
+        raw, _ = found
         if not isinstance(raw, dict):
             continue
         kind = raw.get("type")

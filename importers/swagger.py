@@ -15,6 +15,7 @@ from importers.auth import build_auth
 from importers.common import (
     OperationIds,
     connector_fields,
+    deref_or_skip,
     flag_script_operations,
     merged_parameters,
     skippable,
@@ -107,13 +108,11 @@ def import_swagger(doc: dict[str, Any], *, connector_id: str, resolver: Resolver
         if path.startswith("x-"):  # an extension of the paths object, not a path
             continue
         item_where = pointer("paths", path)
-        try:
-            item, item_base = resolver.deref(item_raw)
-        except SpecError as exc:
-            if not skippable(exc):
-                raise
-            skipped(findings, item_where, exc, "the path item")
+        found = deref_or_skip(resolver, item_raw, None, findings, item_where,
+                              "the path item")
+        if found is None:
             continue
+        item, item_base = found
         if not isinstance(item, dict):
             findings.append(Finding(rule="invalid-path-item", severity="warning",
                                     pointer=item_where, message="a path item must be an object;"
@@ -276,13 +275,11 @@ def _responses(raw: Any, where: str, resolver: Resolver, base: str,
         r_where = f"{where}/responses/{status}"
         if str(status).startswith("x-"):
             continue
-        try:
-            node, node_base = resolver.deref(r_raw, base)
-        except SpecError as exc:
-            if not skippable(exc):
-                raise
-            skipped(findings, r_where, exc, f"response {status}")
+        found = deref_or_skip(resolver, r_raw, base, findings, r_where,
+                              f"response {status}")
+        if found is None:
             continue
+        node, node_base = found
         if not isinstance(node, dict):
             findings.append(Finding(rule="invalid-response", severity="warning",
                                     pointer=r_where, message="a response must be an object;"
