@@ -18,6 +18,11 @@ DYNAMIC = (
 )
 _VISIBILITIES = ("important", "advanced", "internal", "none")
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+# The operation extensions the model has fields for; not kept again in ``extensions``.
+OPERATION_FIELDS = (
+    "x-ms-visibility", "x-ms-pageable", "x-ms-trigger", "x-ms-trigger-metadata",
+    "x-ms-trigger-hint",
+)
 
 
 def visibility(value: Any, where: str, findings: list[Finding]) -> Visibility | None:

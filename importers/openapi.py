@@ -27,6 +27,7 @@ from importers.common import (
 from importers.errors import SpecError
 from importers.extensions import (
     HTTP_METHODS,
+    OPERATION_FIELDS,
     extension_keys,
     parameter_extras,
     unknown_keys,
@@ -210,8 +211,7 @@ def _operation(raw: dict[str, Any], item: dict[str, Any], shared: list[Any], *, 
                           findings=findings, polling=polling,
                           inline=lambda s: resolver.inline(s, base))
     extensions = extension_keys(raw)
-    for key in ("x-ms-visibility", "x-ms-pageable", "x-ms-trigger", "x-ms-trigger-metadata",
-                "x-ms-trigger-hint"):
+    for key in OPERATION_FIELDS:
         extensions.pop(key, None)
     for key in ("tags", "security", "externalDocs", "servers", "callbacks"):
         if key in raw:
