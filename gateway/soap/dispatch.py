@@ -14,10 +14,10 @@ from collections.abc import Mapping, Sequence
 from lxml import etree
 
 from gateway.errors import BadRequest, NotFound
+from gateway.soap.messages import SOAP11_ENV, SOAP12_ENV, parse_xml
 from importers import Connector, Operation
 
-_ENVELOPES = ("http://schemas.xmlsoap.org/soap/envelope/",
-              "http://www.w3.org/2003/05/soap-envelope")
+_ENVELOPES = (SOAP11_ENV, SOAP12_ENV)
 
 
 def requested_action(headers: Mapping[str, str]) -> str:
@@ -43,14 +43,7 @@ def body_element(envelope: bytes) -> etree.QName | None:
         BadRequest: The envelope is not well-formed XML, has a DOCTYPE, or is not a SOAP
             envelope.
     """
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                             huge_tree=False)
-    try:
-        root = etree.fromstring(envelope, parser=parser)
-    except (etree.XMLSyntaxError, ValueError) as exc:
-        raise BadRequest(f"the request body is not well-formed XML ({exc})") from None
-    if root.getroottree().docinfo.doctype:
-        raise BadRequest("the SOAP request has a DOCTYPE, which SOAP forbids")
+    root = parse_xml(envelope, "the request body", BadRequest)
     name = etree.QName(root)
     if name.localname != "Envelope" or name.namespace not in _ENVELOPES:
         raise BadRequest("the request body is not a SOAP envelope")

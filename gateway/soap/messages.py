@@ -7,7 +7,7 @@ schemas describe it (``importers.wsdl.jsonschema``): one key per child element, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -105,14 +105,25 @@ def _form_value(value: Any) -> str:
 
 def parse_envelope(content: bytes) -> etree._Element:
     """Parse a SOAP envelope with DTDs, entities and the network off."""
+    return parse_xml(content, "the answer", SoapResponseInvalid)
+
+
+def parse_xml(content: bytes, subject: str, error: Callable[[str], Exception]
+              ) -> etree._Element:
+    """Parse XML with DTDs, entities and the network off; a DOCTYPE is refused.
+
+    Raises:
+        ``error``: with a message about ``subject`` when the XML is not well-formed or
+            has a DOCTYPE.
+    """
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                              huge_tree=False, remove_blank_text=False)
     try:
         root = etree.fromstring(content, parser=parser)
     except (etree.XMLSyntaxError, ValueError) as exc:
-        raise SoapResponseInvalid(f"the answer is not well-formed XML ({exc})") from None
+        raise error(f"{subject} is not well-formed XML ({exc})") from None
     if root.getroottree().docinfo.doctype:
-        raise SoapResponseInvalid("the answer has a DOCTYPE, which SOAP forbids")
+        raise error(f"{subject} has a DOCTYPE, which SOAP forbids")
     return root
 
 
