@@ -12,21 +12,46 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from gateway.app import create_app
+    from gateway.calls import Answer, call_connection, call_connection_operation, send_http
     from gateway.errors import PortwayError
-    from gateway.extensions import Extension
+    from gateway.extensions import BackgroundService, Extension
     from gateway.services import Services
-    from gateway.settings import Settings, load_settings
+    from gateway.settings import Secret, Settings, load_settings
+    from gateway.store.workflows import WorkflowIdentities, principal_of
 
 _EXPORTS = {
     "create_app": "gateway.app",
+    "Answer": "gateway.calls",
+    "call_connection": "gateway.calls",
+    "call_connection_operation": "gateway.calls",
+    "send_http": "gateway.calls",
     "PortwayError": "gateway.errors",
+    "BackgroundService": "gateway.extensions",
     "Extension": "gateway.extensions",
     "Services": "gateway.services",
+    "Secret": "gateway.settings",
     "Settings": "gateway.settings",
     "load_settings": "gateway.settings",
+    "WorkflowIdentities": "gateway.store.workflows",
+    "principal_of": "gateway.store.workflows",
 }
 
-__all__ = ["Extension", "PortwayError", "Services", "Settings", "create_app", "load_settings"]
+__all__ = [
+    "Answer",
+    "BackgroundService",
+    "Extension",
+    "PortwayError",
+    "Secret",
+    "Services",
+    "Settings",
+    "WorkflowIdentities",
+    "call_connection",
+    "call_connection_operation",
+    "create_app",
+    "load_settings",
+    "principal_of",
+    "send_http",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -12,7 +12,6 @@ from starlette.routing import BaseRoute
 
 from gateway.api import audit, connections, connectors, dataplane, health, openapi, tokens
 from gateway.api import oauth as oauth_api
-from gateway.api import workflows as workflows_api
 from gateway.api.errors import EXCEPTION_HANDLERS
 from gateway.api.middleware import RequestIdMiddleware
 from gateway.bootstrap import ensure_owner_token
@@ -23,7 +22,8 @@ from gateway.proxy.pipeline import Proxy
 from gateway.services import Services, build_services
 from gateway.settings import Settings, load_settings
 from gateway.soap.protocol import install as install_soap
-from gateway.store.workflows import WorkflowStore
+from gateway.store.workflows import WorkflowIdentities
+from gateway.supervisor import Supervisor
 
 log = get_logger("portway.app")
 
@@ -50,21 +50,24 @@ def create_app(settings: Settings | None = None, *,
         built = given or build_services(settings)
         app.state.services = built
         # The linked access check asks which connections a workflow references.
-        built.extras.setdefault("workflow_references", WorkflowStore(built.db).references)
+        if built.workflow_references is None:
+            built.workflow_references = WorkflowIdentities(built.db).references
         token_file = ensure_owner_token(built)
         if token_file is not None:
             print(f"Portway: the owner's token is in {token_file}", flush=True)
         load_managed_catalogue(built)
-        app.state.proxy = Proxy(built)
-        built.extras["proxy"] = app.state.proxy
+        app.state.proxy = built.proxy = Proxy(built)
         soap = install_soap(built)  # the proxy's handler for protocol "soap" connectors
+        supervisor = Supervisor(built)
         for extension in extensions:
             for route in extension.routes(built):
                 app.router.routes.append(route)
             await _maybe_await(extension.startup(built))
+            supervisor.start(extension.background(built))
         try:
             yield
         finally:
+            await supervisor.stop()
             for extension in reversed(extensions):
                 await _maybe_await(extension.shutdown(built))
             await app.state.proxy.aclose()
@@ -76,7 +79,6 @@ def create_app(settings: Settings | None = None, *,
         # The data plane first: every proxied call walks this list until it matches.
         *dataplane.routes, *health.routes, *openapi.routes, *tokens.routes,
         *connectors.routes, *connections.routes, *oauth_api.routes, *audit.routes,
-        *workflows_api.routes,
     ]
     app = Starlette(
         routes=routes,
@@ -85,7 +87,7 @@ def create_app(settings: Settings | None = None, *,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
-    app.state.openapi = openapi.build_openapi()
+    app.state.openapi = openapi.build_openapi([ext.openapi() for ext in extensions])
     return app
 
 

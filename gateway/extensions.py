@@ -1,37 +1,113 @@
-"""The extension point through which other packages plug into the gateway's app.
+"""The extension point through which other packages plug into the gateway.
 
-The gateway never imports the runtime: the runtime (or a third party, through the
-``portway.extensions`` entry point group) hands the app an ``Extension`` that adds routes
-and background services started and stopped with the app.
+The gateway never imports the runtime: the runtime (or a third party) registers an
+``Extension`` under the ``portway.extensions`` entry point group, and the gateway asks it
+for what it brings:
+
+- ``routes`` — added to the app after the gateway's own;
+- ``openapi`` — paths and schemas merged into ``/openapi.json``;
+- ``migrations`` — an Alembic versions folder on the extension's own, independent branch
+  (its first revision has ``down_revision = None`` and ``branch_labels = (name,)``),
+  applied with the gateway's by every start and ``portway db upgrade``; ``metadata`` —
+  the tables they create;
+- ``settings_section`` — a frozen dataclass: the ``[<name>]`` section of the settings
+  file and the ``PORTWAY_<NAME>_<KEY>`` variables, with unknown keys still errors; read it
+  with ``settings.extension(name)``;
+- ``background`` — supervised background services: restarted when they crash, and for
+  ``singleton`` ones run once per deployment (under a lease in the shared database), not
+  once per server worker;
+- ``commands`` — sub-commands of the ``portway`` command line.
+
+Subclass ``Extension`` and override what you bring; the defaults bring nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import argparse
+import functools
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 from starlette.routing import BaseRoute
 
-from gateway.services import Services
+if TYPE_CHECKING:
+    from gateway.services import Services
 
 
-class Extension(Protocol):
-    """Something that plugs routes and background work into the gateway."""
+@dataclass(frozen=True)
+class BackgroundService:
+    """Long-running work an extension brings.
+
+    Attributes:
+        name: Unique within the deployment; names the lease of a singleton.
+        run: The work; it should loop until cancelled. When it returns or raises, the
+            supervisor logs it and starts it again after a back-off.
+        singleton: Run in one process of the deployment at a time (under a lease), not
+            in every process.
+    """
 
     name: str
-
-    def routes(self, services: Services) -> Sequence[BaseRoute]: ...
-
-    def startup(self, services: Services) -> Awaitable[None] | None: ...
-
-    def shutdown(self, services: Services) -> Awaitable[None] | None: ...
+    run: Callable[[Services], Awaitable[None]]
+    singleton: bool = False
 
 
-def discovered_extensions() -> list[Extension]:
+class Extension:
+    """Something that plugs into the gateway. Override what you bring."""
+
+    #: The extension's name: its settings section, its migrations branch.
+    name: str = ""
+    #: The Alembic versions folder of the extension's own branch, or None.
+    migrations: Path | None = None
+    #: The tables its migrations create (checked against them by the test suite).
+    metadata: sa.MetaData | None = None
+    #: The ``[<name>]`` settings section: a frozen dataclass with defaults, or None.
+    settings_section: type[Any] | None = None
+
+    def routes(self, services: Services) -> Sequence[BaseRoute]:
+        """Routes added to the app after the gateway's own."""
+        return ()
+
+    def openapi(self) -> Mapping[str, Any]:
+        """``{"paths": {...}, "components": {"schemas": {...}}}`` for ``/openapi.json``."""
+        return {}
+
+    def background(self, services: Services) -> Sequence[BackgroundService]:
+        """Background services, supervised by the app while it runs."""
+        return ()
+
+    def commands(self, subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
+                 ) -> None:
+        """Add sub-commands to ``portway`` (each sets ``handler`` on its parser)."""
+
+    def startup(self, services: Services) -> Awaitable[None] | None:
+        """Called when the app starts, after the gateway's parts are built."""
+        return None
+
+    def shutdown(self, services: Services) -> Awaitable[None] | None:
+        """Called when the app stops, before the gateway's parts are closed."""
+        return None
+
+
+@functools.cache
+def discovered_extensions() -> tuple[Extension, ...]:
     """Extensions registered under the ``portway.extensions`` entry point group."""
     found: list[Extension] = []
-    for entry in entry_points(group="portway.extensions"):
+    for entry in sorted(entry_points(group="portway.extensions"), key=lambda e: e.name):
         factory: Callable[[], Extension] = entry.load()
         found.append(factory())
-    return found
+    return tuple(found)
+
+
+def extension_migrations() -> list[Path]:
+    """The Alembic versions folders of every discovered extension."""
+    return [ext.migrations for ext in discovered_extensions() if ext.migrations is not None]
+
+
+def extension_settings_sections() -> dict[str, type[Any]]:
+    """The settings sections extensions bring, by section name."""
+    return {ext.name: ext.settings_section for ext in discovered_extensions()
+            if ext.settings_section is not None}

@@ -6,8 +6,9 @@ part owns its own logic in its own module.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from gateway.fetch import DocumentFetcher
 from gateway.keys import load_keyring
@@ -19,6 +20,16 @@ from gateway.store.connectors import ConnectorStore
 from gateway.store.database import Database
 from gateway.store.principals import PrincipalStore
 from gateway.store.secrets import Vault
+
+if TYPE_CHECKING:
+    from gateway.oauth.refresh import TokenKeeper
+    from gateway.proxy.pipeline import Proxy
+    from gateway.proxy.protocols import ProtocolHandler
+    from gateway.store.principals import Principal
+
+#: Answers whether the workflow running as a principal references a connection (the
+#: linked access check): ``references(principal_name, connection_name)``.
+WorkflowReferences = Callable[[str, str], bool]
 
 
 @dataclass
@@ -32,8 +43,17 @@ class Services:
     audit: AuditLog
     egress: EgressGuard
     fetcher: DocumentFetcher
-    # Parts that other modules attach on start (the proxy's client, caches, runtime...).
-    extras: dict[str, Any] = field(default_factory=dict)
+    # Parts attached when the app starts.
+    #: The data plane (``gateway.proxy.pipeline.Proxy``), once the app has started.
+    proxy: Proxy | None = None
+    #: Handlers of connectors whose protocol is not plain REST (``"soap"``).
+    protocols: dict[str, ProtocolHandler] = field(default_factory=dict)
+    #: The linked access check's question to the workflows' store.
+    workflow_references: WorkflowReferences | None = None
+    #: Recently authenticated bearer tokens: token -> (valid until, principal).
+    principal_cache: dict[str, tuple[float, Principal]] = field(default_factory=dict)
+    #: The process's OAuth token keeper (created on first use).
+    token_keeper: TokenKeeper | None = None
 
 
 def build_services(settings: Settings, *, migrate: bool | None = None) -> Services:

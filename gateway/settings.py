@@ -166,26 +166,49 @@ class Settings:
     catalogue: CatalogueSettings = field(default_factory=CatalogueSettings)
     policy: PolicySettings = field(default_factory=PolicySettings)
     oauth: OAuthSettings = field(default_factory=OAuthSettings)
+    #: The sections extensions bring (``[runtime]``...), by name; read with ``extension``.
+    extensions: Mapping[str, Any] = field(default_factory=dict)
+
+    def extension(self, name: str) -> Any:
+        """The settings section an extension brings (its defaults when not configured).
+
+        Raises:
+            ConfigError: No discovered extension brings a section called ``name``.
+        """
+        if name in self.extensions:
+            return self.extensions[name]
+        section_type = _extension_sections().get(name)
+        if section_type is None:
+            raise ConfigError(f"no extension brings a settings section {name!r}")
+        return section_type()
 
     def describe(self) -> dict[str, dict[str, Any]]:
         """Every key and value, secrets masked: safe to print."""
         out: dict[str, dict[str, Any]] = {}
-        for section in dataclasses.fields(self):
-            values = getattr(self, section.name)
-            out[section.name] = {
+        sections = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                    if f.name != "extensions"}
+        sections.update({name: self.extension(name) for name in _extension_sections()})
+        for name, values in sections.items():
+            out[name] = {
                 f.name: _masked(getattr(values, f.name)) for f in dataclasses.fields(values)
             }
         return out
 
     def replace(self, **sections: Mapping[str, Any]) -> Settings:
         """A copy with some keys changed, e.g. ``replace(database={"url": "…"})``."""
-        changed = {}
+        changed: dict[str, Any] = {}
+        extensions = dict(self.extensions)
         for name, values in sections.items():
-            current = getattr(self, name, None)
+            if name in _extension_sections():
+                current = self.extension(name)
+                extensions[name] = _build_section(name, type(current), dict(values),
+                                                  base=current)
+                continue
+            current = getattr(self, name, None) if name != "extensions" else None
             if current is None:
                 raise ConfigError(f"unknown settings section {name!r}")
             changed[name] = _build_section(name, type(current), dict(values), base=current)
-        return dataclasses.replace(self, **changed)
+        return dataclasses.replace(self, **changed, extensions=extensions)
 
 
 def load_settings(
@@ -220,22 +243,44 @@ def load_settings(
             if not isinstance(keys, dict):
                 raise ConfigError(f"unknown setting {section!r} in {str(path)!r}")
             values.setdefault(section, {}).update(keys)
-    _merge_environment(values, env)
-    sections = {f.name: f for f in dataclasses.fields(Settings)}
+    sections = _section_types()
+    _merge_environment(values, env, sections)
     built: dict[str, Any] = {}
+    extensions: dict[str, Any] = {}
     for section, keys in values.items():
         if section not in sections:
             raise ConfigError(f"unknown settings section {section!r}")
-        section_type = type(getattr(Settings(), section))
-        built[section] = _build_section(section, section_type, keys)
-    return Settings(**built)
+        target = extensions if section in _extension_sections() else built
+        target[section] = _build_section(section, sections[section], keys)
+    return Settings(**built, extensions=extensions)
 
 
-def _merge_environment(values: dict[str, dict[str, Any]], env: Mapping[str, str]) -> None:
+def _extension_sections() -> dict[str, type[Any]]:
+    # Imported here: the extension point imports the app's parts, which import this.
+    from gateway.extensions import extension_settings_sections
+
+    return extension_settings_sections()
+
+
+def _section_types() -> dict[str, type[Any]]:
+    """Every settings section by name: the gateway's own, then the extensions'."""
+    sections: dict[str, type[Any]] = {
+        f.name: type(getattr(Settings(), f.name))
+        for f in dataclasses.fields(Settings) if f.name != "extensions"}
+    for name, section_type in _extension_sections().items():
+        if name in sections:
+            raise ConfigError(f"an extension's settings section {name!r} clashes with "
+                              "the gateway's")
+        sections[name] = section_type
+    return sections
+
+
+def _merge_environment(values: dict[str, dict[str, Any]], env: Mapping[str, str],
+                       sections: Mapping[str, type[Any]]) -> None:
     known = {
-        f"PORTWAY_{section.name}_{key.name}".upper(): (section.name, key.name)
-        for section in dataclasses.fields(Settings)
-        for key in dataclasses.fields(getattr(Settings(), section.name))
+        f"PORTWAY_{name}_{key.name}".upper(): (name, key.name)
+        for name, section_type in sections.items()
+        for key in dataclasses.fields(section_type)
     }
     for name, raw in env.items():
         if not name.startswith("PORTWAY_") or name in NOT_SETTINGS:

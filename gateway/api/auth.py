@@ -30,7 +30,7 @@ async def authenticate(request: HTTPConnection) -> Principal:
         raise Unauthenticated("send a bearer token: Authorization: Bearer <token>")
     token = token.strip()
     services = services_of(request)
-    cache: dict[str, tuple[float, Principal]] = services.extras.setdefault(_CACHE_KEY, {})
+    cache = services.principal_cache
     now = time.monotonic()
     hit = cache.get(token)
     if hit is not None and hit[0] > now:
@@ -51,4 +51,4 @@ def _remember(request: HTTPConnection, principal: Principal) -> Principal:
 
 
 def forget_cached_principals(services: Services) -> None:
-    services.extras.get(_CACHE_KEY, {}).clear()
+    services.principal_cache.clear()

@@ -36,9 +36,8 @@ def _parameters(body: dict[str, Any]) -> dict[str, Any]:
 
 def forget_cached(services: Services, name: str) -> None:
     """Drop this process's cached state of a connection (proxy and tokens)."""
-    proxy = services.extras.get("proxy")
-    if proxy is not None and hasattr(proxy, "forget"):
-        proxy.forget(name)
+    if services.proxy is not None:
+        services.proxy.forget(name)
     token_keeper(services).forget(name)
 
 

@@ -31,9 +31,8 @@ async def oauth_callback(request: Request) -> Response:
             actor="anonymous", action="connection.consent", resource="oauth/callback",
             outcome="failed", details={"reason": reason}, request_id=request_id_of(request)))
         raise
-    proxy = services.extras.get("proxy")
-    if proxy is not None and hasattr(proxy, "forget"):
-        proxy.forget(name)
+    if services.proxy is not None:
+        services.proxy.forget(name)
     await services.db.run(lambda: services.audit.record(
         actor=principal, action="connection.consent", resource=f"connections/{name}",
         outcome="ok", details={"step": "completed"}, request_id=request_id_of(request)))

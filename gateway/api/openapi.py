@@ -6,6 +6,7 @@ happens to accept; a test checks that every route of the app is described.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from starlette.requests import Request
@@ -81,20 +82,6 @@ _CONNECTION_TEST: dict[str, Any] = {"type": "object", "properties": {
 _CONSENT: dict[str, Any] = {"type": "object", "properties": {
     "connection": {"type": "string"}, "authorizeUrl": {"type": "string"},
     "expiresAt": {"type": "number"}}}
-_WORKFLOW_BODY = {
-    "required": True,
-    "content": {"application/json": {"schema": {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "definition": {"type": "object"},
-            "connectionReferences": {"type": "object", "additionalProperties": {
-                "oneOf": [_NAME, {"type": "object", "properties": {
-                    "connection": _NAME, "connectionName": _NAME,
-                    "connectionId": {"type": "string"}}}]}},
-        },
-    }}},
-}
 _SPEC_BODY = {
     "required": True,
     "content": {
@@ -109,8 +96,9 @@ _SPEC_BODY = {
 }
 
 
-def build_openapi(extra_paths: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The OpenAPI document of the gateway, plus paths that extensions describe."""
+def build_openapi(extensions: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """The OpenAPI document of the gateway, plus the paths and schemas extensions bring
+    (each ``{"paths": {...}, "components": {"schemas": {...}}}``)."""
     paths: dict[str, Any] = {
         "/healthz": {"get": _op("Liveness probe", {"200": _json(_OBJ)}, public=True,
                                 operation_id="healthz")},
@@ -201,17 +189,6 @@ def build_openapi(extra_paths: dict[str, Any] | None = None) -> dict[str, Any]:
                     _query("outcome", {"enum": ["ok", "allowed", "denied", "failed"]}),
                     _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000})],
             operation_id="listAudit")},
-        "/v1/workflows/{name}": {
-            "get": _op("A workflow's definition and connection references",
-                       {"200": _json(_OBJ)}, params=[_path("name")],
-                       operation_id="getWorkflow"),
-            "put": _op("Create or replace a workflow (it gets its own principal)",
-                       {"200": _json(_OBJ), "201": _json(_OBJ), **_errors(409)},
-                       params=[_path("name")], body=_WORKFLOW_BODY, operation_id="putWorkflow"),
-            "delete": _op("Delete a workflow and its principal",
-                          {"204": {"description": "deleted"}}, params=[_path("name")],
-                          operation_id="deleteWorkflow"),
-        },
         "/v1/connections/{name}/operations/{operationId}": {"post": _op(
             "Call an operation with its parameters as a JSON object",
             {"200": {"description": "the upstream's answer"}, **_errors(429, 502, 504)},
@@ -228,7 +205,10 @@ def build_openapi(extra_paths: dict[str, Any] | None = None) -> dict[str, Any]:
             for method in ("get", "post", "put", "patch", "delete")
         },
     }
-    paths.update(extra_paths or {})
+    schemas: dict[str, Any] = {}
+    for document in extensions:
+        paths.update(document.get("paths", {}))
+        schemas.update(document.get("components", {}).get("schemas", {}))
     return {
         "openapi": "3.1.0",
         "info": {"title": "Portway", "version": "1", "description":
@@ -244,7 +224,7 @@ def build_openapi(extra_paths: dict[str, Any] | None = None) -> dict[str, Any]:
                     "type": "object", "required": ["code", "message", "requestId", "details"],
                     "properties": {"code": {"type": "string"}, "message": {"type": "string"},
                                    "requestId": {"type": "string"},
-                                   "details": {"type": "array"}}}}}},
+                                   "details": {"type": "array"}}}}}, **schemas},
         },
     }
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from gateway.cli import database, expressions, importing, keys, serve, tokens
 from gateway.cli.common import close_opened
 from gateway.errors import PortwayError
+from gateway.extensions import discovered_extensions
 from gateway.logging import configure_logging
 
 GROUPS = (serve, importing, tokens, keys, database, expressions)
@@ -20,6 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in GROUPS:
         group.register(commands)
+    for extension in discovered_extensions():
+        extension.commands(commands)
     return parser
 
 

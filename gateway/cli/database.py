@@ -20,6 +20,6 @@ def register(commands: Any) -> None:
 def upgrade_schema(args: argparse.Namespace) -> int:
     db = Database(settings_of(args).database.url)
     db.migrate()
-    print(f"database at revision {db.current_revision()}")
+    print(f"database at revision {', '.join(db.current_heads())}")
     db.dispose()
     return 0

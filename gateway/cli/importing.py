@@ -131,7 +131,7 @@ def _existing_catalogue(args: argparse.Namespace) -> Services | None:
             return None
     services = build_services(settings, migrate=False)
     try:
-        at_head = services.db.current_revision() == Database.head_revision()
+        at_head = services.db.current_heads() == Database.head_revisions()
     except (PortwayError, SQLAlchemyError):
         at_head = False
     if not at_head:

@@ -16,18 +16,17 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
-from typing import Any
 
 import structlog
 
 from gateway.logging import get_logger
 from gateway.oauth import client
 from gateway.oauth.errors import ConnectionUnauthenticated, TokenEndpointError
-from gateway.oauth.leases import Lease
 from gateway.oauth.plan import OAUTH_MODES, TOKENS_SECRET, OAuthPlan, auth_mode, oauth_plan
 from gateway.oauth.tokens import TokenSet, load_tokens, save_tokens
 from gateway.services import Services
 from gateway.store.connections import ConnectionRecord
+from gateway.store.leases import Lease
 from importers import Connector
 
 log = get_logger("portway.oauth")
@@ -165,13 +164,10 @@ class TokenKeeper:
 
 
 def token_keeper(services: Services) -> TokenKeeper:
-    """The process's one ``TokenKeeper`` (kept in ``services.extras``)."""
-    found: Any = services.extras.get(_EXTRA_KEY)
-    if isinstance(found, TokenKeeper):
-        return found
-    keeper = TokenKeeper(services)
-    services.extras[_EXTRA_KEY] = keeper
-    return keeper
+    """The process's one ``TokenKeeper`` (kept in ``services.token_keeper``)."""
+    if services.token_keeper is None:
+        services.token_keeper = TokenKeeper(services)
+    return services.token_keeper
 
 
 def uses_oauth(connector: Connector, record: ConnectionRecord,

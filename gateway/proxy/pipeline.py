@@ -163,8 +163,7 @@ class Proxy:
         return response
 
     def _protocol_handler(self, protocol: str) -> ProtocolHandler:
-        handlers: dict[str, ProtocolHandler] = self.services.extras.get("protocols", {})
-        handler = handlers.get(protocol)
+        handler = self.services.protocols.get(protocol)
         if handler is None:
             raise ProtocolUnavailable(f"no handler for {protocol!r} connectors is installed")
         return handler

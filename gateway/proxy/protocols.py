@@ -2,7 +2,7 @@
 
 For a connector whose ``protocol`` is not ``"rest"``, the pipeline runs every step up to
 and including credentials as usual, then hands the call to the handler registered under
-``services.extras["protocols"][protocol]`` instead of sending it itself. The handler
+``services.protocols[protocol]`` instead of sending it itself. The handler
 builds its own request (a SOAP envelope from ``call.arguments``...) and sends it through
 the ``Transport`` it is given, which applies the egress guard, the timeouts, the retries
 and the size cap like any other upstream call; it returns the answer to give the caller

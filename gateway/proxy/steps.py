@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any, Protocol
 from urllib.parse import quote_plus
 
@@ -28,10 +28,6 @@ from gateway.services import Services
 
 log = get_logger("portway.proxy")
 
-#: Answers whether a workflow's definition references a connection (the linked access
-#: check); the runtime registers one as ``services.extras["workflow_references"]``.
-WorkflowReferences = Callable[[str, str], bool]
-
 
 class CompiledPolicies(Protocol):
     """A connector's policies, compiled once per connector version (gateway.policies)."""
@@ -46,7 +42,7 @@ async def check_access(call: Call, connections: ConnectionCache, services: Servi
     call.resolved = resolved = await connections.get(call.connection)
     record = resolved.record
     if call.principal.kind == "workflow" and call.referenced_by_workflow is None:
-        references: WorkflowReferences | None = services.extras.get("workflow_references")
+        references = services.workflow_references
         call.referenced_by_workflow = references is not None and bool(
             await services.db.run(references, call.principal.name, call.connection))
     try:

@@ -160,7 +160,7 @@ class _PipelineSender:
 
 
 def install(services: Services) -> SoapProtocolHandler:
-    """Register the SOAP handler on the proxy's seam (``services.extras["protocols"]``)."""
+    """Register the SOAP handler on the proxy's seam (``services.protocols``)."""
     handler = SoapProtocolHandler(services)
-    services.extras.setdefault("protocols", {})["soap"] = handler
+    services.protocols["soap"] = handler
     return handler

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -74,22 +75,35 @@ class Database:
                 if self.dialect == "postgresql":
                     # Serialise concurrent starts of several processes on one database.
                     connection.execute(sa.text("SELECT pg_advisory_xact_lock(724011)"))
-                config = Config()
-                config.set_main_option("script_location", str(MIGRATIONS))
+                config = _alembic_config()
                 config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+                command.upgrade(config, "heads")
         except sa.exc.OperationalError as exc:
             raise StoreError(f"cannot reach the database: {_reason(exc)}") from exc
 
     def current_revision(self) -> str | None:
+        """The gateway's own revision (extensions keep theirs on their own branches)."""
+        heads = self.current_heads()
+        own = _own_revisions()
+        found = [head for head in heads if head in own]
+        return found[0] if found else None
+
+    def current_heads(self) -> tuple[str, ...]:
+        """Every branch's current revision, the extensions' included."""
         with self.engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            return tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
 
     @staticmethod
     def head_revision() -> str | None:
+        """The newest revision of the gateway's own schema."""
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         return ScriptDirectory.from_config(config).get_current_head()
+
+    @staticmethod
+    def head_revisions() -> tuple[str, ...]:
+        """The newest revision of every branch: the gateway's and each extension's."""
+        return tuple(sorted(ScriptDirectory.from_config(_alembic_config()).get_heads()))
 
     def ping(self) -> None:
         """Raise ``StoreError`` unless the database answers."""
@@ -101,6 +115,25 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _alembic_config() -> Config:
+    """Alembic over the gateway's revisions and every extension's own branch."""
+    # Imported here: the extension point imports the app's parts, which import this.
+    from gateway.extensions import extension_migrations
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    locations = [MIGRATIONS / "versions", *extension_migrations()]
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("version_locations", os.pathsep.join(str(p) for p in locations))
+    return config
+
+
+def _own_revisions() -> set[str]:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -119,9 +119,7 @@ workflows = sa.Table(
     metadata,
     sa.Column("name", sa.String(200), primary_key=True),
     sa.Column("principal", sa.String(200), nullable=False),  # the workflow's own identity
-    sa.Column("definition", sa.Text, nullable=False),  # JSON
     sa.Column("connection_references", sa.Text, nullable=False),  # JSON object
-    sa.Column("enabled", sa.Boolean, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
 )

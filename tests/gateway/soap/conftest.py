@@ -29,12 +29,12 @@ def database_url(tmp_path: Path) -> str:
 @pytest.fixture
 def soap_gateway(gateway: RunningGateway) -> RunningGateway:
     """The running gateway; the app installs the SOAP handler itself on start."""
-    assert isinstance(gateway.services.extras["protocols"]["soap"], SoapProtocolHandler)
+    assert isinstance(gateway.services.protocols["soap"], SoapProtocolHandler)
     return gateway
 
 
 def handler_of(gateway: RunningGateway) -> SoapProtocolHandler:
-    handler: SoapProtocolHandler = gateway.services.extras["protocols"]["soap"]
+    handler: SoapProtocolHandler = gateway.services.protocols["soap"]
     return handler
 
 

@@ -155,7 +155,7 @@ def test_the_zeep_client_is_built_once_per_connector_version(
         put = client.put("/v1/connectors/soap11", content=wsdl,
                          headers={"content-type": "text/xml"})
         assert put.status_code == 200, put.text
-        soap_gateway.services.extras["proxy"].forget()
+        soap_gateway.services.proxy.forget()
         answer = client.post(f"/v1/connections/{connection}/operations/add",
                              json={"a": 1, "b": 1})
     assert answer.json() == {"addResult": 2}

@@ -42,6 +42,15 @@ class Lease:
             ).values(holder=self.holder, expires_at=now + self.ttl))
         return taken.rowcount == 1
 
+    def renew(self) -> bool:
+        """Extend the lease if it is still ours; False when another holder has it."""
+        now = time.time()
+        with self.db.engine.begin() as conn:
+            kept = conn.execute(locks.update().where(
+                locks.c.name == self.name, locks.c.holder == self.holder,
+            ).values(expires_at=now + self.ttl))
+        return kept.rowcount == 1
+
     def release(self) -> None:
         with self.db.engine.begin() as conn:
             conn.execute(locks.delete().where(locks.c.name == self.name,

@@ -1,0 +1,22 @@
+"""The ``[runtime]`` settings section (documented, key by key, in config/portway.toml)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RuntimeSettings:
+    #: Run the workflow runtime in this process (its routes are served either way).
+    enabled: bool = True
+    #: Keep run history this many days (Logic Apps' default is 90).
+    retention_days: int = 90
+    #: Iterations of a ``Foreach`` that run at once unless the definition says otherwise.
+    foreach_concurrency: int = 20
+    #: How long a process's claim on a run lasts without renewal, in seconds.
+    lease_seconds: float = 30.0
+    #: How often an idle worker looks for runs to claim or resume, in seconds.
+    poll_seconds: float = 0.5
+    #: How long a Request trigger's caller waits for a synchronous ``Response``, in seconds
+    #: (Logic Apps: 120), before it gets ``202 Accepted``.
+    response_timeout_seconds: float = 120.0

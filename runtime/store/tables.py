@@ -1,0 +1,82 @@
+"""The runtime's tables (SQLAlchemy Core), migrated by Alembic with the gateway's.
+
+The revisions live in ``runtime/store/migrations/versions`` on the branch ``runtime``
+(``portway db upgrade`` and every start apply them after the gateway's). Secrets —
+secure workflow parameters, app settings, built-in connection secrets — are not here:
+they are sealed in the gateway's vault.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+# -- workflows: definitions and their versions (revision r0001) -------------------------
+
+workflows = sa.Table(
+    "runtime_workflows",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("version", sa.String(64), nullable=False),  # the current version's id
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    # Enabled | Disabled | Error (a failed webhook subscription, say), and why.
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("state_message", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+workflow_versions = sa.Table(
+    "runtime_workflow_versions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("workflow", sa.String(200), nullable=False, index=True),
+    sa.Column("kind", sa.String(20), nullable=False),  # Stateful | Stateless
+    sa.Column("definition", sa.Text, nullable=False),  # JSON
+    # JSON {name: {"type", "value"}}; secure values are in the vault, not here.
+    sa.Column("parameters", sa.Text, nullable=False),
+    # JSON {"references": {ref: connection}, "serviceProviders": {...}} without secrets.
+    sa.Column("connections", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+# -- runs and their checkpoints (revision r0002) ----------------------------------------
+
+runs = sa.Table(
+    "runtime_runs",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("workflow", sa.String(200), nullable=False),
+    sa.Column("version", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("start_time", sa.String(40), nullable=False),
+    sa.Column("end_time", sa.String(40), nullable=True),
+    sa.Column("client_tracking_id", sa.String(200), nullable=False),
+    sa.Column("trigger", sa.Text, nullable=False),  # JSON: the trigger's record
+    sa.Column("error", sa.Text, nullable=True),  # JSON {"code", "message"}
+    sa.Column("outputs", sa.Text, nullable=True),  # JSON: the definition's outputs
+    sa.Column("response", sa.Text, nullable=True),  # JSON: a Response not yet collected
+    sa.Column("created_at", sa.Float, nullable=False),
+    # Leases: who runs it now, until when, and the fencing token every write carries.
+    sa.Column("lease_owner", sa.String(100), nullable=True),
+    sa.Column("lease_expires", sa.Float, nullable=True),
+    sa.Column("fence", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("wake_at", sa.Float, nullable=True),  # a durable timer (Wait, polling)
+    sa.Index("ix_runtime_runs_workflow_created", "workflow", "created_at"),
+    sa.Index("ix_runtime_runs_status_lease", "status", "lease_expires"),
+)
+
+action_results = sa.Table(
+    "runtime_action_results",
+    metadata,
+    sa.Column("run_id", sa.String(64), nullable=False),
+    # Unique within the run: the action's name plus its loop iteration indexes.
+    sa.Column("key", sa.String(500), nullable=False),
+    sa.Column("action", sa.String(200), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),  # checkpoint order
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("record", sa.Text, nullable=False),  # JSON: the action's run-record entry
+    sa.Column("state", sa.Text, nullable=True),  # JSON: a suspended handler's state
+    sa.PrimaryKeyConstraint("run_id", "key"),
+)
