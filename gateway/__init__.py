@@ -11,12 +11,34 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from gateway.api.auth import authenticate
+    from gateway.api.bodies import read_json_object
+    from gateway.api.errors import request_id_of
     from gateway.app import create_app
     from gateway.calls import Answer, call_connection, call_connection_operation, send_http
-    from gateway.errors import PortwayError
+    from gateway.errors import (
+        BadRequest,
+        ConfigError,
+        Conflict,
+        EgressDenied,
+        Forbidden,
+        MethodNotAllowed,
+        NotFound,
+        PayloadTooLarge,
+        PortwayError,
+        StoreError,
+        Throttled,
+        Unauthenticated,
+        UpstreamError,
+        UpstreamTimeout,
+        UpstreamUnreachable,
+        ValidationFailed,
+    )
     from gateway.extensions import BackgroundService, Extension
+    from gateway.security.access import require_role
     from gateway.services import Services
     from gateway.settings import Secret, Settings, load_settings
+    from gateway.store.principals import Principal
     from gateway.store.workflows import WorkflowIdentities, principal_of
 
 _EXPORTS = {
@@ -25,7 +47,27 @@ _EXPORTS = {
     "call_connection": "gateway.calls",
     "call_connection_operation": "gateway.calls",
     "send_http": "gateway.calls",
+    "BadRequest": "gateway.errors",
+    "ConfigError": "gateway.errors",
+    "Conflict": "gateway.errors",
+    "EgressDenied": "gateway.errors",
+    "Forbidden": "gateway.errors",
+    "MethodNotAllowed": "gateway.errors",
+    "NotFound": "gateway.errors",
+    "PayloadTooLarge": "gateway.errors",
     "PortwayError": "gateway.errors",
+    "StoreError": "gateway.errors",
+    "Throttled": "gateway.errors",
+    "Unauthenticated": "gateway.errors",
+    "UpstreamError": "gateway.errors",
+    "UpstreamTimeout": "gateway.errors",
+    "UpstreamUnreachable": "gateway.errors",
+    "ValidationFailed": "gateway.errors",
+    "authenticate": "gateway.api.auth",
+    "read_json_object": "gateway.api.bodies",
+    "request_id_of": "gateway.api.errors",
+    "require_role": "gateway.security.access",
+    "Principal": "gateway.store.principals",
     "BackgroundService": "gateway.extensions",
     "Extension": "gateway.extensions",
     "Services": "gateway.services",
@@ -39,17 +81,37 @@ _EXPORTS = {
 __all__ = [
     "Answer",
     "BackgroundService",
+    "BadRequest",
+    "ConfigError",
+    "Conflict",
+    "EgressDenied",
     "Extension",
+    "Forbidden",
+    "MethodNotAllowed",
+    "NotFound",
+    "PayloadTooLarge",
     "PortwayError",
+    "Principal",
     "Secret",
     "Services",
     "Settings",
+    "StoreError",
+    "Throttled",
+    "Unauthenticated",
+    "UpstreamError",
+    "UpstreamTimeout",
+    "UpstreamUnreachable",
+    "ValidationFailed",
     "WorkflowIdentities",
+    "authenticate",
     "call_connection",
     "call_connection_operation",
     "create_app",
     "load_settings",
     "principal_of",
+    "read_json_object",
+    "request_id_of",
+    "require_role",
     "send_http",
 ]
 
