@@ -1,12 +1,16 @@
 """The expression language of Logic Apps workflow definitions (WDL), for the whole house.
 
 Connector policies and the workflow runtime both evaluate these expressions. The gateway
-owns the engine — grammar, evaluation and the functions that need no workflow state —
-and the runtime adds its workflow functions to an extended registry::
+owns the engine — grammar, evaluation and the functions that need no workflow state. Two
+frozen registries hold the functions: ``LIBRARY``, the reference's library without any
+context functions, and ``DEFAULT``, the library plus the connector policy functions
+(``headers()``, ``parameters()``, ``body()``...). The runtime adds its workflow functions
+to an extended copy of ``LIBRARY``, so its ``parameters()`` and ``body()`` never meet the
+policy ones::
 
-    from gateway.expressions import DEFAULT, evaluate
+    from gateway.expressions import LIBRARY, evaluate
 
-    registry = DEFAULT.extend()
+    registry = LIBRARY.extend()
     registry.register("variables", read_variable, 1, 1)
     evaluate("@concat('n = ', string(variables('n')))", context, registry)
 
@@ -42,21 +46,24 @@ from gateway.expressions.errors import (
     UnknownFunctionError,
 )
 from gateway.expressions.evaluator import evaluate_node, evaluate_template
-from gateway.expressions.functions import build_default_registry
-from gateway.expressions.functions.policy import POLICY_CONTEXT_NAMES
+from gateway.expressions.functions import build_default, build_library
+from gateway.expressions.functions.policy import POLICY_CONTEXT_NAMES, POLICY_FUNCTIONS
 from gateway.expressions.parser import DEFAULT_LIMITS, Limits, parse_expression, parse_template
 from gateway.expressions.registry import FunctionRegistry, FunctionSpec
-from gateway.expressions.values import to_json_compatible, to_string
+from gateway.expressions.values import Content, XmlValue, to_json_compatible, to_string
 
 __all__ = [
     "DEFAULT",
     "DEFAULT_LIMITS",
+    "LIBRARY",
     "POLICY_CONTEXT_NAMES",
+    "POLICY_FUNCTIONS",
     "Access",
     "ArgumentCountError",
     "ArgumentTypeError",
     "Call",
     "Clock",
+    "Content",
     "EvaluationContext",
     "ExpressionError",
     "ExpressionEvaluationError",
@@ -70,6 +77,7 @@ __all__ = [
     "Node",
     "Template",
     "UnknownFunctionError",
+    "XmlValue",
     "evaluate",
     "evaluate_expression",
     "evaluate_value",
@@ -83,8 +91,12 @@ __all__ = [
     "to_string",
 ]
 
-DEFAULT: FunctionRegistry = build_default_registry()
-"""The frozen registry of built-in functions; ``DEFAULT.extend()`` to add more."""
+LIBRARY: FunctionRegistry = build_library()
+"""The frozen registry of the reference's functions that need no context data: no
+policy functions, no workflow functions. ``LIBRARY.extend()`` to add a context's own."""
+
+DEFAULT: FunctionRegistry = build_default(LIBRARY)
+"""``LIBRARY`` plus the connector policy functions; the registry policies evaluate with."""
 
 ContextLike = Mapping[str, Any] | EvaluationContext | None
 

@@ -1,8 +1,17 @@
 """The value model shared by the evaluator and the functions.
 
 Values are JSON values as Python builds them (``None``, ``bool``, ``int``, ``float``,
-``str``, ``list``, ``dict``) plus ``bytes`` for binary content. Functions never mutate
-their arguments; they return new containers, possibly sharing unchanged children.
+``str``, ``list``, ``dict``) plus three kinds JSON has not:
+
+* binary content: ``bytes``, or ``Content`` (bytes that know their media type), written
+  to JSON as Logic Apps' ``{"$content-type": ..., "$content": "<base64>"}`` envelope;
+* XML: ``XmlValue``, a ``str`` holding the document's text, written to JSON as an
+  ``application/xml;charset=utf-8`` content envelope;
+* ``decimal.Decimal``, what ``decimal()`` returns: exact in arithmetic and in
+  ``string()``, a JSON number (a double) when written out.
+
+Functions never mutate their arguments; they return new containers, possibly sharing
+unchanged children.
 """
 
 from __future__ import annotations
@@ -10,11 +19,17 @@ from __future__ import annotations
 import base64
 import json
 import math
+from decimal import Decimal
 from typing import Any
 
 from gateway.expressions.errors import ArgumentTypeError
 
 __all__ = [
+    "OCTET_STREAM",
+    "XML_CONTENT_TYPE",
+    "Content",
+    "XmlValue",
+    "content_type",
     "is_integer",
     "is_number",
     "to_json_compatible",
@@ -22,6 +37,32 @@ __all__ = [
     "type_name",
     "values_equal",
 ]
+
+
+OCTET_STREAM = "application/octet-stream"
+XML_CONTENT_TYPE = "application/xml;charset=utf-8"
+
+
+class Content(bytes):
+    """Binary content that knows its media type (``$content-type``)."""
+
+    content_type: str
+
+    def __new__(cls, data: bytes, content_type: str = OCTET_STREAM) -> Content:
+        made = super().__new__(cls, data)
+        made.content_type = content_type or OCTET_STREAM
+        return made
+
+
+class XmlValue(str):
+    """The text of an XML document or node, marked as XML."""
+
+    __slots__ = ()
+
+
+def content_type(value: bytes | bytearray) -> str:
+    """The media type of binary content (``application/octet-stream`` unless known)."""
+    return getattr(value, "content_type", OCTET_STREAM)
 
 
 def type_name(value: Any) -> str:
@@ -34,6 +75,10 @@ def type_name(value: Any) -> str:
         return "integer"
     if isinstance(value, float):
         return "float"
+    if isinstance(value, Decimal):
+        return "decimal"
+    if isinstance(value, XmlValue):
+        return "XML"
     if isinstance(value, str):
         return "string"
     if isinstance(value, (bytes, bytearray)):
@@ -46,8 +91,8 @@ def type_name(value: Any) -> str:
 
 
 def is_number(value: Any) -> bool:
-    """True for integers and floats, but not booleans."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """True for integers, floats and decimals, but not booleans."""
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
 
 
 def is_integer(value: Any) -> bool:
@@ -67,13 +112,20 @@ def format_float(value: float) -> str:
     return text
 
 
+def _envelope(data: bytes, media_type: str) -> dict[str, str]:
+    return {"$content-type": media_type, "$content": base64.b64encode(data).decode("ascii")}
+
+
 def to_json_compatible(value: Any) -> Any:
-    """Return ``value`` with binary content as Logic Apps' ``$content`` envelope."""
+    """Return ``value`` as JSON can hold it: binary content and XML as Logic Apps'
+    ``$content`` envelope, decimals as numbers."""
     if isinstance(value, (bytes, bytearray)):
-        return {
-            "$content-type": "application/octet-stream",
-            "$content": base64.b64encode(bytes(value)).decode("ascii"),
-        }
+        return _envelope(bytes(value), content_type(value))
+    if isinstance(value, XmlValue):
+        return _envelope(value.encode("utf-8"), XML_CONTENT_TYPE)
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() and abs(value) < 2**63 \
+            else float(value)
     if isinstance(value, list):
         return [to_json_compatible(item) for item in value]
     if isinstance(value, dict):
@@ -102,6 +154,8 @@ def to_string(value: Any) -> str:
         return str(value)
     if isinstance(value, float):
         return format_float(value)
+    if isinstance(value, Decimal):
+        return f"{value:f}"
     if isinstance(value, (bytes, bytearray)):
         return bytes(value).decode("utf-8", errors="replace")
     if isinstance(value, (list, dict)):

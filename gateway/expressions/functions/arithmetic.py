@@ -1,17 +1,22 @@
 """Math functions: add, sub, mul, div, mod, min, max, rand, range.
 
 Integers are 64-bit as in Logic Apps: a result outside that range is an error, which
-also keeps hostile expressions from growing Python's unbounded integers.
+also keeps hostile expressions from growing Python's unbounded integers. A ``decimal()``
+operand makes the arithmetic decimal (the other operand is taken exactly, a float by
+its shortest form), as .NET's System.Decimal would.
 """
 
 from __future__ import annotations
 
 import math
+from decimal import Decimal, DivisionByZero, InvalidOperation
 from typing import Any
 
 from gateway.expressions.context import EvaluationContext
 from gateway.expressions.errors import ArgumentTypeError
 from gateway.expressions.functions import _args
+from gateway.expressions.functions.conversion import DECIMAL_MAX
+from gateway.expressions.functions.number_format import to_decimal
 from gateway.expressions.registry import FunctionRegistry
 from gateway.expressions.values import is_integer
 
@@ -19,7 +24,14 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _RANGE_MAX = 100_000
 
 
-def _result(value: int | float) -> int | float:
+Number = int | float | Decimal
+
+
+def _result(value: Number) -> Number:
+    if isinstance(value, Decimal):
+        if not value.is_finite() or abs(value) > DECIMAL_MAX:
+            raise ArgumentTypeError("the result overflows a decimal")
+        return value
     if isinstance(value, int):
         if not _INT64_MIN <= value <= _INT64_MAX:
             raise ArgumentTypeError("the result overflows a 64-bit integer")
@@ -29,28 +41,42 @@ def _result(value: int | float) -> int | float:
     return value
 
 
-def add(ctx: EvaluationContext, left: Any, right: Any) -> int | float:
-    return _result(_args.number(left, 1) + _args.number(right, 2))
+def _operands(left: Any, right: Any) -> tuple[Any, Any]:
+    a, b = _args.number(left, 1), _args.number(right, 2)
+    if isinstance(a, Decimal) or isinstance(b, Decimal):
+        return to_decimal(a), to_decimal(b)
+    return a, b
 
 
-def sub(ctx: EvaluationContext, left: Any, right: Any) -> int | float:
-    return _result(_args.number(left, 1) - _args.number(right, 2))
+def add(ctx: EvaluationContext, left: Any, right: Any) -> Number:
+    a, b = _operands(left, right)
+    return _result(a + b)
 
 
-def mul(ctx: EvaluationContext, left: Any, right: Any) -> int | float:
-    return _result(_args.number(left, 1) * _args.number(right, 2))
+def sub(ctx: EvaluationContext, left: Any, right: Any) -> Number:
+    a, b = _operands(left, right)
+    return _result(a - b)
 
 
-def _divisor(value: Any) -> int | float:
-    divisor = _args.number(value, 2)
+def mul(ctx: EvaluationContext, left: Any, right: Any) -> Number:
+    a, b = _operands(left, right)
+    return _result(a * b)
+
+
+def _division(left: Any, right: Any) -> tuple[Any, Any]:
+    dividend, divisor = _operands(left, right)
     if divisor == 0:
         raise _args.bad_value(2, "must not be zero")
-    return divisor
+    return dividend, divisor
 
 
-def div(ctx: EvaluationContext, left: Any, right: Any) -> int | float:
-    dividend = _args.number(left, 1)
-    divisor = _divisor(right)
+def div(ctx: EvaluationContext, left: Any, right: Any) -> Number:
+    dividend, divisor = _division(left, right)
+    if isinstance(dividend, Decimal):
+        try:
+            return _result(dividend / divisor)
+        except (DivisionByZero, InvalidOperation):
+            raise _args.bad_value(2, "must not be zero") from None
     if is_integer(dividend) and is_integer(divisor):
         # Integer division truncates toward zero, as in C#.
         quotient = abs(dividend) // abs(divisor)
@@ -58,9 +84,11 @@ def div(ctx: EvaluationContext, left: Any, right: Any) -> int | float:
     return _result(dividend / divisor)
 
 
-def mod(ctx: EvaluationContext, left: Any, right: Any) -> int | float:
-    dividend = _args.number(left, 1)
-    divisor = _divisor(right)
+def mod(ctx: EvaluationContext, left: Any, right: Any) -> Number:
+    dividend, divisor = _division(left, right)
+    if isinstance(dividend, Decimal):
+        remainder: Decimal = dividend % divisor  # the dividend's sign, as C#'s % has
+        return _result(remainder)
     if is_integer(dividend) and is_integer(divisor):
         # The remainder takes the dividend's sign, as C#'s % does.
         remainder = abs(dividend) % abs(divisor)
@@ -68,7 +96,7 @@ def mod(ctx: EvaluationContext, left: Any, right: Any) -> int | float:
     return _result(math.fmod(dividend, divisor))
 
 
-def _numbers(values: tuple[Any, ...]) -> list[int | float]:
+def _numbers(values: tuple[Any, ...]) -> list[Number]:
     if len(values) == 1 and isinstance(values[0], list):
         items = values[0]
         if not items:
@@ -77,11 +105,11 @@ def _numbers(values: tuple[Any, ...]) -> list[int | float]:
     return [_args.number(value, index) for index, value in enumerate(values, 1)]
 
 
-def min_(ctx: EvaluationContext, *values: Any) -> int | float:
+def min_(ctx: EvaluationContext, *values: Any) -> Number:
     return min(_numbers(values))
 
 
-def max_(ctx: EvaluationContext, *values: Any) -> int | float:
+def max_(ctx: EvaluationContext, *values: Any) -> Number:
     return max(_numbers(values))
 
 

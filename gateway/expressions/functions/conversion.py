@@ -1,33 +1,41 @@
-"""Conversion functions: int, float, string, bool, json, base64, data URIs, URI components."""
+"""Conversion functions: int, float, decimal, string, bool, json, array, coalesce.
+
+``float()`` and ``isFloat()`` read numbers as .NET does (``number_parse.py``), in the
+culture named (``float`` defaults to en-US, ``isFloat`` to the invariant culture).
+``decimal()`` gives a ``decimal.Decimal``: exact through arithmetic and ``string()``.
+"""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
-import urllib.parse
+from decimal import Decimal
 from typing import Any
 
 from gateway.expressions.context import EvaluationContext
 from gateway.expressions.errors import ArgumentTypeError
 from gateway.expressions.functions import _args
 from gateway.expressions.functions.cultures import culture
-from gateway.expressions.functions.xml import XmlValue, xml_to_json
+from gateway.expressions.functions.number_parse import parse_number
+from gateway.expressions.functions.xml import xml_to_json
 from gateway.expressions.registry import FunctionRegistry
-from gateway.expressions.values import is_integer, is_number, to_string
+from gateway.expressions.values import XmlValue, is_integer, is_number, to_string
+
+__all__ = ["DECIMAL_MAX", "parse_float", "register"]
 
 _INT64 = (-(2**63), 2**63 - 1)
 _INTEGER_TEXT = re.compile(r"[+-]?[0-9]+\Z")
+#: The largest magnitude .NET's System.Decimal holds.
+DECIMAL_MAX = Decimal(2**96 - 1)
 
 
 def to_int(ctx: EvaluationContext, value: Any) -> int:
     if is_integer(value):
         return int(value)
-    if isinstance(value, float):
-        if value.is_integer():
+    if isinstance(value, (float, Decimal)):
+        if value == int(value):
             return int(value)
-        raise _args.bad_value(1, "is a float with a fractional part")
+        raise _args.bad_value(1, "is a number with a fractional part")
     text = _args.string(value, 1).strip()
     if not _INTEGER_TEXT.match(text) or len(text) > 21:
         raise _args.bad_value(1, "is not the string of an integer")
@@ -37,21 +45,21 @@ def to_int(ctx: EvaluationContext, value: Any) -> int:
     return number
 
 
-def parse_float(text: str, locale: str | None) -> float:
-    """Parse ``text`` as a number in ``locale`` (group separators allowed)."""
-    conventions = culture(locale, 2)
-    cleaned = text.strip().replace(conventions.group, "")
-    if conventions.group == "\u202f" or conventions.group == "\u00a0":
-        cleaned = cleaned.replace(" ", "")
-    cleaned = cleaned.replace(conventions.decimal, ".")
-    if not re.fullmatch(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?", cleaned):
+def parse_float(text: str, locale: str | None, index: int = 2) -> float:
+    """Parse ``text`` as a double the way .NET does in ``locale`` (en-US when None).
+
+    Raises:
+        ArgumentTypeError: The text is no number in that culture, or out of range.
+    """
+    number = parse_number(text, culture(locale, index))
+    if number is None:
         raise ArgumentTypeError("the first argument is not the string of a number",
                                 details=[{"argument": 1}])
-    number = float(cleaned)
-    if number in (float("inf"), float("-inf")):
+    result = float(number)
+    if result in (float("inf"), float("-inf")):
         raise ArgumentTypeError("the first argument is out of the range of a float",
                                 details=[{"argument": 1}])
-    return number
+    return result
 
 
 def to_float(ctx: EvaluationContext, value: Any, locale: Any = None) -> float:
@@ -59,6 +67,20 @@ def to_float(ctx: EvaluationContext, value: Any, locale: Any = None) -> float:
         return float(value)
     return parse_float(_args.string(value, 1),
                        None if locale is None else _args.string(locale, 2))
+
+
+def to_decimal_fn(ctx: EvaluationContext, value: Any) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if is_number(value):
+        return Decimal(value) if is_integer(value) else Decimal(repr(value))
+    number = parse_number(_args.string(value, 1), culture("", 1))
+    if number is None:
+        raise _args.bad_value(1, "is not the string of a decimal number")
+    if abs(number) > DECIMAL_MAX:
+        raise _args.bad_value(1, "is out of the range of a decimal")
+    # .NET's decimal keeps 28 to 29 significant digits; round what is beyond.
+    return +number if len(number.as_tuple().digits) > 28 else number
 
 
 def to_bool(ctx: EvaluationContext, value: Any) -> bool:
@@ -98,79 +120,6 @@ def to_array(ctx: EvaluationContext, value: Any) -> list[Any]:
     return [value]
 
 
-def _bytes_of(value: Any) -> bytes:
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value)
-    return to_string(value).encode("utf-8")
-
-
-def _decode_base64(value: Any) -> bytes:
-    text = _args.string(value, 1).strip()
-    try:
-        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        raise _args.bad_value(1, "is not valid base64") from None
-
-
-def to_base64(ctx: EvaluationContext, value: Any) -> str:
-    data = _bytes_of(value)
-    _args.ensure_size(ctx, len(data) * 4 // 3 + 4)
-    return base64.b64encode(data).decode("ascii")
-
-
-def base64_to_string(ctx: EvaluationContext, value: Any) -> str:
-    return _decode_base64(value).decode("utf-8", errors="replace")
-
-
-def base64_to_binary(ctx: EvaluationContext, value: Any) -> bytes:
-    return _decode_base64(value)
-
-
-def binary(ctx: EvaluationContext, value: Any) -> bytes:
-    return _bytes_of(value)
-
-
-def data_uri(ctx: EvaluationContext, value: Any) -> str:
-    if isinstance(value, (bytes, bytearray)):
-        prefix = "data:application/octet-stream;base64,"
-    else:
-        prefix = "data:text/plain;charset=utf-8;base64,"
-    return prefix + to_base64(ctx, value)
-
-
-def _data_uri_bytes(value: Any) -> bytes:
-    text = _args.string(value, 1)
-    if not text.startswith("data:") or "," not in text:
-        raise _args.bad_value(1, "is not a data URI")
-    header, payload = text[5:].split(",", 1)
-    if header.lower().endswith(";base64"):
-        return _decode_base64(payload)
-    return urllib.parse.unquote_to_bytes(payload)
-
-
-def data_uri_to_binary(ctx: EvaluationContext, value: Any) -> bytes:
-    return _data_uri_bytes(value)
-
-
-def data_uri_to_string(ctx: EvaluationContext, value: Any) -> str:
-    return _data_uri_bytes(value).decode("utf-8", errors="replace")
-
-
-def uri_component(ctx: EvaluationContext, value: Any) -> str:
-    data = _bytes_of(value) if not isinstance(value, str) else value.encode("utf-8")
-    _args.ensure_size(ctx, len(data) * 3)
-    # Only RFC 3986 unreserved characters stay, as .NET's Uri.EscapeDataString does.
-    return urllib.parse.quote(data, safe="")
-
-
-def uri_component_to_string(ctx: EvaluationContext, value: Any) -> str:
-    return urllib.parse.unquote(_args.string(value, 1), errors="replace")
-
-
-def uri_component_to_binary(ctx: EvaluationContext, value: Any) -> bytes:
-    return urllib.parse.unquote_to_bytes(_args.string(value, 1))
-
-
 def to_string_fn(ctx: EvaluationContext, value: Any) -> str:
     return to_string(value)
 
@@ -186,22 +135,9 @@ def register(registry: FunctionRegistry) -> None:
     """Add the conversion functions to ``registry``."""
     registry.register("int", to_int, 1, 1)
     registry.register("float", to_float, 1, 2)
+    registry.register("decimal", to_decimal_fn, 1, 1)
     registry.register("string", to_string_fn, 1, 1)
     registry.register("bool", to_bool, 1, 1)
     registry.register("json", to_json, 1, 1)
     registry.register("array", to_array, 1, 1)
-    registry.register("base64", to_base64, 1, 1)
-    registry.register("base64ToString", base64_to_string, 1, 1)
-    registry.register("decodeBase64", base64_to_string, 1, 1)
-    registry.register("base64ToBinary", base64_to_binary, 1, 1)
-    registry.register("binary", binary, 1, 1)
-    registry.register("dataUri", data_uri, 1, 1)
-    registry.register("dataUriToBinary", data_uri_to_binary, 1, 1)
-    registry.register("decodeDataUri", data_uri_to_binary, 1, 1)
-    registry.register("dataUriToString", data_uri_to_string, 1, 1)
-    registry.register("encodeUriComponent", uri_component, 1, 1)
-    registry.register("uriComponent", uri_component, 1, 1)
-    registry.register("decodeUriComponent", uri_component_to_string, 1, 1)
-    registry.register("uriComponentToString", uri_component_to_string, 1, 1)
-    registry.register("uriComponentToBinary", uri_component_to_binary, 1, 1)
     registry.register("coalesce", coalesce, 1)

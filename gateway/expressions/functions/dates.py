@@ -6,50 +6,22 @@ import calendar
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from gateway.expressions.context import EvaluationContext
 from gateway.expressions.functions import _args
-from gateway.expressions.functions.cultures import CULTURES
+from gateway.expressions.functions.cultures import culture as _culture
 from gateway.expressions.functions.datetime_format import (
     format_timestamp,
     parse_timestamp,
     parse_with_format,
 )
+from gateway.expressions.functions.time_zones import time_zone
 from gateway.expressions.registry import FunctionRegistry
 
 _EPOCH = datetime(1, 1, 1)
 _UNITS = {"second": "seconds", "minute": "minutes", "hour": "hours", "day": "days",
           "week": "weeks", "month": "months", "year": "years"}
-
-# Windows time zone names (what Logic Apps takes) to IANA names; IANA names work too.
-_WINDOWS_ZONES = {
-    "utc": "UTC", "coordinated universal time": "UTC",
-    "greenwich standard time": "Atlantic/Reykjavik", "gmt standard time": "Europe/London",
-    "w. europe standard time": "Europe/Berlin", "romance standard time": "Europe/Paris",
-    "central europe standard time": "Europe/Budapest",
-    "central european standard time": "Europe/Warsaw",
-    "e. europe standard time": "Europe/Chisinau", "fle standard time": "Europe/Kiev",
-    "gtb standard time": "Europe/Bucharest", "russian standard time": "Europe/Moscow",
-    "israel standard time": "Asia/Jerusalem", "egypt standard time": "Africa/Cairo",
-    "south africa standard time": "Africa/Johannesburg",
-    "arabian standard time": "Asia/Dubai", "india standard time": "Asia/Kolkata",
-    "china standard time": "Asia/Shanghai", "singapore standard time": "Asia/Singapore",
-    "tokyo standard time": "Asia/Tokyo", "korea standard time": "Asia/Seoul",
-    "aus eastern standard time": "Australia/Sydney",
-    "new zealand standard time": "Pacific/Auckland",
-    "hawaiian standard time": "Pacific/Honolulu",
-    "alaskan standard time": "America/Anchorage",
-    "pacific standard time": "America/Los_Angeles",
-    "us mountain standard time": "America/Phoenix",
-    "mountain standard time": "America/Denver",
-    "central standard time": "America/Chicago",
-    "eastern standard time": "America/New_York",
-    "atlantic standard time": "America/Halifax",
-    "sa pacific standard time": "America/Bogota",
-    "e. south america standard time": "America/Sao_Paulo",
-}
-
 
 def _timestamp(value: Any, index: int = 1) -> datetime:
     return parse_timestamp(_args.string(value, index), index)
@@ -123,8 +95,7 @@ def parse_date_time(ctx: EvaluationContext, timestamp: Any, locale: Any = None,
                     fmt: Any = None) -> str:
     text = _args.string(timestamp, 1)
     culture = "en-us" if locale is None else _args.string(locale, 2).lower() or "en-us"
-    if culture not in CULTURES:
-        raise _args.bad_value(2, "is not a locale Portway knows")
+    _culture(culture, 2)
     if fmt is not None and _args.string(fmt, 3):
         moment = parse_with_format(text, fmt)
     elif culture in ("en-us", "invariant") or not re.match(r"\s*\d{1,2}[./-]\d{1,2}[./-]",
@@ -174,13 +145,33 @@ def ticks(ctx: EvaluationContext, timestamp: Any) -> int:
     return (delta.days * 86_400 + delta.seconds) * 10_000_000 + delta.microseconds * 10
 
 
+def _naive_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def timespan_text(delta: timedelta) -> str:
+    """Write a duration as .NET's TimeSpan does by default: ``[-][d.]hh:mm:ss[.fffffff]``."""
+    sign = "-" if delta < timedelta(0) else ""
+    delta = abs(delta)
+    hours, rest = divmod(delta.seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    text = f"{hours:02d}:{minutes:02d}:{seconds:02d}"
+    if delta.days:
+        text = f"{delta.days}.{text}"
+    if delta.microseconds:
+        text += f".{delta.microseconds:06d}0"
+    return sign + text
+
+
+def date_difference(ctx: EvaluationContext, start: Any, end: Any) -> str:
+    return timespan_text(_naive_utc(_timestamp(end, 2)) - _naive_utc(_timestamp(start, 1)))
+
+
 def _zone(value: Any, index: int) -> ZoneInfo:
-    name = _args.string(value, index)
-    key = _WINDOWS_ZONES.get(name.strip().lower(), name.strip())
-    try:
-        return ZoneInfo(key)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise _args.bad_value(index, "is not a time zone Portway knows") from None
+    found = time_zone(_args.string(value, index))
+    if found is None:
+        raise _args.bad_value(index, "is not a Windows or IANA time zone name")
+    return found
 
 
 def convert_time_zone(ctx: EvaluationContext, timestamp: Any, source: Any,
@@ -225,6 +216,7 @@ def register(registry: FunctionRegistry) -> None:
     registry.register("startOfDay", start_of_day, 1, 2)
     registry.register("startOfHour", start_of_hour, 1, 2)
     registry.register("startOfMonth", start_of_month, 1, 2)
+    registry.register("dateDifference", date_difference, 2, 2)
     registry.register("dayOfWeek", day_of_week, 1, 1)
     registry.register("dayOfMonth", day_of_month, 1, 1)
     registry.register("dayOfYear", day_of_year, 1, 1)

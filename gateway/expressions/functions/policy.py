@@ -22,6 +22,9 @@ from gateway.expressions.registry import FunctionRegistry
 
 POLICY_CONTEXT_NAMES = ("connectionParameters", "headers", "queryParameters", "body",
                         "parameters")
+#: The functions ``register`` adds: in ``DEFAULT``, never in ``LIBRARY``.
+POLICY_FUNCTIONS = ("connectionParameters", "headers", "header", "queryParameters", "body",
+                    "parameters")
 
 _MISSING = object()
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from gateway.expressions.context import EvaluationContext
-from gateway.expressions.errors import ArgumentTypeError
 from gateway.expressions.functions import _args
-from gateway.expressions.functions.conversion import parse_float
+from gateway.expressions.functions.cultures import culture
+from gateway.expressions.functions.number_parse import parse_number
 from gateway.expressions.registry import FunctionRegistry
 from gateway.expressions.values import to_string
+
+_DOUBLE_MAX = Decimal("1.7976931348623157E+308")
 
 
 def concat(ctx: EvaluationContext, *values: Any) -> str:
@@ -167,11 +170,11 @@ def is_int(ctx: EvaluationContext, value: Any) -> bool:
 
 
 def is_float(ctx: EvaluationContext, text: Any, locale: Any = None) -> bool:
-    try:
-        parse_float(_args.string(text, 1), None if locale is None else _args.string(locale, 2))
-    except ArgumentTypeError:
-        return False
-    return True
+    # The invariant culture unless one is named, as the reference says.
+    name = "" if locale is None else _args.string(locale, 2)
+    conventions = culture(name, 2)
+    value = parse_number(_args.string(text, 1), conventions)
+    return value is not None and abs(value) <= _DOUBLE_MAX
 
 
 def register(registry: FunctionRegistry) -> None:

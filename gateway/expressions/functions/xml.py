@@ -1,7 +1,9 @@
 """XML functions: ``xml()``, ``xpath()``, and ``json()`` of an XML value.
 
 An XML value is an ``XmlValue``: a ``str`` holding the document's text, so everything
-that takes a string takes it too, while ``json()`` and ``xpath()`` know it is XML.
+that takes a string takes it too, while ``json()`` and ``xpath()`` know it is XML. Written
+to JSON it is an ``application/xml;charset=utf-8`` content envelope, as Logic Apps shows
+``xml()`` results and the nodes ``xpath()`` finds.
 Parsing is safe by default: no DTDs, no entities, no network; a document with a
 DOCTYPE is refused.
 """
@@ -17,17 +19,11 @@ from gateway.expressions.context import EvaluationContext
 from gateway.expressions.errors import ArgumentTypeError
 from gateway.expressions.functions import _args
 from gateway.expressions.registry import FunctionRegistry
-from gateway.expressions.values import is_number, to_string
+from gateway.expressions.values import XmlValue, is_number, to_string
 
 __all__ = ["XmlValue", "register", "xml_to_json"]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9._-]*\Z")
-
-
-class XmlValue(str):
-    """The text of an XML document or node, marked as XML."""
-
-    __slots__ = ()
 
 
 def _parser() -> Any:

@@ -19,7 +19,9 @@ DOCUMENTED = [
     "subtractFromTime", "formatDateTime", "startOfDay", "startOfHour", "startOfMonth",
     "dayOfWeek", "dayOfMonth", "dayOfYear", "ticks", "convertTimeZone", "getFutureTime",
     "getPastTime", "parseDateTime", "uriHost", "uriPath", "uriQuery", "uriScheme", "uriPort",
-    "uriPathAndQuery", "setProperty", "addProperty", "removeProperty", "connectionParameters",
+    "uriPathAndQuery", "setProperty", "addProperty", "removeProperty", "decimal",
+    "dateDifference", "isFloat", "isInt", "xml", "xpath", "dataUriToBinary", "dataUriToString",
+    "decodeDataUri", "uriComponentToBinary", "connectionParameters",
     "headers", "queryParameters", "body", "parameters",
 ]
 
@@ -73,3 +75,25 @@ def test_names_are_sorted():
     names = DEFAULT.names()
     assert names == sorted(names, key=str.lower)
     assert len(names) == len(DEFAULT) >= len(DOCUMENTED)
+
+
+def test_library_holds_no_policy_function_and_default_adds_them():
+    from gateway.expressions import LIBRARY, POLICY_FUNCTIONS
+
+    assert LIBRARY.frozen
+    for name in POLICY_FUNCTIONS:
+        assert name not in LIBRARY
+        assert name in DEFAULT
+    assert set(LIBRARY.names()) | set(POLICY_FUNCTIONS) == set(DEFAULT.names())
+
+
+def test_workflow_functions_of_policy_names_extend_the_library_apart():
+    from gateway.expressions import LIBRARY, UnknownFunctionError
+
+    workflow = LIBRARY.extend()
+    workflow.register("parameters", lambda ctx, name: ctx.get("workflowParameters")[name], 1, 1)
+    context = {"workflowParameters": {"n": 2}, "parameters": {"n": 40}}
+    assert evaluate("@add(parameters('n'), 1)", context, workflow) == 3
+    assert evaluate("@add(parameters('n'), 1)", context) == 41
+    with pytest.raises(UnknownFunctionError):
+        evaluate("@headers('x')", {}, workflow)

@@ -10,7 +10,8 @@ CASES = [
     ("@formatNumber(1234567890, '0,0.00', 'en-us')", "1,234,567,890.00"),
     ("@formatNumber(1234567890, '0,0.00', 'is-is')", "1.234.567.890,00"),
     ("@formatNumber(17.35, 'C2')", "$17.35"),
-    ("@formatNumber(17.35, 'C2', 'is-is')", "17,35 kr"),
+    # CLDR's Icelandic currency symbol is "kr." after a no-break space (docs/expressions.md).
+    ("@formatNumber(17.35, 'C2', 'is-is')", "17,35\u00a0kr."),
     ("@formatNumber(-17.35, 'C')", "-$17.35"),
     ("@formatNumber(1234.5678, 'N')", "1,234.57"),
     ("@formatNumber(1234.5678, 'N1', 'de-de')", "1.234,6"),
@@ -35,6 +36,21 @@ CASES = [
     ("@formatNumber(0, '0;(0);zero')", "zero"),
     ("@formatNumber(-1.5, '0.0')", "-1.5"),
     ("@formatNumber(12, \'\'\'#\'\'0\')", "#12"),
+    ("@formatNumber(4255550100, '(###) ###-####')", "(425) 555-0100"),
+    ("@formatNumber(1234.5, '#,##0.00 EUR', 'de-DE')", "1.234,50 EUR"),
+    ("@formatNumber(86000, '0.###E+0')", "8.6E+4"),
+    ("@formatNumber(0.00012, '0.0e-00')", "1.2e-04"),
+    ("@formatNumber(0.0045, '0.0‰')", "4.5‰"),
+    ("@formatNumber(1.5, '.00')", "1.50"),
+    ("@formatNumber(1234567.891, 'N2', 'fr-FR')", "1\u202f234\u202f567,89"),
+    ("@formatNumber(1234567.891, 'N2', 'en-IN')", "12,34,567.89"),
+    ("@formatNumber(-1234.5, 'C', 'nl-NL')", "\u20ac\u00a0-1.234,50"),
+    ("@formatNumber(1234.5, 'C', 'ja-JP')", "\uffe51,235"),
+    ("@formatNumber(0.256, 'P1', 'de-DE')", "25,6\u00a0%"),
+    ("@formatNumber(-3.5, 'N1', 'sv-SE')", "\u22123,5"),
+    ("@formatNumber(1e21, 'R')", "1E+21"),
+    ("@formatNumber(0.000123, 'G2')", "0.00012"),
+    ("@formatNumber(12345678, 'G2')", "1.2E+07"),
 ]
 
 
