@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
+from gateway import boundedjson
 from gateway.api import audit, connections, connectors, dataplane, health, openapi, tokens
 from gateway.api import oauth as oauth_api
 from gateway.api.errors import EXCEPTION_HANDLERS
@@ -42,6 +43,9 @@ def create_app(settings: Settings | None = None, *,
     """
     settings = settings or (services.settings if services else load_settings())
     configure_logging(settings.log.format, settings.log.level)
+    boundedjson.configure(boundedjson.JsonLimits(
+        max_depth=settings.limits.max_json_depth,
+        max_number_length=settings.limits.max_json_number_length))
     extensions = list(discovered_extensions() if extensions is None else extensions)
     given = services
 

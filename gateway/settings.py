@@ -96,6 +96,10 @@ class LimitsSettings:
     max_spec_bytes: int = 20 * 1024 * 1024
     #: The largest request body the control plane reads (bytes).
     max_request_bytes: int = 25 * 1024 * 1024
+    #: How deep arrays and objects in a caller's JSON may nest.
+    max_json_depth: int = 128
+    #: The longest number literal accepted in a caller's JSON (characters).
+    max_json_number_length: int = 100
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import time
 from starlette.requests import HTTPConnection
 
 from gateway.errors import Unauthenticated
+from gateway.security.tokens import token_hash
 from gateway.services import Services
 from gateway.store.principals import Principal
 
@@ -22,7 +23,7 @@ async def authenticate(request: HTTPConnection) -> Principal:
     """The principal behind the request's bearer token, or ``Unauthenticated``.
 
     Lookups are cached briefly (``proxy.cache_seconds``) by token hash to keep the data
-    plane off the database.
+    plane off the database; the cache never holds a token itself.
     """
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -32,7 +33,8 @@ async def authenticate(request: HTTPConnection) -> Principal:
     services = services_of(request)
     cache = services.principal_cache
     now = time.monotonic()
-    hit = cache.get(token)
+    key = token_hash(token)
+    hit = cache.get(key)
     if hit is not None and hit[0] > now:
         return _remember(request, hit[1])
     principal = await services.db.run(services.principals.authenticate, token)
@@ -40,7 +42,7 @@ async def authenticate(request: HTTPConnection) -> Principal:
         raise Unauthenticated("the bearer token is not valid")
     if len(cache) > 10_000:
         cache.clear()
-    cache[token] = (now + services.settings.proxy.cache_seconds, principal)
+    cache[key] = (now + services.settings.proxy.cache_seconds, principal)
     return _remember(request, principal)
 
 

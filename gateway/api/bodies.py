@@ -1,12 +1,13 @@
-"""Reading request bodies with a size cap, and JSON objects with a clear error."""
+"""Reading request bodies with a size cap, and JSON objects within bounds, with a clear
+error."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
 
+from gateway import boundedjson
 from gateway.api.auth import services_of
 from gateway.errors import BadRequest, PayloadTooLarge
 
@@ -27,15 +28,11 @@ async def read_body(request: Request, limit: int | None = None) -> bytes:
 
 
 async def read_json_object(request: Request) -> dict[str, Any]:
+    """The body as a JSON object, parsed within ``boundedjson``'s bounds (400 otherwise)."""
     raw = await read_body(request)
     if not raw.strip():
         return {}
-    try:
-        value = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        where = (f" at line {exc.lineno}, column {exc.colno}"
-                 if isinstance(exc, json.JSONDecodeError) else "")
-        raise BadRequest(f"the body is not valid JSON{where}") from None
+    value = await boundedjson.aloads(raw)
     if not isinstance(value, dict):
         raise BadRequest("the body must be a JSON object")
     return value

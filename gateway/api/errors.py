@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from gateway.errors import Forbidden, PayloadTooLarge, PortwayError, Throttled
@@ -83,6 +83,14 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
                           headers=dict(exc.headers or {}))
 
 
+async def handle_client_disconnect(request: Request, exc: Exception) -> Response:
+    """A caller that left mid-upload (or whose framing broke) is not the gateway's fault:
+    one line, no traceback, nothing stored."""
+    log.info("the caller left before its request ended", request_id=request_id_of(request))
+    return error_response(400, "BadRequest", "the request body ended before its declared "
+                          "length", request_id_of(request), headers={"connection": "close"})
+
+
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
     # Never echo the exception text: it may carry anything, secrets included.
     log.error("unexpected error", error_type=type(exc).__name__,
@@ -94,5 +102,6 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
 EXCEPTION_HANDLERS = {
     PortwayError: handle_portway_error,
     HTTPException: handle_http_exception,
+    ClientDisconnect: handle_client_disconnect,
     Exception: handle_unexpected,
 }

@@ -89,6 +89,8 @@ def serve_granian(settings: Settings, config_file: str | None) -> int:
     from granian import Granian
     from granian.constants import HTTPModes, Interfaces
 
+    from gateway.logging import stdlib_config
+
     if config_file:
         # The workers build their own settings (gateway.asgi); they find the file here.
         os.environ["PORTWAY_CONFIG"] = os.path.abspath(config_file)
@@ -96,6 +98,8 @@ def serve_granian(settings: Settings, config_file: str | None) -> int:
         "gateway.asgi:app", address=settings.server.host, port=settings.server.port,
         interface=Interfaces.ASGI, workers=settings.server.workers, http=HTTPModes.auto,
         log_access=False, backlog=2048,
+        # granian configures logging itself: with handlers that redact, like ours.
+        log_dictconfig=stdlib_config(settings.log.level),
     ).serve()
     return 0
 

@@ -17,7 +17,8 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from gateway.errors import PayloadTooLarge
+from gateway import boundedjson
+from gateway.errors import BadRequest, PayloadTooLarge
 from gateway.policies.engine import PolicySet
 from gateway.policies.request import PolicyRequest, PolicyResponse
 from importers.model import Connector
@@ -45,8 +46,8 @@ def _parse(raw: bytes, content_type: str | None) -> tuple[Any, bool]:
     if not raw or not _is_json(content_type):
         return raw, False
     try:
-        return json.loads(raw), True
-    except ValueError:
+        return boundedjson.loads(raw), True
+    except BadRequest:
         return raw, False
 
 

@@ -13,6 +13,9 @@ from collections.abc import AsyncIterator
 from typing import Any, Protocol
 from urllib.parse import quote_plus
 
+import anyio.to_thread
+
+from gateway.boundedjson import THREAD_THRESHOLD
 from gateway.errors import BadRequest, Forbidden, PayloadTooLarge, Throttled
 from gateway.logging import get_logger
 from gateway.metrics import record_throttled
@@ -90,7 +93,10 @@ async def validate_request(call: Call, max_body_bytes: int) -> None:
     if checks.needs_body and is_json(content_type):
         call.body = await read_body(call.body, max_body_bytes)
         call.content_length = None
-        checks.check_body(content_type, call.body)
+        if len(call.body) < THREAD_THRESHOLD:
+            checks.check_body(content_type, call.body)
+        else:  # parsing and checking a long body would hold up every other call
+            await anyio.to_thread.run_sync(checks.check_body, content_type, call.body)
     elif call.body is None:
         checks.check_body(content_type, None)  # refuses a missing required body
 

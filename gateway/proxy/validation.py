@@ -18,7 +18,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.errors import ValidationFailed
+from gateway import boundedjson
+from gateway.errors import BadRequest, ValidationFailed
 from gateway.proxy.errors import UpstreamResponseInvalid
 from gateway.proxy.schemas import CompiledSchema, Problem, to_json_schema
 from importers import Connector, Operation
@@ -82,11 +83,10 @@ class OperationValidator:
         if self.body_schema is None or not is_json(content_type):
             return
         try:
-            value = json.loads(body)
-        except ValueError as exc:
+            value = boundedjson.loads(body)
+        except BadRequest as exc:
             raise _failure(self.operation_id, [{"in": "body", "pointer": "",
-                                               "message": f"the body is not JSON: {exc}"}]
-                           ) from None
+                                               "message": exc.message}]) from None
         if not self.body_schema.is_valid(value):
             raise _failure(self.operation_id, _described(
                 "body", None, self.body_schema.problems(value)))

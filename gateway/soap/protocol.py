@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from gateway import boundedjson
 from gateway.errors import BadRequest
 from gateway.proxy.call import Call
 from gateway.proxy.protocols import Transport
@@ -108,11 +109,10 @@ class SoapProtocolHandler:
         if not raw.strip():
             return {}
         try:
-            value = json.loads(raw)
-        except ValueError as exc:
-            raise BadRequest(f"the body is not JSON ({exc}); send JSON for a SOAP-to-REST "
-                             "call or a SOAP envelope as text/xml to pass it through"
-                             ) from None
+            value = await boundedjson.aloads(raw)
+        except BadRequest as exc:
+            raise BadRequest(f"{exc.message}; send JSON for a SOAP-to-REST call or a SOAP "
+                             "envelope as text/xml to pass it through") from None
         if not isinstance(value, dict):
             raise BadRequest("the body must be a JSON object rooted at the operation's input")
         return value
