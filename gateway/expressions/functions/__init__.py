@@ -17,6 +17,7 @@ from gateway.expressions.functions import (
     objects,
     policy,
     strings,
+    time_zones,
     uris,
     xml,
 )
@@ -25,7 +26,7 @@ from gateway.expressions.registry import FunctionRegistry
 __all__ = ["build_default", "build_library"]
 
 _LIBRARY = (strings, collections, logical, conversion, binary, arithmetic, dates,
-            number_format, uris, objects, xml)
+            time_zones, number_format, uris, objects, xml)
 
 
 def build_library() -> FunctionRegistry:

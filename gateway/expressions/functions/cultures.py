@@ -67,6 +67,7 @@ class Culture:
     days_abbreviated: tuple[str, ...]
     am: str
     pm: str
+    era: str
     date_separator: str
     time_separator: str
     patterns: dict[str, str]  # .NET standard format letter -> .NET custom pattern
@@ -208,6 +209,7 @@ def _build(name: str, locale: Locale) -> Culture:
         days_abbreviated=tuple(str(days["abbreviated"][(i + 6) % 7]) for i in range(7)),
         am=str(periods.get("am", "AM")),
         pm=str(periods.get("pm", "PM")),
+        era=str(names.eras["abbreviated"][1]),
         date_separator=_separator(short_date, "yMdLu", "/"),
         time_separator=_separator(medium_time, "hHmsKk", ":"),
         patterns=_standard_patterns(locale),

@@ -27,7 +27,7 @@ CASES = [
     ("@getFutureTime(5, 'Day', 'D')", "Tuesday, March 6, 2018"),
     ("@getPastTime(5, 'Day')", "2018-02-24T00:00:00.0000000Z"),
     ("@formatDateTime('03/15/2018 12:00:00', 'yyyy-MM-ddTHH:mm:ss')", "2018-03-15T12:00:00"),
-    ("@formatDateTime('2018-03-15T13:27:36.1234567Z')", "2018-03-15T13:27:36.1234560Z"),
+    ("@formatDateTime('2018-03-15T13:27:36.1234567Z')", "2018-03-15T13:27:36.1234567Z"),
     ("@formatDateTime('2018-03-15T13:27:36+02:00', 'o')", "2018-03-15T13:27:36.0000000+02:00"),
     ("@formatDateTime('2018-03-15T13:27:36', 'o')", "2018-03-15T13:27:36.0000000"),
     ("@formatDateTime('2018-03-15T13:27:36Z', 'u')", "2018-03-15 13:27:36Z"),
@@ -99,3 +99,47 @@ def test_parse_date_time(ev, expression, expected):
 def test_parse_date_time_refuses(ev, expression):
     with pytest.raises(ArgumentTypeError):
         ev(expression)
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ("@formatDateTime('2018-03-15', 'D', 'de-DE')", "Donnerstag, 15. März 2018"),
+    ("@formatDateTime('2018-03-15', 'd', 'de-DE')", "15.03.2018"),
+    ("@formatDateTime('2018-03-15', 'dd/MM/yyyy', 'de-DE')", "15.03.2018"),
+    ("@formatDateTime('2018-03-15T13:05:00', 'F', 'ja-JP')", "2018年3月15日木曜日 13:05:00"),
+    ("@formatDateTime('2018-03-15', 'MMMM yyyy', 'ru-RU')", "март 2018"),
+    ("@formatDateTime('2018-03-15', 'd MMMM', 'ru-RU')", "15 марта"),
+    ("@formatDateTime('2018-03-15T13:05:00', 'g', 'en-GB')", "15/03/2018 13:05"),
+    ("@formatDateTime('2018-03-15T13:05:00', 'tt', 'es-ES')", "p.\u202fm."),
+    ("@formatDateTime('2018-03-15T13:05:00.1234567Z', 'fffffff')", "1234567"),
+    ("@formatDateTime('2018-03-15', 'o', 'fr-FR')", "2018-03-15T00:00:00.0000000"),
+    ("@parseDateTime('15 mars 2018 14:30', 'fr-fr')", "2018-03-15T14:30:00.0000000"),
+    ("@parseDateTime('martes, 20 de octubre de 2020', 'es-es')", "2020-10-20T00:00:00.0000000"),
+    ("@parseDateTime('3/15/2018 2:30 PM')", "2018-03-15T14:30:00.0000000"),
+    ("@parseDateTime('15.03.18', 'de-DE')", "2018-03-15T00:00:00.0000000"),
+    ("@parseDateTime('2018/03/15', 'ja-JP')", "2018-03-15T00:00:00.0000000"),
+    ("@parseDateTime('15 März', 'de-DE')", "2018-03-15T00:00:00.0000000"),
+    ("@parseDateTime('15. März 2018', 'de-DE', 'd. MMMM yyyy')", "2018-03-15T00:00:00.0000000"),
+    ("@dateDifference('2015-02-08', '2018-07-30')", "1268.00:00:00"),
+    ("@dateDifference('2018-07-30T10:00:00.5Z', '2018-07-30T09:00:00+02:00')",
+     "-03:00:00.5000000"),
+    ("@dateDifference('2018-01-01T00:00:00', '2018-01-01T00:00:00.0000001')",
+     "00:00:00.0000001"),
+    ("@ticks('2018-03-15T00:00:00.0000001Z')", 636566688000000001),
+    ("@convertTimeZone('2018-06-01T08:00:00Z', 'UTC', 'W. Europe Standard Time')",
+     "2018-06-01T10:00:00.0000000"),
+    ("@convertTimeZone('2018-06-01T08:00:00Z', 'UTC', 'w europe standard time')",
+     "2018-06-01T10:00:00.0000000"),
+    ("@convertFromUtc('2018-06-01T08:00:00Z', 'India Standard Time')",
+     "2018-06-01T13:30:00.0000000"),
+])
+def test_cultures_precision_and_zones(ev, expression, expected):
+    assert ev(expression) == expected
+
+
+def test_every_windows_zone_name_converts(ev):
+    from gateway.expressions.functions.time_zones import windows_zone_names
+
+    names = windows_zone_names()
+    assert len(names) >= 139
+    for name in names:
+        assert ev(f"@convertFromUtc('2018-06-01T08:00:00Z', '{name}', 'yyyy')") == "2018"
