@@ -77,12 +77,12 @@ def loads(raw: bytes | str, what: str = "the body", limits: JsonLimits | None = 
     except RecursionError:
         raise _too_deep(what, bounds) from None
     except json.JSONDecodeError as exc:
-        raise BadRequest(f"{what} is not valid JSON at line {exc.lineno}, column "
+        raise BadRequest(f"{what} is not JSON: a syntax error at line {exc.lineno}, column "
                          f"{exc.colno}") from None
     except UnicodeDecodeError:
-        raise BadRequest(f"{what} is not valid JSON: it is not UTF-8 text") from None
+        raise BadRequest(f"{what} is not JSON: it is not UTF-8 text") from None
     except ValueError:
-        raise BadRequest(f"{what} is not valid JSON") from None
+        raise BadRequest(f"{what} is not JSON") from None
     if _deeper_than(value, bounds.max_depth):
         raise _too_deep(what, bounds)
     return value

@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from gateway.errors import BadRequest, PortwayError, UpstreamTimeout
 from gateway.logging import get_logger
@@ -30,6 +30,7 @@ from gateway.proxy.errors import ProtocolUnavailable
 from gateway.proxy.http1 import Http1Upstream
 from gateway.proxy.protocols import ProtocolHandler
 from gateway.proxy.retry import RetryPolicy, with_retries
+from gateway.proxy.routing import expand_path
 from gateway.proxy.throttle import Throttle, build_throttle
 from gateway.proxy.upstream import (
     Timeouts,
@@ -246,7 +247,7 @@ def _arguments_to_request(call: Call, arguments: dict[str, Any]) -> None:
     """Place JSON arguments by the operation's parameter locations."""
     operation = call.operation
     assert operation is not None
-    path = operation.path
+    path_values: dict[str, str] = {}
     form: list[tuple[str, str]] = []
     known = {p.name for p in operation.parameters}
     unknown = sorted(set(arguments) - known)
@@ -264,7 +265,7 @@ def _arguments_to_request(call: Call, arguments: dict[str, Any]) -> None:
         values = value if isinstance(value, list) else [value]
         texts = [_text(v) for v in values]
         if parameter.location == "path":
-            path = path.replace("{" + parameter.name + "}", quote(",".join(texts), safe=""))
+            path_values[parameter.name] = ",".join(texts)
         elif parameter.location == "query":
             call.query.extend((parameter.name, text) for text in texts)
         elif parameter.location == "header":
@@ -274,9 +275,8 @@ def _arguments_to_request(call: Call, arguments: dict[str, Any]) -> None:
     if form and call.body is None:
         call.body = urlencode(form).encode()
         call.headers["content-type"] = "application/x-www-form-urlencoded"
-    call.path = path
-    call.path_params = {p.name: _text(arguments[p.name]) for p in operation.parameters
-                        if p.location == "path" and p.name in arguments}
+    call.path = expand_path(operation.path, path_values)
+    call.path_params = path_values
 
 
 def _text(value: Any) -> str:

@@ -1,15 +1,22 @@
-"""Matching a request's method and path to a connector operation.
+"""Matching a request's method and path to a connector operation, and filling an
+operation's path template.
 
 Path templates are compiled once per connector version into one regular expression each.
+A path parameter fills exactly one segment of its template and nothing else
+(``expand_path``): its value is percent-encoded as RFC 6570 simple expansion does (only
+unreserved characters stay as they are, so ``/``, ``\\``, ``?`` and ``%`` cannot shape
+the upstream path), and a value that is or holds a dot-segment (``.``, ``..``, however
+encoded) is refused, so a call reaches only the paths its connector declares.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
-from gateway.errors import MethodNotAllowed, NotFound
+from gateway.errors import MethodNotAllowed, NotFound, ValidationFailed
 from importers import Connector, Operation
 
 _PARAM = re.compile(r"\{([^{}/]+)\}")
@@ -70,6 +77,38 @@ class Router:
             raise NotFound(f"connector {self.connector.id!r} has no operation "
                            f"{operation_id!r}", details=[{"operations": names[:200]}])
         return operation
+
+
+def expand_path(template: str, values: Mapping[str, str], *, trailing_slash: bool = False
+                ) -> str:
+    """``template`` with each ``{name}`` in ``values`` replaced by its encoded value.
+
+    Raises:
+        ValidationFailed: A value is a dot-segment or holds one (split at ``/`` or ``\\``).
+    """
+    for name, value in values.items():
+        check_segment(name, value)
+
+    def fill(found: re.Match[str]) -> str:
+        value = values.get(found.group(1))
+        return found.group(0) if value is None else quote(value, safe="")
+
+    path = "/" + _PARAM.sub(fill, template).lstrip("/")
+    if trailing_slash and not path.endswith("/"):
+        path += "/"
+    return path
+
+
+def check_segment(name: str, value: str) -> None:
+    """Refuse a path parameter that would step out of its segment once decoded."""
+    if any(part in (".", "..") for part in _SEPARATORS.split(value)):
+        raise ValidationFailed(
+            f"path parameter {name!r} may not be or hold a dot-segment ('.' or '..')",
+            details=[{"in": "path", "name": name,
+                      "message": "a dot-segment would leave the operation's path"}])
+
+
+_SEPARATORS = re.compile(r"[/\\]")
 
 
 def _compile(template: str) -> re.Pattern[str]:

@@ -22,6 +22,7 @@ from gateway.metrics import record_throttled
 from gateway.proxy.cache import ConnectionCache
 from gateway.proxy.call import Call
 from gateway.proxy.credentials import inject_call_credentials
+from gateway.proxy.routing import expand_path
 from gateway.proxy.throttle import Throttle
 from gateway.proxy.upstream import UpstreamResponse
 from gateway.proxy.validation import is_json
@@ -71,6 +72,9 @@ def route(call: Call) -> None:
     match = call.resolved.compiled.router.match(call.method, call.path)
     call.operation = match.operation
     call.path_params = match.path_params
+    # The upstream path is the template filled in, never the caller's own spelling.
+    call.path = expand_path(match.operation.path, match.path_params,
+                            trailing_slash=call.path.endswith("/"))
 
 
 async def validate_request(call: Call, max_body_bytes: int) -> None:

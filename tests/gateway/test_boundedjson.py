@@ -21,7 +21,7 @@ def test_values_within_the_bounds_parse_as_json_does() -> None:
     ('[NaN]', "holds NaN"),
     ('[-Infinity]', "holds -Infinity"),
     ('[1e999]', "too large for a double"),
-    ('{"a": 1', "not valid JSON at line 1, column 8"),
+    ('{"a": 1', "not JSON: a syntax error at line 1, column 8"),
     (b'["\xff"]', "not UTF-8"),
 ])
 def test_what_is_out_of_bounds_is_a_bad_request_naming_the_bound(text: str | bytes,

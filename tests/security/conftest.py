@@ -7,6 +7,7 @@ recording upstream beside it; tests talk to it over HTTP only and read its log f
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +75,29 @@ class Served:
             return client.put(f"/v1/connectors/{connector_id}", params=params,
                               content=json.dumps(spec),
                               headers={"content-type": "application/json"})
+
+    def raw(self, request: bytes, *, close_early: bool = False) -> bytes:
+        """Send ``request`` as it is on one socket; the whole answer, until it closes."""
+        host, port = self.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(request)
+            if close_early:
+                return b""
+            chunks = []
+            try:
+                while chunk := sock.recv(65536):
+                    chunks.append(chunk)
+            except (TimeoutError, ConnectionResetError):
+                pass
+            return b"".join(chunks)
+
+    def raw_get(self, target: str, *headers: str) -> tuple[int, bytes]:
+        """``GET target`` exactly as spelt (no client normalises it); status and body."""
+        head = [f"GET {target} HTTP/1.1", "Host: gateway", f"Authorization: Bearer {self.owner}",
+                "Connection: close", *headers]
+        answer = self.raw(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+        status_line, _, rest = answer.partition(b"\r\n")
+        return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
 
     def log(self) -> str:
         return (self.workdir / "portway.log").read_text(encoding="utf-8", errors="replace")

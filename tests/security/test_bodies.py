@@ -8,7 +8,6 @@ bearer token, nor any other principal's.
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 
@@ -107,35 +106,19 @@ def test_a_deep_body_does_not_hold_up_other_calls(ready: Served) -> None:
     assert elapsed < 5
 
 
-def _raw(served: Served, head: str, body: bytes, *, close_early: bool = False) -> bytes:
-    host, port = served.url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall(head.encode("latin-1") + body)
-        if close_early:
-            return b""
-        sock.shutdown(socket.SHUT_WR)
-        chunks = []
-        try:
-            while chunk := sock.recv(65536):
-                chunks.append(chunk)
-        except (TimeoutError, ConnectionResetError):
-            pass
-        return b"".join(chunks)
-
-
 def test_a_malformed_chunked_body_and_a_cut_upload_leave_no_secret_in_the_log(
         ready: Served) -> None:
     auth = f"Authorization: Bearer {ready.owner}\r\n"
     start = ('{"connector": "items", "parameters": {"api_key": "' + SECRET + '"}').encode()
-    _raw(ready, "PUT /v1/connections/chunky HTTP/1.1\r\nHost: x\r\n" + auth
-         + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
-         b"%x\r\n" % len(start) + start + b"\r\nzz-not-a-size\r\n\r\n")
-    _raw(ready, "PUT /v1/connections/cut HTTP/1.1\r\nHost: x\r\n" + auth
-         + "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n",
-         start, close_early=True)
-    _raw(ready, "PATCH /v1/connections/conn HTTP/1.1\r\nHost: x\r\n" + auth
-         + "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n",
-         start, close_early=True)
+    ready.raw(("PUT /v1/connections/chunky HTTP/1.1\r\nHost: x\r\n" + auth
+               + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+               ).encode() + b"%x\r\n" % len(start) + start + b"\r\nzz-not-a-size\r\n\r\n")
+    ready.raw(("PUT /v1/connections/cut HTTP/1.1\r\nHost: x\r\n" + auth
+               + "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+               ).encode() + start, close_early=True)
+    ready.raw(("PATCH /v1/connections/conn HTTP/1.1\r\nHost: x\r\n" + auth
+               + "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+               ).encode() + start, close_early=True)
     time.sleep(0.5)
     with ready.client() as owner:
         for name in ("chunky", "cut"):
