@@ -1,0 +1,26 @@
+"""The runtime's leaf actions, one module per family: data operations (``data``,
+``table``), variables, http, connector calls (``connectors``), response, child workflows
+and waits (``workflow``). ``register_all()`` puts every handler in the one registry the
+engine and deploy-time validation ask (``runtime/actions/registry.py``)."""
+
+from __future__ import annotations
+
+from runtime.actions import registry
+from runtime.actions.base import ActionHandler
+
+__all__ = ["register_all"]
+
+
+def _handlers() -> list[ActionHandler]:
+    from runtime.actions import data, response, variables
+
+    return [data.Compose(), data.ParseJson(), data.Query(), data.Select(), data.Join(),
+            *variables.HANDLERS, response.Response()]
+
+
+def register_all() -> None:
+    """Register every leaf handler; calling it again changes nothing."""
+    known = registry.registered_types()
+    for handler in _handlers():
+        if handler.type.lower() not in known:
+            registry.register(handler)

@@ -103,6 +103,11 @@ class ActionContext(Protocol):
         """Evaluate a value's expressions in this action's scope (items(), variables()...)."""
         ...
 
+    def evaluate_for_item(self, value: Any, item: Any) -> Any:
+        """Evaluate a value with ``item()`` bound to ``item`` (Query's ``where``, Select's
+        ``select``, Table's column values are evaluated once per element)."""
+        ...
+
     def workflow_headers(self) -> dict[str, str]:
         """The headers Logic Apps adds to every outbound call of this action
         (``x-ms-workflow-name``, ``x-ms-workflow-run-id``, ``x-ms-workflow-operation-name``,
@@ -132,6 +137,9 @@ class ActionHandler(Protocol):
 
     #: The ``type`` it handles, lower case (``"http"``, ``"compose"``...).
     type: str
+    #: Keys of ``inputs`` the engine leaves as written, because the handler evaluates them
+    #: itself once per element with ``evaluate_for_item`` (Query's ``where``...).
+    deferred_inputs: frozenset[str]
 
     def validate(self, action: Mapping[str, Any], pointer: str) -> Sequence[Finding]:
         """Deploy-time checks of the action's shape (never evaluates expressions)."""
