@@ -97,3 +97,50 @@ def test_workflow_functions_of_policy_names_extend_the_library_apart():
     assert evaluate("@add(parameters('n'), 1)", context) == 41
     with pytest.raises(UnknownFunctionError):
         evaluate("@headers('x')", {}, workflow)
+
+
+#: Every library function of the reference with its argument counts (None: no upper bound).
+REFERENCE_SIGNATURES = {
+    "add": (2, 2), "addDays": (2, 3), "addHours": (2, 3), "addMinutes": (2, 3),
+    "addProperty": (3, 3), "addSeconds": (2, 3), "addToTime": (3, 4), "and": (1, None),
+    "array": (1, 1), "base64": (1, 1), "base64ToBinary": (1, 1), "base64ToString": (1, 1),
+    "binary": (1, 1), "bool": (1, 1), "chunk": (2, 2), "coalesce": (1, None),
+    "concat": (1, None), "contains": (2, 2), "convertFromUtc": (2, 3),
+    "convertTimeZone": (3, 4), "convertToUtc": (2, 3), "createArray": (0, None),
+    "dataUri": (1, 1), "dataUriToBinary": (1, 1), "dataUriToString": (1, 1),
+    "dateDifference": (2, 2), "dayOfMonth": (1, 1), "dayOfWeek": (1, 1), "dayOfYear": (1, 1),
+    "decimal": (1, 1), "decodeBase64": (1, 1), "decodeDataUri": (1, 1),
+    "decodeUriComponent": (1, 1), "div": (2, 2), "encodeUriComponent": (1, 1),
+    "empty": (1, 1), "endsWith": (2, 2), "equals": (2, 2), "first": (1, 1), "float": (1, 2),
+    "formatDateTime": (1, 3), "formatNumber": (2, 3), "getFutureTime": (2, 3),
+    "getPastTime": (2, 3), "greater": (2, 2), "greaterOrEquals": (2, 2), "guid": (0, 1),
+    "if": (3, 3), "indexOf": (2, 2), "int": (1, 1), "intersection": (1, None),
+    "isFloat": (1, 2), "isInt": (1, 1), "join": (2, 2), "json": (1, 1), "last": (1, 1),
+    "lastIndexOf": (2, 2), "length": (1, 1), "less": (2, 2), "lessOrEquals": (2, 2),
+    "max": (1, None), "min": (1, None), "mod": (2, 2), "mul": (2, 2), "not": (1, 1),
+    "nthIndexOf": (3, 3), "or": (1, None), "parseDateTime": (1, 3), "rand": (2, 2),
+    "range": (2, 2), "removeProperty": (2, 2), "replace": (3, 3), "reverse": (1, 1),
+    "setProperty": (3, 3), "skip": (2, 2), "slice": (2, 3), "sort": (1, 2), "split": (2, 2),
+    "startOfDay": (1, 2), "startOfHour": (1, 2), "startOfMonth": (1, 2),
+    "startsWith": (2, 2), "string": (1, 1), "sub": (2, 2), "substring": (2, 3),
+    "subtractFromTime": (3, 4), "take": (2, 2), "ticks": (1, 1), "toLower": (1, 1),
+    "toUpper": (1, 1), "trim": (1, 1), "union": (1, None), "uriComponent": (1, 1),
+    "uriComponentToBinary": (1, 1), "uriComponentToString": (1, 1), "uriHost": (1, 1),
+    "uriPath": (1, 1), "uriPathAndQuery": (1, 1), "uriPort": (1, 1), "uriQuery": (1, 1),
+    "uriScheme": (1, 1), "utcNow": (0, 1), "xml": (1, 1), "xpath": (2, 2),
+}
+
+
+@pytest.mark.parametrize(("name", "bounds"), sorted(REFERENCE_SIGNATURES.items()))
+def test_library_has_every_reference_function_with_its_argument_counts(name, bounds):
+    from gateway.expressions import LIBRARY
+
+    spec = LIBRARY.lookup(name)
+    assert spec is not None
+    assert (spec.name, spec.min_args, spec.max_args) == (name, *bounds)
+
+
+def test_library_holds_only_reference_functions():
+    from gateway.expressions import LIBRARY
+
+    assert set(LIBRARY.names()) == set(REFERENCE_SIGNATURES)
