@@ -12,10 +12,10 @@ __all__ = ["register_all"]
 
 
 def _handlers() -> list[ActionHandler]:
-    from runtime.actions import data, response, variables
+    from runtime.actions import data, http, response, variables
 
     return [data.Compose(), data.ParseJson(), data.Query(), data.Select(), data.Join(),
-            *variables.HANDLERS, response.Response()]
+            *variables.HANDLERS, response.Response(), http.Http()]
 
 
 def register_all() -> None:
