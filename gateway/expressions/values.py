@@ -29,6 +29,7 @@ __all__ = [
     "XML_CONTENT_TYPE",
     "Content",
     "XmlValue",
+    "binary_content",
     "content_type",
     "is_integer",
     "is_number",
@@ -63,6 +64,28 @@ class XmlValue(str):
 def content_type(value: bytes | bytearray) -> str:
     """The media type of binary content (``application/octet-stream`` unless known)."""
     return getattr(value, "content_type", OCTET_STREAM)
+
+
+_ENVELOPE_KEYS = frozenset({"$content", "$content-type"})
+
+
+def binary_content(value: Any) -> Content | None:
+    """The binary content a value holds: binary values, and Logic Apps' content envelopes
+    (``{"$content-type": ..., "$content": "<base64>"}``, as a trigger's or action's
+    non-JSON body arrives); None for anything else."""
+    if isinstance(value, Content):
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        return Content(bytes(value))
+    if (isinstance(value, dict) and "$content" in value and value.keys() <= _ENVELOPE_KEYS
+            and isinstance(value["$content"], str)):
+        try:
+            data = base64.b64decode(value["$content"], validate=True)
+        except ValueError:
+            return None
+        media_type = value.get("$content-type")
+        return Content(data, media_type if isinstance(media_type, str) else OCTET_STREAM)
+    return None
 
 
 def type_name(value: Any) -> str:
@@ -142,7 +165,8 @@ def to_string(value: Any) -> str:
     """The string version of a value, as ``string()`` and ``@{}`` interpolation give it.
 
     Null is the empty string, booleans are ``True``/``False`` (as .NET spells them),
-    binary content is decoded as UTF-8, arrays and objects are compact JSON.
+    binary content (content envelopes too) is decoded as UTF-8, arrays and objects are
+    compact JSON.
     """
     if value is None:
         return ""
@@ -158,6 +182,10 @@ def to_string(value: Any) -> str:
         return f"{value:f}"
     if isinstance(value, (bytes, bytearray)):
         return bytes(value).decode("utf-8", errors="replace")
+    if isinstance(value, dict) and "$content" in value:
+        content = binary_content(value)
+        if content is not None:
+            return content.decode("utf-8", errors="replace")
     if isinstance(value, (list, dict)):
         return to_json_text(value)
     raise ArgumentTypeError(f"cannot convert a value of type {type_name(value)} to a string")

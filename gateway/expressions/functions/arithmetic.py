@@ -9,19 +9,22 @@ its shortest form), as .NET's System.Decimal would.
 from __future__ import annotations
 
 import math
-from decimal import Decimal, DivisionByZero, InvalidOperation
+import operator
+from collections.abc import Callable
+from decimal import Context, Decimal, DivisionByZero, InvalidOperation, localcontext
 from typing import Any
 
 from gateway.expressions.context import EvaluationContext
 from gateway.expressions.errors import ArgumentTypeError
 from gateway.expressions.functions import _args
-from gateway.expressions.functions.conversion import DECIMAL_MAX
+from gateway.expressions.functions.conversion import fit_decimal
 from gateway.expressions.functions.number_format import to_decimal
 from gateway.expressions.registry import FunctionRegistry
 from gateway.expressions.values import is_integer
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _RANGE_MAX = 100_000
+_WIDE = Context(prec=60)
 
 
 Number = int | float | Decimal
@@ -29,9 +32,10 @@ Number = int | float | Decimal
 
 def _result(value: Number) -> Number:
     if isinstance(value, Decimal):
-        if not value.is_finite() or abs(value) > DECIMAL_MAX:
+        fitted = fit_decimal(value)
+        if fitted is None:
             raise ArgumentTypeError("the result overflows a decimal")
-        return value
+        return fitted
     if isinstance(value, int):
         if not _INT64_MIN <= value <= _INT64_MAX:
             raise ArgumentTypeError("the result overflows a 64-bit integer")
@@ -48,19 +52,24 @@ def _operands(left: Any, right: Any) -> tuple[Any, Any]:
     return a, b
 
 
+def _apply(operation: Callable[[Any, Any], Any], a: Any, b: Any) -> Number:
+    if isinstance(a, Decimal):
+        # Wide enough for any two System.Decimal operands; the result is then fitted.
+        with localcontext(_WIDE):
+            return _result(operation(a, b))
+    return _result(operation(a, b))
+
+
 def add(ctx: EvaluationContext, left: Any, right: Any) -> Number:
-    a, b = _operands(left, right)
-    return _result(a + b)
+    return _apply(operator.add, *_operands(left, right))
 
 
 def sub(ctx: EvaluationContext, left: Any, right: Any) -> Number:
-    a, b = _operands(left, right)
-    return _result(a - b)
+    return _apply(operator.sub, *_operands(left, right))
 
 
 def mul(ctx: EvaluationContext, left: Any, right: Any) -> Number:
-    a, b = _operands(left, right)
-    return _result(a * b)
+    return _apply(operator.mul, *_operands(left, right))
 
 
 def _division(left: Any, right: Any) -> tuple[Any, Any]:
@@ -74,7 +83,7 @@ def div(ctx: EvaluationContext, left: Any, right: Any) -> Number:
     dividend, divisor = _division(left, right)
     if isinstance(dividend, Decimal):
         try:
-            return _result(dividend / divisor)
+            return _apply(operator.truediv, dividend, divisor)
         except (DivisionByZero, InvalidOperation):
             raise _args.bad_value(2, "must not be zero") from None
     if is_integer(dividend) and is_integer(divisor):
@@ -87,11 +96,10 @@ def div(ctx: EvaluationContext, left: Any, right: Any) -> Number:
 def mod(ctx: EvaluationContext, left: Any, right: Any) -> Number:
     dividend, divisor = _division(left, right)
     if isinstance(dividend, Decimal):
-        remainder: Decimal = dividend % divisor  # the dividend's sign, as C#'s % has
-        return _result(remainder)
+        return _apply(operator.mod, dividend, divisor)  # the dividend's sign, as C#'s %
     if is_integer(dividend) and is_integer(divisor):
         # The remainder takes the dividend's sign, as C#'s % does.
-        remainder = abs(dividend) % abs(divisor)
+        remainder: int = abs(dividend) % abs(divisor)
         return remainder if dividend >= 0 else -remainder
     return _result(math.fmod(dividend, divisor))
 

@@ -1,7 +1,8 @@
 """Binary content: base64, ``binary()``, data URIs and URI components.
 
 Binary results are ``Content`` values (bytes with a media type), which JSON output writes
-as Logic Apps' ``{"$content-type": ..., "$content": "<base64>"}`` envelope: ``binary()``,
+as Logic Apps' ``{"$content-type": ..., "$content": "<base64>"}`` envelope; an envelope
+passed in (a non-JSON trigger or action body) counts as the content it holds: ``binary()``,
 ``base64ToBinary()`` and ``uriComponentToBinary()`` give ``application/octet-stream``;
 ``dataUriToBinary()`` and ``decodeDataUri()`` keep the data URI's own media type.
 """
@@ -21,7 +22,7 @@ from gateway.expressions.values import (
     XML_CONTENT_TYPE,
     Content,
     XmlValue,
-    content_type,
+    binary_content,
     to_string,
 )
 
@@ -32,8 +33,9 @@ _CHARSET = re.compile(r";\s*charset=([A-Za-z0-9._-]+)", re.IGNORECASE)
 
 
 def _bytes_of(value: Any) -> bytes:
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value)
+    content = binary_content(value)
+    if content is not None:
+        return bytes(content)
     return to_string(value).encode("utf-8")
 
 
@@ -67,14 +69,14 @@ def base64_to_binary(ctx: EvaluationContext, value: Any) -> Content:
 
 
 def binary(ctx: EvaluationContext, value: Any) -> Content:
-    if isinstance(value, Content):
-        return value
-    return Content(_bytes_of(value))
+    content = binary_content(value)
+    return content if content is not None else Content(_bytes_of(value))
 
 
 def data_uri(ctx: EvaluationContext, value: Any) -> str:
-    if isinstance(value, (bytes, bytearray)):
-        media_type = content_type(value)
+    content = binary_content(value)
+    if content is not None:
+        media_type = content.content_type
     elif isinstance(value, XmlValue):
         media_type = XML_CONTENT_TYPE
     else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any
 
 from gateway.expressions.context import EvaluationContext
@@ -19,14 +19,41 @@ from gateway.expressions.functions.cultures import culture
 from gateway.expressions.functions.number_parse import parse_number
 from gateway.expressions.functions.xml import xml_to_json
 from gateway.expressions.registry import FunctionRegistry
-from gateway.expressions.values import XmlValue, is_integer, is_number, to_string
+from gateway.expressions.values import (
+    XmlValue,
+    binary_content,
+    is_integer,
+    is_number,
+    to_string,
+)
 
-__all__ = ["DECIMAL_MAX", "parse_float", "register"]
+__all__ = ["DECIMAL_MAX", "fit_decimal", "parse_float", "register"]
 
 _INT64 = (-(2**63), 2**63 - 1)
 _INTEGER_TEXT = re.compile(r"[+-]?[0-9]+\Z")
 #: The largest magnitude .NET's System.Decimal holds.
 DECIMAL_MAX = Decimal(2**96 - 1)
+_SMALLEST = Decimal(1).scaleb(-28)
+_WIDE = Context(prec=80)
+
+
+def fit_decimal(value: Decimal) -> Decimal | None:
+    """``value`` as System.Decimal holds it: a 96-bit integer over a power of ten up to
+    10^28, rounded half to even as .NET rounds; None when it is out of range. This also
+    keeps ``string()`` of a decimal short whatever the expression does."""
+    if not value.is_finite() or value.copy_abs() > DECIMAL_MAX:
+        return None
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -28:
+        value = value.quantize(_SMALLEST, rounding=ROUND_HALF_EVEN, context=_WIDE)
+    while True:
+        _, digits, exponent = value.as_tuple()
+        if not isinstance(exponent, int) or exponent >= 0 or \
+                int("".join(map(str, digits)) or "0") <= DECIMAL_MAX:
+            break
+        value = value.quantize(Decimal(1).scaleb(exponent + 1), rounding=ROUND_HALF_EVEN,
+                               context=_WIDE)
+    return Decimal(0) if value.is_zero() else value
 
 
 def to_int(ctx: EvaluationContext, value: Any) -> int:
@@ -77,10 +104,10 @@ def to_decimal_fn(ctx: EvaluationContext, value: Any) -> Decimal:
     number = parse_number(_args.string(value, 1), culture("", 1))
     if number is None:
         raise _args.bad_value(1, "is not the string of a decimal number")
-    if abs(number) > DECIMAL_MAX:
+    fitted = fit_decimal(number)
+    if fitted is None:
         raise _args.bad_value(1, "is out of the range of a decimal")
-    # .NET's decimal keeps 28 to 29 significant digits; round what is beyond.
-    return +number if len(number.as_tuple().digits) > 28 else number
+    return fitted
 
 
 def to_bool(ctx: EvaluationContext, value: Any) -> bool:
@@ -103,12 +130,16 @@ def _no_constants(name: str) -> Any:
 def to_json(ctx: EvaluationContext, value: Any) -> Any:
     if value is None:
         return {}
+    content = binary_content(value)
+    if content is not None:  # a body that arrived as content: its text
+        text = content.decode("utf-8-sig", errors="replace")
+        if "xml" in content.content_type.lower():
+            return xml_to_json(text)
+        value = text
     if isinstance(value, (list, dict)):
         return value
     if isinstance(value, XmlValue):
         return xml_to_json(value)
-    if isinstance(value, (bytes, bytearray)):
-        value = bytes(value).decode("utf-8", errors="replace")
     text = _args.string(value, 1)
     try:
         return json.loads(text, parse_constant=_no_constants)

@@ -19,7 +19,7 @@ from gateway.expressions.context import EvaluationContext
 from gateway.expressions.errors import ArgumentTypeError
 from gateway.expressions.functions import _args
 from gateway.expressions.registry import FunctionRegistry
-from gateway.expressions.values import XmlValue, is_number, to_string
+from gateway.expressions.values import XmlValue, binary_content, is_number, to_string
 
 __all__ = ["XmlValue", "register", "xml_to_json"]
 
@@ -70,6 +70,9 @@ def _element(name: str, value: Any) -> Any:
 def to_xml(ctx: EvaluationContext, value: Any) -> XmlValue:
     if isinstance(value, XmlValue):
         return value
+    content = binary_content(value)
+    if content is not None:  # an XML body arrives as content
+        value = content.decode("utf-8-sig", errors="replace")
     if isinstance(value, dict):
         roots = [(k, v) for k, v in value.items() if not k.startswith("?")]
         if len(roots) != 1 or isinstance(roots[0][1], list):

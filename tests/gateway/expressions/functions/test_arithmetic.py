@@ -50,3 +50,31 @@ def test_rand_stays_in_the_half_open_range(ev):
 def test_bad_arguments(ev, expression):
     with pytest.raises(ArgumentTypeError):
         ev(expression)
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ("@string(decimal('1e-999999'))", "0"),
+    ("@string(decimal('79228162514264337593543950335'))", "79228162514264337593543950335"),
+    ("@string(add(decimal('79228162514264337593543950335'), 0))",
+     "79228162514264337593543950335"),
+    ("@string(decimal('3.14159265358979323846264338327950288'))",
+     "3.1415926535897932384626433833"),
+    ("@string(div(decimal('2'), 3))", "0.6666666666666666666666666667"),
+    ("@string(mod(decimal('-7.5'), 2))", "-1.5"),
+    ("@string(sub(decimal('0.3'), 0.1))", "0.2"),
+    ("@string(mul(decimal('1.5'), decimal('1.5')))", "2.25"),
+    ("@string(decimal('1.50'))", "1.50"),
+    ("@greater(decimal('0.30000000000000001'), 0.3)", True),
+    ("@equals(decimal('2'), 2)", True),
+])
+def test_decimal_arithmetic_is_system_decimal(ev, expression, expected):
+    assert ev(expression) == expected
+
+
+@pytest.mark.parametrize("expression", [
+    "@mul(decimal('79228162514264337593543950335'), 2)", "@decimal('1e29')",
+    "@div(decimal('1'), 0)", "@decimal('abc')",
+])
+def test_decimal_out_of_range_or_domain(ev, expression):
+    with pytest.raises(ArgumentTypeError):
+        ev(expression)

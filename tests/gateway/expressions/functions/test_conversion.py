@@ -66,3 +66,32 @@ def test_bad_values(ev, expression):
 def test_binary_serialises_as_a_content_envelope(ev):
     assert to_json_compatible(ev("@binary('hello')")) == {
         "$content-type": "application/octet-stream", "$content": "aGVsbG8="}
+
+
+ENVELOPE_XML = {"$content-type": "application/xml;charset=utf-8",
+                "$content": "PHA+PG4+R2FsYTwvbj48L3A+"}  # <p><n>Gala</n></p>
+ENVELOPE_TEXT = {"$content-type": "text/plain", "$content": "aGVsbG8="}  # hello
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ("@string(body())", "hello"),
+    ("@concat('say ', body())", "say hello"),
+    ("@base64(body())", "aGVsbG8="),
+    ("@dataUri(body())", "data:text/plain;base64,aGVsbG8="),
+    ("@length(string(binary(body())))", 5),
+])
+def test_content_envelopes_count_as_their_content(ev, expression, expected):
+    assert ev(expression, body=ENVELOPE_TEXT) == expected
+
+
+def test_xml_bodies_arriving_as_content(ev):
+    assert ev("@xpath(xml(body()), 'string(/p/n)')", body=ENVELOPE_XML) == "Gala"
+    assert ev("@json(body())", body=ENVELOPE_XML) == {"p": {"n": "Gala"}}
+    assert ev("@json(xml(body()))", body=ENVELOPE_XML) == {"p": {"n": "Gala"}}
+
+
+def test_objects_that_only_look_like_envelopes_stay_objects(ev):
+    assert ev("@string(body())", body={"$content": "not base64!"}) == \
+        '{"$content":"not base64!"}'
+    assert ev("@string(body())", body={"$content": "aGk=", "other": 1}) == \
+        '{"$content":"aGk=","other":1}'
