@@ -49,6 +49,7 @@ runs = sa.Table(
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Column("workflow", sa.String(200), nullable=False),
     sa.Column("version", sa.String(64), nullable=False),
+    # Running | Waiting | Succeeded | Failed | Cancelled
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("start_time", sa.String(40), nullable=False),
     sa.Column("end_time", sa.String(40), nullable=True),
@@ -56,7 +57,8 @@ runs = sa.Table(
     sa.Column("trigger", sa.Text, nullable=False),  # JSON: the trigger's record
     sa.Column("error", sa.Text, nullable=True),  # JSON {"code", "message"}
     sa.Column("outputs", sa.Text, nullable=True),  # JSON: the definition's outputs
-    sa.Column("response", sa.Text, nullable=True),  # JSON: a Response not yet collected
+    sa.Column("response", sa.Text, nullable=True),  # JSON: the Response action's answer
+    sa.Column("variables", sa.Text, nullable=True),  # JSON: the run's variables
     sa.Column("created_at", sa.Float, nullable=False),
     # Leases: who runs it now, until when, and the fencing token every write carries.
     sa.Column("lease_owner", sa.String(100), nullable=True),
@@ -79,4 +81,13 @@ action_results = sa.Table(
     sa.Column("record", sa.Text, nullable=False),  # JSON: the action's run-record entry
     sa.Column("state", sa.Text, nullable=True),  # JSON: a suspended handler's state
     sa.PrimaryKeyConstraint("run_id", "key"),
+)
+
+# The runtime lease: on SQLite one process at a time runs the runs.
+engine_leases = sa.Table(
+    "runtime_engine_leases",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("holder", sa.String(100), nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
 )

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("error", sa.Text, nullable=True),
         sa.Column("outputs", sa.Text, nullable=True),
         sa.Column("response", sa.Text, nullable=True),
+        sa.Column("variables", sa.Text, nullable=True),
         sa.Column("created_at", sa.Float, nullable=False),
         sa.Column("lease_owner", sa.String(100), nullable=True),
         sa.Column("lease_expires", sa.Float, nullable=True),
@@ -50,8 +51,15 @@ def upgrade() -> None:
         sa.Column("state", sa.Text, nullable=True),
         sa.PrimaryKeyConstraint("run_id", "key"),
     )
+    op.create_table(
+        "runtime_engine_leases",
+        sa.Column("name", sa.String(100), primary_key=True),
+        sa.Column("holder", sa.String(100), nullable=False),
+        sa.Column("expires_at", sa.Float, nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("runtime_engine_leases")
     op.drop_table("runtime_action_results")
     op.drop_table("runtime_runs")

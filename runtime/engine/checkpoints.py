@@ -1,0 +1,226 @@
+"""The lean checkpoint path: group commit of action records over raw DBAPI.
+
+Every run's interpreter queues its records here and, before it moves on, waits for
+``flush``. One writer task takes everything queued by every run since the last commit
+and writes it in one transaction (group commit): on SQLite one fsync-free WAL commit
+carries the checkpoints of every run that reached one in the meantime. Each run's part
+of a batch first updates the run's row where its fencing token still matches
+(``UPDATE ... WHERE id = ? AND fence = ?``): a run another process has claimed since
+writes nothing, and its interpreter is told ``LeaseLost``.
+
+The statements are prepared once per dialect and executed on one DBAPI connection kept
+by the writer (``executemany`` for the records), which measured faster than SQLAlchemy
+Core's per-statement compile and result handling (docs/workflows.md has the figures).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway import Services
+from runtime.engine.state import RunState
+
+__all__ = ["CheckpointWriter", "LeaseLost", "NullSink", "dumps"]
+
+
+class LeaseLost(Exception):
+    """Another process owns this run now (its fencing token moved on)."""
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+@dataclass
+class _Pending:
+    state: RunState
+    records: dict[str, tuple[str, str, int, str, str, str | None]] = field(
+        default_factory=dict)
+    waiters: list[asyncio.Future[None]] = field(default_factory=list)
+    new_row: dict[str, Any] | None = None
+    final: dict[str, Any] | None = None
+
+
+_INSERT_RUN = (
+    "INSERT INTO runtime_runs (id, workflow, version, status, start_time, end_time, "
+    "client_tracking_id, trigger, error, outputs, response, variables, created_at, "
+    "lease_owner, lease_expires, fence, wake_at) VALUES "
+    "(?, ?, ?, ?, ?, NULL, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?, NULL)")
+_INSERT_RUN_KEYS = ("id", "workflow", "version", "status", "start_time",
+                    "client_tracking_id", "trigger", "variables", "created_at",
+                    "lease_owner", "lease_expires", "fence")
+_PROGRESS = "UPDATE runtime_runs SET variables = ?, response = ? WHERE id = ? AND fence = ?"
+_FINAL = ("UPDATE runtime_runs SET variables = ?, response = ?, status = ?, end_time = ?, "
+          "error = ?, outputs = ?, lease_owner = ?, lease_expires = ?, wake_at = ? "
+          "WHERE id = ? AND fence = ?")
+_UPSERT = (
+    "INSERT INTO runtime_action_results (run_id, key, action, seq, status, record, state) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET "
+    "seq = excluded.seq, status = excluded.status, record = excluded.record, "
+    "state = excluded.state")
+
+
+class NullSink:
+    """For Stateless runs without history: nothing is written."""
+
+    def record(self, state: RunState, key: str, record: dict[str, Any],
+               handler_state: Mapping[str, Any] | None = None) -> None:
+        return None
+
+    async def flush(self, state: RunState) -> None:
+        return None
+
+
+class CheckpointWriter:
+    """Queues records of many runs and commits them together."""
+
+    def __init__(self, services: Services, redact: Any = None) -> None:
+        self.db = services.db
+        self.postgres = self.db.dialect == "postgresql"
+        self._pending: dict[str, _Pending] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._conn: Any = None
+        self._redact = redact
+        self.batches = 0
+        self.statements = {name: self._sql(text) for name, text in (
+            ("insert", _INSERT_RUN), ("progress", _PROGRESS), ("final", _FINAL),
+            ("upsert", _UPSERT))}
+
+    def _sql(self, text: str) -> str:
+        return text.replace("?", "%s") if self.postgres else text
+
+    def _entry(self, state: RunState) -> _Pending:
+        entry = self._pending.get(state.run_id)
+        if entry is None:
+            entry = self._pending[state.run_id] = _Pending(state)
+        return entry
+
+    # -- what the engine queues ---------------------------------------------------------
+
+    def insert_run(self, state: RunState, row: dict[str, Any]) -> None:
+        self._entry(state).new_row = row
+
+    def finish_run(self, state: RunState, final: dict[str, Any]) -> None:
+        self._entry(state).final = final
+
+    def record(self, state: RunState, key: str, record: dict[str, Any],
+               handler_state: Mapping[str, Any] | None = None) -> None:
+        shown = self._redact(state, record) if self._redact is not None else record
+        self._entry(state).records[key] = (
+            state.run_id, key, record["name"], state.next_seq(), str(record["status"]),
+            dumps(shown), dumps(handler_state) if handler_state is not None else None)
+
+    async def flush(self, state: RunState) -> None:
+        entry = self._pending.get(state.run_id)
+        if entry is None:
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        entry.waiters.append(waiter)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain())
+        await waiter
+
+    # -- the writer ---------------------------------------------------------------------
+
+    async def _drain(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, {}
+            work = self._prepare(batch)
+            try:
+                lost = await self.db.run(self._write, work)
+            except BaseException as exc:
+                for entry in batch.values():
+                    for waiter in entry.waiters:
+                        if not waiter.done():
+                            waiter.set_exception(exc if isinstance(exc, Exception)
+                                                 else RuntimeError("checkpoint cancelled"))
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            self.batches += 1
+            for run_id, entry in batch.items():
+                for waiter in entry.waiters:
+                    if waiter.done():
+                        continue
+                    if run_id in lost:
+                        waiter.set_exception(LeaseLost(run_id))
+                    else:
+                        waiter.set_result(None)
+
+    def _prepare(self, batch: dict[str, _Pending]) -> dict[str, Any]:
+        inserts: list[tuple[Any, ...]] = []
+        updates: list[tuple[str, str, tuple[Any, ...]]] = []
+        records: dict[str, list[tuple[Any, ...]]] = {}
+        for run_id, entry in batch.items():
+            state = entry.state
+            variables = dumps(state.variables)
+            response = dumps(_response(state)) if state.response is not None else None
+            if entry.new_row is not None:
+                row = dict(entry.new_row, variables=variables)
+                inserts.append(tuple(row[k] for k in _INSERT_RUN_KEYS))
+            if entry.final is not None:
+                f = entry.final
+                updates.append((run_id, "final", (
+                    variables, response, f["status"], f["end_time"], f["error"],
+                    f["outputs"], f.get("lease_owner"), f.get("lease_expires"),
+                    f.get("wake_at"), run_id, state.fence)))
+            elif entry.new_row is None or entry.records:
+                updates.append((run_id, "progress", (variables, response, run_id,
+                                                     state.fence)))
+            records[run_id] = list(entry.records.values())
+        return {"inserts": inserts, "updates": updates, "records": records}
+
+    def _connection(self) -> Any:
+        if self._conn is None:
+            self._conn = self.db.engine.raw_connection()
+        return self._conn
+
+    def _write(self, work: dict[str, Any]) -> set[str]:
+        conn = self._connection()
+        cursor = conn.cursor()
+        lost: set[str] = set()
+        try:
+            if not self.postgres:
+                cursor.execute("BEGIN IMMEDIATE")
+            if work["inserts"]:
+                cursor.executemany(self.statements["insert"], work["inserts"])
+            rows: list[tuple[Any, ...]] = []
+            for run_id, kind, params in work["updates"]:
+                cursor.execute(self.statements[kind], params)
+                if cursor.rowcount != 1:
+                    lost.add(run_id)
+            for run_id, found in work["records"].items():
+                if run_id not in lost:
+                    rows.extend(found)
+            if rows:
+                cursor.executemany(self.statements["upsert"], rows)
+            conn.commit()
+        except BaseException:
+            try:
+                conn.rollback()
+            except Exception:
+                self.close()
+            raise
+        finally:
+            cursor.close()
+        return lost
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
+
+
+def _response(state: RunState) -> dict[str, Any]:
+    import base64
+
+    found = state.response
+    assert found is not None
+    return {"status": found.status, "headers": [list(pair) for pair in found.headers],
+            "body": base64.b64encode(found.body).decode("ascii")}

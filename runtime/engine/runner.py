@@ -1,0 +1,428 @@
+"""The durable engine: accepts runs, runs them here, and shares them between processes.
+
+A Stateful run is stored (with its lease, owned by the accepting process) before
+``start_run`` returns, then interpreted in a task of this process. The worker loop
+(``work``, a background service every process runs) renews the leases of the runs this
+process holds, claims the runs nobody runs (a dead process's, or due timers), resumes
+them by replaying their checkpoints, and applies the retention. A Stateless run lives in
+memory only, unless the app setting ``Workflows.<name>.OperationOptions`` is
+``WithStatelessRunHistory``: then it is kept like a Stateful one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import random
+import secrets
+import socket
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from gateway import BackgroundService, Conflict, NotFound, Services
+from gateway.expressions import ExpressionError
+from runtime.engine.checkpoints import CheckpointWriter, LeaseLost, NullSink, dumps
+from runtime.engine.clock import Clock, SystemClock, iso
+from runtime.engine.definition import Index
+from runtime.engine.history import StoredHistory
+from runtime.engine.interface import (
+    AppSettings,
+    ResponseRecord,
+    TriggerRecord,
+    WorkflowVersion,
+)
+from runtime.engine.interpreter import ACTION_FAILED, Interpreter, Sink
+from runtime.engine.redaction import redact
+from runtime.engine.scope import Env, RunScope
+from runtime.engine.state import RunState
+from runtime.engine.store import RunRows, RuntimeLease
+from runtime.settings import RuntimeSettings
+
+__all__ = ["DurableEngine", "new_run_id"]
+
+_TICKS_AT_EPOCH = 621_355_968_000_000_000  # .NET ticks of 1970-01-01
+_MAX_TICKS = 10 ** 20 - 1
+_RNG = random.SystemRandom()
+
+
+def new_run_id(now: datetime) -> str:
+    """A Logic Apps-like run id whose text sorts newest first."""
+    ticks = _TICKS_AT_EPOCH + int(now.timestamp() * 10_000_000)
+    return f"{_MAX_TICKS - ticks:020d}{_RNG.randrange(10 ** 9):09d}CU{_RNG.randrange(100):02d}"
+
+
+@dataclass
+class _Local:
+    state: RunState
+    task: asyncio.Task[None] | None = None
+
+
+class _Handle:
+    def __init__(self, engine: DurableEngine, run_id: str) -> None:
+        self.engine = engine
+        self.run_id = run_id
+
+    async def response(self, timeout: float) -> ResponseRecord | None:
+        return await self.engine.wait_response(self.run_id, timeout)
+
+
+class DurableEngine:
+    """``Engine`` and ``RunHistory`` over the database, with its worker loop."""
+
+    def __init__(self, services: Services, settings: RuntimeSettings, workflows: Any,
+                 app_settings: AppSettings, *, clock: Clock | None = None) -> None:
+        self.services = services
+        self.settings = settings
+        self.workflows = workflows
+        self.app_settings = app_settings
+        self.clock: Clock = clock or SystemClock()
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.env = Env(services, self.clock, app_settings, settings.foreach_concurrency)
+        self.rows = RunRows(services)
+        self.history = StoredHistory(services)
+        self.writer = CheckpointWriter(services, redact)
+        self.sqlite = services.db.dialect == "sqlite"
+        self.lease = RuntimeLease(services, self.owner, settings.lease_seconds)
+        self.local: dict[str, _Local] = {}
+        self._indexes: dict[str, Index] = {}
+        self._holds_lease = False
+        self._renewed = 0.0
+        self._purged = 0.0
+        self.max_local = 2000
+        self.worker = BackgroundService("runtime-engine", self.work)
+
+    # -- Engine -------------------------------------------------------------------------
+
+    async def start_run(self, version: WorkflowVersion, trigger: TriggerRecord, *,
+                        run_id: str | None = None) -> _Handle:
+        now = self.clock.now()
+        run_id = run_id or new_run_id(now)
+        if run_id in self.local:
+            return _Handle(self, run_id)
+        state = RunState(run_id, version, {}, "", iso(now), fence=1)
+        state.trigger = self._trigger_record(version, trigger, state, now)
+        index = self._index(version)
+        durable = version.kind != "Stateless" or self._stateless_history(version)
+        if not durable:
+            self._spawn(state, index, NullSink())
+            return _Handle(self, run_id)
+        here = await self._may_run_here()
+        self.writer.insert_run(state, {
+            "id": run_id, "workflow": version.workflow, "version": version.version,
+            "status": "Running", "start_time": state.start_time,
+            "client_tracking_id": state.client_tracking_id,
+            "trigger": dumps(_stored_trigger(state, trigger)),
+            "created_at": now.timestamp(),
+            "lease_owner": self.owner if here else None,
+            "lease_expires": now.timestamp() + self.settings.lease_seconds if here else 0.0,
+            "fence": 1})
+        try:
+            await self.writer.flush(state)
+        except Exception as exc:
+            if _is_duplicate(exc):
+                return _Handle(self, run_id)
+            raise
+        if here:
+            self._spawn(state, index, self.writer)
+        return _Handle(self, run_id)
+
+    async def cancel(self, run_id: str) -> None:
+        local = self.local.get(run_id)
+        if local is not None and local.state.version.kind == "Stateless" and (
+                not self._stateless_history(local.state.version)):
+            self._stop(local, "cancel")
+            return
+        ended = await self.services.db.run(self.rows.cancel, run_id, iso(self.clock.now()))
+        if not ended:
+            if await self.services.db.run(self.rows.response_of, run_id) is None:
+                raise NotFound(f"no run {run_id!r}")
+            raise Conflict(f"the run {run_id!r} has already ended")
+        if local is not None:
+            self._stop(local, "cancel")
+
+    async def resubmit(self, run_id: str) -> str:
+        loaded = await self.services.db.run(self.rows.load, run_id)
+        if loaded is None:
+            raise NotFound(f"no run {run_id!r}")
+        row, _ = loaded
+        version = self.workflows.version(row.version)
+        stored = json.loads(row.trigger)
+        history = stored.get("history", {})
+        trigger = TriggerRecord(name=history.get("name", ""), outputs=history.get(
+            "outputs") or {}, inputs=history.get("inputs"), status=history.get(
+            "status", "Succeeded"), code=history.get("code"))
+        handle = await self.start_run(version, trigger)
+        return handle.run_id
+
+    # -- RunHistory ---------------------------------------------------------------------
+
+    def get(self, run_id: str) -> dict[str, Any]:
+        return self.history.get(run_id)
+
+    def list(self, workflow: str, *, status: str | None = None, top: int = 50,
+             skiptoken: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+        return self.history.list(workflow, status=status, top=top, skiptoken=skiptoken)
+
+    # -- responses ----------------------------------------------------------------------
+
+    async def wait_response(self, run_id: str, timeout: float) -> ResponseRecord | None:
+        local = self.local.get(run_id)
+        if local is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(local.state.response_ready.wait(), timeout)
+            return local.state.response
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            found = await self.services.db.run(self.rows.response_of, run_id)
+            if found is None:
+                return None
+            status, response = found
+            if response:
+                return _response_from(json.loads(response))
+            if status not in ("Running", "Waiting") or loop.time() >= deadline:
+                return None
+            local = self.local.get(run_id)
+            if local is not None:
+                return await self.wait_response(run_id, max(0.0, deadline - loop.time()))
+            await asyncio.sleep(min(self.settings.poll_seconds, 0.05))
+
+    # -- running ------------------------------------------------------------------------
+
+    def _index(self, version: WorkflowVersion) -> Index:
+        index = self._indexes.get(version.version)
+        if index is None:
+            if len(self._indexes) > 256:
+                self._indexes.clear()
+            index = self._indexes[version.version] = Index(version.definition)
+        return index
+
+    def _stateless_history(self, version: WorkflowVersion) -> bool:
+        option = self.app_settings.get(f"Workflows.{version.workflow}.OperationOptions")
+        return bool(option) and "withstatelessrunhistory" in str(option).lower()
+
+    def _trigger_record(self, version: WorkflowVersion, trigger: TriggerRecord,
+                        state: RunState, now: datetime) -> dict[str, Any]:
+        start = trigger.start_time or iso(now)
+        record: dict[str, Any] = {
+            "name": trigger.name, "outputs": dict(trigger.outputs),
+            "startTime": start, "endTime": trigger.end_time or start,
+            "trackingId": str(uuid.uuid4()), "clientTrackingId": state.run_id,
+            "originHistoryName": state.run_id, "status": trigger.status,
+        }
+        state.trigger = record
+        tracking = trigger.client_tracking_id or self._correlation(
+            version, trigger, state) or _header(trigger.outputs, "x-ms-client-tracking-id")
+        state.client_tracking_id = str(tracking or state.run_id)
+        record["clientTrackingId"] = state.client_tracking_id
+        return record
+
+    def _correlation(self, version: WorkflowVersion, trigger: TriggerRecord,
+                     state: RunState) -> Any:
+        triggers = version.definition.get("triggers")
+        found = triggers.get(trigger.name) if isinstance(triggers, Mapping) else None
+        correlation = found.get("correlation") if isinstance(found, Mapping) else None
+        expression = correlation.get("clientTrackingId") if isinstance(
+            correlation, Mapping) else None
+        if expression is None:
+            return None
+        try:
+            value = RunScope(state, self.env, self._index(version)).evaluate(expression)
+        except ExpressionError:
+            return None
+        return value if value not in (None, "") else None
+
+    async def _may_run_here(self) -> bool:
+        if not self.settings.enabled:
+            return False
+        if not self.sqlite:
+            return True
+        if not self._holds_lease:
+            self._holds_lease = await self.services.db.run(
+                self.lease.hold, self.clock.now().timestamp())
+        return self._holds_lease
+
+    def _spawn(self, state: RunState, index: Index, sink: Sink) -> None:
+        local = _Local(state)
+        self.local[state.run_id] = local
+        local.task = asyncio.create_task(self._run(local, index, sink),
+                                         name=f"run:{state.run_id}")
+
+    async def _run(self, local: _Local, index: Index, sink: Sink) -> None:
+        state = local.state
+        try:
+            interpreter = Interpreter(state, self.env, index, sink)
+            status = await interpreter.run_actions(index.root, ())
+            final = self._final(state, status, interpreter)
+            if isinstance(sink, CheckpointWriter):
+                sink.finish_run(state, final)
+                await sink.flush(state)
+        except LeaseLost:
+            pass  # another process runs it now (or it was cancelled): write nothing more
+        except asyncio.CancelledError:
+            if state.stopping != "cancel":
+                raise
+        finally:
+            state.response_ready.set()
+            self.local.pop(state.run_id, None)
+
+    def _final(self, state: RunState, status: str, interpreter: Interpreter
+               ) -> dict[str, Any]:
+        if status == "Waiting" and state.terminated is None:
+            return {"status": "Waiting", "end_time": None, "error": None, "outputs": None,
+                    "lease_owner": None, "lease_expires": None, "wake_at": state.wake_at}
+        error: Mapping[str, Any] | None = None
+        if state.terminated is not None:
+            status, error = state.terminated
+        elif status == "Failed":
+            error = ACTION_FAILED
+        outputs = self._outputs(state, interpreter)
+        return {"status": status, "end_time": iso(self.clock.now()),
+                "error": dumps(error) if error is not None else None,
+                "outputs": dumps(outputs), "lease_owner": None, "lease_expires": None,
+                "wake_at": None}
+
+    def _outputs(self, state: RunState, interpreter: Interpreter) -> dict[str, Any]:
+        declared = state.version.definition.get("outputs")
+        if not isinstance(declared, Mapping):
+            return {}
+        found: dict[str, Any] = {}
+        for name, output in declared.items():
+            if not isinstance(output, Mapping):
+                continue
+            try:
+                value = interpreter.scope(()).evaluate(output.get("value"))
+            except ExpressionError as exc:
+                value = None
+                found[name] = {"type": output.get("type"), "value": None,
+                               "error": {"code": "InvalidTemplate", "message": exc.message}}
+                continue
+            if str(output.get("type", "")).lower() in ("securestring", "secureobject"):
+                value = "***"
+            found[name] = {"type": output.get("type"), "value": value}
+        return found
+
+    def _stop(self, local: _Local, why: str) -> None:
+        local.state.stopping = why
+        if local.task is not None:
+            local.task.cancel()
+
+    # -- the worker loop ----------------------------------------------------------------
+
+    async def work(self, services: Services) -> None:
+        """Renew, claim and resume, forever (a background service of every process)."""
+        try:
+            while True:
+                await self.tick()
+                await asyncio.sleep(self.settings.poll_seconds)
+        finally:
+            await self.aclose()
+
+    async def tick(self) -> int:
+        """One round of the worker loop; answers how many runs it claimed."""
+        db = self.services.db
+        now = self.clock.now().timestamp()
+        if not self.settings.enabled:
+            return 0
+        if self.sqlite:
+            if now - self._renewed >= self.settings.lease_seconds / 3 or not self._holds_lease:
+                self._holds_lease = await db.run(self.lease.hold, now)
+            if not self._holds_lease:
+                return 0
+        if now - self._renewed >= self.settings.lease_seconds / 3:
+            self._renewed = now
+            fences = {run_id: local.state.fence for run_id, local in self.local.items()
+                      if local.state.fence}
+            lost = await db.run(self.rows.renew, self.owner, fences,
+                                now + self.settings.lease_seconds)
+            for run_id in lost:
+                local = self.local.get(run_id)
+                if local is not None:
+                    self._stop(local, "shutdown")
+        room = self.max_local - len(self.local)
+        claimed = await db.run(self.rows.claim, self.owner, now,
+                               self.settings.lease_seconds, min(room, 100)) if room > 0 else []
+        for found in claimed:
+            await self._resume(found.run_id, found.fence)
+        if now - self._purged >= 3600:
+            self._purged = now
+            await db.run(self.rows.purge, now - self.settings.retention_days * 86400.0)
+        return len(claimed)
+
+    async def _resume(self, run_id: str, fence: int) -> None:
+        loaded = await self.services.db.run(self.rows.load, run_id)
+        if loaded is None or run_id in self.local:
+            return
+        row, records = loaded
+        try:
+            version = self.workflows.version(row.version)
+        except Exception:
+            return
+        stored = json.loads(row.trigger)
+        state = RunState(run_id, version, stored.get("expression", {}),
+                         row.client_tracking_id, row.start_time, fence=fence)
+        state.variables = json.loads(row.variables) if row.variables else {}
+        if row.response:
+            state.response = _response_from(json.loads(row.response))
+        for found in records:
+            record = json.loads(found.record)
+            state.replay[found.key] = record
+            state.seq = max(state.seq, found.seq)
+            if found.state is not None:
+                state.suspended[found.key] = json.loads(found.state)
+        self._spawn(state, self._index(version), self.writer)
+
+    async def aclose(self) -> None:
+        """Stop this process's runs without writing over them; let others resume them."""
+        running = list(self.local.values())
+        for local in running:
+            self._stop(local, "shutdown")
+        for local in running:
+            if local.task is not None:
+                with contextlib.suppress(BaseException):
+                    await local.task
+        db = self.services.db
+        with contextlib.suppress(Exception):
+            await db.run(self.rows.release, self.owner, [l.state.run_id for l in running])
+            if self.sqlite and self._holds_lease:
+                await db.run(self.lease.release)
+        self._holds_lease = False
+        self.writer.close()
+
+
+def _header(outputs: Mapping[str, Any], name: str) -> Any:
+    headers = outputs.get("headers")
+    if isinstance(headers, Mapping):
+        for key, value in headers.items():
+            if str(key).lower() == name:
+                return value
+    return None
+
+
+def _stored_trigger(state: RunState, trigger: TriggerRecord) -> dict[str, Any]:
+    record = state.trigger
+    return {"expression": record, "history": {
+        "name": trigger.name, "status": trigger.status, "code": trigger.code,
+        "startTime": record["startTime"], "endTime": record["endTime"],
+        "inputs": trigger.inputs, "outputs": record["outputs"]}}
+
+
+def _response_from(found: Mapping[str, Any]) -> ResponseRecord:
+    import base64
+
+    return ResponseRecord(int(found["status"]), [tuple(p) for p in found["headers"]],
+                          base64.b64decode(found["body"]))
+
+
+def _is_duplicate(exc: Exception) -> bool:
+    text = type(exc).__name__ + str(exc)
+    return "IntegrityError" in text or "UNIQUE" in text or "duplicate key" in text
+
+
+def utc(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC)
