@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from gateway.expressions import (
@@ -265,7 +265,8 @@ def multipart_body(ctx: EvaluationContext, name: Any, index: Any) -> Any:
 
 def _build() -> FunctionRegistry:
     registry = LIBRARY.extend()
-    reads = [  # (name, fn, min, max): they hand out run data, so they are not measured
+    # (name, fn, min, max): they hand out run data, so they are not measured
+    reads: list[tuple[str, Callable[..., Any], int, int]] = [
         ("trigger", trigger, 0, 0), ("triggerBody", trigger_body, 0, 0),
         ("triggerOutputs", trigger_outputs, 0, 0),
         ("actions", actions, 1, 1), ("action", action, 0, 0),

@@ -140,6 +140,10 @@ class ActionHandler(Protocol):
     #: Keys of ``inputs`` the engine leaves as written, because the handler evaluates them
     #: itself once per element with ``evaluate_for_item`` (Query's ``where``...).
     deferred_inputs: frozenset[str]
+    #: Whether running it again has no effect outside the run (Compose, the variable
+    #: actions): the engine then skips the durable "started" mark it writes before an
+    #: action with side effects, which lets a crash re-run that action at most once.
+    pure: bool
 
     def validate(self, action: Mapping[str, Any], pointer: str) -> Sequence[Finding]:
         """Deploy-time checks of the action's shape (never evaluates expressions)."""

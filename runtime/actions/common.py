@@ -19,6 +19,7 @@ class LeafHandler:
 
     type: str = ""
     deferred_inputs: frozenset[str] = frozenset()
+    pure: bool = False
 
     def validate(self, action: Mapping[str, Any], pointer: str) -> Sequence[Finding]:
         return []

@@ -25,6 +25,7 @@ from runtime.actions.schema_errors import SchemaInvalid, json_type_word, schema_
 
 class Compose(LeafHandler):
     type = "Compose"
+    pure = True
 
     def validate(self, action: Mapping[str, Any], pointer: str) -> Sequence[Finding]:
         if "inputs" not in action:
@@ -50,6 +51,7 @@ def _content_value(content: Any) -> tuple[bool, Any]:
 
 class ParseJson(LeafHandler):
     type = "ParseJson"
+    pure = True
 
     def validate(self, action: Mapping[str, Any], pointer: str) -> Sequence[Finding]:
         findings: list[Finding] = []
@@ -100,6 +102,7 @@ def _from_array(context: ActionContext, action_type: str
 
 class Query(LeafHandler):
     type = "Query"
+    pure = True
     deferred_inputs = frozenset({"where"})
 
     def validate(self, action: Mapping[str, Any], pointer: str) -> Sequence[Finding]:
@@ -130,6 +133,7 @@ class Query(LeafHandler):
 
 class Select(LeafHandler):
     type = "Select"
+    pure = True
     deferred_inputs = frozenset({"select"})
 
     def validate(self, action: Mapping[str, Any], pointer: str) -> Sequence[Finding]:
@@ -153,6 +157,7 @@ class Select(LeafHandler):
 
 class Join(LeafHandler):
     type = "Join"
+    pure = True
 
     def validate(self, action: Mapping[str, Any], pointer: str) -> Sequence[Finding]:
         findings: list[Finding] = []

@@ -96,6 +96,7 @@ def render(outputs: Mapping[str, Any]) -> ResponseRecord:
 
 class Response(LeafHandler):
     type = "Response"
+    pure = True
 
     def validate(self, action: Mapping[str, Any], pointer: str) -> Sequence[Finding]:
         findings: list[Finding] = []

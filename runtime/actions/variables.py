@@ -74,6 +74,7 @@ def _nested(pointer: str) -> bool:
 
 class InitializeVariable(LeafHandler):
     type = "InitializeVariable"
+    pure = True
 
     def validate(self, action: Mapping[str, Any], pointer: str) -> Sequence[Finding]:
         findings: list[Finding] = []
@@ -127,6 +128,7 @@ def _empty(kind: str) -> Any:
 
 
 class _OneVariable(LeafHandler):
+    pure = True
     """The actions that change one existing variable: ``{"name", "value"}``."""
 
     value_required = True

@@ -38,7 +38,7 @@ def dumps(value: Any) -> str:
 @dataclass
 class _Pending:
     state: RunState
-    records: dict[str, tuple[str, str, int, str, str, str | None]] = field(
+    records: dict[str, tuple[str, str, str, int, str, str, str | None]] = field(
         default_factory=dict)
     waiters: list[asyncio.Future[None]] = field(default_factory=list)
     new_row: dict[str, Any] | None = None

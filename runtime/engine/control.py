@@ -151,7 +151,8 @@ async def _switch(interp: Interpreter, action: Mapping[str, Any], frames: tuple[
     except ExpressionError as exc:
         raise _Invalid(exc.message) from exc
     record["inputs"] = {"expressionValue": value}
-    cases = action.get("cases") if isinstance(action.get("cases"), Mapping) else {}
+    found = action.get("cases")
+    cases: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
     chosen: Mapping[str, Any] | None = None
     for case in cases.values():
         if isinstance(case, Mapping) and chosen is None and _same(case.get("case"), value):
@@ -219,7 +220,8 @@ async def _foreach(interp: Interpreter, name: str, action: Mapping[str, Any],
 
 async def _until(interp: Interpreter, name: str, action: Mapping[str, Any],
                  frames: tuple[Frame, ...], scope: RunScope, record: dict[str, Any]) -> str:
-    limit = action.get("limit") if isinstance(action.get("limit"), Mapping) else {}
+    found = action.get("limit")
+    limit: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
     count = limit.get("count", DEFAULT_UNTIL_COUNT)
     if isinstance(count, str):
         try:

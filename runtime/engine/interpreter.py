@@ -260,7 +260,7 @@ class Interpreter:
             record["retryHistory"] = list(previous.get("retryHistory") or [])
         scope = self.scope(frames)
         try:
-            inputs = scope.evaluate(action.get("inputs"))
+            inputs = _evaluate_inputs(scope, action)
         except ExpressionError as exc:
             self.end(key, record, "Failed", code="InvalidTemplate", error={
                 "code": "InvalidTemplate",
@@ -293,7 +293,7 @@ class Interpreter:
             record["inputs"] = result.inputs
         record["outputs"] = result.outputs
         record["code"] = result.code
-        self._track(action, record, frames)
+        self._track(action, record, frames, result.status)
         self.end(key, record, result.status, code=result.code or _default_code(result.status),
                  error=result.error)
         if context is not None and context.response is not None:
@@ -383,16 +383,29 @@ class Interpreter:
                 "message": f"The action failed unexpectedly: {type(exc).__name__}."})
 
     def _track(self, action: Mapping[str, Any], record: dict[str, Any],
-               frames: tuple[Frame, ...]) -> None:
+               frames: tuple[Frame, ...], status: str) -> None:
         tracked = action.get("trackedProperties")
         if not isinstance(tracked, Mapping):
             return
         view = dict(record)
-        view["status"] = record.get("status") if record.get("status") != "Running" else None
+        view["status"] = status
         try:
             record["trackedProperties"] = self.scope(frames, view).evaluate(dict(tracked))
         except ExpressionError as exc:
             record["trackedProperties"] = {"error": exc.message}
+
+
+def _evaluate_inputs(scope: RunScope, action: Mapping[str, Any]) -> Any:
+    """The action's inputs evaluated, but for the keys its handler evaluates per item."""
+    raw = action.get("inputs")
+    handler = handler_for(str(action.get("type", "")))
+    deferred: frozenset[str] = getattr(handler, "deferred_inputs", frozenset()) \
+        if handler else frozenset()
+    if not deferred or not isinstance(raw, Mapping):
+        return scope.evaluate(raw)
+    kept = {key: value for key, value in raw.items() if key in deferred}
+    evaluated = scope.evaluate({k: v for k, v in raw.items() if k not in deferred})
+    return {key: kept[key] if key in kept else evaluated[key] for key in raw}
 
 
 async def _within(work: Any, timeout: float, env: Env) -> ActionResult | Suspend:
@@ -432,10 +445,12 @@ def _reason(status: int | str) -> str:
     from http import HTTPStatus
 
     try:
-        return "".join(word.capitalize() for word in
-                       HTTPStatus(int(status)).phrase.replace("-", " ").split())
+        phrase = HTTPStatus(int(status)).phrase
     except ValueError:
         return str(status)
+    if phrase == "OK":
+        return phrase
+    return "".join(word[:1].upper() + word[1:] for word in phrase.replace("-", " ").split())
 
 
 def _branches(action: Mapping[str, Any]) -> list[Mapping[str, Any]]:

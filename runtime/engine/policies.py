@@ -23,8 +23,14 @@ from typing import Any
 
 from runtime.engine.clock import parse_duration
 
-__all__ = ["RetryPolicy", "SECURED", "retry_policy_of", "secured_parts", "static_result_of",
-           "timeout_of"]
+__all__ = [
+    "SECURED",
+    "RetryPolicy",
+    "retry_policy_of",
+    "secured_parts",
+    "static_result_of",
+    "timeout_of",
+]
 
 MAX_RETRIES = 90
 MIN_INTERVAL = 5.0

@@ -388,7 +388,7 @@ class DurableEngine:
                     await local.task
         db = self.services.db
         with contextlib.suppress(Exception):
-            await db.run(self.rows.release, self.owner, [l.state.run_id for l in running])
+            await db.run(self.rows.release, self.owner, [run.state.run_id for run in running])
             if self.sqlite and self._holds_lease:
                 await db.run(self.lease.release)
         self._holds_lease = False

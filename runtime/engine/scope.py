@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from gateway import Services
     from runtime.engine.definition import Index
 
+#: The loop name of the frame ``evaluate_for_item`` adds for ``item()``.
+ITEM_FRAME = "$item"
+
 _RECORD_VIEW = ("name", "inputs", "outputs", "startTime", "endTime", "status", "code",
                 "error", "trackingId", "clientTrackingId", "trackedProperties")
 
@@ -73,7 +76,7 @@ class RunScope:
         if name not in self.index.actions:
             raise MissingPropertyError(f"The scope '{name}' is not defined.",
                                        function="result")
-        found = []
+        found: list[Mapping[str, Any]] = []
         for child in self.index.children(name):
             record = self.state.record_for(child, self.frames)
             if record is not None:
@@ -82,7 +85,8 @@ class RunScope:
 
     def item(self, loop: str | None) -> Any:
         for frame in reversed(self.frames):
-            if (loop is None and self.index.type_of(frame.loop) == "foreach") or (
+            if (loop is None and (frame.loop == ITEM_FRAME
+                                  or self.index.type_of(frame.loop) == "foreach")) or (
                     loop is not None and frame.loop.lower() == loop.lower()):
                 return frame.item
         where = "a Foreach" if loop is None else f"the loop '{loop}'"
@@ -181,6 +185,12 @@ class HandlerContext:
 
     def evaluate(self, value: Any) -> Any:
         return self._scope.evaluate(value)
+
+    def evaluate_for_item(self, value: Any, item: Any) -> Any:
+        scope = self._scope
+        inner = RunScope(scope.state, scope.env, scope.index,
+                         (*scope.frames, Frame(ITEM_FRAME, -1, item)), scope.current)
+        return inner.evaluate(value)
 
     def workflow_headers(self) -> dict[str, str]:
         options = self._action.get("operationOptions")

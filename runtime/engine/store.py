@@ -49,7 +49,8 @@ class RunRows:
             query = query.with_for_update(skip_locked=True)
         claimed: list[Claimed] = []
         with self.db.write() as conn:
-            for run_id, fence in conn.execute(query).all():
+            for row in conn.execute(query).all():
+                run_id, fence = str(row.id), int(row.fence)
                 conn.execute(runs.update().where(runs.c.id == run_id).values(
                     lease_owner=owner, lease_expires=now + lease_seconds, fence=fence + 1,
                     status="Running"))
