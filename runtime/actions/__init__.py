@@ -12,10 +12,12 @@ __all__ = ["register_all"]
 
 
 def _handlers() -> list[ActionHandler]:
-    from runtime.actions import data, http, response, variables
+    from runtime.actions import connectors, data, http, response, variables, workflow
 
     return [data.Compose(), data.ParseJson(), data.Query(), data.Select(), data.Join(),
-            *variables.HANDLERS, response.Response(), http.Http()]
+            *variables.HANDLERS, response.Response(), http.Http(),
+            connectors.ApiConnection(), connectors.ServiceProvider(), workflow.Workflow(),
+            workflow.Wait(), workflow.Expression()]
 
 
 def register_all() -> None:

@@ -15,14 +15,24 @@ from runtime.actions.base import ActionContext, ActionResult, Finding, Suspend
 
 
 class LeafHandler:
-    """Defaults for ``ActionHandler``: no deferred inputs, no checks, no resume."""
+    """Defaults for ``ActionHandler``: no deferred inputs, no resume, and a ``validate``
+    that wants ``inputs`` to be an object and hands it to ``check_inputs``."""
 
     type: str = ""
     deferred_inputs: frozenset[str] = frozenset()
     pure: bool = False
 
     def validate(self, action: Mapping[str, Any], pointer: str) -> Sequence[Finding]:
-        return []
+        findings: list[Finding] = []
+        inputs = inputs_of(action, pointer, findings)
+        if inputs is not None:
+            self.check_inputs(inputs, action, pointer, findings)
+        return findings
+
+    def check_inputs(self, inputs: Mapping[str, Any], action: Mapping[str, Any], pointer: str,
+                     findings: list[Finding]) -> None:
+        """The type's own checks of its ``inputs`` object; add to ``findings``."""
+        return None
 
     async def run(self, context: ActionContext) -> ActionResult | Suspend:
         raise NotImplementedError

@@ -16,7 +16,6 @@ from runtime.actions.base import ActionContext, ActionResult, Finding
 from runtime.actions.common import (
     LeafHandler,
     failed,
-    inputs_of,
     require,
     succeeded,
 )
@@ -53,14 +52,11 @@ class ParseJson(LeafHandler):
     type = "ParseJson"
     pure = True
 
-    def validate(self, action: Mapping[str, Any], pointer: str) -> Sequence[Finding]:
-        findings: list[Finding] = []
-        inputs = inputs_of(action, pointer, findings)
-        if inputs is not None:
-            if "content" not in inputs:
-                findings.append(Finding(f"{pointer}/inputs", "'inputs.content' is required"))
-            require(inputs, "schema", pointer, findings, kinds=(dict,))
-        return findings
+    def check_inputs(self, inputs: Mapping[str, Any], action: Mapping[str, Any], pointer: str,
+                     findings: list[Finding]) -> None:
+        if "content" not in inputs:
+            findings.append(Finding(f"{pointer}/inputs", "'inputs.content' is required"))
+        require(inputs, "schema", pointer, findings, kinds=(dict,))
 
     async def run(self, context: ActionContext) -> ActionResult:
         inputs = context.inputs if isinstance(context.inputs, Mapping) else {}
@@ -105,13 +101,10 @@ class Query(LeafHandler):
     pure = True
     deferred_inputs = frozenset({"where"})
 
-    def validate(self, action: Mapping[str, Any], pointer: str) -> Sequence[Finding]:
-        findings: list[Finding] = []
-        inputs = inputs_of(action, pointer, findings)
-        if inputs is not None:
-            require(inputs, "from", pointer, findings, kinds=(list,))
-            require(inputs, "where", pointer, findings, kinds=(str, bool))
-        return findings
+    def check_inputs(self, inputs: Mapping[str, Any], action: Mapping[str, Any], pointer: str,
+                     findings: list[Finding]) -> None:
+        require(inputs, "from", pointer, findings, kinds=(list,))
+        require(inputs, "where", pointer, findings, kinds=(str, bool))
 
     async def run(self, context: ActionContext) -> ActionResult:
         found = _from_array(context, "Query")
@@ -136,14 +129,11 @@ class Select(LeafHandler):
     pure = True
     deferred_inputs = frozenset({"select"})
 
-    def validate(self, action: Mapping[str, Any], pointer: str) -> Sequence[Finding]:
-        findings: list[Finding] = []
-        inputs = inputs_of(action, pointer, findings)
-        if inputs is not None:
-            require(inputs, "from", pointer, findings, kinds=(list,))
-            if "select" not in inputs:
-                findings.append(Finding(f"{pointer}/inputs", "'inputs.select' is required"))
-        return findings
+    def check_inputs(self, inputs: Mapping[str, Any], action: Mapping[str, Any], pointer: str,
+                     findings: list[Finding]) -> None:
+        require(inputs, "from", pointer, findings, kinds=(list,))
+        if "select" not in inputs:
+            findings.append(Finding(f"{pointer}/inputs", "'inputs.select' is required"))
 
     async def run(self, context: ActionContext) -> ActionResult:
         found = _from_array(context, "Select")
@@ -159,13 +149,10 @@ class Join(LeafHandler):
     type = "Join"
     pure = True
 
-    def validate(self, action: Mapping[str, Any], pointer: str) -> Sequence[Finding]:
-        findings: list[Finding] = []
-        inputs = inputs_of(action, pointer, findings)
-        if inputs is not None:
-            require(inputs, "from", pointer, findings, kinds=(list,))
-            require(inputs, "joinWith", pointer, findings, kinds=(str,))
-        return findings
+    def check_inputs(self, inputs: Mapping[str, Any], action: Mapping[str, Any], pointer: str,
+                     findings: list[Finding]) -> None:
+        require(inputs, "from", pointer, findings, kinds=(list,))
+        require(inputs, "joinWith", pointer, findings, kinds=(str,))
 
     async def run(self, context: ActionContext) -> ActionResult:
         found = _from_array(context, "Join")

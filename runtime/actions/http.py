@@ -19,7 +19,7 @@ the action suspends (durably: a ``Suspend``, never a sleep) and polls the locati
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -32,16 +32,13 @@ from runtime.actions.common import (
     LeafHandler,
     check_kind,
     failed,
-    inputs_of,
     is_expression_text,
     operation_options,
     require,
-    retryable_status,
-    status_code_word,
-    succeeded,
 )
 from runtime.actions.http_auth import AuthenticationError, authorization, sanitized
 from runtime.actions.http_content import (
+    answer_result,
     encode_request,
     header_value,
     outputs_of,
@@ -133,22 +130,14 @@ def finish(context: ActionContext, answer: Answer, shown: Any, *, url: str,
                        state={"location": urllib.parse.urljoin(url, location),
                               "polls": polls + 1},
                        inputs=shown)
-    word = status_code_word(answer.status)
-    if answer.status >= 400:
-        return failed(word, f"The HTTP request answered {answer.status} ({word}).",
-                      outputs=outputs, inputs=shown,
-                      retryable=retryable_status(answer.status), retry_after=retry_after)
-    return succeeded(outputs, code=word, inputs=shown)
+    return answer_result(outputs, shown, retry_after=retry_after)
 
 
 class Http(LeafHandler):
     type = "Http"
 
-    def validate(self, action: Mapping[str, Any], pointer: str) -> Sequence[Finding]:
-        findings: list[Finding] = []
-        inputs = inputs_of(action, pointer, findings)
-        if inputs is None:
-            return findings
+    def check_inputs(self, inputs: Mapping[str, Any], action: Mapping[str, Any], pointer: str,
+                     findings: list[Finding]) -> None:
         method = require(inputs, "method", pointer, findings, kinds=(str,))
         if isinstance(method, str) and not is_expression_text(method) \
                 and method.upper() not in METHODS:
@@ -167,7 +156,6 @@ class Http(LeafHandler):
                 findings.append(Finding(f"{pointer}/inputs/authentication/type",
                                         f"unknown authentication type '{kind}'"))
         findings.extend(http_chunked.validate(action, pointer))
-        return findings
 
     async def run(self, context: ActionContext) -> ActionResult | Suspend:
         inputs = context.inputs if isinstance(context.inputs, Mapping) else {}

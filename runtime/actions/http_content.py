@@ -16,6 +16,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from gateway.expressions import Content, to_string
+from runtime.actions.base import ActionResult
+from runtime.actions.common import failed, retryable_status, status_code_word, succeeded
 from runtime.actions.response import body_bytes
 
 
@@ -109,3 +111,16 @@ def retry_after_seconds(value: str | None, now_epoch: float) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, moment.timestamp() - now_epoch)
+
+
+def answer_result(outputs: dict[str, Any], shown: Any, *,
+                  retry_after: float | None = None) -> ActionResult:
+    """An HTTP-like action's result for its answer's outputs: the status's word as the
+    code, Failed (with the outputs kept) for 4xx and 5xx."""
+    status = int(outputs["statusCode"])
+    word = status_code_word(status)
+    if status >= 400:
+        return failed(word, f"The HTTP request answered {status} ({word}).",
+                      outputs=outputs, inputs=shown, retryable=retryable_status(status),
+                      retry_after=retry_after)
+    return succeeded(outputs, code=word, inputs=shown)

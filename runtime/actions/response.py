@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from gateway.expressions import to_json_compatible, to_string
@@ -27,7 +27,6 @@ from runtime.actions.common import (
     LeafHandler,
     check_kind,
     failed,
-    inputs_of,
     operation_options,
     succeeded,
 )
@@ -98,11 +97,8 @@ class Response(LeafHandler):
     type = "Response"
     pure = True
 
-    def validate(self, action: Mapping[str, Any], pointer: str) -> Sequence[Finding]:
-        findings: list[Finding] = []
-        inputs = inputs_of(action, pointer, findings)
-        if inputs is None:
-            return findings
+    def check_inputs(self, inputs: Mapping[str, Any], action: Mapping[str, Any], pointer: str,
+                     findings: list[Finding]) -> None:
         status = inputs.get("statusCode")
         if status is None:
             findings.append(Finding(f"{pointer}/inputs", "'inputs.statusCode' is required"))
@@ -114,7 +110,6 @@ class Response(LeafHandler):
             if marker in pointer.lower():
                 findings.append(Finding(pointer, "a Response action cannot be inside a "
                                                  "Foreach or Until loop"))
-        return findings
 
     async def run(self, context: ActionContext) -> ActionResult:
         inputs = context.inputs if isinstance(context.inputs, Mapping) else {}

@@ -19,7 +19,6 @@ from runtime.actions.common import (
     LeafHandler,
     check_kind,
     failed,
-    inputs_of,
     require,
     succeeded,
 )
@@ -77,16 +76,16 @@ class InitializeVariable(LeafHandler):
     pure = True
 
     def validate(self, action: Mapping[str, Any], pointer: str) -> Sequence[Finding]:
-        findings: list[Finding] = []
-        if _nested(pointer):
-            findings.append(Finding(pointer, "InitializeVariable actions must be at the "
-                                             "workflow's top level, not inside another action"))
-        inputs = inputs_of(action, pointer, findings)
-        if inputs is None:
-            return findings
+        nested = [Finding(pointer, "InitializeVariable actions must be at the workflow's "
+                                   "top level, not inside another action")] \
+            if _nested(pointer) else []
+        return [*nested, *super().validate(action, pointer)]
+
+    def check_inputs(self, inputs: Mapping[str, Any], action: Mapping[str, Any], pointer: str,
+                     findings: list[Finding]) -> None:
         variables = require(inputs, "variables", pointer, findings, kinds=(list,))
         if not isinstance(variables, list):
-            return findings
+            return
         for index, variable in enumerate(variables):
             where = f"{pointer}/inputs/variables/{index}"
             if not isinstance(variable, Mapping):
@@ -98,7 +97,6 @@ class InitializeVariable(LeafHandler):
             if not isinstance(kind, str) or kind.lower() not in TYPES:
                 findings.append(Finding(f"{where}/type", "a variable's 'type' is one of "
                                         + ", ".join(TYPES)))
-        return findings
 
     async def run(self, context: ActionContext) -> ActionResult:
         variables = context.inputs.get("variables") if isinstance(context.inputs,
@@ -133,15 +131,12 @@ class _OneVariable(LeafHandler):
 
     value_required = True
 
-    def validate(self, action: Mapping[str, Any], pointer: str) -> Sequence[Finding]:
-        findings: list[Finding] = []
-        inputs = inputs_of(action, pointer, findings)
-        if inputs is not None:
-            require(inputs, "name", pointer, findings, kinds=(str,))
-            if self.value_required and "value" not in inputs:
-                findings.append(Finding(f"{pointer}/inputs", "'inputs.value' is required"))
-            self.validate_value(inputs, pointer, findings)
-        return findings
+    def check_inputs(self, inputs: Mapping[str, Any], action: Mapping[str, Any], pointer: str,
+                     findings: list[Finding]) -> None:
+        require(inputs, "name", pointer, findings, kinds=(str,))
+        if self.value_required and "value" not in inputs:
+            findings.append(Finding(f"{pointer}/inputs", "'inputs.value' is required"))
+        self.validate_value(inputs, pointer, findings)
 
     def validate_value(self, inputs: Mapping[str, Any], pointer: str,
                        findings: list[Finding]) -> None:

@@ -1,0 +1,160 @@
+"""Connector calls: ``ApiConnection`` (a managed or custom connector, through the
+gateway's whole data plane) and ``ServiceProvider`` (a built-in connector, through
+``runtime/builtins/registry.py``).
+
+``ApiConnection`` names its connection by ``inputs.host.connection.referenceName`` (or
+``name`` written as ``@parameters('$connections')['<ref>']['connectionId']``, the
+Consumption form); the workflow's connection references map it to a Portway connection,
+which is called under the workflow's own principal, so the linked access check,
+policies, validation, credentials, throttling and the egress guard all apply. A refusal
+fails the action with the gateway's error (``Forbidden`` for the access check) and sends
+nothing upstream. ``host`` is read as written: the engine does not evaluate it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from gateway import PortwayError, call_connection
+from gateway.expressions import to_string
+from runtime.actions.base import ActionContext, ActionResult, Finding
+from runtime.actions.common import (
+    LeafHandler,
+    check_kind,
+    failed,
+    is_expression_text,
+    require,
+    succeeded,
+)
+from runtime.actions.http_content import (
+    answer_result,
+    encode_request,
+    outputs_of,
+    request_headers,
+)
+from runtime.builtins.registry import provider_for
+
+_CONSUMPTION_REFERENCE = re.compile(
+    r"parameters\(\s*'\$connections'\s*\)\s*\[\s*'([^']+)'\s*\]", re.IGNORECASE)
+
+
+def reference_name(host: Any) -> str | None:
+    """The connection reference an ``ApiConnection``'s ``host`` names, or None."""
+    connection = host.get("connection") if isinstance(host, Mapping) else None
+    if not isinstance(connection, Mapping):
+        return None
+    named = connection.get("referenceName")
+    if isinstance(named, str) and named:
+        return named
+    name = connection.get("name")
+    if isinstance(name, str):
+        found = _CONSUMPTION_REFERENCE.search(name)
+        if found:
+            return found.group(1)
+        if name and not name.startswith("@"):
+            return name
+    return None
+
+
+def error_result(error: PortwayError, shown: Any) -> ActionResult:
+    """A refusal or failure of the gateway as the action's result."""
+    outputs = {"statusCode": error.status_code,
+               "body": {"error": {"code": error.code, "message": error.message}}}
+    return failed(error.code, error.message, outputs=outputs, inputs=shown,
+                  retryable=error.retryable)
+
+
+class ApiConnection(LeafHandler):
+    type = "ApiConnection"
+    deferred_inputs = frozenset({"host"})
+
+    def check_inputs(self, inputs: Mapping[str, Any], action: Mapping[str, Any], pointer: str,
+                     findings: list[Finding]) -> None:
+        if reference_name(inputs.get("host")) is None:
+            findings.append(Finding(f"{pointer}/inputs/host",
+                                    "'inputs.host.connection' must name a connection "
+                                    "reference ('referenceName')"))
+        require(inputs, "method", pointer, findings, kinds=(str,))
+        require(inputs, "path", pointer, findings, kinds=(str,))
+        for key in ("headers", "queries"):
+            check_kind(inputs, key, pointer, findings, kinds=(dict,))
+
+    async def run(self, context: ActionContext) -> ActionResult:
+        inputs = context.inputs if isinstance(context.inputs, Mapping) else {}
+        reference = reference_name(context.action.get("inputs", {}).get("host"))
+        method = str(inputs.get("method", "")).upper()
+        path = to_string(inputs.get("path", ""))
+        shown = {key: inputs[key] for key in ("method", "path", "queries", "headers", "body")
+                 if key in inputs}
+        shown["host"] = {"connection": {"referenceName": reference}}
+        connection = context.version.connection_references.get(reference or "")
+        if connection is None:
+            return failed("ConnectionNotFound",
+                          f"The workflow has no connection reference '{reference}'.",
+                          inputs=shown)
+        headers = context.workflow_headers()
+        headers.update(request_headers(inputs.get("headers")))
+        body = encode_request(inputs.get("body"), headers)
+        queries = inputs.get("queries")
+        query = [(str(k), to_string(v)) for k, v in queries.items()] \
+            if isinstance(queries, Mapping) else []
+        try:
+            answer = await call_connection(
+                context.services, context.version.principal, connection, method,
+                path, query=query, headers=headers, body=body,
+                request_id=headers.get("x-ms-tracking-id", ""))
+        except PortwayError as exc:
+            return error_result(exc, shown)
+        return answer_result(outputs_of(answer.status, answer.headers, answer.body), shown)
+
+
+class ServiceProvider(LeafHandler):
+    type = "ServiceProvider"
+
+    def check_inputs(self, inputs: Mapping[str, Any], action: Mapping[str, Any], pointer: str,
+                     findings: list[Finding]) -> None:
+        config = require(inputs, "serviceProviderConfiguration", pointer, findings,
+                         kinds=(dict,))
+        check_kind(inputs, "parameters", pointer, findings, kinds=(dict,))
+        if not isinstance(config, Mapping):
+            return
+        where = f"{pointer}/inputs/serviceProviderConfiguration"
+        for key in ("connectionName", "operationId", "serviceProviderId"):
+            if not isinstance(config.get(key), str) or not config[key]:
+                findings.append(Finding(f"{where}/{key}", f"'{key}' is required"))
+        provider_id, operation = config.get("serviceProviderId"), config.get("operationId")
+        if not isinstance(provider_id, str) or is_expression_text(provider_id):
+            return
+        provider = provider_for(provider_id)
+        if provider is None:
+            findings.append(Finding(f"{where}/serviceProviderId",
+                                    f"Portway has no built-in connector '{provider_id}'"))
+        elif isinstance(operation, str) and operation not in provider.operations():
+            findings.append(Finding(f"{where}/operationId",
+                                    f"the built-in connector '{provider_id}' has no "
+                                    f"operation '{operation}'"))
+
+    async def run(self, context: ActionContext) -> ActionResult:
+        inputs = context.inputs if isinstance(context.inputs, Mapping) else {}
+        config = inputs.get("serviceProviderConfiguration") or {}
+        parameters = inputs.get("parameters") or {}
+        provider_id = str(config.get("serviceProviderId", ""))
+        operation = str(config.get("operationId", ""))
+        connection_name = str(config.get("connectionName", ""))
+        provider = provider_for(provider_id)
+        if provider is None or operation not in provider.operations():
+            return failed("NotFound", f"Portway has no built-in connector '{provider_id}' "
+                                      f"with an operation '{operation}'.")
+        connection = context.version.service_provider_connections.get(connection_name)
+        if connection is None:
+            return failed("ConnectionNotFound",
+                          f"The workflow has no service provider connection "
+                          f"'{connection_name}'.")
+        values = connection.get("parameterValues") or {}
+        try:
+            outputs = await provider.invoke(operation, values, parameters)
+        except PortwayError as exc:
+            return failed(exc.code, exc.message, retryable=exc.retryable)
+        return succeeded(outputs)

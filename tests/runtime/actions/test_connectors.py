@@ -1,0 +1,183 @@
+"""ApiConnection through the gateway's whole data plane under the workflow's principal
+(linked access check included), and ServiceProvider dispatch to built-in connectors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway import PortwayError, WorkflowIdentities
+from gateway.app import create_app
+from gateway.services import Services
+from runtime.actions.base import ActionResult
+from runtime.actions.connectors import ApiConnection, ServiceProvider, reference_name
+from runtime.builtins.registry import ProviderOperation, register_provider
+from runtime.engine.interface import WorkflowVersion
+from tests.runtime.actions.conftest import Recorder, with_data_plane
+from tests.runtime.actions.context import Context
+from tests.support.servers import serve_in_thread
+
+KEY = "k-123-secret"
+
+
+def mail_swagger(base: str) -> dict[str, Any]:
+    host = base.removeprefix("http://")
+    return {
+        "swagger": "2.0", "info": {"title": "Mailer", "version": "1.0"},
+        "host": host, "basePath": "/", "schemes": ["http"],
+        "securityDefinitions": {"key": {"type": "apiKey", "in": "header",
+                                        "name": "X-Api-Key"}},
+        "security": [{"key": []}],
+        "paths": {"/v2/Mail": {"post": {
+            "operationId": "SendEmail", "consumes": ["application/json"],
+            "parameters": [{"name": "body", "in": "body", "required": True,
+                            "schema": {"type": "object",
+                                       "properties": {"To": {"type": "string"}}}}],
+            "responses": {"200": {"description": "sent"}}}}},
+    }
+
+
+@pytest.fixture
+def mailer(services: Services, upstream: Recorder) -> Iterator[httpx.Client]:
+    """A running gateway with connector ``mailer`` and connection ``mail1``."""
+    with serve_in_thread(create_app(services=services, extensions=[])) as url:
+        token = Path(services.settings.security.owner_token_file).read_text().strip()
+        with httpx.Client(base_url=url, timeout=30,
+                          headers={"authorization": f"Bearer {token}"}) as owner:
+            put = owner.put("/v1/connectors/mailer", json=mail_swagger(upstream.url))
+            assert put.status_code in (200, 201), put.text
+            made = owner.put("/v1/connections/mail1", json={
+                "connector": "mailer", "parameters": {"api_key": KEY}})
+            assert made.status_code == 201, made.text
+            upstream.seen.clear()
+            yield owner
+
+
+def version(references: Mapping[str, str]) -> WorkflowVersion:
+    return WorkflowVersion(workflow="wf", version="v1", definition={},
+                           connection_references=references, principal="wf@workflows")
+
+
+SEND = {"type": "ApiConnection", "inputs": {
+    "host": {"connection": {"referenceName": "mailer"}}, "method": "post",
+    "path": "/v2/Mail", "body": {"To": "@concat('a', '@example.net')"}}}
+
+
+def send(services: Services, references: Mapping[str, str]) -> ActionResult:
+    context = Context.for_handler(ApiConnection(), SEND, services=services,
+                                  version=version(references), name="Send_mail")
+    result = with_data_plane(services, lambda: ApiConnection().run(context))
+    assert isinstance(result, ActionResult)
+    return result
+
+
+def denials(owner: httpx.Client) -> list[tuple[str, str]]:
+    entries = owner.get("/v1/audit", params={"outcome": "denied",
+                                             "action": "connection.use"}).json()["value"]
+    return [(e["actor"], e["resource"]) for e in entries]
+
+
+def test_succeeds_when_referenced_and_in_the_access_policies(
+        services: Services, upstream: Recorder, mailer: httpx.Client) -> None:
+    WorkflowIdentities(services.db).put("wf", {"mailer": "mail1"})
+    assert mailer.put("/v1/connections/mail1/access-policies/wf@workflows").status_code == 200
+    result = send(services, {"mailer": "mail1"})
+    assert (result.status, result.code) == ("Succeeded", "OK"), result.error
+    assert [(s["method"], s["path"]) for s in upstream.seen] == [("POST", "/v2/Mail")]
+    seen = upstream.seen[0]
+    assert json.loads(seen["body"]) == {"To": "a@example.net"}
+    assert seen["headers"]["x-api-key"] == KEY
+    assert seen["headers"]["x-ms-workflow-operation-name"] == "Send_mail"
+    assert result.outputs["statusCode"] == 200
+    assert KEY not in json.dumps(result.inputs)
+
+
+def test_refused_when_the_principal_is_not_in_the_access_policies(
+        services: Services, upstream: Recorder, mailer: httpx.Client) -> None:
+    WorkflowIdentities(services.db).put("wf", {"mailer": "mail1"})
+    result = send(services, {"mailer": "mail1"})
+    assert (result.status, result.code) == ("Failed", "Forbidden")
+    assert result.outputs["statusCode"] == 403
+    assert upstream.seen == []
+    assert denials(mailer) == [("wf@workflows", "connections/mail1")]
+
+
+def test_refused_when_the_workflow_does_not_reference_the_connection(
+        services: Services, upstream: Recorder, mailer: httpx.Client) -> None:
+    # Named in the policies, but its stored definition references another connection.
+    WorkflowIdentities(services.db).put("wf", {"other": "mail2"})
+    assert mailer.put("/v1/connections/mail1/access-policies/wf@workflows").status_code == 200
+    result = send(services, {"mailer": "mail1"})
+    assert (result.status, result.code) == ("Failed", "Forbidden")
+    assert result.error["message"] == \
+        "workflow 'wf@workflows' does not reference connection 'mail1'"
+    assert upstream.seen == []
+    assert denials(mailer) == [("wf@workflows", "connections/mail1")]
+
+
+def test_an_unknown_reference_fails_before_any_call(services: Services,
+                                                    upstream: Recorder) -> None:
+    result = send(services, {})
+    assert (result.status, result.code) == ("Failed", "ConnectionNotFound")
+    assert upstream.seen == []
+
+
+def test_references_in_both_forms_and_deploy_checks() -> None:
+    assert reference_name({"connection": {"referenceName": "sf"}}) == "sf"
+    assert reference_name({"connection": {
+        "name": "@parameters('$connections')['office365']['connectionId']"}}) == "office365"
+    findings = ApiConnection().validate({"type": "ApiConnection", "inputs": {"host": {}}},
+                                        "/actions/A")
+    assert sorted(f.pointer for f in findings) == ["/actions/A/inputs", "/actions/A/inputs",
+                                                   "/actions/A/inputs/host"]
+
+
+class Echoing:
+    """A built-in connector for the test: echoes its parameters, fails on demand."""
+
+    id = "/serviceProviders/testEcho"
+    display_name = "Test echo"
+    connection_parameters: Mapping[str, Any] = {}
+
+    def operations(self) -> Mapping[str, ProviderOperation]:
+        return {"echo": ProviderOperation("echo", "Echo")}
+
+    async def invoke(self, operation_id: str, connection: Mapping[str, Any],
+                     parameters: Mapping[str, Any]) -> Any:
+        if parameters.get("fail"):
+            raise PortwayError("the echo was asked to fail", code="EchoFailed")
+        return {"body": {"parameters": dict(parameters), "where": connection.get("where")}}
+
+
+def test_service_provider_dispatch_and_deploy_findings() -> None:
+    register_provider(Echoing())
+    action = {"type": "ServiceProvider", "inputs": {
+        "parameters": {"text": "@concat('hi', '!')"},
+        "serviceProviderConfiguration": {"connectionName": "echo1", "operationId": "echo",
+                                         "serviceProviderId": "/serviceProviders/testEcho"}}}
+    known = WorkflowVersion(workflow="wf", version="v1", definition={},
+                            service_provider_connections={
+                                "echo1": {"serviceProvider": {"id": Echoing.id},
+                                          "parameterValues": {"where": "here"}}})
+    result = asyncio.run(ServiceProvider().run(Context(action, version=known)))
+    assert isinstance(result, ActionResult)
+    assert result.outputs == {"body": {"parameters": {"text": "hi!"}, "where": "here"}}
+    failing = {**action, "inputs": {**action["inputs"], "parameters": {"fail": True}}}
+    result = asyncio.run(ServiceProvider().run(Context(failing, version=known)))
+    assert isinstance(result, ActionResult)
+    assert (result.status, result.code) == ("Failed", "EchoFailed")
+    assert ServiceProvider().validate(action, "/actions/S") == []
+    unknown = {"type": "ServiceProvider", "inputs": {"serviceProviderConfiguration": {
+        "connectionName": "c", "operationId": "nope",
+        "serviceProviderId": "/serviceProviders/testEcho"}}}
+    assert [f.pointer for f in ServiceProvider().validate(unknown, "/actions/S")] == [
+        "/actions/S/inputs/serviceProviderConfiguration/operationId"]
+    unknown["inputs"]["serviceProviderConfiguration"]["serviceProviderId"] = "/x/sql"
+    assert [f.pointer for f in ServiceProvider().validate(unknown, "/actions/S")] == [
+        "/actions/S/inputs/serviceProviderConfiguration/serviceProviderId"]
