@@ -9,6 +9,7 @@ changes that may break some callers (a response's type).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from importers.model import AuthScheme, Connector, Finding, Operation, Parameter, Severity
 
@@ -22,6 +23,8 @@ RULES: dict[str, tuple[Severity, str]] = {
     "new-required-parameter": ("error", "a parameter is new and required, or became required"),
     "changed-parameter-type": ("error", "a parameter's type or location changed"),
     "changed-auth": ("error", "the way the connector authenticates changed"),
+    "changed-host": ("error", "the upstream origin (scheme, host, port) or a host policy "
+                              "changed: connections' secrets would go elsewhere"),
     "new-required-connection-parameter": ("error", "a connection needs a value it did not"),
     "changed-response-type": ("warning", "a successful response's schema type changed"),
 }
@@ -67,12 +70,51 @@ def breaking_changes(old: Connector, new: Connector) -> list[Finding]:
         out.append(_f("changed-auth", "/auth",
                       f"authentication changed from {_describe(old.auth)} to"
                       f" {_describe(new.auth)}"))
+    out += _host_changes(old, new)
     old_params = {p.name for p in old.connection_parameters}
     for param in new.connection_parameters:
         if param.required and param.name not in old_params:
             out.append(_f("new-required-connection-parameter",
                           f"/connection_parameters/{param.name}",
                           f"connections now need {param.name!r}, which existing ones lack"))
+    return out
+
+
+#: Policy templates that decide the upstream host.
+_HOST_TEMPLATES = frozenset({"dynamichosturl", "dynamicsubdomain"})
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    try:
+        parts = urlsplit(url.strip())
+        return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+    except ValueError:
+        return "", url, None
+
+
+def _host_policies(connector: Connector) -> list[Any]:
+    return sorted(p.model_dump_json() for p in connector.policies
+                   if p.template.lower() in _HOST_TEMPLATES)
+
+
+def _host_changes(old: Connector, new: Connector) -> list[Finding]:
+    out: list[Finding] = []
+    if _origin(old.base_url) != _origin(new.base_url):
+        out.append(_f("changed-host", "/base_url",
+                      f"the upstream moved from {old.base_url or 'nowhere'} to "
+                      f"{new.base_url or 'nowhere'}"))
+    if _host_policies(old) != _host_policies(new):
+        out.append(_f("changed-host", "/policies",
+                      "a policy that decides the upstream host (dynamichosturl, "
+                      "dynamicsubdomain) changed"))
+    for old_op in old.operations:
+        new_op = new.operation(old_op.operation_id)
+        old_address = old_op.soap.address if old_op.soap else ""
+        new_address = new_op.soap.address if new_op is not None and new_op.soap else ""
+        if new_op is not None and _origin(old_address) != _origin(new_address):
+            out.append(_f("changed-host", f"/operations/{old_op.operation_id}/soap/address",
+                          f"the SOAP address of {old_op.operation_id!r} moved from "
+                          f"{old_address or 'the base URL'} to {new_address or 'the base URL'}"))
     return out
 
 

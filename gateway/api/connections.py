@@ -17,6 +17,7 @@ from gateway.api.errors import request_id_of
 from gateway.connections import initial_status, split_parameters
 from gateway.errors import BadRequest, Forbidden, NotFound
 from gateway.oauth import TOKENS_SECRET, auth_mode, start_consent, token_keeper
+from gateway.origins import bound_origins
 from gateway.security.access import require_role
 from gateway.services import Services
 from gateway.store.connections import ConnectionRecord
@@ -80,17 +81,20 @@ async def put_connection(request: Request) -> Response:
     existing = await _existing(services, name)
     keep: tuple[str, ...] = ()
     status, reason = initial_status(connector, public, secret, name)
+    origins = bound_origins(connector, {**public, **secret})
     if existing is not None and existing.connector_id == connector_id and all(
             existing.parameters.get(k) == public.get(k) for k in _SIGN_IN) \
-            and TOKENS_SECRET in existing.secret_names:
-        # Same connector, same way of signing in: the consent still holds.
+            and TOKENS_SECRET in existing.secret_names \
+            and existing.secrets_origins in (None, origins):
+        # Same connector, same way of signing in, same upstream: the consent still holds.
         keep = (TOKENS_SECRET,)
         status, reason = existing.status, existing.status_reason
     record, created = await services.db.run(lambda: services.connections.put(
         name=name, connector_id=connector_id,
         display_name=string_field(body, "displayName", default=name),
         tags=string_map(body, "tags") or {}, parameters=public, secrets=secret,
-        status=status, status_reason=reason, created_by=caller.name, keep_secrets=keep))
+        status=status, status_reason=reason, created_by=caller.name, keep_secrets=keep,
+        secrets_origins=origins))
     forget_cached(services, name)
     await _audit(request, caller.name, "connection.create" if created else "connection.update",
                  name, {"connector": connector_id, "sealedParameters": sorted(secret)})
@@ -122,6 +126,7 @@ async def patch_connection(request: Request) -> Response:
         _check_gateway_identity(services, connector, public,
                                 {**dict.fromkeys(record.secret_names, ""), **secret})
         fields["parameters"] = public
+        fields["secrets_origins"] = _patched_origins(connector, record, public, secret)
     if fields:
         record = await services.db.run(lambda: services.connections.update_fields(name, **fields))
     if secret:
@@ -130,6 +135,36 @@ async def patch_connection(request: Request) -> Response:
     forget_cached(services, name)
     await _audit(request, caller.name, "connection.update", name,
                  {"fields": sorted(body), "sealedParameters": sorted(secret)})
+    return JSONResponse(record.public())
+
+
+def _patched_origins(connector: Any, record: ConnectionRecord, public: dict[str, Any],
+                     secret: dict[str, str]) -> list[str] | None:
+    """Where a patched connection's secrets are bound: to where the patch leads only when
+    it re-entered every secret the connection holds (a consent's tokens cannot be); else
+    they stay where they were entered, and calls elsewhere get 409 until they are."""
+    if set(record.secret_names) <= set(secret):
+        return bound_origins(connector, {**public, **secret})
+    if record.secrets_origins is not None:
+        return record.secrets_origins
+    return bound_origins(connector, record.parameters)  # stored before bindings existed
+
+
+async def rebind_connection(request: Request) -> Response:
+    """An owner binds the connection's secrets to where its calls go now."""
+    caller = await authenticate(request)
+    name = request.path_params["name"]
+    require_role(caller, "owner", f"connections/{name}", action="connection.rebind")
+    services = services_of(request)
+    record = await services.db.run(services.connections.get, name)
+    connector = (await services.db.run(services.connectors.get, record.connector_id)).connector
+    origins = bound_origins(connector, record.parameters)
+    before = record.secrets_origins
+    record = await services.db.run(lambda: services.connections.update_fields(
+        name, secrets_origins=origins))
+    forget_cached(services, name)
+    await _audit(request, caller.name, "connection.rebind", name,
+                 {"from": before, "to": origins})
     return JSONResponse(record.public())
 
 
@@ -237,6 +272,7 @@ routes = [
     Route("/v1/connections/{name}", delete_connection, methods=["DELETE"]),
     Route("/v1/connections/{name}/test", test_connection, methods=["POST"]),
     Route("/v1/connections/{name}/consent", consent, methods=["POST"]),
+    Route("/v1/connections/{name}/rebind", rebind_connection, methods=["POST"]),
     Route("/v1/connections/{name}/access-policies/{principal}", put_access_policy,
           methods=["PUT"]),
     Route("/v1/connections/{name}/access-policies/{principal}", delete_access_policy,

@@ -23,8 +23,10 @@ from gateway.oauth.errors import ConsentNotPossible, InvalidState, OAuthError
 from gateway.oauth.plan import auth_mode, oauth_plan
 from gateway.oauth.refresh import token_keeper
 from gateway.oauth.tokens import save_tokens
+from gateway.origins import bound_origins
 from gateway.security.crypto import SecretDecryptionError
 from gateway.services import Services
+from gateway.store.connections import ConnectionRecord
 from gateway.store.tables import oauth_states
 from importers import Connector
 
@@ -44,10 +46,13 @@ def _hash(state: str) -> str:
     return hashlib.sha256(state.encode("utf-8")).hexdigest()
 
 
-def _verifier_name(connection: str, principal: str) -> str:
+def _verifier_name(record: ConnectionRecord, principal: str) -> str:
     # The name is part of the sealed secret's associated data: it binds the verifier to
-    # the connection and the principal of this consent.
-    return f"code_verifier/{connection}/{principal}"
+    # the connection's identity (its name, when it was created and the OAuth client it
+    # names) and the principal of this consent. A connection deleted and made again, or
+    # given another client, cannot complete a consent started for the one before.
+    client_id = str(record.parameters.get("client_id", ""))
+    return f"code_verifier/{record.name}/{record.created_at!r}/{client_id}/{principal}"
 
 
 def start_consent(services: Services, connection: str, connector: Connector,
@@ -74,7 +79,7 @@ def start_consent(services: Services, connection: str, connector: Connector,
             state_hash=digest, connection=connection, principal=principal,
             expires_at=now + STATE_TTL))
         services.vault.put_many(conn, STATE_OWNER, digest,
-                                {_verifier_name(connection, principal): verifier})
+                                {_verifier_name(record, principal): verifier})
     return ConsentLink(url=url, expires_at=now + STATE_TTL)
 
 
@@ -98,23 +103,28 @@ def finish_consent(services: Services, state: str, code: str, error: str = "") -
         raise InvalidState("the consent state is unknown or was already used")
     name, principal = row.connection, row.principal
     try:
-        verifier = services.vault.get(STATE_OWNER, digest, _verifier_name(name, principal))
-    except SecretDecryptionError:
-        verifier = None
+        record: ConnectionRecord | None = services.connections.get(name)
+    except NotFound:
+        record = None
+    verifier = None
+    if record is not None:
+        try:
+            verifier = services.vault.get(STATE_OWNER, digest, _verifier_name(record, principal))
+        except (SecretDecryptionError, NotFound):
+            verifier = None
     with services.db.engine.begin() as conn:
         services.vault.delete_owner(conn, STATE_OWNER, digest)
+    if record is None:
+        raise InvalidState(f"connection {name!r} no longer exists")
     if verifier is None:
-        raise InvalidState("the consent state does not match its connection and principal")
+        raise InvalidState("the consent state does not match its connection (made again, "
+                           "or given another client since) and principal")
     if row.expires_at < time.time():
         raise InvalidState("the consent link expired; ask for a new one")
     if error:
         raise OAuthError(f"consent was declined: {error[:100]}", details=[{"error": error[:100]}])
     if not code:
         raise InvalidState("the callback has no code")
-    try:
-        record = services.connections.get(name)
-    except NotFound:
-        raise InvalidState(f"connection {name!r} no longer exists") from None
     asker = services.principals.get(principal)
     role = asker.role_on(f"connections/{name}") if asker is not None else None
     if role not in ("owner", "contributor"):
@@ -129,6 +139,9 @@ def finish_consent(services: Services, state: str, code: str, error: str = "") -
                                   code, verifier)
     save_tokens(services.vault, name, tokens)
     services.connections.set_status(name, CONNECTED, "")
+    # The tokens were given for where this connection's calls go now.
+    services.connections.update_fields(
+        name, secrets_origins=bound_origins(connector, record.parameters))
     token_keeper(services).forget(name)
     return name, principal
 

@@ -151,6 +151,7 @@ class Proxy:
         await steps.validate_request(call, self._max_body)
         await steps.throttle(call, self.throttle)
         await steps.apply_request_policies(call)
+        steps.check_secrets_origin(call)
         await steps.inject_credentials(call, self.services)
         protocol = call.resolved.compiled.connector.protocol
         if protocol == "rest":

@@ -19,6 +19,7 @@ from gateway.boundedjson import THREAD_THRESHOLD
 from gateway.errors import BadRequest, Forbidden, PayloadTooLarge, Throttled
 from gateway.logging import get_logger
 from gateway.metrics import record_throttled
+from gateway.origins import check_origin
 from gateway.proxy.cache import ConnectionCache
 from gateway.proxy.call import Call
 from gateway.proxy.credentials import inject_call_credentials
@@ -130,6 +131,16 @@ async def apply_request_policies(call: Call) -> None:
         outcome = policies.apply_request(call)
         if inspect.isawaitable(outcome):
             await outcome
+
+
+def check_secrets_origin(call: Call) -> None:
+    """Refuse (409) to put secrets on a call to an origin they were not entered for."""
+    assert call.resolved is not None and call.operation is not None
+    if not call.resolved.secrets:
+        return
+    soap = call.operation.soap
+    url = soap.address if soap is not None and soap.address else call.base_url
+    check_origin(call.connection, call.resolved.record.secrets_origins, url)
 
 
 async def inject_credentials(call: Call, services: Services) -> None:

@@ -38,6 +38,8 @@ class ConnectionRecord:
     updated_at: float
     secret_names: list[str] = field(default_factory=list)
     access_policies: list[str] = field(default_factory=list)
+    #: The upstream origins the secrets were entered for (None: stored before bindings).
+    secrets_origins: list[str] | None = None
 
     def public(self) -> dict[str, Any]:
         """The resource as the API shows it: secret names only, never values."""
@@ -51,6 +53,7 @@ class ConnectionRecord:
             "status": self.status,
             "statusReason": self.status_reason,
             "accessPolicies": sorted(self.access_policies),
+            "secretsBoundTo": self.secrets_origins,
             "revision": self.revision,
             "createdBy": self.created_by,
             "createdAt": self.created_at,
@@ -65,8 +68,8 @@ class ConnectionStore:
 
     def put(self, *, name: str, connector_id: str, display_name: str, tags: dict[str, str],
             parameters: dict[str, Any], secrets: dict[str, str], status: str,
-            status_reason: str, created_by: str, keep_secrets: tuple[str, ...] = ()
-            ) -> tuple[ConnectionRecord, bool]:
+            status_reason: str, created_by: str, keep_secrets: tuple[str, ...] = (),
+            secrets_origins: list[str] | None = None) -> tuple[ConnectionRecord, bool]:
         """Create or replace a connection; returns it and whether it was created.
 
         Args:
@@ -81,7 +84,8 @@ class ConnectionStore:
                                     .with_for_update()).first()
             values = dict(connector_id=connector_id, display_name=display_name,
                           tags=json.dumps(tags), parameters=json.dumps(parameters),
-                          status=status, status_reason=status_reason, updated_at=now)
+                          status=status, status_reason=status_reason, updated_at=now,
+                          secrets_origins=_origins_json(secrets_origins))
             if existing is None:
                 conn.execute(connections.insert().values(
                     name=name, revision=1, created_by=created_by, created_at=now, **values))
@@ -101,6 +105,8 @@ class ConnectionStore:
         """Change public fields only (tags, displayName, parameters, status)."""
         encoded = {k: json.dumps(v) if k in ("tags", "parameters") else v
                    for k, v in values.items()}
+        if "secrets_origins" in values:
+            encoded["secrets_origins"] = _origins_json(values["secrets_origins"])
         with self.db.engine.begin() as conn:
             result = conn.execute(connections.update().where(connections.c.name == name)
                                   .values(revision=connections.c.revision + 1,
@@ -181,4 +187,10 @@ class ConnectionStore:
             status=row.status, status_reason=row.status_reason, revision=row.revision,
             created_by=row.created_by, created_at=row.created_at, updated_at=row.updated_at,
             secret_names=secret_names, access_policies=policies,
+            secrets_origins=(json.loads(row.secrets_origins)
+                             if row.secrets_origins is not None else None),
         )
+
+
+def _origins_json(origins: list[str] | None) -> str | None:
+    return None if origins is None else json.dumps(sorted(origins))

@@ -77,6 +77,9 @@ connections = sa.Table(
     sa.Column("created_by", sa.String(200), nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
+    # JSON list of the upstream origins the secrets were entered for (gateway.origins);
+    # NULL for connections stored before bindings existed.
+    sa.Column("secrets_origins", sa.Text, nullable=True),
 )
 
 secrets = sa.Table(

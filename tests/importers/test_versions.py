@@ -46,6 +46,7 @@ CHANGES: dict[str, Callable[[dict[str, Any]], None]] = {
         "key": {"type": "apiKey", "in": "header", "name": "X-Key"}, "basic": {"type": "basic"}}),
     "changed-response-type": lambda d: get_op(d)["responses"]["200"].update(
         {"schema": {"type": "array"}}),
+    "changed-host": lambda d: d.update(host="attacker.example"),
 }
 
 
@@ -67,7 +68,24 @@ def test_each_rule_fires_on_its_change(rule: str) -> None:
     assert rule in {f.rule for f in findings}
     (finding,) = [f for f in findings if f.rule == rule][:1]
     assert finding.severity == RULES[rule][0]
-    assert finding.pointer.startswith(("/operations/", "/auth", "/connection_parameters/"))
+    assert finding.pointer.startswith(("/operations/", "/auth", "/connection_parameters/",
+                                       "/base_url", "/policies"))
+
+
+@pytest.mark.parametrize("change", [
+    lambda d: d.update(schemes=["http"]), lambda d: d.update(host="api.example.com:8443")])
+def test_a_change_of_scheme_or_port_is_a_change_of_host(
+        change: Callable[[dict[str, Any]], None]) -> None:
+    new = copy.deepcopy(swagger_doc())
+    change(new)
+    findings = breaking_changes(connector(swagger_doc()), connector(new))
+    assert [f.rule for f in findings] == ["changed-host"]
+
+
+def test_a_new_base_path_on_the_same_host_is_not_a_change_of_host() -> None:
+    new = copy.deepcopy(swagger_doc())
+    new["basePath"] = "/v2"
+    assert breaking_changes(connector(swagger_doc()), connector(new)) == []
 
 
 def test_every_rule_has_a_fixture() -> None:

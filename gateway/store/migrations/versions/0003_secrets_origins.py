@@ -1,0 +1,25 @@
+"""Connections record the upstream origins their secrets were entered for
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-03
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0003'
+down_revision = '0002'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('connections', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('secrets_origins', sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('connections', schema=None) as batch_op:
+        batch_op.drop_column('secrets_origins')
