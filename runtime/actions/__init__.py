@@ -12,12 +12,21 @@ __all__ = ["register_all"]
 
 
 def _handlers() -> list[ActionHandler]:
-    from runtime.actions import connectors, data, http, response, variables, workflow
+    from runtime.actions import (
+        connectors,
+        data,
+        hosted,
+        http,
+        response,
+        table,
+        variables,
+        workflow,
+    )
 
     return [data.Compose(), data.ParseJson(), data.Query(), data.Select(), data.Join(),
             *variables.HANDLERS, response.Response(), http.Http(),
             connectors.ApiConnection(), connectors.ServiceProvider(), workflow.Workflow(),
-            workflow.Wait(), workflow.Expression()]
+            workflow.Wait(), workflow.Expression(), table.Table(), *hosted.HANDLERS]
 
 
 def register_all() -> None:

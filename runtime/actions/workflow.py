@@ -228,6 +228,7 @@ class Expression(LeafHandler):
     each is the expression function of the same meaning."""
 
     type = "Expression"
+    pure = True
 
     def validate(self, action: Mapping[str, Any], pointer: str) -> Sequence[Finding]:
         kind = action.get("kind")
