@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 
 from gateway.expressions.errors import ArgumentTypeError
 from gateway.expressions.functions.cultures import Culture
@@ -206,31 +207,57 @@ def parse_with_format(text: str, fmt: str, conventions: Culture) -> Instant:
 
 # -- a culture's own ways -----------------------------------------------------------------
 
-_TIME = re.compile(r"(\d{1,2})[:h](\d{2})(?:[:](\d{2})(?:[.,](\d{1,7})\d*)?)?")
-_ZONE_AT_END = re.compile(r"(?:(?<=\d)|\s+)(Z|[+-]\d{2}:?\d{2}|GMT|UTC)\s*\Z",
-                          re.IGNORECASE)
-_WORD = re.compile(r"[^\W\d_]+\.?")
+
+
+@lru_cache(maxsize=256)
+def _time_regex(separator: str) -> re.Pattern[str]:
+    # h:mm[:ss[.fffffff]] with ':' or the culture's separator ("13.05", "13 h 05"); a
+    # date written with the same separator is not a time: no digit may follow.
+    sep = f"(?::|{re.escape(separator)}|\\s*h\\s*)"
+    return re.compile(rf"(?<![\d.])(\d{{1,2}}){sep}(\d{{1,2}})(?:{sep}(\d{{1,2}})"
+                      rf"(?:[.,](\d{{1,7}})\d*)?)?(?!{sep}?\d)"
+                      r"(\s*(?:Z|[+-]\d{2}:?\d{2}))?", re.IGNORECASE)
+
+_ZONE_WORD = re.compile(r"(?:(?<=\d)|\s+)(Z|GMT|UTC)\s*\Z", re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_]+")
 _NUMBER = re.compile(r"\d+")
 
 
-def _date_words(conventions: Culture) -> set[str]:
-    """Literal words of the culture's date patterns (Spanish "de"), which parsing skips."""
-    words: set[str] = set()
+@lru_cache(maxsize=256)
+def _vocabulary(conventions: Culture) -> tuple[tuple[str, str, int], ...]:
+    """The words a culture's dates hold, folded, longest first: (word, kind, value) with
+    kind ``month`` (value 1-12), ``half`` (0 am, 1 pm) or ``skip`` (weekday names, the
+    era, and the literal words of the culture's date patterns, Spanish "de")."""
+    words: dict[str, tuple[str, int]] = {}
+    for names in (conventions.months, conventions.months_standalone,
+                  conventions.months_abbreviated, conventions.months_abbreviated_standalone):
+        for number, name in enumerate(names, 1):
+            for form in (name.casefold(), name.casefold().rstrip(".")):
+                words.setdefault(form, ("month", number))
+    for name in (*conventions.days, *conventions.days_abbreviated):
+        words.setdefault(name.casefold(), ("skip", 0))
+        words.setdefault(name.casefold().rstrip("."), ("skip", 0))
+    words.setdefault(conventions.era.casefold(), ("skip", 0))
+    for index, half in enumerate((conventions.am, conventions.pm, "am", "pm")):
+        words.setdefault(half.casefold(), ("half", index % 2))
     for pattern in conventions.patterns.values():
         for kind, text in scan_format(pattern):
             if kind == "literal":
-                words.update(word.casefold().rstrip(".") for word in _WORD.findall(text))
-    return words
+                for word in _WORD.findall(text):
+                    words.setdefault(word.casefold(), ("skip", 0))
+    ordered = sorted(((word, kind, value) for word, (kind, value) in words.items() if word),
+                     key=lambda entry: -len(entry[0]))
+    return tuple(ordered)
 
 
-def _order(conventions: Culture) -> str:
-    """The order of day, month and year in the culture's short date, e.g. ``dmy``."""
+def _order(pattern: str) -> str:
+    """The order of day, month and year in a .NET date pattern, e.g. ``dmy``."""
     order = ""
-    for kind, text in scan_format(conventions.patterns["d"]):
+    for kind, text in scan_format(pattern):
         letter = text[0].lower() if kind == "field" else ""
         if letter in "dmy" and letter not in order:
             order += letter
-    return order if len(order) == 3 else "mdy"
+    return order
 
 
 def parse_in_culture(text: str, conventions: Culture, now: datetime) -> Instant:
@@ -243,8 +270,11 @@ def parse_in_culture(text: str, conventions: Culture, now: datetime) -> Instant:
     if len(value) > _MAX_TEXT:
         raise ArgumentTypeError("the timestamp is too long to parse")
     try:
-        return parse_timestamp(value) if re.match(r"[+-]?\d{4}-", value) else \
-            _parse_loose(value, conventions, now)
+        return parse_timestamp(value)
+    except ArgumentTypeError:
+        pass
+    try:
+        return _parse_loose(value, conventions, now)
     except (ValueError, OverflowError):
         raise ArgumentTypeError("the timestamp is not a real date") from None
 
@@ -252,47 +282,53 @@ def parse_in_culture(text: str, conventions: Culture, now: datetime) -> Instant:
 def _parse_loose(value: str, conventions: Culture, now: datetime) -> Instant:
     failure = ArgumentTypeError("the timestamp is not a date in that culture")
     zone = None
-    found = _ZONE_AT_END.search(value)
+    found = _ZONE_WORD.search(value)
     if found:
-        mark = found.group(1).upper()
-        zone = UTC if mark in ("Z", "GMT", "UTC") else _zone(mark)
+        zone = UTC
         value = value[:found.start()]
     hour = minute = second = 0
     fraction = None
-    timed = _TIME.search(value)
+    timed = _time_regex(conventions.time_separator).search(value)
     if timed:
         hour, minute = int(timed.group(1)), int(timed.group(2))
         second = int(timed.group(3) or 0)
         fraction = timed.group(4)
+        if timed.group(5):
+            zone = _zone(timed.group(5).strip().upper())
         value = value[:timed.start()] + " " + value[timed.end():]
+    # Take out the culture's words, longest first; no other letter may remain.
+    folded = value.casefold()
     month = None
     half = None
-    skip = _date_words(conventions)
-    day_names = {name.casefold().rstrip(".") for name in
-                 (*conventions.days, *conventions.days_abbreviated)}
-    halves = {conventions.am.casefold(), conventions.pm.casefold(), "am", "pm"}
-    for word in _WORD.findall(value):
-        folded = word.casefold()
-        if folded in halves or folded.rstrip(".") in halves:
-            half = folded
-            continue
-        number = _month_number(word, conventions)
-        if number is not None and month is None:
-            month = number
-        elif folded.rstrip(".") not in day_names and folded.rstrip(".") not in skip:
-            raise failure
+    for word, kind, number in _vocabulary(conventions):
+        while word in folded:
+            position = folded.index(word)
+            folded = folded[:position] + " " + folded[position + len(word):]
+            if kind == "month" and month is None:
+                month = number
+            elif kind == "half":
+                half = number
+    if any(char.isalpha() for char in folded):
+        raise failure
     if half is not None:
-        hour = _hour(hour, half, conventions)
-    numbers = [(int(n), len(n)) for n in _NUMBER.findall(_WORD.sub(" ", value))]
-    order = _order(conventions)
+        hour = hour % 12 + 12 * half
+    numbers = [(int(n), len(n)) for n in _NUMBER.findall(folded)]
+    fields: dict[str, int] = {}
+    # A number of three or more digits, or past 31, can only be the year.
+    rest = []
+    for number, width in numbers:
+        if "y" not in fields and (width >= 3 or number > 31):
+            fields["y"] = number
+        else:
+            rest.append((number, width))
+    order = _order(conventions.patterns["D" if month is not None else "d"]) or "mdy"
     if month is not None:
         order = order.replace("m", "")
-    elif numbers and numbers[0][1] == 4:
-        order = "ymd"
-    fields: dict[str, int] = {}
-    for letter, (number, width) in zip(order, numbers, strict=False):
+    if "y" in fields:
+        order = order.replace("y", "")
+    for letter, (number, width) in zip(order, rest, strict=False):
         fields[letter] = _two_digit_year(number) if letter == "y" and width <= 2 else number
-    if len(numbers) > len(order) or len(numbers) < len(order) - 1 or "d" not in fields:
+    if len(rest) > len(order) or "d" not in fields or (month is None and "m" not in fields):
         raise failure
-    return _build(fields.get("y", now.year), month or fields.get("m", 0), fields["d"],
+    return _build(fields.get("y", now.year), month or fields["m"], fields["d"],
                   hour, minute, second, fraction, zone)
