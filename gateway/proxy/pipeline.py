@@ -57,7 +57,7 @@ class Proxy:
         throttle: The rate-limit counters (chosen from the settings by default).
         compile_policies: Compiles a connector's policies (``gateway.policies`` when
             installed).
-        clock: Monotonic seconds, for retries (injectable).
+        clock: Monotonic seconds, for retries and the connection cache (injectable).
         sleep: Waits between retries (injectable).
     """
 
@@ -71,7 +71,7 @@ class Proxy:
         self.throttle = throttle or build_throttle(settings.redis.url, services.db)
         self.connectors = ConnectorCache(services, compile_policies or _policy_compiler())
         self.connections = ConnectionCache(services, self.connectors,
-                                           settings.proxy.cache_seconds)
+                                           settings.proxy.cache_seconds, clock)
         self._clock = clock
         self._sleep = sleep
         self._max_body = settings.limits.max_request_bytes

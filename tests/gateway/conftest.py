@@ -1,7 +1,8 @@
 """Fixtures for gateway tests: settings in a temporary folder, and a running gateway.
 
-``gateway`` serves the real app with hypercorn on loopback, on each storage backend, and
-hands back its URL, the owner's token and the services behind it.
+``gateway`` serves the real app with hypercorn on loopback (on SQLite, or each backend for
+tests marked ``both_backends``) and hands back its URL, the owner's token and the services
+behind it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from tests.gateway.security.upstream import (
     key_connector,
     serve_upstream,
 )
+from tests.support import web
 from tests.support.servers import serve_in_thread
 
 
@@ -45,7 +47,7 @@ class RunningGateway:
 
     def client(self, token: str | None = None) -> httpx.Client:
         headers = {"authorization": f"Bearer {token or self.owner_token}"}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+        return web.Client(base_url=self.url, headers=headers, timeout=30)
 
     def token(self, principal: str, role: str | None, *, kind: str = "user",
               scope: str = "*") -> str:
@@ -73,11 +75,20 @@ def gateway(services: Services) -> Iterator[RunningGateway]:
                              services=services)
 
 
-@pytest.fixture
-def upstream() -> Iterator[Upstream]:
-    """A real upstream on loopback that records what reaches it (folders may override)."""
+@pytest.fixture(scope="module")
+def _recording_upstream() -> Iterator[Upstream]:
     with serve_upstream() as running:
         yield running
+
+
+@pytest.fixture
+def upstream(_recording_upstream: Upstream) -> Upstream:
+    """A real upstream on loopback that records what reaches it (folders may override).
+
+    One server per module; what it saw is forgotten before each test.
+    """
+    _recording_upstream.seen.clear()
+    return _recording_upstream
 
 
 @pytest.fixture

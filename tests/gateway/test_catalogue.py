@@ -30,6 +30,8 @@ from gateway.settings import Settings
 from gateway.store.tables import connector_versions, connectors
 from tests.gateway.conftest import make_settings
 
+pytestmark = pytest.mark.both_backends  # storage is what these tests test
+
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "config" / "connectors"
 SHIPPED_IDS = ["feeds", "mail-relay", "weather", "webhooks"]

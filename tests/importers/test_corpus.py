@@ -12,6 +12,7 @@ import csv
 import json
 import re
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,12 +28,15 @@ from openapi_core.templating.paths.exceptions import (
 )
 from openapi_core.testing import MockRequest
 
-from importers import Connector, import_sources, lint, result_json
+from importers import Connector, ImportResult, lint, result_json
 from importers.lint import RULES as LINT_RULES
 from importers.loading import load_document
 from importers.sources import discover
 
 pytestmark = pytest.mark.corpus
+
+#: ``corpus_imports`` (tests/conftest.py): each corpus imported once per session.
+Imported = Callable[[str], list[ImportResult]]
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -110,7 +114,7 @@ def _unreadable(folder: Path, spec: Path) -> str | None:
     return None
 
 
-def test_powerplatform_corpus(corpus: Path) -> None:
+def test_powerplatform_corpus(corpus: Path, corpus_imports: Imported) -> None:
     """Every connector imports with the counts its spec declares, or is broken and says where.
 
     A connector counts as broken when this test's own, independent lenient reading cannot
@@ -120,7 +124,7 @@ def test_powerplatform_corpus(corpus: Path) -> None:
     problems: list[str] = []
     imported = total_ops = total_triggers = 0
     failed_folders: set[str] = set()
-    for result in import_sources([str(root)]):
+    for result in corpus_imports("powerplatform"):
         line = result_json(result)
         spec = Path(result.source)
         folder = str(spec.parent.relative_to(root))
@@ -163,10 +167,10 @@ def _manifest(root: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh, delimiter="\t"))
 
 
-def test_openapi3_corpus(corpus: Path) -> None:
+def test_openapi3_corpus(corpus: Path, corpus_imports: Imported) -> None:
     root = corpus / "openapi3"
     rows = {r["file"]: r for r in _manifest(root)}
-    results = {str(Path(r.source).relative_to(root)): r for r in import_sources([str(root)])}
+    results = {str(Path(r.source).relative_to(root)): r for r in corpus_imports("openapi3")}
     problems: list[str] = []
     for name, row in rows.items():
         if row["kind"].startswith("companion"):
@@ -214,11 +218,12 @@ def _request_for(base_url: str, method: str, path: str) -> MockRequest:
 
 
 @pytest.mark.slow
-def test_openapi_core_routes_the_converted_power_platform_operations(corpus: Path) -> None:
+def test_openapi_core_routes_the_converted_power_platform_operations(
+        corpus_imports: Imported) -> None:
     """Every converted document compiles in openapi-core and routes its operations."""
     problems: list[str] = []
     config = Config(spec_validator_cls=None)
-    for result in import_sources([str(corpus / "powerplatform")]):
+    for result in corpus_imports("powerplatform"):
         if result.connector is None:
             continue
         c = result.connector
@@ -248,13 +253,13 @@ def test_openapi_core_routes_the_converted_power_platform_operations(corpus: Pat
 
 
 @pytest.mark.slow
-def test_lint_and_json_round_trip_over_both_corpora(corpus: Path) -> None:
+def test_lint_and_json_round_trip_over_both_corpora(corpus_imports: Imported) -> None:
     """The lint reads every real document without failing; definitions round-trip."""
     known = set(LINT_RULES)
     unknown: set[str] = set()
     counted = 0
     for name in ("powerplatform", "openapi3"):
-        for index, result in enumerate(import_sources([str(corpus / name)])):
+        for index, result in enumerate(corpus_imports(name)):
             if result.connector is None:
                 continue
             doc = load_document(Path(result.source).read_bytes(), source=result.source).data

@@ -15,12 +15,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from tests.support import web
 from tests.support.servers import portway_process, serve_in_thread
 
 API_KEY = "sk-walking-skeleton-0123456789abcdef"
@@ -77,12 +77,12 @@ def test_the_skeleton_flow_over_http(tmp_path: Path) -> None:
         assert (line["status"], line["connector"], line["operations"]) == (
             "imported", "widgets", 1)
 
-        created = httpx.put(f"{base}/v1/connections/demo", headers=auth, json={
+        created = web.put(f"{base}/v1/connections/demo", headers=auth, json={
             "connector": "widgets", "parameters": {"api_key": API_KEY}})
         assert created.status_code == 201, created.text
         assert API_KEY not in created.text
 
-        response = httpx.get(f"{base}/apim/widgets/demo/items/42", headers=auth)
+        response = web.get(f"{base}/apim/widgets/demo/items/42", headers=auth)
         assert response.status_code == 200, response.text
         assert response.json() == {"id": "42", "name": "widget"}
         assert seen[-1]["x-api-key"] == API_KEY

@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 
+from tests.support import web
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -27,15 +29,16 @@ def free_port() -> int:
 def wait_until_responds(url: str, timeout: float = 30.0, process: Any = None) -> None:
     deadline = time.monotonic() + timeout
     last: Exception | None = None
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}")
-        try:
-            httpx.get(url, timeout=1.0)
-            return
-        except httpx.HTTPError as exc:
-            last = exc
-            time.sleep(0.05)
+    with web.Client(timeout=1.0) as client:
+        while time.monotonic() < deadline:
+            if process is not None and process.poll() is not None:
+                raise RuntimeError(f"the server exited with {process.returncode}")
+            try:
+                client.get(url)
+                return
+            except httpx.HTTPError as exc:
+                last = exc
+                time.sleep(0.02)
     raise TimeoutError(f"{url} did not respond in {timeout}s: {last}")
 
 

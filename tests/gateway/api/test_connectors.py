@@ -1,4 +1,4 @@
-"""The connector catalogue over HTTP, on both storage backends: list with filters, read a
+"""The connector catalogue over HTTP: list with filters, read a
 version, versions, PUT as JSON, YAML, WSDL and multipart, breaking changes, bad uploads,
 delete with connections, the managed catalogue, validate, and who may do what."""
 
@@ -19,6 +19,7 @@ from gateway.services import Services, build_services
 from tests.gateway.api.test_errors import assert_error_shape
 from tests.gateway.conftest import RunningGateway, make_settings
 from tests.gateway.test_catalogue import SHIPPED, SHIPPED_IDS, connector_count, widgets_spec
+from tests.support import web
 from tests.support.servers import serve_in_thread
 
 ECHO_WSDL = b"""<?xml version="1.0" encoding="utf-8"?>
@@ -363,7 +364,7 @@ def test_the_managed_catalogue_loads_on_start_once(catalogue_services: Services)
         with _serve(catalogue_services) as url:
             token = token or Path(catalogue_services.settings.security.owner_token_file
                                   ).read_text().strip()
-            with httpx.Client(base_url=url, headers={"authorization": f"Bearer {token}"}
+            with web.Client(base_url=url, headers={"authorization": f"Bearer {token}"}
                               ) as client:
                 managed = client.get("/v1/connectors", params={"kind": "managed"}).json()
                 assert [c["id"] for c in managed["value"]] == SHIPPED_IDS
@@ -382,7 +383,7 @@ def test_a_managed_connector_cannot_be_replaced_or_deleted(
         catalogue_services: Services) -> None:
     with _serve(catalogue_services) as url:
         token = Path(catalogue_services.settings.security.owner_token_file).read_text().strip()
-        with httpx.Client(base_url=url, headers={"authorization": f"Bearer {token}"}) as client:
+        with web.Client(base_url=url, headers={"authorization": f"Bearer {token}"}) as client:
             assert_error_shape(_put(client, widgets_spec(), "weather"), 409,
                                "ManagedConnector")
             assert_error_shape(client.delete("/v1/connectors/weather"), 409,
@@ -422,11 +423,12 @@ def test_readers_read_contributors_write(gateway: RunningGateway) -> None:
         assert client.get("/v1/connectors/widgets").status_code == 200
         assert client.post("/v1/connectors/validate", json=widgets_spec()).status_code == 200
         assert_error_shape(client.delete("/v1/connectors/widgets"), 403, "Forbidden")
-    with httpx.Client(base_url=gateway.url) as anonymous:
+    with web.Client(base_url=gateway.url) as anonymous:
         assert_error_shape(anonymous.get("/v1/connectors"), 401, "Unauthenticated")
     assert connector_count(gateway.services) == (1, 1)
 
 
+@pytest.mark.both_backends  # version numbers are handed out by the store
 def test_concurrent_uploads_each_get_a_version_of_their_own(gateway: RunningGateway) -> None:
     def upload(n: int) -> int:
         spec = widgets_spec()

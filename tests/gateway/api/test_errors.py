@@ -4,6 +4,7 @@ import httpx
 import pytest
 
 from tests.gateway.conftest import RunningGateway
+from tests.support import web
 
 
 def assert_error_shape(response: httpx.Response, status: int, code: str) -> None:
@@ -18,9 +19,9 @@ def assert_error_shape(response: httpx.Response, status: int, code: str) -> None
 
 def test_every_response_carries_a_request_id_and_echoes_the_clients(
         gateway: RunningGateway) -> None:
-    plain = httpx.get(gateway.url + "/healthz")
+    plain = web.get(gateway.url + "/healthz")
     assert len(plain.headers["x-request-id"]) == 32
-    echoed = httpx.get(gateway.url + "/healthz", headers={"x-ms-client-request-id": "abc-123"})
+    echoed = web.get(gateway.url + "/healthz", headers={"x-ms-client-request-id": "abc-123"})
     assert echoed.headers["x-request-id"] == "abc-123"
     assert echoed.headers["x-ms-client-request-id"] == "abc-123"
 
@@ -32,15 +33,15 @@ def test_every_response_carries_a_request_id_and_echoes_the_clients(
 ])
 def test_no_endpoint_but_the_public_ones_answers_without_a_token(
         gateway: RunningGateway, method: str, path: str) -> None:
-    response = httpx.request(method, gateway.url + path)
+    response = web.request(method, gateway.url + path)
     assert_error_shape(response, 401, "Unauthenticated")
-    wrong = httpx.request(method, gateway.url + path, headers={"authorization": "Bearer nope"})
+    wrong = web.request(method, gateway.url + path, headers={"authorization": "Bearer nope"})
     assert_error_shape(wrong, 401, "Unauthenticated")
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz", "/openapi.json"])
 def test_public_endpoints_answer_without_a_token(gateway: RunningGateway, path: str) -> None:
-    assert httpx.get(gateway.url + path).status_code == 200
+    assert web.get(gateway.url + path).status_code == 200
 
 
 def test_unknown_routes_and_methods_use_the_error_shape(gateway: RunningGateway) -> None:
@@ -57,13 +58,13 @@ def test_malformed_json_is_a_400_that_says_where(gateway: RunningGateway) -> Non
 
 
 def test_readyz_reports_the_backend(gateway: RunningGateway) -> None:
-    body = httpx.get(gateway.url + "/readyz").json()
+    body = web.get(gateway.url + "/readyz").json()
     assert body["status"] == "ready"
     assert body["database"] == gateway.services.db.dialect
 
 
 def test_openapi_describes_every_route(gateway: RunningGateway) -> None:
-    document = httpx.get(gateway.url + "/openapi.json").json()
+    document = web.get(gateway.url + "/openapi.json").json()
     described = set(document["paths"])
     for path in ["/healthz", "/v1/tokens", "/v1/connectors/{id}", "/v1/connections/{name}",
                  "/apim/{connector}/{connection}/{path}"]:

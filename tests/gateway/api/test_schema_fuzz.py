@@ -4,7 +4,6 @@ answer an error in any shape but the one."""
 from __future__ import annotations
 
 import hypothesis
-import pytest
 import schemathesis
 
 from gateway.api.openapi import build_openapi
@@ -12,10 +11,6 @@ from tests.gateway.conftest import RunningGateway
 
 schema = schemathesis.openapi.from_dict(build_openapi())
 
-
-@pytest.fixture
-def database_url(tmp_path) -> str:  # SQLite only: the fuzzing is about the HTTP layer
-    return f"sqlite:///{tmp_path / 'portway.db'}"
 
 
 @schema.parametrize()

@@ -19,6 +19,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) 
     return tmp_path
 
 
+@pytest.mark.both_backends  # the CLI honours PORTWAY_DATABASE_URL on either
 def test_db_upgrade_brings_the_schema_to_head(workdir: Path, database_url: str,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["db", "upgrade"]) == 0

@@ -17,6 +17,7 @@ from gateway.settings import Settings
 from importers import AuthScheme, ConnectionParameter, Connector, OAuthSetting, Operation
 from tests.gateway.conftest import RunningGateway, make_settings
 from tests.gateway.oauth.authserver import TestAuthorizationServer
+from tests.support import web
 from tests.support.servers import free_port, serve_in_thread
 
 CLIENT_ID = "portway-test"
@@ -112,11 +113,11 @@ def consent(gateway: RunningGateway, name: str, token: str | None = None) -> htt
     with gateway.client(token) as client:
         link = client.post(f"/v1/connections/{name}/consent")
         assert link.status_code == 200, link.text
-        authorize = httpx.get(link.json()["authorizeUrl"], follow_redirects=False)
+        authorize = web.get(link.json()["authorizeUrl"], follow_redirects=False)
         assert authorize.status_code == 302, authorize.text
         callback = authorize.headers["location"]
         assert callback.startswith(gateway.url + "/v1/oauth/callback?")
-        return httpx.get(callback)
+        return web.get(callback)
 
 
 def callback_query(location: str) -> dict[str, str]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import httpx
-
 from gateway.oauth.tokens import load_tokens
 from gateway.security.egress import EgressGuard
 from tests.gateway.api.test_errors import assert_error_shape
 from tests.gateway.conftest import RunningGateway
 from tests.gateway.oauth.conftest import AuthServer, callback_query, consent, create_connection
+from tests.support import web
 
 
 def test_a_new_oauth_connection_waits_for_consent_then_calls_with_its_token(
@@ -44,7 +43,7 @@ def test_pkce_is_sent_and_only_tokens_are_stored(gateway: RunningGateway,
     assert len(query["code_challenge"]) == 43
     assert query["redirect_uri"] == gateway.services.settings.oauth.redirect_url
     assert query["client_id"] == "portway-test"
-    landed = httpx.get(httpx.get(link).headers["location"])
+    landed = web.get(web.get(link).headers["location"])
     assert landed.status_code == 200
     tokens = load_tokens(gateway.services.vault, "mail")
     assert tokens is not None
@@ -66,18 +65,18 @@ def test_a_state_works_once(gateway: RunningGateway, oauth_setup: AuthServer) ->
     create_connection(gateway)
     with gateway.client() as client:
         link = client.post("/v1/connections/mail/consent").json()["authorizeUrl"]
-    callback = httpx.get(link).headers["location"]
-    assert httpx.get(callback).status_code == 200
-    replay = httpx.get(callback)
+    callback = web.get(link).headers["location"]
+    assert web.get(callback).status_code == 200
+    replay = web.get(callback)
     assert_error_shape(replay, 400, "InvalidOAuthState")
     assert oauth_setup.server.grants_seen["authorization_code"] == 1
 
 
 def test_unknown_or_missing_state_is_refused(gateway: RunningGateway,
                                             oauth_setup: AuthServer) -> None:
-    assert_error_shape(httpx.get(gateway.url + "/v1/oauth/callback?code=x&state=forged"),
+    assert_error_shape(web.get(gateway.url + "/v1/oauth/callback?code=x&state=forged"),
                        400, "InvalidOAuthState")
-    assert_error_shape(httpx.get(gateway.url + "/v1/oauth/callback?code=x"),
+    assert_error_shape(web.get(gateway.url + "/v1/oauth/callback?code=x"),
                        400, "InvalidOAuthState")
     with gateway.client() as client:
         failures = client.get("/v1/audit", params={"action": "connection.consent",
@@ -91,10 +90,10 @@ def test_the_state_is_bound_to_the_principal_who_asked(gateway: RunningGateway,
     dana = gateway.token("dana", "contributor", scope="connections/mail")
     with gateway.client(dana) as client:
         link = client.post("/v1/connections/mail/consent").json()["authorizeUrl"]
-    callback = httpx.get(link).headers["location"]
+    callback = web.get(link).headers["location"]
     # Dana loses the right to change the connection before the browser comes back.
     gateway.services.principals.revoke("dana", "connections/mail")
-    refused = httpx.get(callback)
+    refused = web.get(callback)
     assert_error_shape(refused, 400, "InvalidOAuthState")
     assert "dana" in refused.json()["error"]["message"]
     assert load_tokens(gateway.services.vault, "mail") is None
@@ -112,7 +111,7 @@ def test_a_tampered_state_row_does_not_open_its_verifier(gateway: RunningGateway
         link = client.post("/v1/connections/mail/consent").json()["authorizeUrl"]
     with gateway.services.db.engine.begin() as conn:
         conn.exec_driver_sql("UPDATE oauth_states SET connection = 'other'")
-    refused = httpx.get(httpx.get(link).headers["location"])
+    refused = web.get(web.get(link).headers["location"])
     assert_error_shape(refused, 400, "InvalidOAuthState")
     assert load_tokens(gateway.services.vault, "other") is None
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
+import pytest
 
 from gateway.app import create_app
 from gateway.oauth.tokens import load_tokens
@@ -14,6 +14,7 @@ from gateway.services import build_services
 from tests.gateway.api.test_errors import assert_error_shape
 from tests.gateway.conftest import RunningGateway
 from tests.gateway.oauth.conftest import AuthServer, consent, create_connection
+from tests.support import web
 from tests.support.servers import serve_in_thread
 
 
@@ -33,7 +34,7 @@ def _connected_with_an_expired_token(gateway: RunningGateway, server: AuthServer
 
 def _call_many(url: str, token: str, path: str, count: int) -> list[int]:
     def one(_: int) -> int:
-        return httpx.get(url + path, headers={"authorization": f"Bearer {token}"},
+        return web.get(url + path, headers={"authorization": f"Bearer {token}"},
                          timeout=60).status_code
     with ThreadPoolExecutor(max_workers=count) as pool:
         return list(pool.map(one, range(count)))
@@ -52,6 +53,7 @@ def test_twenty_concurrent_calls_on_an_expired_token_refresh_once(
     assert tokens.access_token == server.tokens[-1].access_token
 
 
+@pytest.mark.both_backends  # only the database lease keeps two processes apart
 def test_two_gateway_processes_share_one_refresh(
         gateway: RunningGateway, oauth_setup: AuthServer, tmp_path: Path) -> None:
     server = oauth_setup.server
@@ -127,7 +129,7 @@ def test_invalid_grant_marks_the_connection_and_calls_fail_fast(
     tokens = load_tokens(gateway.services.vault, "mail")
     assert tokens is not None
     # The user revokes the grant at the provider (RFC 7009 revocation).
-    revoked = httpx.post(oauth_setup.url + "/revoke", data={"token": tokens.refresh_token},
+    revoked = web.post(oauth_setup.url + "/revoke", data={"token": tokens.refresh_token},
                          auth=("portway-test", server.clients["portway-test"].client_secret))
     assert revoked.status_code == 200
     with gateway.client() as client:

@@ -1,14 +1,14 @@
-"""End to end against the real ``portway serve`` in a subprocess, on both storage backends:
+"""End to end against the real ``portway serve`` in a subprocess:
 upload an OAuth connector, create a connection, consent, call, test, audit."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.gateway.oauth.conftest import CLIENT_ID, CLIENT_SECRET, AuthServer
+from tests.support import web
 from tests.support.servers import free_port, portway_process
 
 
@@ -39,7 +39,7 @@ def test_consent_and_calls_through_portway_serve(tmp_path: Path, database_url: s
            "PORTWAY_CATALOGUE_DIRECTORY": str(tmp_path / "none")}
     with portway_process(tmp_path, env=env, port=port) as (url, _process):
         owner = (tmp_path / "var" / "owner.token").read_text().strip()
-        client = httpx.Client(base_url=url, headers={"authorization": f"Bearer {owner}"},
+        client = web.Client(base_url=url, headers={"authorization": f"Bearer {owner}"},
                               timeout=30)
         with client:
             uploaded = client.put("/v1/connectors/mailbox", json=_spec(authserver.url))
@@ -50,7 +50,7 @@ def test_consent_and_calls_through_portway_serve(tmp_path: Path, database_url: s
             assert created.status_code == 201, created.text
             assert created.json()["status"] == "Unauthenticated"
             link = client.post("/v1/connections/mail/consent").json()["authorizeUrl"]
-            landed = httpx.get(httpx.get(link).headers["location"])
+            landed = web.get(web.get(link).headers["location"])
             assert landed.status_code == 200, landed.text
             answer = client.get("/apim/mailbox/mail/me")
             assert answer.status_code == 200, answer.text

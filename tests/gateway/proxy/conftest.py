@@ -132,11 +132,6 @@ def upstream() -> Iterator[Upstream]:
         yield Upstream(url, state)
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """The data plane's tests run on SQLite (the shared counters' tests add the rest)."""
-    return f"sqlite:///{tmp_path / 'portway.db'}"
-
 
 @dataclass
 class ProxyEnv:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from gateway.proxy.call import Call
 from gateway.proxy.protocols import Transport
 from gateway.proxy.upstream import UpstreamResponse
 from tests.gateway.conftest import RunningGateway
 from tests.gateway.proxy.conftest import API_KEY, ProxyEnv, Upstream, make_env
+from tests.support import web
 
 
 def test_a_call_reaches_the_upstream_with_the_connection_key(env: ProxyEnv) -> None:
@@ -132,7 +131,7 @@ def test_an_access_policy_lets_a_principal_without_a_role_in(env: ProxyEnv) -> N
 
 
 def test_no_token_is_401_and_an_unknown_connection_404(env: ProxyEnv) -> None:
-    with httpx.Client(base_url=env.gateway.url) as client:
+    with web.Client(base_url=env.gateway.url) as client:
         anonymous = client.get(env.path("items/5"))
     with env.client() as client:
         unknown = client.get(env.path("items/5", connection="nope"))

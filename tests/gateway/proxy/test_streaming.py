@@ -7,12 +7,12 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from gateway.services import build_services
 from gateway.settings import load_settings
 from tests.gateway.proxy.conftest import Upstream, add_connection, build_connector
+from tests.support import web
 from tests.support.servers import portway_process
 
 SIZE = 100 * 1024 * 1024
@@ -62,7 +62,7 @@ def test_100_mb_stream_through_in_both_directions(tmp_path: Path, upstream: Upst
     services.db.dispose()
     with portway_process(tmp_path, env={**os.environ, **environment}) as (url, process):
         headers = {"authorization": f"Bearer {token}"}
-        with httpx.Client(base_url=url, headers=headers, timeout=120) as client:
+        with web.Client(base_url=url, headers=headers, timeout=120) as client:
             assert client.get("/apim/demo/demo-conn/items/1").status_code == 200
             before = _peak_rss(process.pid)
             received = 0

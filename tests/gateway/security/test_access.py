@@ -1,6 +1,6 @@
-"""Every role and access-policy combination of the access checks, over HTTP, on both
-storage backends: the data plane (who may call through a connection, with the linked
-access check for workflows) and the control plane (who may read, change and manage)."""
+"""Every role and access-policy combination of the access checks, over HTTP: the data
+plane (who may call through a connection, with the linked access check for workflows) and
+the control plane (who may read, change and manage)."""
 
 from __future__ import annotations
 

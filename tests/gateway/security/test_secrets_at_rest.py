@@ -17,6 +17,8 @@ from gateway.oauth.tokens import TokenSet, save_tokens
 from tests.gateway.conftest import RunningGateway
 from tests.gateway.security.upstream import Upstream
 
+pytestmark = pytest.mark.both_backends  # storage is what these tests test
+
 SECRETS = {
     "api_key": "ak-" + "Qm4r" * 6 + "+/=",
     "password": "pw-pässwörd-" + "Lk9s" * 4,

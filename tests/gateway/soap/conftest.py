@@ -1,18 +1,17 @@
 """Fixtures for SOAP through the gateway: the spyne services and a gateway that has the
-SOAP handler installed, on SQLite (the data plane does not depend on the backend)."""
+SOAP handler installed, on SQLite (the suite-wide default)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from gateway.soap.protocol import SoapProtocolHandler
 from tests.gateway.conftest import RunningGateway
 from tests.gateway.soap.services import SoapServer, soap_services
+from tests.support import web
 
 
 @pytest.fixture(scope="session")
@@ -20,10 +19,6 @@ def soap_server() -> Iterator[SoapServer]:
     with soap_services() as server:
         yield server
 
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'portway.db'}"
 
 
 @pytest.fixture
@@ -45,7 +40,7 @@ def connect(gateway: RunningGateway, server: SoapServer, route: str, *,
     Returns:
         The connection's name (the connector's id is ``route``).
     """
-    wsdl = httpx.get(server.url(route) + "/?wsdl", timeout=10).content
+    wsdl = web.get(server.url(route) + "/?wsdl", timeout=10).content
     with gateway.client() as client:
         answer = client.put(f"/v1/connectors/{route}", content=wsdl,
                             headers={"content-type": "text/xml"})

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 from wsgiref.simple_server import make_server
 
-import httpx
 import pytest
 import requests
 import zeep
@@ -22,6 +21,7 @@ from zeep.transports import Transport
 from tests.gateway.conftest import RunningGateway
 from tests.gateway.soap.conftest import connect, envelope
 from tests.gateway.soap.services import PASSWORD, USER, SoapServer, _Quiet
+from tests.support import web
 
 SOAP11 = "text/xml; charset=utf-8"
 SOAP12 = "application/soap+xml; charset=utf-8"
@@ -193,7 +193,7 @@ def strict_service() -> Iterator[str]:
 def test_an_envelope_for_required_inputs_is_not_checked_as_json(
         soap_gateway: RunningGateway, strict_service: str) -> None:
     """Raw envelopes are the service's to check; the JSON schema's ``required`` is not."""
-    wsdl = httpx.get(strict_service + "?wsdl", timeout=10).content
+    wsdl = web.get(strict_service + "?wsdl", timeout=10).content
     body = (b'<?xml version="1.0"?><e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/'
             b'envelope/" xmlns:s="urn:portway:strict"><e:Body><s:multiply><s:a>6</s:a>'
             b"<s:b>7</s:b></s:multiply></e:Body></e:Envelope>")

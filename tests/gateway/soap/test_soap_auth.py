@@ -21,6 +21,7 @@ from tests.gateway.soap.services import (
     make_pki,
     soap_services,
 )
+from tests.support import web
 
 BASIC = {"parameterSet": "basic", "username": USER, "password": PASSWORD}
 WS_SECURITY = {"parameterSet": "wsse", "username": USER, "password": PASSWORD}
@@ -110,7 +111,7 @@ def test_client_certificate(soap_gateway: RunningGateway, tls_server: SoapServer
 
     context = ssl.create_default_context(cadata=pki.ca)
     context.load_cert_chain(str(tmp_path / "client.pem"))
-    wsdl = httpx.get(tls_server.url("soap11") + "/?wsdl", verify=context).content
+    wsdl = web.get(tls_server.url("soap11") + "/?wsdl", verify=context).content
     with soap_gateway.client() as client:
         put = client.put("/v1/connectors/tls11", content=wsdl,
                          headers={"content-type": "text/xml"})

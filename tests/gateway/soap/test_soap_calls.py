@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.gateway.conftest import RunningGateway
 from tests.gateway.soap.conftest import connect, envelope, handler_of
 from tests.gateway.soap.services import SoapServer
+from tests.support import web
 
 VERSIONS = [("soap11", "1.1"), ("soap12", "1.2")]
 
@@ -150,7 +150,7 @@ def test_the_zeep_client_is_built_once_per_connector_version(
             assert answer.json() == {"addResult": n + 1}
     assert handler_of(soap_gateway).soap.clients.builds == 1
     # A new version of the connector (here: its SOAP 1.2 WSDL) gets a client of its own.
-    wsdl = httpx.get(soap_server.url("soap12") + "/?wsdl", timeout=10).content
+    wsdl = web.get(soap_server.url("soap12") + "/?wsdl", timeout=10).content
     with soap_gateway.client() as client:
         put = client.put("/v1/connectors/soap11", content=wsdl,
                          headers={"content-type": "text/xml"})

@@ -5,6 +5,8 @@ from gateway.store.connectors import ConnectorStore
 from gateway.store.database import Database
 from importers import Connector, Finding, Operation
 
+pytestmark = pytest.mark.both_backends  # storage is what these tests test
+
 
 def connector(description: str = "first") -> Connector:
     return Connector(id="widgets", display_name="Widgets", description=description,

@@ -1,3 +1,4 @@
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -5,6 +6,8 @@ from alembic.runtime.migration import MigrationContext
 from gateway.extensions import discovered_extensions
 from gateway.store.database import Database
 from gateway.store.tables import metadata
+
+pytestmark = pytest.mark.both_backends  # storage is what these tests test
 
 
 def _every_table() -> sa.MetaData:

@@ -4,6 +4,8 @@ from gateway.errors import BadRequest
 from gateway.store.database import Database
 from gateway.store.principals import PrincipalStore
 
+pytestmark = pytest.mark.both_backends  # storage is what these tests test
+
 
 @pytest.fixture
 def store(database_url: str):
