@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -58,7 +59,10 @@ def create_app(settings: Settings | None = None, *,
             built.workflow_references = WorkflowIdentities(built.db).references
         token_file = ensure_owner_token(built)
         if token_file is not None:
-            print(f"Portway: the owner's token is in {token_file}", flush=True)
+            configured = Path(built.settings.security.owner_token_file)
+            kept = "" if token_file == configured else (
+                f" ({configured} holds another store's owner token and was left alone)")
+            print(f"Portway: the owner's token is in {token_file}{kept}", flush=True)
         load_managed_catalogue(built)
         app.state.proxy = built.proxy = Proxy(built)
         soap = install_soap(built)  # the proxy's handler for protocol "soap" connectors

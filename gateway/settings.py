@@ -230,11 +230,7 @@ def load_settings(
         ConfigError: A file that does not parse, an unknown key, or a bad value.
     """
     env = os.environ if environ is None else environ
-    path = Path(config_file) if config_file else None
-    if path is None and env.get("PORTWAY_CONFIG"):
-        path = Path(env["PORTWAY_CONFIG"])
-    if path is None and DEFAULT_CONFIG_FILE.is_file():
-        path = DEFAULT_CONFIG_FILE
+    path = settings_file(config_file, env)
     values: dict[str, dict[str, Any]] = {}
     if path is not None:
         try:
@@ -277,6 +273,18 @@ def _section_types() -> dict[str, type[Any]]:
                               "the gateway's")
         sections[name] = section_type
     return sections
+
+
+def settings_file(config_file: str | os.PathLike[str] | None = None,
+                  environ: Mapping[str, str] | None = None) -> Path | None:
+    """The TOML file ``load_settings`` reads: ``config_file``, else ``$PORTWAY_CONFIG``,
+    else ``config/portway.toml`` when it exists here; None when there is none (defaults)."""
+    env = os.environ if environ is None else environ
+    if config_file:
+        return Path(config_file)
+    if env.get("PORTWAY_CONFIG"):
+        return Path(env["PORTWAY_CONFIG"])
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
 
 
 def _merge_environment(values: dict[str, dict[str, Any]], env: Mapping[str, str],

@@ -12,13 +12,14 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
 import importers
 from gateway.catalogue import store_import
-from gateway.cli.common import services_of, settings_of
+from gateway.cli import uploads
+from gateway.cli.common import add_store_options, remote_of, services_of, settings_of
 from gateway.errors import BadRequest, PortwayError
 from gateway.fetch import DocumentFetcher
 from gateway.security.egress import EgressGuard
@@ -27,12 +28,16 @@ from gateway.store.database import Database
 from gateway.store.principals import validate_name
 from importers import ImportResult
 
+T = TypeVar("T")
+
+#: Warnings ``portway validate`` prints per spec in text mode (``--json`` has them all).
+_SHOWN_WARNINGS = 50
+
 
 def register(commands: Any) -> None:
     imp = commands.add_parser("import", help="import specs as connectors")
     imp.add_argument("sources", nargs="+", metavar="PATH_OR_URL")
-    # SUPPRESS keeps a global `portway --config FILE import ...` from being overwritten.
-    imp.add_argument("--config", default=argparse.SUPPRESS, help="settings file")
+    add_store_options(imp, remote=True)
     imp.add_argument("--name", help="the connector id (one spec only)")
     imp.add_argument("--properties", metavar="FILE",
                      help="an apiProperties.json for the spec (one spec only)")
@@ -44,7 +49,7 @@ def register(commands: Any) -> None:
     imp.set_defaults(handler=run_import)
     val = commands.add_parser("validate", help="parse and lint specs; store nothing")
     val.add_argument("sources", nargs="+", metavar="PATH")
-    val.add_argument("--config", default=argparse.SUPPRESS, help="settings file")
+    add_store_options(val, remote=True)
     val.add_argument("--json", action="store_true", help="one JSON object per spec on stdout")
     val.set_defaults(handler=run_validate)
 
@@ -68,6 +73,14 @@ def run_import(args: argparse.Namespace) -> int:
                 details=[{"option": option, "specs": len(specs)}])
     if args.name is not None:
         validate_name(args.name, "connector")
+    remote = remote_of(args)
+    if remote is not None:
+        ok = True
+        for out in _with_progress(len(specs), uploads.upload(remote, specs, args,
+                                                             _fetcher(args))):
+            ok = ok and out["status"] == "imported"
+            _report(args, out)
+        return 0 if ok else 1
     services = _existing_catalogue(args) if args.dry_run else services_of(args)
     fetcher = services.fetcher if services is not None else _fetcher(args)
     results = importers.import_sources(args.sources, connector_id=args.name,
@@ -107,13 +120,17 @@ def _store(args: argparse.Namespace, services: Services | None,
 def run_validate(args: argparse.Namespace) -> int:
     """``portway validate``: parse and lint; exit 1 on any error-level finding."""
     fetcher = _fetcher(args)
-    total = len(importers.discover(args.sources))
+    specs = importers.discover(args.sources)
+    remote = remote_of(args)
+    if remote is not None:
+        outs = uploads.validate(remote, specs, fetcher)
+    else:
+        outs = (importers.result_json(result) for result in importers.import_sources(
+            args.sources, fetch=fetcher, with_lint=True))
     ok = True
-    for result in _with_progress(total, importers.import_sources(args.sources, fetch=fetcher,
-                                                                 with_lint=True)):
-        out = importers.result_json(result)
-        ok = ok and not result.errors
-        _report(args, out)
+    for out in _with_progress(len(specs), outs):
+        ok = ok and not out["errors"]
+        _report(args, out, warnings=True)
     return 0 if ok else 1
 
 
@@ -147,7 +164,9 @@ def _fetcher(args: argparse.Namespace) -> DocumentFetcher:
                            max_redirects=settings.egress.max_redirects)
 
 
-def _report(args: argparse.Namespace, out: dict[str, Any]) -> None:
+def _report(args: argparse.Namespace, out: dict[str, Any], *,
+            warnings: bool = False) -> None:
+    """One result: its JSON line, or a line on stderr with its errors (and warnings)."""
     if args.json:
         print(json.dumps(out), flush=True)
         return
@@ -166,9 +185,18 @@ def _report(args: argparse.Namespace, out: dict[str, Any]) -> None:
     for error in out["errors"][:5]:
         text = error["message"] if isinstance(error, dict) else str(error)
         print(f"     error: {text}", file=sys.stderr)
+    if warnings:
+        for warning in out["warnings"][:_SHOWN_WARNINGS]:
+            where = f" at {warning['pointer']}" if warning.get("pointer") else ""
+            print(f"     warning [{warning['rule']}]{where}: {warning['message']}",
+                  file=sys.stderr)
+        hidden = len(out["warnings"]) - _SHOWN_WARNINGS
+        if hidden > 0:
+            print(f"     … and {hidden} more warning(s); --json lists them all",
+                  file=sys.stderr)
 
 
-def _with_progress(total: int, results: Iterator[ImportResult]) -> Iterator[ImportResult]:
+def _with_progress(total: int, results: Iterator[T]) -> Iterator[T]:
     # A bar only where someone watches: more than one spec and a terminal on stderr.
     if total <= 1 or not sys.stderr.isatty():
         yield from results

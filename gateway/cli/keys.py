@@ -6,14 +6,14 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from gateway.cli.common import services_of
+from gateway.cli.common import add_store_options, services_of
 
 
 def register(commands: Any) -> None:
     parser = commands.add_parser("keys", help="manage the master keys")
     sub = parser.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
     rotate = sub.add_parser("rotate", help="re-encrypt every secret under a new master key")
-    rotate.add_argument("--config", help="settings file")
+    add_store_options(rotate)
     rotate.set_defaults(handler=rotate_keys)
 
 

@@ -18,14 +18,15 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
-from gateway.cli.common import settings_of
+from gateway.cli.common import add_store_options, settings_of, store_line
 from gateway.errors import ConfigError
+from gateway.services import build_services
 from gateway.settings import Settings
 
 
 def register(commands: Any) -> None:
     parser = commands.add_parser("serve", help="serve the gateway and the runtime")
-    parser.add_argument("--config", help="settings file")
+    add_store_options(parser)
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to listen on (default 8080)")
     parser.set_defaults(handler=run)
@@ -42,9 +43,18 @@ def run(args: argparse.Namespace) -> int:
         settings = settings.replace(server=overrides)
     server = settings.server
     _ensure_address_free(server.host, server.port)
-    print(f"Portway: serving on http://{server.host}:{server.port} ({server.engine})",
-          flush=True)
+    _preflight(settings)
+    print(f"Portway: serving on http://{server.host}:{server.port} ({server.engine}), "
+          f"{store_line(args, settings)}", flush=True)
     return ENGINES[server.engine](settings, getattr(args, "config", None))
+
+
+def _preflight(settings: Settings) -> None:
+    """Open the store once before serving: a missing master key in production mode, an
+    unreachable database or a failed migration is one clear error, not a "serving" line
+    followed by the server's tracebacks."""
+    services = build_services(settings)
+    services.db.dispose()
 
 
 def _ensure_address_free(host: str, port: int) -> None:

@@ -19,6 +19,7 @@ import yaml
 from gateway.cli import main
 from gateway.services import Services, build_services
 from gateway.settings import load_settings
+from gateway.store.database import Database
 from tests.gateway.test_catalogue import SHIPPED, SHIPPED_IDS, connector_count, widgets_spec
 from tests.support.servers import serve_in_thread
 
@@ -260,6 +261,9 @@ _PORTWAY = ["-c", "import sys; from gateway.cli import main; sys.exit(main(sys.a
 
 def _run_with_terminal_stderr(args: list[str], cwd: Path) -> tuple[int, bytes, bytes]:
     """Runs ``portway ARGS`` with stderr on a pseudo-terminal; (status, stdout, terminal)."""
+    store = Database(f"sqlite:///{cwd / 'p.db'}")  # import acts on an existing store
+    store.migrate()
+    store.dispose()
     controller, terminal = pty.openpty()
     env = {**os.environ, "PORTWAY_DATABASE_URL": f"sqlite:///{cwd / 'p.db'}", "TERM": "xterm",
            "COLUMNS": "100"}
@@ -292,8 +296,8 @@ def test_a_folder_shows_a_progress_bar_on_a_terminal_and_json_stays_on_stdout(
     piped = subprocess.run([sys.executable, *_PORTWAY, "import", str(specs), "--json"],
                            capture_output=True, cwd=tmp_path, timeout=60, check=False,
                            env={**os.environ, "PORTWAY_DATABASE_URL":
-                                f"sqlite:///{tmp_path / 'q.db'}"})
-    assert (piped.returncode, len(piped.stdout.splitlines())) == (0, 3)
+                                f"sqlite:///{tmp_path / 'p.db'}"})
+    assert (piped.returncode, len(piped.stdout.splitlines())) == (0, 3)  # unchanged now
     assert b"importing" not in piped.stderr
 
 
@@ -304,6 +308,8 @@ def test_import_the_power_platform_corpus_into_sqlite(
         capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PORTWAY_DATABASE_URL", f"sqlite:///{tmp_path / 'corpus.db'}")
+    assert main(["db", "upgrade"]) == 0
+    capsys.readouterr()
     started = time.perf_counter()
     code = main(["import", str(corpus / "powerplatform"), "--json"])
     elapsed = time.perf_counter() - started
