@@ -11,7 +11,6 @@ import pytest
 
 from gateway.bootstrap import ensure_owner_token
 from gateway.cli import main
-from gateway.logging import configure_logging
 from gateway.services import build_services
 from gateway.store.database import Database
 from gateway.store.principals import PrincipalStore
@@ -88,7 +87,6 @@ def test_a_command_run_from_another_folder_makes_no_store_of_its_own(
 
 
 def test_the_owner_token_file_is_never_overwritten(tmp_path: Path) -> None:
-    configure_logging("plain", "info")  # to this test's stderr, not an earlier main()'s
     first = build_services(make_settings(tmp_path, f"sqlite:///{tmp_path / 'one.db'}"))
     second = build_services(make_settings(tmp_path, f"sqlite:///{tmp_path / 'two.db'}"))
     try:
