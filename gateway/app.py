@@ -20,6 +20,7 @@ from gateway.bootstrap import ensure_owner_token
 from gateway.catalogue import load_managed_catalogue
 from gateway.extensions import Extension, discovered_extensions
 from gateway.logging import configure_logging, get_logger
+from gateway.portal import routes as portal_routes
 from gateway.proxy.pipeline import Proxy
 from gateway.services import Services, build_services
 from gateway.settings import Settings, load_settings
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, *,
         # The data plane first: every proxied call walks this list until it matches.
         *dataplane.routes, *health.routes, *openapi.routes, *tokens.routes,
         *connectors.routes, *connections.routes, *oauth_api.routes, *audit.routes,
+        *portal_routes,
     ]
     app = Starlette(
         routes=routes,

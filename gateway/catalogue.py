@@ -46,8 +46,11 @@ __all__ = ["BreakingChanges", "ConnectorInUse", "ManagedConnector", "StoredImpor
 
 TIERS = ("standard", "enterprise")
 KINDS = ("builtin", "managed", "custom")
+NETWORKS = ("core", "private")
 #: The spec extension that sets a connector's tier label.
 TIER_EXTENSION = "x-portway-tier"
+#: The spec extension that sets a connector's network label.
+NETWORK_EXTENSION = "x-portway-network"
 
 
 class BreakingChanges(Conflict):
@@ -81,24 +84,34 @@ class StoredImport:
 
 
 def labelled(connector: Connector, *, kind: str | None = None) -> Connector:
-    """The connector with its tier from ``x-portway-tier`` and, if given, its kind."""
+    """The connector with its tier from ``x-portway-tier``, its network from
+    ``x-portway-network`` and, if given, its kind."""
     update: dict[str, Any] = {}
-    tier = connector.metadata.get(TIER_EXTENSION)
-    if isinstance(tier, str) and tier.lower() in TIERS:
-        update["tier"] = tier.lower()
+    for field_name, extension, allowed in (("tier", TIER_EXTENSION, TIERS),
+                                           ("network", NETWORK_EXTENSION, NETWORKS)):
+        value = connector.metadata.get(extension)
+        if isinstance(value, str) and value.lower() in allowed:
+            update[field_name] = value.lower()
     if kind is not None:
         update["kind"] = kind
     return connector.model_copy(update=update) if update else connector
 
 
 def tier_findings(connector: Connector) -> list[Finding]:
-    """A warning when ``x-portway-tier`` is there but not a known tier."""
-    tier = connector.metadata.get(TIER_EXTENSION)
-    if tier is None or (isinstance(tier, str) and tier.lower() in TIERS):
-        return []
-    return [Finding(rule="tier-label", severity="warning", pointer=f"/{TIER_EXTENSION}",
-                    message=f"{TIER_EXTENSION} must be one of {', '.join(TIERS)}; "
-                            f"{tier!r} is ignored (the tier stays standard)")]
+    """A warning when ``x-portway-tier`` or ``x-portway-network`` is there but names no
+    known label."""
+    findings = []
+    for label, extension, allowed, default in (
+            ("tier", TIER_EXTENSION, TIERS, "standard"),
+            ("network", NETWORK_EXTENSION, NETWORKS, "core")):
+        value = connector.metadata.get(extension)
+        if value is None or (isinstance(value, str) and value.lower() in allowed):
+            continue
+        findings.append(Finding(
+            rule=f"{label}-label", severity="warning", pointer=f"/{extension}",
+            message=f"{extension} must be one of {', '.join(allowed)}; {value!r} is ignored "
+                    f"(the {label} stays {default})"))
+    return findings
 
 
 def store_import(services: Services, result: ImportResult, *, allow_breaking: bool = False,

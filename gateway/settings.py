@@ -156,6 +156,12 @@ class OAuthSettings:
 
 
 @dataclass(frozen=True)
+class PortalSettings:
+    #: How long a portal sign-in lasts (seconds).
+    session_seconds: float = 8 * 3600.0
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting of Portway. Build it with ``load_settings``."""
 
@@ -170,6 +176,7 @@ class Settings:
     catalogue: CatalogueSettings = field(default_factory=CatalogueSettings)
     policy: PolicySettings = field(default_factory=PolicySettings)
     oauth: OAuthSettings = field(default_factory=OAuthSettings)
+    portal: PortalSettings = field(default_factory=PortalSettings)
     #: The sections extensions bring (``[runtime]``...), by name; read with ``extension``.
     extensions: Mapping[str, Any] = field(default_factory=dict)
 

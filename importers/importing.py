@@ -19,7 +19,14 @@ from importers.model import Connector, Finding, ImportResult
 from importers.openapi import import_openapi
 from importers.properties import Properties, read_properties
 from importers.refs import RefError, Resolver
-from importers.sources import Container, ContainerFiles, SpecSource, discover
+from importers.sources import (
+    Container,
+    ContainerFiles,
+    SpecSource,
+    ZipContainer,
+    discover,
+    walk_container,
+)
 from importers.swagger import import_swagger
 
 __all__ = ["discover", "import_document", "import_sources", "result_json"]
@@ -140,8 +147,11 @@ def import_document(data: bytes, *, filename: str, connector_id: str,
                     with_lint: bool = False) -> ImportResult:
     """Imports one uploaded document (JSON, YAML or XML bytes).
 
+    A zip (a Power Platform folder zipped, or a WSDL with its imports) is walked like a
+    folder and must hold exactly one connector.
+
     Args:
-        data: The document.
+        data: The document, or a zip holding it.
         filename: Its name, used in messages and to tell YAML from JSON.
         connector_id: The id to give the connector.
         properties: The bytes of an apiProperties.json, if uploaded with it.
@@ -152,6 +162,8 @@ def import_document(data: bytes, *, filename: str, connector_id: str,
     Returns:
         One result; failed (with an error finding) when the document cannot be imported.
     """
+    if data.startswith(_ZIP_MAGIC):
+        return _import_zip(data, filename or "upload.zip", connector_id, fetch, with_lint)
     if _looks_like_xml(data):
         return _wsdl(filename or "upload.wsdl", {filename or "upload.wsdl": data},
                      connector_id, fetch)
@@ -160,6 +172,23 @@ def import_document(data: bytes, *, filename: str, connector_id: str,
         data, source=filename, location=filename, connector_id=connector_id,
         properties=properties, properties_label="apiProperties.json", script=False,
         container=None, fetch=fetch, findings=findings, with_lint=with_lint))
+
+
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def _import_zip(data: bytes, label: str, connector_id: str, fetch: Fetcher,
+                with_lint: bool) -> ImportResult:
+    try:
+        specs = walk_container(ZipContainer(data, label), label, connector_id)
+    except PortwayError as exc:
+        return ImportResult(source=label, findings=[_error_finding(exc)])
+    if len(specs) != 1:
+        found = ", ".join(s.label for s in specs[:5]) or "none"
+        return ImportResult(source=label, findings=[_error_finding(UnsupportedSpecError(
+            f"the zip must hold exactly one connector (a Power Platform folder or one spec); "
+            f"found {len(specs)}: {found}"))])
+    return import_spec(specs[0], connector_id=connector_id, fetch=fetch, with_lint=with_lint)
 
 
 def _wsdl(main: str, files: Mapping[str, bytes], connector_id: str, fetch: Fetcher

@@ -195,6 +195,11 @@ def _stem(name: str) -> str:
     return base
 
 
+def walk_container(container: Container, label: str, root_name: str) -> list[SpecSource]:
+    """The specs in a folder or zip: one per Power Platform folder or spec document."""
+    return _walk(container, label, root_name)
+
+
 def _walk(container: Container, label: str, root_name: str) -> list[SpecSource]:
     names = container.names()
     wsdl_roots = _wsdl_roots(container, names)

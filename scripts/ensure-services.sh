@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the servers the test suite starts (PostgreSQL, Redis) when they are missing.
+# Installs the servers the test suite starts (PostgreSQL, Redis) and the browser the portal's
+# tests drive (Debian's chromium) when they are missing.
 # The suite itself starts and stops throwaway instances; nothing here runs a server.
 set -euo pipefail
 
@@ -11,6 +12,7 @@ have_postgres() {
 missing=()
 have_postgres || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" != "0" ]; then

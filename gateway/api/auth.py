@@ -12,6 +12,10 @@ from gateway.services import Services
 from gateway.store.principals import Principal
 
 _CACHE_KEY = "principal_cache"
+#: The scope key under which in-process callers (the portal) hand over a principal they
+#: have already authenticated. Only code in this process can set a scope key: an ASGI
+#: server builds the scope from the wire and never sets this one.
+IN_PROCESS_PRINCIPAL = "portway.principal"
 
 
 def services_of(request: HTTPConnection) -> Services:
@@ -23,8 +27,13 @@ async def authenticate(request: HTTPConnection) -> Principal:
     """The principal behind the request's bearer token, or ``Unauthenticated``.
 
     Lookups are cached briefly (``proxy.cache_seconds``) by token hash to keep the data
-    plane off the database; the cache never holds a token itself.
+    plane off the database; the cache never holds a token itself. An in-process call
+    (see ``gateway.portal.inprocess``) brings its principal in the scope instead of a
+    token.
     """
+    given = request.scope.get(IN_PROCESS_PRINCIPAL)
+    if isinstance(given, Principal):
+        return _remember(request, given)
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():

@@ -13,7 +13,7 @@ import importers
 from gateway.api.auth import authenticate, services_of
 from gateway.api.bodies import read_body
 from gateway.api.errors import request_id_of
-from gateway.catalogue import KINDS, TIERS, check_deletable, store_import
+from gateway.catalogue import KINDS, NETWORKS, TIERS, check_deletable, store_import
 from gateway.errors import BadRequest, PayloadTooLarge, PortwayError, SpecTooLargeError
 from gateway.security.access import require_role
 from gateway.store.principals import validate_name
@@ -27,6 +27,7 @@ _FILENAMES = {
     "application/yaml": "spec.yaml", "application/x-yaml": "spec.yaml",
     "text/yaml": "spec.yaml", "text/x-yaml": "spec.yaml",
     "application/xml": "spec.wsdl", "text/xml": "spec.wsdl", "application/wsdl+xml": "spec.wsdl",
+    "application/zip": "spec.zip", "application/x-zip-compressed": "spec.zip",
 }
 # Room for the multipart framing and a few small fields around the two documents.
 _MULTIPART_SLACK = 64 * 1024
@@ -52,15 +53,17 @@ def _label(request: Request, name: str, allowed: tuple[str, ...]) -> str | None:
 
 
 async def list_connectors(request: Request) -> Response:
-    """``GET /v1/connectors?kind=&tier=&q=``: the catalogue, one summary per connector."""
+    """``GET /v1/connectors?kind=&tier=&network=&q=``: the catalogue, one summary per
+    connector."""
     caller = await authenticate(request)
     require_role(caller, "reader")
     services = services_of(request)
     kind = _label(request, "kind", KINDS)
     tier = _label(request, "tier", TIERS)
+    network = _label(request, "network", NETWORKS)
     text = request.query_params.get("q") or request.query_params.get("text")
     items = await services.db.run(lambda: services.connectors.summaries(
-        kind=kind, tier=tier, text=text))
+        kind=kind, tier=tier, network=network, text=text))
     return JSONResponse({"value": items})
 
 
@@ -99,10 +102,11 @@ async def connector_versions(request: Request) -> Response:
 async def put_connector(request: Request) -> Response:
     """``PUT /v1/connectors/{id}``: upload a spec as a new version of connector ``id``.
 
-    The body is the spec (JSON, YAML or WSDL) or multipart with ``spec`` and
-    ``apiProperties`` parts. ``allowBreaking=true`` accepts breaking changes;
-    ``dryRun=true`` checks everything and stores nothing. 201 for a new connector, 200
-    for a new version or an unchanged re-upload.
+    The body is the spec (JSON, YAML or WSDL), a zip holding one connector (a Power
+    Platform folder), or multipart with ``spec`` and ``apiProperties`` parts.
+    ``allowBreaking=true`` accepts breaking changes; ``dryRun=true`` checks everything
+    and stores nothing. 201 for a new connector, 200 for a new version or an unchanged
+    re-upload.
     """
     caller = await authenticate(request)
     connector_id = validate_name(request.path_params["id"], "connector")

@@ -1,10 +1,16 @@
 """GET /v1/oauth/callback: where an identity provider sends the user after consent.
 
 Public (the browser arriving here has no bearer token): the ``state`` alone says which
-connection and which principal asked, and it is checked against both.
+connection and which principal asked, and it is checked against both. A browser (one
+that asks for HTML) gets a page that moves on to the connection's page in the portal,
+showing it ``Connected``; any other client gets JSON. (A page, not a redirect: the
+portal's ``SameSite=Strict`` cookie is not sent on a redirect chain that began at the
+identity provider's site, but is on the page's own navigation.)
 """
 
 from __future__ import annotations
+
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -15,6 +21,7 @@ from gateway.api.errors import request_id_of
 from gateway.errors import PortwayError
 from gateway.oauth import finish_consent
 from gateway.oauth.consent import CONNECTED
+from gateway.portal.rendering import render
 
 
 async def oauth_callback(request: Request) -> Response:
@@ -36,6 +43,9 @@ async def oauth_callback(request: Request) -> Response:
     await services.db.run(lambda: services.audit.record(
         actor=principal, action="connection.consent", resource=f"connections/{name}",
         outcome="ok", details={"step": "completed"}, request_id=request_id_of(request)))
+    if "text/html" in request.headers.get("accept", ""):
+        return render(request, "consented.html", {
+            "name": name, "next": f"/portal/connections/{quote(name, safe='')}?consent=ok"})
     return JSONResponse({"connection": name, "status": CONNECTED,
                          "message": f"connection {name!r} is connected; you may close this "
                                     "window"})

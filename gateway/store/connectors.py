@@ -62,7 +62,7 @@ class ConnectorStore:
                                .where(connectors.c.id == connector.id)
                                .with_for_update()).first()
             values = dict(kind=connector.kind, tier=connector.tier,
-                          display_name=connector.display_name,
+                          network=connector.network, display_name=connector.display_name,
                           description=connector.description, updated_at=now)
             if row is None:
                 version = 1
@@ -106,12 +106,15 @@ class ConnectorStore:
         return None if value is None else int(value)
 
     def summaries(self, *, kind: str | None = None, tier: str | None = None,
-             text: str | None = None) -> list[dict[str, Any]]:
+                  network: str | None = None, text: str | None = None
+                  ) -> list[dict[str, Any]]:
         query = sa.select(connectors).order_by(connectors.c.id)
         if kind:
             query = query.where(connectors.c.kind == kind)
         if tier:
             query = query.where(connectors.c.tier == tier)
+        if network:
+            query = query.where(connectors.c.network == network)
         if text:
             pattern = f"%{text.lower()}%"
             query = query.where(sa.or_(
@@ -121,7 +124,8 @@ class ConnectorStore:
         with self.db.engine.connect() as conn:
             return [
                 {"id": r.id, "displayName": r.display_name, "description": r.description,
-                 "kind": r.kind, "tier": r.tier, "version": r.current_version}
+                 "kind": r.kind, "tier": r.tier, "network": r.network,
+                 "version": r.current_version}
                 for r in conn.execute(query)
             ]
 

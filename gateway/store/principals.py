@@ -87,7 +87,10 @@ class PrincipalStore:
 
     def authenticate(self, token: str) -> Principal | None:
         """The principal a bearer token belongs to, or None."""
-        digest = token_hash(token)
+        return self.by_token_hash(token_hash(token))
+
+    def by_token_hash(self, digest: str) -> Principal | None:
+        """The principal whose token hashes to ``digest`` (``token_hash``), or None."""
         with self.db.engine.connect() as conn:
             row = conn.execute(
                 sa.select(principals.c.name, principals.c.kind)

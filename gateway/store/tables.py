@@ -44,6 +44,7 @@ connectors = sa.Table(
     sa.Column("id", sa.String(200), primary_key=True),
     sa.Column("kind", sa.String(20), nullable=False),
     sa.Column("tier", sa.String(20), nullable=False),
+    sa.Column("network", sa.String(20), nullable=False, server_default="core"),
     sa.Column("display_name", sa.String(500), nullable=False),
     sa.Column("description", sa.Text, nullable=False),
     sa.Column("current_version", sa.Integer, nullable=False),

@@ -97,7 +97,7 @@ def test_put_json_then_read_list_and_versions(gateway: RunningGateway) -> None:
         listed = client.get("/v1/connectors").json()["value"]
         assert listed == [{"id": "widgets", "displayName": "Widget Store",
                            "description": definition["description"], "kind": "custom",
-                           "tier": "standard", "version": 1}]
+                           "tier": "standard", "network": "core", "version": 1}]
         versions = client.get("/v1/connectors/widgets/versions").json()
         assert versions["current"] == 1
         assert [v["version"] for v in versions["value"]] == [1]
