@@ -9,8 +9,8 @@ child's ``Response`` becomes the action's outputs (``{"statusCode", "headers", "
 a 4xx/5xx fails the action as an HTTP answer would); a child without a Response is
 answered ``202 Accepted`` at once, as Logic Apps does. When the Response takes longer
 than a moment the action suspends and reads the child's run record when it resumes.
-The child's run id is derived from the parent's run and action tracking id, so an
-action that runs again after a crash finds the same child instead of starting another.
+The engine names the child run; an action in flight at a crash, run again (at most
+once), starts a second child.
 
 ``Wait`` suspends until ``interval`` (``count``, ``unit``) from now or ``until.timestamp``:
 a ``Suspend`` the engine turns into a durable timer, never a sleeping task.
@@ -19,7 +19,6 @@ a ``Suspend`` the engine turns into a durable timer, never a sleeping task.
 from __future__ import annotations
 
 import calendar
-import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -96,13 +95,10 @@ class Workflow(LeafHandler):
         outputs = {"headers": request_headers(inputs.get("headers"))}
         if "body" in inputs:
             outputs["body"] = inputs["body"]
-        tracking = context.workflow_headers().get("x-ms-tracking-id", "")
-        run_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{context.run_id}/{context.action_name}/"
-                                                f"{tracking}").hex if tracking else None
         started = context.now().isoformat()
         handle = await runtime.engine.start_run(
             version, TriggerRecord(name=trigger_name, outputs=outputs, start_time=started,
-                                   end_time=started), run_id=run_id)
+                                   end_time=started))
         if not _children_with_response(version.definition.get("actions")):
             return succeeded({"statusCode": 202,
                               "headers": {"x-ms-workflow-run-id": handle.run_id}},
