@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import structlog
+
 from gateway import BackgroundService, Conflict, NotFound, Services
 from gateway.expressions import ExpressionError
 from runtime.engine.checkpoints import CheckpointWriter, LeaseLost, NullSink, dumps
@@ -44,6 +46,8 @@ from runtime.engine.store import RunRows, RuntimeLease
 from runtime.settings import RuntimeSettings
 
 __all__ = ["DurableEngine", "new_run_id"]
+
+log = structlog.get_logger("portway.runtime.engine")
 
 _TICKS_AT_EPOCH = 621_355_968_000_000_000  # .NET ticks of 1970-01-01
 _MAX_TICKS = 10 ** 20 - 1
@@ -361,7 +365,14 @@ class DurableEngine:
         row, records = loaded
         try:
             version = self.workflows.version(row.version)
-        except Exception:
+        except Exception as exc:
+            # Nothing can run it any more: end it rather than claim it again and again.
+            log.warning("a run's workflow version is gone; the run fails", run_id=run_id,
+                        version=row.version, error=type(exc).__name__)
+            await self.services.db.run(self.rows.fail, run_id, fence, iso(self.clock.now()),
+                                       dumps({"code": "WorkflowVersionNotFound",
+                                              "message": "The workflow version of this run "
+                                                         "no longer exists."}))
             return
         stored = json.loads(row.trigger)
         state = RunState(run_id, version, stored.get("expression", {}),

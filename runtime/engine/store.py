@@ -88,6 +88,13 @@ class RunRows:
                 action_results.c.run_id == run_id).order_by(action_results.c.seq)).all()
         return row, list(records)
 
+    def fail(self, run_id: str, fence: int, end_time: str, error: str) -> None:
+        """End a run we hold as ``Failed`` (when it cannot be resumed at all)."""
+        with self.db.engine.begin() as conn:
+            conn.execute(runs.update().where(runs.c.id == run_id, runs.c.fence == fence)
+                         .values(status="Failed", end_time=end_time, error=error,
+                                 lease_owner=None, lease_expires=None, wake_at=None))
+
     def response_of(self, run_id: str) -> tuple[str, str | None] | None:
         with self.db.engine.connect() as conn:
             row = conn.execute(sa.select(runs.c.status, runs.c.response).where(

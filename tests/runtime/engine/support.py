@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -127,15 +128,16 @@ def register_test_handlers() -> None:
 
 
 class MemorySource:
-    """The workflows' store, as far as the engine asks it."""
+    """The workflows' store, as far as the engine asks it; shared by every harness of a
+    test process, as one database's store is shared by its processes."""
 
-    def __init__(self) -> None:
-        self.versions: dict[str, WorkflowVersion] = {}
-        self._ids = itertools.count(1)
+    versions: dict[str, WorkflowVersion] = {}
+    _ids = itertools.count(1)
 
     def add(self, definition: Mapping[str, Any], *, workflow: str = "wf",
             kind: str = "Stateful", **fields: Any) -> WorkflowVersion:
-        version = WorkflowVersion(workflow, f"v{next(self._ids)}", definition,
+        version = WorkflowVersion(workflow, f"v{next(self._ids)}-{uuid.uuid4().hex[:8]}",
+                                  definition,
                                   kind=kind, **fields)  # type: ignore[arg-type]
         self.versions[version.version] = version
         return version

@@ -1,0 +1,290 @@
+"""Durable runs on both backends: timers, resuming after a crash, leases and fencing,
+cancel, resubmit, retention, the history's pages, Stateless runs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from gateway import Conflict, NotFound, Services
+from runtime.engine.checkpoints import LeaseLost
+from runtime.engine.state import RunState
+from runtime.store.tables import action_results, runs
+from tests.runtime.engine.support import CALLS, Harness, ManualClock, request, statuses
+
+LEASE = 30.0
+
+
+def run(body: Callable[..., Awaitable[Any]], *harnesses: Callable[[], Harness]) -> Any:
+    async def main() -> Any:
+        built = [make() for make in harnesses]
+        try:
+            return await body(*built)
+        finally:
+            for harness in built:
+                await harness.close()
+
+    return asyncio.run(main())
+
+
+async def until(check: Callable[[], bool], rounds: int = 200) -> None:
+    for _ in range(rounds):
+        if check():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the condition never held")
+
+
+def test_a_wait_suspends_the_run_durably_and_the_worker_resumes_it_when_due(
+        services: Services) -> None:
+    clock = ManualClock()
+
+    async def body(h: Harness) -> Any:
+        run_id = await h.start({
+            "Pause": {"type": "TestPause", "inputs": {"seconds": 30}},
+            "After": {"type": "Compose", "inputs": "@body('Pause')",
+                      "runAfter": {"Pause": ["Succeeded"]}},
+        })
+        await h.finish(run_id)
+        waiting = h.engine.get(run_id)
+        await clock.advance(10)
+        early = await h.engine.tick()
+        await clock.advance(25)
+        due = await h.engine.tick()
+        return waiting, early, due, await h.finish(run_id)
+
+    waiting, early, due, record = run(body, lambda: Harness(services, clock))
+    assert waiting["status"] == "Waiting"
+    assert waiting["actions"]["Pause"]["status"] == "Waiting"
+    assert (early, due) == (0, 1)
+    assert record["status"] == "Succeeded"
+    assert statuses(record) == {"Pause": "Succeeded", "After": "Succeeded"}
+    assert record["actions"]["Pause"]["outputs"] == {"resumed": {"asked": 30}}
+
+
+def _crash(harness: Harness) -> None:
+    """Stop a process's runs as a kill would: nothing written, no lease given back."""
+    for local in list(harness.engine.local.values()):
+        local.state.stopping = "shutdown"
+        assert local.task is not None
+        local.task.cancel()
+    harness.engine.local.clear()
+    harness.engine.settings = type(harness.engine.settings)(enabled=False)
+
+
+def test_a_crashed_process_run_is_resumed_elsewhere_and_no_completed_action_runs_twice(
+        services: Services) -> None:
+    clock = ManualClock()
+
+    async def body(first: Harness, second: Harness) -> Any:
+        run_id = await first.start({
+            "Count": {"type": "TestFlaky", "inputs": {"failures": 0}},
+            "Slow": {"type": "TestSlow", "inputs": {"seconds": 100},
+                     "runAfter": {"Count": ["Succeeded"]}},
+            "After": {"type": "Compose", "inputs": "@body('Count')",
+                      "runAfter": {"Slow": ["Succeeded"]}},
+        })
+        await until(lambda: bool(clock.sleeping))
+        _crash(first)
+        await asyncio.sleep(0.05)
+        before = await second.engine.tick()  # the lease is still live
+        await clock.advance(LEASE + 1)
+        claimed = await second.engine.tick()
+        await until(lambda: len(clock.sleeping) == 1)
+        await clock.advance(100)
+        return before, claimed, await second.finish(run_id)
+
+    before, claimed, record = run(body, lambda: Harness(services, clock),
+                                  lambda: Harness(services, clock))
+    assert (before, claimed) == (0, 1)
+    assert record["status"] == "Succeeded"
+    assert record["actions"]["After"]["outputs"] == {"calls": 1}
+    assert CALLS[f"{record['id']}/Count"] == 1
+
+
+def test_an_action_interrupted_twice_is_not_run_a_third_time(services: Services) -> None:
+    clock = ManualClock()
+
+    async def body(a: Harness, b: Harness, c: Harness) -> Any:
+        run_id = await a.start({"Slow": {"type": "TestSlow", "inputs": {"seconds": 100}}})
+        await until(lambda: bool(clock.sleeping))
+        _crash(a)
+        await clock.advance(LEASE + 1)
+        assert await b.engine.tick() == 1
+        await until(lambda: len(clock.sleeping) == 1)
+        _crash(b)
+        await clock.advance(LEASE + 1)
+        assert await c.engine.tick() == 1
+        return await c.finish(run_id)
+
+    record = run(body, *[lambda: Harness(services, clock)] * 3)
+    assert record["actions"]["Slow"]["status"] == "Failed"
+    assert record["actions"]["Slow"]["code"] == "ActionInterrupted"
+
+
+def test_a_process_that_lost_its_lease_cannot_write_over_the_new_owner(
+        services: Services) -> None:
+    clock = ManualClock()
+
+    async def body(a: Harness, b: Harness) -> Any:
+        run_id = await a.start({"Slow": {"type": "TestSlow", "inputs": {"seconds": 100}}})
+        await until(lambda: bool(clock.sleeping))
+        state: RunState = a.engine.local[run_id].state
+        a.engine.settings = type(a.engine.settings)(enabled=False)
+        await clock.advance(LEASE + 1)
+        assert await b.engine.tick() == 1  # b claims: the fencing token moves on
+        stale = dict(a.engine.get(run_id)["actions"]["Slow"], name="Slow", status="Forged")
+        a.engine.writer.record(state, "Slow", stale)
+        with pytest.raises(LeaseLost):
+            await a.engine.writer.flush(state)
+        return run_id
+
+    run_id = run(body, lambda: Harness(services, clock), lambda: Harness(services, clock))
+    with services.db.engine.connect() as conn:
+        written = conn.execute(sa.select(action_results.c.status).where(
+            action_results.c.run_id == run_id)).scalars().all()
+        fence = conn.execute(sa.select(runs.c.fence).where(runs.c.id == run_id)).scalar()
+    assert "Forged" not in written
+    assert fence == 2
+
+
+def test_cancel_ends_a_running_run_and_its_running_action(services: Services) -> None:
+    clock = ManualClock()
+
+    async def body(h: Harness) -> Any:
+        run_id = await h.start({"Slow": {"type": "TestSlow", "inputs": {"seconds": 100}},
+                                "Next": {"type": "Compose", "inputs": 1,
+                                         "runAfter": {"Slow": ["Succeeded"]}}})
+        await until(lambda: bool(clock.sleeping))
+        await h.engine.cancel(run_id)
+        await asyncio.sleep(0.05)
+        with pytest.raises(Conflict):
+            await h.engine.cancel(run_id)
+        with pytest.raises(NotFound):
+            await h.engine.cancel("no-such-run")
+        return h.engine.get(run_id)
+
+    record = run(body, lambda: Harness(services, clock))
+    assert record["status"] == "Cancelled"
+    assert record["actions"]["Slow"]["status"] == "Cancelled"
+    assert "Next" not in record["actions"]
+
+
+def test_resubmit_starts_a_new_run_from_the_same_trigger_outputs(services: Services) -> None:
+    async def body(h: Harness) -> Any:
+        first = await h.start({"Echo": {"type": "Compose", "inputs": "@triggerBody()"}},
+                              {"x": 1})
+        await h.finish(first)
+        second = await h.engine.resubmit(first)
+        return first, second, await h.finish(second)
+
+    first, second, record = run(body, lambda: Harness(services))
+    assert second != first
+    assert record["actions"]["Echo"]["outputs"] == {"x": 1}
+
+
+def test_runs_list_newest_first_in_pages_and_by_status(services: Services) -> None:
+    clock = ManualClock()
+
+    async def body(h: Harness) -> Any:
+        version = h.source.add({"actions": {"C": {"type": "Compose", "inputs": 1}}})
+        failing = h.source.add({"actions": {"F": {"type": "TestFail"}}})
+        made = []
+        for n in range(5):
+            await clock.advance(1)
+            handle = await h.engine.start_run(failing if n == 2 else version, request())
+            await h.finish(handle.run_id)
+            made.append(handle.run_id)
+        first, token = h.engine.list("wf", top=2)
+        rest, end = h.engine.list("wf", top=10, skiptoken=token)
+        failed, _ = h.engine.list("wf", status="failed")
+        return made, first, token, rest, end, failed
+
+    made, first, token, rest, end, failed = run(body, lambda: Harness(services, clock))
+    assert [r["id"] for r in first + rest] == made[::-1]
+    assert token is not None and end is None
+    assert [r["id"] for r in failed] == [made[2]]
+    assert "actions" not in first[0]
+
+
+def test_retention_deletes_ended_runs_older_than_the_setting(services: Services) -> None:
+    clock = ManualClock()
+
+    async def body(h: Harness) -> Any:
+        old = await h.start({"C": {"type": "Compose", "inputs": 1}})
+        await h.finish(old)
+        await clock.advance(91 * 86400)
+        new = await h.start({"C": {"type": "Compose", "inputs": 1}})
+        await h.finish(new)
+        h.engine._purged = 0.0
+        await h.engine.tick()
+        with pytest.raises(NotFound):
+            h.engine.get(old)
+        return h.engine.get(new)
+
+    assert run(body, lambda: Harness(services, clock))["status"] == "Succeeded"
+
+
+def test_a_stateless_run_answers_but_keeps_no_history_unless_asked(
+        sqlite_services: Services) -> None:
+    actions = {"R": {"type": "Response", "inputs": {"statusCode": 200, "body": "hi"}}}
+
+    async def body(h: Harness) -> Any:
+        version = h.source.add({"actions": actions}, kind="Stateless")
+        handle = await h.engine.start_run(version, request())
+        answer = await handle.response(5)
+        with pytest.raises(NotFound):
+            h.engine.get(handle.run_id)
+        h.app_settings.values["Workflows.wf.OperationOptions"] = "WithStatelessRunHistory"
+        kept = await h.engine.start_run(version, request())
+        await kept.response(5)
+        return answer, await h.finish(kept.run_id)
+
+    answer, record = run(body, lambda: Harness(sqlite_services))
+    assert answer.body == b"hi"
+    assert record["actions"]["R"]["status"] == "Succeeded"
+
+
+def test_a_run_accepted_by_a_process_that_runs_none_is_claimed_by_one_that_does(
+        services: Services) -> None:
+    async def body(front: Harness, worker: Harness) -> Any:
+        front.engine.settings = type(front.engine.settings)(enabled=False)
+        run_id = await front.start({"R": {"type": "Response", "inputs": {
+            "statusCode": 200, "body": "from the worker"}}})
+        waiting = asyncio.create_task(front.engine.wait_response(run_id, 10))
+        await worker.engine.tick()
+        answer = await waiting
+        return answer, await worker.finish(run_id)
+
+    answer, record = run(body, lambda: Harness(services), lambda: Harness(services))
+    assert answer is not None and answer.body == b"from the worker"
+    assert record["status"] == "Succeeded"
+
+
+@pytest.mark.postgres
+def test_two_processes_share_the_runs_of_one_postgresql_each_run_once(
+        tmp_path: Any, postgres_server_url: str) -> None:
+    from tests.runtime.engine.conftest import services_for
+
+    with services_for(tmp_path, postgres_server_url) as services:
+        async def body(front: Harness, a: Harness, b: Harness) -> Any:
+            front.engine.settings = type(front.engine.settings)(enabled=False)
+            ids = [await front.start({"Count": {"type": "TestFlaky",
+                                                "inputs": {"failures": 0}}})
+                   for _ in range(30)]
+            claimed = await asyncio.gather(a.engine.tick(), b.engine.tick(),
+                                           a.engine.tick(), b.engine.tick())
+            for run_id in ids:
+                for h in (a, b):
+                    if run_id in h.engine.local:
+                        await h.finish(run_id)
+            return ids, claimed, [a.engine.get(i) for i in ids]
+
+        ids, claimed, records = run(body, *[lambda: Harness(services)] * 3)
+        assert sum(claimed) == 30
+        assert all(r["status"] == "Succeeded" for r in records)
+        assert all(CALLS[f"{i}/Count"] == 1 for i in ids)
