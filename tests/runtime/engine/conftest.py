@@ -14,17 +14,16 @@ from tests.support.databases import create_database, drop_database
 
 
 @pytest.fixture
-def sqlite_services(tmp_path: Path) -> Iterator[Services]:
-    built = build_services(make_settings(tmp_path, f"sqlite:///{tmp_path / 'p.db'}"))
+def services(tmp_path: Path, database_url: str) -> Iterator[Services]:
+    built = build_services(make_settings(tmp_path, database_url))
     yield built
     built.db.dispose()
 
 
 @pytest.fixture
-def services(tmp_path: Path, database_url: str) -> Iterator[Services]:
-    built = build_services(make_settings(tmp_path, database_url))
-    yield built
-    built.db.dispose()
+def sqlite_services(services: Services) -> Services:
+    """The engine's parts on SQLite (on both backends in modules marked so)."""
+    return services
 
 
 @contextlib.contextmanager

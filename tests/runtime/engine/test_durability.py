@@ -16,6 +16,8 @@ from runtime.engine.state import RunState
 from runtime.store.tables import action_results, runs
 from tests.runtime.engine.support import CALLS, Harness, ManualClock, request, statuses
 
+pytestmark = pytest.mark.both_backends
+
 LEASE = 30.0
 
 
