@@ -166,7 +166,9 @@ def is_int(ctx: EvaluationContext, value: Any) -> bool:
     if not text:
         return False
     body = text[1:] if text[0] in "+-" else text
-    return body.isdigit() and body.isascii()
+    # What int() takes: a 64-bit integer.
+    return body.isdigit() and body.isascii() and len(body) <= 20 and \
+        -(2**63) <= int(text) <= 2**63 - 1
 
 
 def is_float(ctx: EvaluationContext, text: Any, locale: Any = None) -> bool:

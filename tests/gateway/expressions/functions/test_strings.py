@@ -100,3 +100,15 @@ def test_type_errors_never_echo_the_value(ev):
         ev("@toUpper(connectionParameters('key'))", connectionParameters={"key": 12345678})
     assert "12345678" not in str(caught.value)
     assert "integer" in str(caught.value)
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ("@isInt('9223372036854775807')", True),
+    ("@isInt('9223372036854775808')", False),
+    ("@isInt('-9223372036854775808')", True),
+    ("@isInt(' +5 ')", True),
+    ("@isInt('10,000')", False),
+    ("@isInt('1.0')", False),
+])
+def test_is_int_is_what_int_takes(ev, expression, expected):
+    assert ev(expression) == expected
