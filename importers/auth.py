@@ -10,8 +10,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-from importers.model import AuthScheme, ConnectionParameter, ConnectionParameterSet
+from importers.model import (
+    AuthScheme,
+    ConnectionParameter,
+    ConnectionParameterSet,
+    Connector,
+    Finding,
+)
 from importers.properties import Properties, auth_from_parameters
 
 
@@ -143,3 +150,42 @@ def build_auth(schemes: list[AuthScheme], props: Properties | None) -> Auth:
                     break
         sets.append(pset)
     return Auth(parameters=props.parameters, schemes=bound, sets=sets)
+
+
+#: The URL schemes a connector may name, for its host and its OAuth endpoints.
+WEB_SCHEMES = ("http", "https")
+
+
+def unsafe_urls(connector: Connector) -> list[Finding]:
+    """Errors for URLs a connector names that are not http(s) with a host.
+
+    A consent link is opened by a user's browser and token endpoints are called by the
+    gateway: a ``javascript:`` or ``data:`` authorization URL, or a ``file:`` token URL,
+    is refused when the connector is imported, not when a user clicks it.
+    """
+    schemes = list(connector.auth)
+    schemes += [s.auth for s in connector.connection_parameter_sets if s.auth is not None]
+    named: list[tuple[str, str]] = [("/base_url", connector.base_url)]
+    for scheme in schemes:
+        if scheme.oauth is None:
+            continue
+        for field in ("authorization_url", "token_url", "refresh_url"):
+            named.append((f"/auth/{scheme.name}/oauth/{field}", getattr(scheme.oauth, field)))
+    out = []
+    for where, url in named:
+        if url and not _is_web_url(url):
+            out.append(Finding(rule="unsafe-url", severity="error", pointer=where,
+                               message=f"{url[:80]!r} is not an http or https URL with a "
+                                       "host (or a relative one)"))
+    return out
+
+
+def _is_web_url(url: str) -> bool:
+    """http(s) with a host, or relative (a policy or the connection gives the host)."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    if not parts.scheme:
+        return not url.strip().lower().startswith(("javascript", "data", "vbscript"))
+    return parts.scheme.lower() in WEB_SCHEMES and bool(parts.netloc)

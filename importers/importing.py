@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from importers.auth import unsafe_urls
 from importers.errors import PortwayError, SpecError, SpecTooLargeError, UnsupportedSpecError
 from importers.fetch import Fetcher, refuse_fetch
 from importers.lint import lint
@@ -120,6 +121,7 @@ def _build(data: bytes, *, source: str, location: str, connector_id: str,
         raise UnsupportedSpecError(
             f"{source!r} is neither Swagger 2.0 nor OpenAPI 3.x (no 'swagger: \"2.0\"' or"
             " 'openapi: 3.x' field)", details=[{"pointer": ""}])
+    findings.extend(unsafe_urls(connector))
     if with_lint:
         findings.extend(lint(connector, doc))
     return connector

@@ -73,6 +73,7 @@ def authorization_url(plan: OAuthPlan, guard: EgressGuard, redirect_uri: str, st
     """The URL a user opens to consent (authorization code with a PKCE S256 challenge)."""
     if not plan.authorization_url or not plan.token_url:
         raise OAuthError("the connector's OAuth settings name no authorization or token URL")
+    guard.check_browser_url(plan.authorization_url)
     url, _state = _client(plan, guard, redirect_uri).create_authorization_url(
         plan.authorization_url, state=state, code_verifier=code_verifier)
     return str(url)

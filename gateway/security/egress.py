@@ -93,6 +93,21 @@ class EgressGuard:
             float("inf") if literal else now + self._dns_ttl, target.address)
         return target
 
+    def check_browser_url(self, url: str) -> None:
+        """Vet a URL handed to a user's browser (a consent link): https, or http only to
+        a host ``egress.allow`` names (by name, or as an address in an allowed network).
+        Nothing is resolved. Raises ``EgressDenied``."""
+        scheme, host, _port = self._split_fully(url)
+        if scheme == "https":
+            return
+        literal = _literal_address(host)
+        allowed = (self._explicitly_allowed(ipaddress.ip_address(literal), host) if literal
+                   else any(fnmatch.fnmatchcase(host, p) for p in self._hosts))
+        if not allowed:
+            raise EgressDenied(f"a plain http link to {host!r} is not allowed; use https "
+                               "(or allow the host with PORTWAY_EGRESS_ALLOW)",
+                               details=[{"url": _shown(url)}])
+
     def address_allowed(self, address: str, host: str = "") -> bool:
         ip = ipaddress.ip_address(address)
         return not _is_forbidden(ip) or self._explicitly_allowed(ip, host)

@@ -135,6 +135,18 @@ def test_consent_needs_an_oauth_connection_and_a_contributor(
         assert_error_shape(client.post("/v1/connections/mail/consent"), 403, "Forbidden")
 
 
+def test_a_plain_http_consent_link_needs_an_allowed_host(gateway: RunningGateway,
+                                                        oauth_setup: AuthServer) -> None:
+    create_connection(gateway)
+    gateway.services.egress = EgressGuard(())  # the test server's http host is not allowed
+    with gateway.client() as client:
+        refused = client.post("/v1/connections/mail/consent")
+    assert_error_shape(refused, 403, "EgressDenied")
+    gateway.services.egress = EgressGuard(("127.0.0.1/32",))
+    with gateway.client() as client:
+        assert client.post("/v1/connections/mail/consent").status_code == 200
+
+
 def test_replacing_a_connection_with_new_tags_keeps_its_consent(
         gateway: RunningGateway, oauth_setup: AuthServer) -> None:
     create_connection(gateway)
@@ -159,8 +171,11 @@ def test_replacing_a_connection_with_new_tags_keeps_its_consent(
 def test_the_egress_guard_covers_the_token_endpoint(gateway: RunningGateway,
                                                     oauth_setup: AuthServer) -> None:
     create_connection(gateway)
+    with gateway.client() as client:
+        link = client.post("/v1/connections/mail/consent").json()["authorizeUrl"]
+    callback = httpx.get(link).headers["location"]
     gateway.services.egress = EgressGuard(())  # loopback no longer allowed
-    landed = consent(gateway, "mail")
+    landed = httpx.get(callback)
     assert_error_shape(landed, 403, "EgressDenied")
     assert oauth_setup.server.grants_seen["authorization_code"] == 0
     assert load_tokens(gateway.services.vault, "mail") is None
