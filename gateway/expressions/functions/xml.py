@@ -85,18 +85,35 @@ def to_xml(ctx: EvaluationContext, value: Any) -> XmlValue:
     return XmlValue(text.strip())
 
 
-def _local(tag: str) -> str:
-    return tag.split("}", 1)[1] if tag.startswith("{") else tag
+def _qualified(node: Any, name: str) -> str:
+    """``prefix:local`` as the document wrote the name (Newtonsoft keeps prefixes)."""
+    if not name.startswith("{"):
+        return name
+    uri, local = name[1:].split("}", 1)
+    if node.prefix is not None and node.nsmap.get(node.prefix) == uri and name == node.tag:
+        return f"{node.prefix}:{local}"
+    prefix = next((p for p, u in node.nsmap.items() if u == uri and p is not None), None)
+    return f"{prefix}:{local}" if prefix else local
+
+
+def _declarations(node: Any) -> dict[str, str]:
+    """The namespaces this element declares, as ``@xmlns``/``@xmlns:p`` attributes."""
+    parent = node.getparent()
+    inherited = parent.nsmap if parent is not None else {}
+    return {("@xmlns" if prefix is None else f"@xmlns:{prefix}"): uri
+            for prefix, uri in node.nsmap.items() if inherited.get(prefix) != uri}
 
 
 def _node_json(node: Any) -> Any:
-    result: dict[str, Any] = {f"@{_local(k)}": v for k, v in node.attrib.items()}
+    result: dict[str, Any] = _declarations(node)
+    result.update({f"@{_qualified(node, k)}": v for k, v in node.attrib.items()})
     children = [child for child in node if isinstance(child.tag, str)]
-    text = (node.text or "").strip()
+    texts = [piece.strip() for piece in
+             [node.text, *(child.tail for child in node)] if piece and piece.strip()]
     if not children and not result:
-        return text if text else None
+        return texts[0] if len(texts) == 1 else (texts or None)
     for child in children:
-        name = _local(child.tag)
+        name = _qualified(child, child.tag)
         value = _node_json(child)
         if name in result:
             existing = result[name]
@@ -104,8 +121,8 @@ def _node_json(node: Any) -> Any:
                 else [existing, value]
         else:
             result[name] = value
-    if text:
-        result["#text"] = text
+    if texts:
+        result["#text"] = texts[0] if len(texts) == 1 else texts
     return result
 
 
@@ -118,7 +135,7 @@ def xml_to_json(text: str) -> dict[str, Any]:
         # The declaration's pseudo-attributes, in the order written.
         result["?xml"] = {f"@{name}": value for name, _, value in
                           re.findall(r"([A-Za-z]+)\s*=\s*([\"'])(.*?)\2", header.group(1))}
-    result[_local(root.tag)] = _node_json(root)
+    result[_qualified(root, root.tag)] = _node_json(root)
     return result
 
 

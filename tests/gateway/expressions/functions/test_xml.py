@@ -90,3 +90,17 @@ def test_unsafe_or_malformed_xml_is_refused(text):
 def test_bad_arguments(expression):
     with pytest.raises(ArgumentTypeError):
         evaluate(expression)
+
+
+@pytest.mark.parametrize(("document", "expected"), [
+    ('<s:Envelope xmlns:s="urn:soap"><s:Body><m:r xmlns:m="urn:m" m:id="7" plain="p">x'
+     '</m:r></s:Body></s:Envelope>',
+     {"s:Envelope": {"@xmlns:s": "urn:soap", "s:Body": {
+         "m:r": {"@xmlns:m": "urn:m", "@m:id": "7", "@plain": "p", "#text": "x"}}}}),
+    (LOCATION, {"?xml": {"@version": "1.0"},
+                "file": {"@xmlns": "https://contoso.com", "location": "Paris"}}),
+    ("<p>a<b>1</b>c</p>", {"p": {"#text": ["a", "c"], "b": "1"}}),
+    ("<a><b/><c></c></a>", {"a": {"b": None, "c": None}}),
+])
+def test_json_of_xml_keeps_prefixes_declarations_and_mixed_text(document, expected):
+    assert run("@json(xml(parameters('x')))", x=document) == expected
