@@ -49,13 +49,11 @@ def test_bad_inputs_fail_at_run_and_at_deploy() -> None:
                                              "/actions/T/inputs/columns/0"]
 
 
-def test_host_only_types_deploy_only_with_a_static_result() -> None:
+def test_host_only_types_deploy_and_fail_clearly_if_a_run_reaches_them() -> None:
     invoke = next(h for h in HANDLERS if h.type == "InvokeFunction")
     plain = {"type": "InvokeFunction", "inputs": {"functionName": "F"}}
-    assert [f.pointer for f in invoke.validate(plain, "/actions/F")] == ["/actions/F/type"]
-    mocked = {**plain, "runtimeConfiguration": {"staticResult": {
-        "name": "F0", "staticResultOptions": "Enabled"}}}
-    assert invoke.validate(mocked, "/actions/F") == []
-    result = asyncio.run(invoke.run(Context(plain)))
+    assert invoke.validate(plain, "/actions/F") == []
+    result = asyncio.run(invoke.run(Context(plain, name="F")))
     assert isinstance(result, ActionResult)
     assert (result.status, result.code) == ("Failed", "ActionTypeNotSupported")
+    assert "local .NET functions" in result.error["message"]
