@@ -95,18 +95,23 @@ def _setting_text(value: Any) -> str:
     return json.dumps(value)
 
 
-def _find_action(actions: dict[str, Any], name: str) -> dict[str, Any] | None:
-    if name in actions:
-        return actions[name]  # type: ignore[no-any-return]
-    for action in actions.values():
+# Action types only the Logic Apps host executes: the unit-testing SDK runs a test only
+# when each one that executes is mocked.
+HOST_ONLY_ACTIONS = frozenset({"invokefunction", "csharpscriptcode", "xslt", "liquid",
+                               "javascriptcode"})
+
+
+def all_actions(actions: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every action of a definition by name, inner scopes included."""
+    found: dict[str, dict[str, Any]] = {}
+    for name, action in actions.items():
+        found[name] = action
         children = [action.get("actions") or {}, (action.get("else") or {}).get("actions") or {},
                     (action.get("default") or {}).get("actions") or {}]
         children += [case.get("actions") or {} for case in (action.get("cases") or {}).values()]
         for child in children:
-            found = _find_action(child, name)
-            if found is not None:
-                return found
-    return None
+            found.update(all_actions(child))
+    return found
 
 
 def with_static_results(workflow: Mapping[str, Any],
@@ -116,19 +121,29 @@ def with_static_results(workflow: Mapping[str, Any],
     result = copy.deepcopy(dict(workflow))
     definition = result["definition"]
     static = definition.setdefault("staticResults", {})
-    for index, mock in enumerate(mocks):
-        action = _find_action(definition["actions"], mock["action"])
-        if action is None:
+    actions = all_actions(definition["actions"])
+    entries: dict[str, dict[str, Any]] = {}
+    for mock in mocks:
+        if mock["action"] not in actions:
             raise ValueError(f"action mock names no action: {mock['action']!r}")
-        name = f"{mock['action']}{index}"
         entry: dict[str, Any] = {"status": mock["status"]}
         if "outputs" in mock:
             entry["outputs"] = mock["outputs"]
         if "error" in mock:
             entry["error"] = mock["error"]
-        static[name] = entry
-        runtime = action.setdefault("runtimeConfiguration", {})
-        runtime["staticResult"] = {"name": name, "staticResultOptions": "Enabled"}
+        entries[mock["action"]] = entry
+    for name, action in actions.items():
+        if name not in entries and str(action.get("type", "")).lower() in HOST_ONLY_ACTIONS:
+            # Not mocked, so the test never lets it execute: if it does, it fails loudly.
+            entries[name] = {"status": "Failed", "error": {
+                "code": "ActionNotMocked",
+                "message": f"the test mocks no result for {name!r}, which only the "
+                           "Logic Apps host runs"}}
+    for index, (name, entry) in enumerate(entries.items()):
+        key = f"{name}{index}"
+        static[key] = entry
+        runtime = actions[name].setdefault("runtimeConfiguration", {})
+        runtime["staticResult"] = {"name": key, "staticResultOptions": "Enabled"}
     return result
 
 

@@ -43,12 +43,15 @@ def test_the_test_override_of_an_app_setting_wins(corpus: Path) -> None:
 
 def test_action_mocks_become_static_results() -> None:
     workflow = {"definition": {"actions": {"Scope": {"type": "Scope", "actions": {
-        "HTTP": {"type": "Http", "runtimeConfiguration": {"contentTransfer": {}}}}}}}}
+        "HTTP": {"type": "Http", "runtimeConfiguration": {"contentTransfer": {}}},
+        "Fn": {"type": "InvokeFunction"}}}}}}
     mocked = with_static_results(workflow, [
         {"action": "HTTP", "status": "Failed", "outputs": {"statusCode": 503}}])
     definition = mocked["definition"]
-    assert definition["staticResults"] == {
-        "HTTP0": {"status": "Failed", "outputs": {"statusCode": 503}}}
+    assert definition["staticResults"]["HTTP0"] == {
+        "status": "Failed", "outputs": {"statusCode": 503}}
+    # A host-only action the test does not mock fails loudly if it ever executes.
+    assert definition["staticResults"]["Fn1"]["error"]["code"] == "ActionNotMocked"
     assert definition["actions"]["Scope"]["actions"]["HTTP"]["runtimeConfiguration"] == {
         "contentTransfer": {}, "staticResult": {"name": "HTTP0",
                                                 "staticResultOptions": "Enabled"}}
