@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
+
 from gateway.oauth.tokens import load_tokens
 from gateway.security.egress import EgressGuard
 from tests.gateway.api.test_errors import assert_error_shape
