@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from gateway.expressions.errors import ArgumentTypeError
 from gateway.expressions.functions.cultures import Culture, culture
 
-__all__ = ["Instant", "format_timestamp", "scan_format"]
+__all__ = ["INVARIANT_PATTERNS", "Instant", "format_timestamp", "scan_format"]
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Instant:
         return Instant(moment, self.tick if keep_tick else 0)
 
 
-_INVARIANT = {
+INVARIANT_PATTERNS = {
     "O": "yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fffffffK",
     "o": "yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fffffffK",
     "R": "ddd, dd MMM yyyy HH':'mm':'ss 'GMT'",
@@ -151,10 +151,10 @@ def format_timestamp(instant: Instant | datetime, fmt: str | None = None,
     if fmt is None or fmt == "":
         fmt = "o"
     if len(fmt) == 1:
-        pattern = _INVARIANT.get(fmt) or conventions.patterns.get(fmt)
+        pattern = INVARIANT_PATTERNS.get(fmt) or conventions.patterns.get(fmt)
         if pattern is None:
             raise ArgumentTypeError(f"'{fmt}' is not a standard date and time format")
-        if fmt in _INVARIANT:
+        if fmt in INVARIANT_PATTERNS:
             conventions = culture("", 3)
         if fmt in _TO_UTC and instant.moment.tzinfo is not None:
             instant = instant.replace(instant.moment.astimezone(UTC))

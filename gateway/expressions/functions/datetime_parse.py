@@ -17,8 +17,12 @@ from email.utils import parsedate_to_datetime
 from functools import lru_cache
 
 from gateway.expressions.errors import ArgumentTypeError
-from gateway.expressions.functions.cultures import Culture
-from gateway.expressions.functions.datetime_format import Instant, scan_format
+from gateway.expressions.functions.cultures import Culture, culture
+from gateway.expressions.functions.datetime_format import (
+    INVARIANT_PATTERNS,
+    Instant,
+    scan_format,
+)
 
 __all__ = ["parse_in_culture", "parse_timestamp", "parse_with_format"]
 
@@ -143,9 +147,16 @@ def _field_regex(run: str, conventions: Culture) -> str:
     return re.escape(conventions.era)
 
 
+def _standard(fmt: str, conventions: Culture) -> tuple[str, Culture]:
+    """A one-letter standard format as its pattern, and the culture it is read in."""
+    if len(fmt) != 1:
+        return fmt, conventions
+    if fmt in INVARIANT_PATTERNS:
+        return INVARIANT_PATTERNS[fmt], culture("", 3)
+    return conventions.patterns.get(fmt, fmt), conventions
+
+
 def _format_regex(fmt: str, conventions: Culture) -> re.Pattern[str]:
-    if len(fmt) == 1:
-        fmt = conventions.patterns.get(fmt, fmt)
     pattern: list[str] = []
     for kind, text in scan_format(fmt):
         if kind == "field":
@@ -183,6 +194,8 @@ def parse_with_format(text: str, fmt: str, conventions: Culture) -> Instant:
     # Short bounds keep the regular expression's backtracking trivial.
     if len(fmt) > _MAX_FORMAT or len(text) > _MAX_TEXT:
         raise ArgumentTypeError("the timestamp or its format is too long to parse")
+    universal = fmt in ("R", "r", "u")  # these patterns write UTC ("GMT", "Z")
+    fmt, conventions = _standard(fmt, conventions)
     match = _format_regex(fmt, conventions).match(text.strip())
     if match is None:
         raise ArgumentTypeError("the timestamp does not match the format")
@@ -198,9 +211,10 @@ def parse_with_format(text: str, fmt: str, conventions: Culture) -> Instant:
         hour = int(parts.get("hour", 0))
         if "hour12" in parts:
             hour = _hour(int(parts["hour12"]), parts.get("half"), conventions)
+        zone = UTC if universal else _zone(parts.get("zone"))
         return _build(year, month, int(parts.get("day", 1)), hour,
                       int(parts.get("minute", 0)), int(parts.get("second", 0)),
-                      parts.get("fraction"), _zone(parts.get("zone")))
+                      parts.get("fraction"), zone)
     except ValueError:
         raise ArgumentTypeError("the timestamp is not a real date") from None
 
