@@ -19,7 +19,7 @@ from gateway.connections import CREDENTIAL_NAMES
 from gateway.errors import BadRequest, Forbidden
 from gateway.portal.inprocess import ApiAnswer, call_api, get_json, path
 from gateway.portal.rendering import redirect, render
-from gateway.portal.session import Handler, Session, checked_form
+from gateway.portal.session import FORM_KEY, Handler, Session, checked_form
 from gateway.security.access import check_connection_use
 
 _FORM_LIMITS = {"max_files": 0, "max_fields": 200}
@@ -221,8 +221,7 @@ def _form_action(handler: Handler) -> Handler:
     """A connection form: its CSRF check first; an API refusal shows the page again."""
 
     async def run(request: Request, session: Session) -> Response:
-        form = await checked_form(request, session, **_FORM_LIMITS)
-        request.scope["portway.portal.form"] = form
+        await checked_form(request, session, **_FORM_LIMITS)
         try:
             return await handler(request, session)
         except _Failed as failed:
@@ -233,7 +232,7 @@ def _form_action(handler: Handler) -> Handler:
 
 
 def _form(request: Request) -> Any:
-    return request.scope["portway.portal.form"]
+    return request.scope[FORM_KEY]
 
 
 @_form_action

@@ -40,6 +40,8 @@ from gateway.store.principals import Principal
 COOKIE = "portway_portal"
 COOKIE_PATH = "/portal"
 CSRF_FIELD = "csrf"
+#: Where ``checked_form`` keeps the request's form for the rest of the handler.
+FORM_KEY = "portway.portal.form"
 
 
 class CsrfRefused(Forbidden):
@@ -140,6 +142,8 @@ async def checked_form(request: Request, session: Session, **limits: int) -> For
     """The posted form, once its origin and CSRF token are checked."""
     _check_origin(request)
     form = await request.form(**limits)
+    # ``page`` closes it (and its spooled files) once the handler is done.
+    request.scope[FORM_KEY] = form
     sent = form.get(CSRF_FIELD)
     if not isinstance(sent, str) or not hmac.compare_digest(sent, session.csrf):
         raise CsrfRefused("the form's CSRF token is missing or stale; reload the page and "
@@ -167,6 +171,10 @@ def page(handler: Handler, *, signed_in: bool = True) -> Callable[[Request], Awa
                 response = await handler(request, session)
             except PortwayError as exc:
                 response = error_of(request, exc, _context(session))
+            finally:
+                form = request.scope.pop(FORM_KEY, None)
+                if isinstance(form, FormData):
+                    await form.close()
         return write_cookie(request, response, session)
 
     return endpoint
