@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 
 from gateway.store.tables import connections as connections_table
 from tests.portal.conftest import Portal, keyed_connection, shot, sign_in
+from tests.support import web
 
 pytestmark = pytest.mark.browser
 
@@ -158,7 +158,7 @@ def test_without_access_no_secret_and_no_try(portal: Portal, page: Any) -> None:
     assert "k-secret-private-conn" not in refused.text()
     assert len(portal.upstream.seen) == before  # nothing reached the upstream
     # Named in the access policies, the same reader may try it.
-    granted = httpx.put(portal.url + "/v1/connections/private-conn/access-policies/otto",
+    granted = web.put(portal.url + "/v1/connections/private-conn/access-policies/otto",
                         headers={"authorization": f"Bearer {portal.owner_token}"})
     assert granted.status_code == 200
     page.goto(portal.url + "/portal/connections/private-conn/try/GetThing")

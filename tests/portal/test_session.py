@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.portal.conftest import Portal, keyed_connection, shot, sign_in
+from tests.support import web
 
 pytestmark = pytest.mark.browser
 
@@ -119,5 +119,5 @@ def test_the_api_is_untouched_by_portal_sessions(portal: Portal, page: Any) -> N
     sign_in(page, portal)
     # The cookie is scoped to /portal: the API still needs a bearer token.
     assert page.request.get(portal.url + "/v1/connections").status == 401
-    assert httpx.get(portal.url + "/v1/connections", headers={
+    assert web.get(portal.url + "/v1/connections", headers={
         "authorization": f"Bearer {portal.owner_token}"}).status_code == 200
