@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from gateway.expressions.errors import ArgumentTypeError
 from gateway.expressions.functions.cultures import Culture, culture
@@ -44,7 +45,8 @@ _TO_UTC = frozenset("RrUu")
 _LETTERS = frozenset("dMyhHmsfFtzKg")
 
 
-def scan_format(fmt: str) -> list[tuple[str, str]]:
+@lru_cache(maxsize=512)
+def scan_format(fmt: str) -> tuple[tuple[str, str], ...]:
     """Split a .NET custom format into (kind, text): ``field`` runs (``MMMM``), ``date``
     and ``time`` separators, and ``literal`` text."""
     out: list[tuple[str, str]] = []
@@ -76,7 +78,17 @@ def scan_format(fmt: str) -> list[tuple[str, str]]:
         else:
             out.append(("literal", char))
             i += 1
-    return out
+    return tuple(out)
+
+
+def _round_trip(instant: Instant) -> str:
+    # Format "o", the default of every date function, written directly.
+    moment = instant.moment
+    zone = "" if moment.tzinfo is None else (
+        "Z" if _offset(moment) == timedelta(0) else _offset_text(moment, 3))
+    return (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:"
+            f"{moment.minute:02d}:{moment.second:02d}.{moment.microsecond:06d}"
+            f"{instant.tick}{zone}")
 
 
 def _offset(moment: datetime) -> timedelta:
@@ -147,9 +159,9 @@ def format_timestamp(instant: Instant | datetime, fmt: str | None = None,
     """
     if isinstance(instant, datetime):
         instant = Instant(instant)
+    if not fmt or fmt in ("o", "O"):
+        return _round_trip(instant)
     conventions = conventions or culture(None, 3)
-    if fmt is None or fmt == "":
-        fmt = "o"
     if len(fmt) == 1:
         pattern = INVARIANT_PATTERNS.get(fmt) or conventions.patterns.get(fmt)
         if pattern is None:
