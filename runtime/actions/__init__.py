@@ -17,6 +17,7 @@ def _handlers() -> list[ActionHandler]:
         data,
         hosted,
         http,
+        inline_code,
         response,
         table,
         variables,
@@ -26,7 +27,8 @@ def _handlers() -> list[ActionHandler]:
     return [data.Compose(), data.ParseJson(), data.Query(), data.Select(), data.Join(),
             *variables.HANDLERS, response.Response(), http.Http(),
             connectors.ApiConnection(), connectors.ServiceProvider(), workflow.Workflow(),
-            workflow.Wait(), workflow.Expression(), table.Table(), *hosted.HANDLERS]
+            workflow.Wait(), workflow.Expression(), table.Table(), inline_code.JavaScriptCode(),
+            *hosted.HANDLERS]
 
 
 def register_all() -> None:

@@ -81,6 +81,11 @@ class Context:
         registry.register("outputs", lambda ctx, n: self.outputs[n], 1, 1)
         registry.register("body", lambda ctx, n: (self.outputs[n] or {}).get("body"), 1, 1)
         registry.register("triggerBody", lambda ctx: self.trigger_body, 0, 0)
+        registry.register("trigger", lambda ctx: {"name": "manual", "outputs": {
+            "body": self.trigger_body}}, 0, 0)
+        registry.register("actions", lambda ctx, n: {
+            "name": n, "status": "Succeeded", "outputs": self.outputs[n]}, 1, 1)
+        registry.register("workflow", lambda ctx: {"name": self._version.workflow}, 0, 0)
         registry.register("parameters", lambda ctx, n: self._version.parameters[n], 1, 1)
         return registry
 
