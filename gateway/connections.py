@@ -10,6 +10,7 @@ names one with ``parameterSet`` or gives the required parameters of exactly one.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from typing import Any
 
@@ -85,6 +86,10 @@ def split_parameters(connector: Connector, values: dict[str, Any],
                 continue
         is_secret = (parameter.secret if parameter is not None else False) or (
             name in CREDENTIAL_NAMES)
+        if is_secret and parameter is not None and parameter.type == "secureobject" \
+                and not isinstance(value, str):
+            secret[name] = json.dumps(value, separators=(",", ":"))  # sealed as JSON text
+            continue
         if is_secret:
             if not isinstance(value, str):
                 problems.append({"pointer": pointer, "message": f"{name!r} must be a string"})
@@ -159,6 +164,8 @@ def _type_problem(parameter: ConnectionParameter, value: Any) -> str | None:
     kind = parameter.type
     if kind in ("string", "securestring") and not isinstance(value, str):
         return f"{parameter.name!r} must be a string"
+    if kind == "secureobject" and not isinstance(value, dict | str):
+        return f"{parameter.name!r} must be an object"
     if kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
         return f"{parameter.name!r} must be a whole number"
     if kind == "bool" and not isinstance(value, bool):

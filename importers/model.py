@@ -133,7 +133,7 @@ class ConnectionParameter(_Model):
     name: str
     type: Literal[
         "string", "securestring", "int", "bool", "oauthSetting", "gatewaySetting",
-        "clientCertificate", "object", "array",
+        "clientCertificate", "object", "array", "secureobject",
     ] = "string"
     required: bool = False
     description: str = ""
@@ -145,7 +145,8 @@ class ConnectionParameter(_Model):
 
     @property
     def secret(self) -> bool:
-        return self.type in ("securestring", "oauthSetting", "clientCertificate")
+        return self.type in ("securestring", "secureobject", "oauthSetting",
+                             "clientCertificate")
 
 
 class AuthScheme(_Model):

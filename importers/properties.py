@@ -26,7 +26,7 @@ from importers.shapes import as_dict, as_list
 
 _PARAMETER_TYPES = {
     "string", "securestring", "int", "bool", "oauthSetting", "gatewaySetting",
-    "clientCertificate", "object", "array",
+    "clientCertificate", "object", "array", "secureobject",
 }
 _KNOWN = {
     "connectionParameters", "connectionParameterSets", "policyTemplateInstances",

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 from importers.common import slugify
-from importers.errors import SpecError, SpecTooLargeError, UnsafeSpecError
+from importers.errors import SpecError, SpecTooLargeError, UnsafeSpecError, UnsupportedSpecError
 
 MAX_ZIP_BYTES = 256 * 1024 * 1024
 MAX_ZIP_RATIO = 100
@@ -303,7 +303,13 @@ def discover_one(source: str) -> list[SpecSource]:
         raise UnsafeSpecError(f"{source!r} is not a file, folder or http(s) URL",
                               details=[{"source": source}])
     if path.suffix.lower() == ".zip":
-        return _walk(ZipContainer(path.read_bytes(), source), source, _stem(path.name))
+        found = _walk(ZipContainer(path.read_bytes(), source), source, _stem(path.name))
+        if not found:
+            # Silence would pass for success: say why nothing was imported.
+            raise UnsupportedSpecError(
+                f"{source!r} holds no spec (symbolic links and anything outside the zip "
+                "are not read)", details=[{"source": source}])
+        return found
     container = FolderContainer(path.parent)
     siblings = {p.name.lower(): p.name for p in path.parent.iterdir()} if path.parent.is_dir() \
         else {}

@@ -1,7 +1,8 @@
 """ASGI middleware: a request id on every request and response.
 
-A client's ``x-ms-client-request-id`` is used as the request id and echoed; otherwise a
-new one is made. It is stored in ``scope["state"]["request_id"]`` for handlers and logs.
+A client's ``x-ms-client-request-id`` (printable, at most 100 characters) is used as the
+request id and echoed; otherwise a new one is made. It is stored in
+``scope["state"]["request_id"]`` for handlers and logs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from gateway.logging import get_logger
 log = get_logger("portway.requests")
 
 _CLIENT_ID = b"x-ms-client-request-id"
+#: The longest client request id taken (Azure's are GUIDs, 36 characters).
+MAX_CLIENT_ID = 100
 
 
 class RequestIdMiddleware:
@@ -30,8 +33,9 @@ class RequestIdMiddleware:
         request_id = ""
         for name, value in scope["headers"]:
             if name == _CLIENT_ID:
-                candidate = value.decode("latin-1")[:100]
-                if candidate.isprintable():
+                # Echoed, logged and audited: a longer or unprintable one is not taken.
+                candidate = value.decode("latin-1")
+                if len(candidate) <= MAX_CLIENT_ID and candidate.isprintable():
                     request_id = candidate
                 break
         if not request_id:

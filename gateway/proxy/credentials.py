@@ -92,6 +92,10 @@ def apply_credentials(connector: Connector, public: dict[str, Any], secrets: Map
     if scheme.kind == "apiKey":
         value = str(values.get(scheme.parameters[0] if scheme.parameters else "api_key", ""))
         if scheme.location == "query":
+            # The credential replaces a caller's parameter of the same name, which an
+            # upstream reading the first value would otherwise take instead.
+            name = scheme.key_name.lower()
+            query[:] = [(k, v) for k, v in query if k.lower() != name]
             query.append((scheme.key_name, value))
         else:
             headers[scheme.key_name.lower() or "authorization"] = value

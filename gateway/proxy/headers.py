@@ -12,7 +12,10 @@ headers, nor its request-id headers (the gateway sets its own).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
+
+from gateway.errors import BadRequest
 
 HOP_BY_HOP = frozenset({
     "connection", "keep-alive", "proxy-connection", "proxy-authenticate",
@@ -23,6 +26,10 @@ DROP_REQUEST = HOP_BY_HOP | frozenset({
     "host", "authorization", "cookie", "cookie2", "content-length", "expect",
     "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip",
 })
+
+#: Headers that describe earlier hops: the whole ``X-Forwarded-*`` family (For, Host,
+#: Proto, Port, Prefix, Server, Scheme, Ssl, Uri...) is anyone's to send, so none passes.
+_FORWARDED_FAMILY = ("x-forwarded-",)
 
 DROP_RESPONSE = HOP_BY_HOP | frozenset({
     "set-cookie", "set-cookie2", "www-authenticate", "content-length",
@@ -47,7 +54,7 @@ def _outbound(incoming: Iterable[tuple[str, str]]) -> dict[str, str]:
     out: dict[str, str] = {}
     listed: set[str] = set()
     for key, value in incoming:
-        if key in DROP_REQUEST:
+        if key in DROP_REQUEST or key.startswith(_FORWARDED_FAMILY):
             if key == "connection":
                 listed |= _listed(value)
             continue
@@ -71,6 +78,12 @@ class CallerHeaders:
 
     def _scan(self, raw: Iterable[tuple[bytes, bytes]]) -> Iterator[tuple[str, str]]:
         for name_bytes, value_bytes in raw:
+            if _CONTROL.search(value_bytes) or (_HIGH.search(value_bytes)
+                                                and _hidden_break(value_bytes)):
+                raise BadRequest(
+                    f"header {name_bytes.decode('latin-1')[:100]!r} holds a control "
+                    "character or a line separator; it is not passed on",
+                    details=[{"in": "header", "name": name_bytes.decode("latin-1")[:100]}])
             name = name_bytes.decode("latin-1").lower()
             value = value_bytes.decode("latin-1")
             if name == "host":
@@ -81,6 +94,23 @@ class CallerHeaders:
             elif name == "transfer-encoding":
                 self.has_body = True
             yield name, value
+
+
+#: C0 controls but HTAB, and DEL: never in a header value (RFC 9110 §5.5).
+_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+_HIGH = re.compile(rb"[\x80-\xff]")
+#: What some parsers take for a line break or a control once the bytes are decoded.
+_BREAKS = re.compile("[\x80-\x9f\u2028\u2029]")
+
+
+def _hidden_break(value: bytes) -> bool:
+    """Whether a value with non-ASCII bytes holds NEL, U+2028/2029 or a C1 control, read
+    as UTF-8 when it is UTF-8 and as latin-1 otherwise."""
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError:
+        text = value.decode("latin-1")
+    return _BREAKS.search(text) is not None
 
 
 def inbound_headers(upstream: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:

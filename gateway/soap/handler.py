@@ -10,7 +10,7 @@ from lxml import etree
 from gateway.errors import BadRequest
 from gateway.soap.auth import SoapCredentials
 from gateway.soap.clients import ClientCache
-from gateway.soap.messages import build_request, parse_envelope, read_reply
+from gateway.soap.messages import build_request, parse_xml, read_reply
 from gateway.soap.sender import HttpReply, Sender
 from importers import Connector, Operation
 
@@ -76,7 +76,9 @@ class SoapHandler:
                 if soap is not None and soap.soap_version == "1.2" else "text/xml; charset=utf-8")
         if "soapaction" not in headers and soap is not None and soap.soap_version == "1.1":
             headers["soapaction"] = f'"{soap.action}"'
-        root = parse_envelope(envelope)  # refuse DTDs and non-XML before anything is sent
+        # The caller's envelope: a DOCTYPE, entities or non-XML are the caller's fault
+        # (400), refused before anything is sent.
+        root = parse_xml(envelope, "the request envelope", BadRequest)
         if credentials.kind == "wsse":
             envelope = _bytes(credentials.sign(root))
         headers.update(credentials.http_headers())

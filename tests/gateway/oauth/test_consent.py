@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
-
 from gateway.oauth.tokens import load_tokens
 from gateway.security.egress import EgressGuard
 from tests.gateway.api.test_errors import assert_error_shape
@@ -175,9 +173,9 @@ def test_the_egress_guard_covers_the_token_endpoint(gateway: RunningGateway,
     create_connection(gateway)
     with gateway.client() as client:
         link = client.post("/v1/connections/mail/consent").json()["authorizeUrl"]
-    callback = httpx.get(link).headers["location"]
+    callback = web.get(link).headers["location"]
     gateway.services.egress = EgressGuard(())  # loopback no longer allowed
-    landed = httpx.get(callback)
+    landed = web.get(callback)
     assert_error_shape(landed, 403, "EgressDenied")
     assert oauth_setup.server.grants_seen["authorization_code"] == 0
     assert load_tokens(gateway.services.vault, "mail") is None

@@ -122,6 +122,24 @@ def test_a_doctype_at_the_root_is_refused_before_sending(
     assert len(soap_server.requests) == sent_before
 
 
+@pytest.mark.parametrize("doctype", [b'<!DOCTYPE e [<!ENTITY x "y">]>', b"<!DOCTYPE e>"])
+def test_a_doctype_in_an_envelope_routed_by_its_action_is_the_caller_s_fault(
+        soap_gateway: RunningGateway, soap_server: SoapServer, doctype: bytes) -> None:
+    # The action names the operation, so the Body is not read to route: the envelope is
+    # first parsed on its way out, and a DOCTYPE there is still a 400, never a 502.
+    connection = connect(soap_gateway, soap_server, "soap11")
+    body = (b'<?xml version="1.0"?>' + doctype
+            + envelope("1.1", "add", "<t:a>1</t:a><t:b>2</t:b>").split(b"?>", 1)[1])
+    sent_before = len(soap_server.requests)
+    with soap_gateway.client() as client:
+        answer = client.post(f"/apim/soap11/{connection}", content=body,
+                             headers={"content-type": SOAP11, "soapaction": '"add"'})
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["code"] == "BadRequest"
+    assert "DOCTYPE" in answer.json()["error"]["message"]
+    assert len(soap_server.requests) == sent_before
+
+
 def test_a_json_call_to_the_root_still_names_the_operations(
         soap_gateway: RunningGateway, soap_server: SoapServer) -> None:
     connection = connect(soap_gateway, soap_server, "soap11")
