@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,11 +23,13 @@ from .conftest import fixed_context
 FUNCTION_NAMES = ["concat", "length", "add", "json", "createArray", "if", "substring",
                   "replace", "split", "formatNumber", "addDays", "union", "string", "body",
                   "unknownFn", "range", "sort", "int", "equals", "base64", "uriHost", "xml",
-                  "xpath", "formatDateTime", "chunk"]
+                  "xpath", "formatDateTime", "chunk", "parseDateTime", "float", "decimal",
+                  "dateDifference", "convertTimeZone", "dataUriToBinary", "isFloat"]
 
 TOKENS = ["@", "@@", "@{", "}", "(", ")", "'", "''", ",", ".", "?.", "[", "]", "?[", " ",
           "true", "null", "-1", "2.5", "0", "'a'", "'{\"k\":[1]}'", "'<a b=\"1\">t</a>'",
-          "'//a'", *FUNCTION_NAMES]
+          "'//a'", "'fr-FR'", "'de-de'", "'ja-JP'", "'2018-03-15T13:05:00Z'", "'dddd MMMM d'",
+          "'#,##0.00;(0)'", "'UTC'", "'1,5e3'", "'data:;base64,aGk='", *FUNCTION_NAMES]
 
 text_soup = st.lists(st.sampled_from(TOKENS) | st.text(max_size=3), max_size=40).map("".join)
 
@@ -95,3 +99,33 @@ def test_parsed_strings_round_trip(text):
     except ExpressionError:
         return
     assert parse(to_source(template)) == template
+
+
+LOCALES = ["en-US", "de-DE", "fr-FR", "es-ES", "ja-JP", "sv-SE", "ru-RU", "ar-SA", "hi-IN",
+           "en-IN", "nl-NL", "pt-BR", "is-IS", "zh-Hans-CN", "he-IL", "th-TH", ""]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(min_value=-1e12, max_value=1e12, allow_nan=False),
+       st.sampled_from(LOCALES), st.sampled_from(["N2", "F3", "#,##0.00", "0.###", "E4"]))
+def test_numbers_read_back_in_the_culture_they_were_written_in(number, locale, fmt):
+    context = fixed_context(parameters={"n": number})
+    text = evaluate(f"@formatNumber(parameters('n'), '{fmt}', '{locale}')", context)
+    back = evaluate(f"@float(parameters('t'), '{locale}')", fixed_context(parameters={"t": text}))
+    shown = evaluate(f"@formatNumber(parameters('n'), '{fmt}', 'invariant')", context)
+    assert back == float(shown.replace(",", ""))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 12, 31)),
+       st.sampled_from(LOCALES),
+       st.sampled_from(["dddd, d MMMM yyyy HH:mm:ss", "dd/MM/yyyy h:mm:ss.fff tt", "D", "G",
+                        "yyyyMMddHHmmss", "MMM d yyyy HH:mm"]))
+def test_timestamps_read_back_with_the_format_they_were_written_in(moment, locale, fmt):
+    stamp = moment.isoformat()
+    context = fixed_context(parameters={"s": stamp})
+    text = evaluate(f"@formatDateTime(parameters('s'), '{fmt}', '{locale}')", context)
+    back = evaluate(f"@parseDateTime(parameters('t'), '{locale}', '{fmt}')",
+                    fixed_context(parameters={"t": text}))
+    precision = {"D": 10, "dd/MM/yyyy h:mm:ss.fff tt": 23, "MMM d yyyy HH:mm": 16}.get(fmt, 19)
+    assert back[:precision] == moment.isoformat(timespec="milliseconds")[:precision]
