@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from xml.sax.saxutils import escape
 
 from lxml import etree
 
@@ -23,7 +24,8 @@ from gateway.expressions.values import XmlValue, binary_content, is_number, to_s
 
 __all__ = ["XmlValue", "register", "xml_to_json"]
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9._-]*\Z")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9._-]*(?::[A-Za-z_][A-Za-z0-9._-]*)?\Z")
+_ATTRIBUTE = {'"': "&quot;"}
 
 
 def _parser() -> Any:
@@ -47,24 +49,58 @@ def parse_xml(text: str, index: int = 1) -> Any:
     return root
 
 
-def _element(name: str, value: Any) -> Any:
+def _xml_text(value: Any) -> str:
+    # As Newtonsoft writes JSON scalars into XML: booleans in lower case.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return to_string(value)
+
+
+def _write(name: str, value: Any, out: list[str]) -> None:
+    """Write ``value`` as the element ``name``: ``@`` keys are attributes (``@xmlns``
+    ones declare namespaces), ``#text`` and ``#cdata-section`` the content, arrays
+    repeat the element."""
     if not _NAME.match(name):
         raise ArgumentTypeError(f"'{name}' cannot be an XML element name")
-    node = etree.Element(name)
+    out.append(f"<{name}")
+    body: list[str] = []
     if isinstance(value, dict):
         for key, child in value.items():
             if key.startswith("@"):
-                node.set(key[1:], to_string(child))
+                if not _NAME.match(key[1:]):
+                    raise ArgumentTypeError(f"'{key[1:]}' cannot be an XML attribute name")
+                out.append(f' {key[1:]}="{escape(_xml_text(child), _ATTRIBUTE)}"')
             elif key == "#text":
-                node.text = to_string(child)
-            elif isinstance(child, list):
-                for item in child:
-                    node.append(_element(key, item))
+                items = child if isinstance(child, list) else [child]
+                body.extend(escape(_xml_text(item)) for item in items)
+            elif key == "#cdata-section":
+                body.append(f"<![CDATA[{_xml_text(child).replace(']]>', ']]]]><![CDATA[>')}]]>")
+            elif key.startswith(("?", "#")):
+                continue
             else:
-                node.append(_element(key, child))
+                for item in child if isinstance(child, list) else [child]:
+                    if isinstance(item, list):
+                        raise ArgumentTypeError("an array cannot hold an array in XML")
+                    _write(key, item, body)
+    elif isinstance(value, list):
+        raise ArgumentTypeError("an array cannot hold an array in XML")
     elif value is not None:
-        node.text = to_string(value)
-    return node
+        body.append(escape(_xml_text(value)))
+    if body:
+        out.append(">")
+        out.extend(body)
+        out.append(f"</{name}>")
+    else:
+        # .NET's XmlDocument writes an element without content as "<e />".
+        out.append(" />") if value is None else out.append(f"></{name}>")
+
+
+def _declaration(value: Any) -> str:
+    if not isinstance(value, dict):
+        return ""
+    pseudo = " ".join(f'{key[1:]}="{escape(_xml_text(item), _ATTRIBUTE)}"'
+                      for key, item in value.items() if key.startswith("@"))
+    return f"<?xml {pseudo}?>" if pseudo else ""
 
 
 def to_xml(ctx: EvaluationContext, value: Any) -> XmlValue:
@@ -78,7 +114,11 @@ def to_xml(ctx: EvaluationContext, value: Any) -> XmlValue:
         if len(roots) != 1 or isinstance(roots[0][1], list):
             raise _args.bad_value(1, "must be an object with exactly one root property "
                                      "that is not an array")
-        text = etree.tostring(_element(*roots[0]), encoding="unicode")
+        out = [_declaration(value.get("?xml"))]
+        _write(*roots[0], out)
+        text = "".join(out)
+        _args.ensure_size(ctx, len(text))
+        parse_xml(text)  # undeclared prefixes and the like are refused here
         return XmlValue(text)
     text = _args.string(value, 1)
     parse_xml(text)

@@ -104,3 +104,22 @@ def test_bad_arguments(expression):
 ])
 def test_json_of_xml_keeps_prefixes_declarations_and_mixed_text(document, expected):
     assert run("@json(xml(parameters('x')))", x=document) == expected
+
+
+@pytest.mark.parametrize(("json_text", "expected"), [
+    ('{"?xml": {"@version": "1.0"}, "s:Envelope": {"@xmlns:s": "urn:soap", "s:Body": '
+     '{"ok": true, "n": [1, 2.5], "e": null, "t": "a<b&c"}}}',
+     '<?xml version="1.0"?><s:Envelope xmlns:s="urn:soap"><s:Body><ok>true</ok><n>1</n>'
+     '<n>2.5</n><e /><t>a&lt;b&amp;c</t></s:Body></s:Envelope>'),
+    ('{"a": {"@id": "x\\"y", "#text": "t"}}', '<a id="x&quot;y">t</a>'),
+    ('{"a": {"#cdata-section": "1 < 2"}}', "<a><![CDATA[1 < 2]]></a>"),
+    ('{"a": ""}', "<a></a>"),
+])
+def test_xml_of_json_writes_as_newtonsoft_does(json_text, expected):
+    assert run("@xml(json(parameters('j')))", j=json_text) == expected
+
+
+def test_xml_of_json_refuses_undeclared_prefixes_and_nested_arrays():
+    for json_text in ('{"p:a": 1}', '{"a": {"b": [[1]]}}', '{"a": {"@1x": 1}}'):
+        with pytest.raises(ArgumentTypeError):
+            run("@xml(json(parameters('j')))", j=json_text)
