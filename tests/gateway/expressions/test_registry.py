@@ -144,3 +144,25 @@ def test_library_holds_only_reference_functions():
     from gateway.expressions import LIBRARY
 
     assert set(LIBRARY.names()) == set(REFERENCE_SIGNATURES)
+
+
+#: The functions whose arguments may all be objects: the reference types them Any (or
+#: Object, Array or Object), and the encoders take any value as its JSON text.
+TAKE_OBJECTS = {"array", "base64", "binary", "coalesce", "concat", "createArray", "dataUri",
+                "empty", "encodeUriComponent", "equals", "intersection", "json", "length",
+                "string", "union", "uriComponent", "xml"}
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE_SIGNATURES))
+def test_arguments_of_the_wrong_type_are_argument_type_errors(name):
+    from gateway.expressions import ArgumentTypeError
+
+    low, high = REFERENCE_SIGNATURES[name]
+    count = max(low, 1) if high is None or high >= 1 else 0
+    an_object = """json('{"k": 1}')"""
+    expression = f"@{name}({', '.join([an_object] * count)})"
+    if name in TAKE_OBJECTS or count == 0:
+        evaluate(expression)
+    else:
+        with pytest.raises(ArgumentTypeError):
+            evaluate(expression)
