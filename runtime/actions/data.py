@@ -60,6 +60,12 @@ class ParseJson(LeafHandler):
 
     async def run(self, context: ActionContext) -> ActionResult:
         inputs = context.inputs if isinstance(context.inputs, Mapping) else {}
+        if inputs.get("content") is None:
+            return failed("InvalidTemplate",
+                          "Unable to process template language expressions in action "
+                          f"'{context.action_name}' inputs at line '0' and column '0': "
+                          "'Required property 'content' expects a value but got null. "
+                          "Path ''.'.")
         parsed_ok, value = _content_value(inputs.get("content"))
         if not parsed_ok:
             shown = value if len(value) <= 100 else value[:100] + "..."

@@ -61,6 +61,14 @@ def test_parse_json_refuses_text_that_is_not_json() -> None:
     assert "'Body' cannot be parsed" in result.error["message"]
 
 
+def test_parse_json_of_null_content_fails_as_logic_apps_says() -> None:
+    result = run(ParseJson(), {"type": "ParseJson", "inputs": {"content": "@null",
+                                                               "schema": {}}}, name="Parse")
+    assert (result.status, result.code) == ("Failed", "InvalidTemplate")
+    assert "action 'Parse' inputs" in result.error["message"]
+    assert "'content' expects a value but got null" in result.error["message"]
+
+
 def test_parse_json_needs_content_and_an_object_schema_at_deploy() -> None:
     findings = ParseJson().validate({"type": "ParseJson", "inputs": {"schema": []}},
                                     "/actions/P")
