@@ -4,7 +4,8 @@ gateway's whole data plane) and ``ServiceProvider`` (a built-in connector, throu
 
 ``ApiConnection`` names its connection by ``inputs.host.connection.referenceName`` (or
 ``name`` written as ``@parameters('$connections')['<ref>']['connectionId']``, the
-Consumption form); the workflow's connection references map it to a Portway connection,
+Consumption form, or an expression that picks the ``$connections`` entry at run time);
+the workflow's connection references map it to a Portway connection,
 which is called under the workflow's own principal, so the linked access check,
 policies, validation, credentials, throttling and the egress guard all apply. A refusal
 fails the action with the gateway's error (``Forbidden`` for the access check) and sends
@@ -13,6 +14,7 @@ nothing upstream. ``host`` is read as written: the engine does not evaluate it.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -38,11 +40,47 @@ from runtime.builtins.registry import provider_for
 
 _CONSUMPTION_REFERENCE = re.compile(
     r"parameters\(\s*'\$connections'\s*\)\s*\[\s*'([^']+)'\s*\]", re.IGNORECASE)
+_CONNECTIONS_PARAMETER = re.compile(r"parameters\(\s*'\$connections'\s*\)", re.IGNORECASE)
+
+
+def _connection_of(host: Any) -> Mapping[str, Any] | None:
+    connection = host.get("connection") if isinstance(host, Mapping) else None
+    return connection if isinstance(connection, Mapping) else None
+
+
+def computed_reference(host: Any) -> str | None:
+    """``host.connection.name`` when it picks its ``$connections`` entry at run time
+    (``@parameters('$connections')[concat('sb_', ...)]['connectionId']``), else None."""
+    connection = _connection_of(host)
+    name = connection.get("name") if connection is not None else None
+    if isinstance(name, str) and name.startswith("@") and _CONNECTIONS_PARAMETER.search(name):
+        return name
+    return None
+
+
+def resolve_reference(context: ActionContext, host: Any) -> str | None:
+    """The reference an action names, evaluating a computed one against the workflow's
+    connection references (each ``$connections`` entry's ``connectionId`` is its own
+    name)."""
+    named = reference_name(host)
+    if named is not None:
+        return named
+    expression = computed_reference(host)
+    if expression is None:
+        return None
+    table = {ref: {"connectionId": ref, "connectionName": ref, "id": ref}
+             for ref in context.version.connection_references}
+    literal = "json('" + json.dumps(table).replace("'", "''") + "')"
+    try:
+        found = context.evaluate(_CONNECTIONS_PARAMETER.sub(lambda _: literal, expression))
+    except PortwayError:
+        return None
+    return found if isinstance(found, str) else None
 
 
 def reference_name(host: Any) -> str | None:
     """The connection reference an ``ApiConnection``'s ``host`` names, or None."""
-    connection = host.get("connection") if isinstance(host, Mapping) else None
+    connection = _connection_of(host)
     if not isinstance(connection, Mapping):
         return None
     named = connection.get("referenceName")
@@ -72,7 +110,8 @@ class ApiConnection(LeafHandler):
 
     def check_inputs(self, inputs: Mapping[str, Any], action: Mapping[str, Any], pointer: str,
                      findings: list[Finding]) -> None:
-        if reference_name(inputs.get("host")) is None:
+        host = inputs.get("host")
+        if reference_name(host) is None and computed_reference(host) is None:
             findings.append(Finding(f"{pointer}/inputs/host",
                                     "'inputs.host.connection' must name a connection "
                                     "reference ('referenceName')"))
@@ -83,7 +122,7 @@ class ApiConnection(LeafHandler):
 
     async def run(self, context: ActionContext) -> ActionResult:
         inputs = context.inputs if isinstance(context.inputs, Mapping) else {}
-        reference = reference_name(context.action.get("inputs", {}).get("host"))
+        reference = resolve_reference(context, context.action.get("inputs", {}).get("host"))
         method = str(inputs.get("method", "")).upper()
         path = to_string(inputs.get("path", ""))
         shown = {key: inputs[key] for key in ("method", "path", "queries", "headers", "body")

@@ -16,7 +16,12 @@ from gateway import PortwayError, WorkflowIdentities
 from gateway.app import create_app
 from gateway.services import Services
 from runtime.actions.base import ActionResult
-from runtime.actions.connectors import ApiConnection, ServiceProvider, reference_name
+from runtime.actions.connectors import (
+    ApiConnection,
+    ServiceProvider,
+    reference_name,
+    resolve_reference,
+)
 from runtime.builtins.registry import ProviderOperation, register_provider
 from runtime.engine.interface import WorkflowVersion
 from tests.runtime.actions.conftest import Recorder, with_data_plane
@@ -126,6 +131,19 @@ def test_an_unknown_reference_fails_before_any_call(services: Services,
     result = send(services, {})
     assert (result.status, result.code) == ("Failed", "ConnectionNotFound")
     assert upstream.seen == []
+
+
+def test_a_reference_chosen_at_run_time_among_the_connections() -> None:
+    host = {"connection": {"name": "@parameters('$connections')[concat('sb_', "
+                                   "string(add(1, 1)))]['connectionId']"}}
+    action = {"type": "ApiConnection", "inputs": {"host": host, "method": "get",
+                                                  "path": "/x"}}
+    assert ApiConnection().validate(action, "/actions/A") == []
+    context = Context.for_handler(ApiConnection(), action,
+                                  version=version({"sb_1": "c1", "sb_2": "c2"}))
+    assert resolve_reference(context, host) == "sb_2"
+    assert resolve_reference(Context.for_handler(ApiConnection(), action,
+                                                 version=version({})), host) is None
 
 
 def test_references_in_both_forms_and_deploy_checks() -> None:
