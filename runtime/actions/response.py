@@ -129,6 +129,19 @@ class Response(LeafHandler):
         return succeeded(outputs, inputs=outputs)
 
 
+def response_of_run(run: Mapping[str, Any]) -> ResponseRecord | None:
+    """The answer a run's Response action gave, from its run record (``RunHistory.get``),
+    or None while no Response has run: what the polling URL of an asynchronous Response
+    answers (``202`` until then)."""
+    for action in (run.get("actions") or {}).values():
+        if not isinstance(action, Mapping):
+            continue
+        if str(action.get("type", "")).lower() == "response" and action.get(
+                "status") == "Succeeded" and isinstance(action.get("outputs"), Mapping):
+            return render(action["outputs"])
+    return None
+
+
 def is_asynchronous(action: Mapping[str, Any]) -> bool:
     """Whether a Response action answers through the 202 + Location pattern."""
     return "asynchronous" in operation_options(action)

@@ -35,7 +35,7 @@ from runtime.actions.common import (
     succeeded,
 )
 from runtime.actions.http_content import answer_result, outputs_of, request_headers
-from runtime.actions.response import render
+from runtime.actions.response import response_of_run
 from runtime.engine.interface import ResponseRecord, TriggerRecord
 from runtime.host import host_of
 
@@ -113,11 +113,9 @@ class Workflow(LeafHandler):
                      ) -> ActionResult | Suspend:
         child = str(state.get("child", ""))
         run = host_of(context.services).history.get(child)
-        for action in (run.get("actions") or {}).values():
-            if action.get("type", "").lower() == "response" and action.get(
-                    "status") == "Succeeded" and isinstance(action.get("outputs"), Mapping):
-                return answer_result(_record_outputs(render(action["outputs"])),
-                                     context.inputs)
+        record = response_of_run(run)
+        if record is not None:
+            return answer_result(_record_outputs(record), context.inputs)
         if run.get("status") in _FINISHED:
             error = run.get("error") or {}
             return failed(str(error.get("code") or "ChildWorkflowFailed"),

@@ -8,7 +8,12 @@ from typing import Any
 import pytest
 
 from runtime.actions.base import ActionResult
-from runtime.actions.response import Response, has_asynchronous_response, render
+from runtime.actions.response import (
+    Response,
+    has_asynchronous_response,
+    render,
+    response_of_run,
+)
 from runtime.engine.interface import ResponseRecord
 from tests.runtime.actions.context import Context
 
@@ -87,3 +92,14 @@ def test_asynchronous_responses_are_found_in_nested_branches() -> None:
         "R": {"type": "Response", "operationOptions": "Asynchronous"}}}}}
     assert has_asynchronous_response(nested) is True
     assert has_asynchronous_response({"R": {"type": "Response"}}) is False
+
+
+def test_the_answer_of_a_run_from_its_record() -> None:
+    result, record = respond({"statusCode": 202, "body": {"queued": True}})
+    run = {"actions": {"Compose": {"type": "Compose", "status": "Succeeded", "outputs": 1},
+                       "Later": {"type": "Response", "status": "Skipped", "outputs": None},
+                       "Reply": {"type": "Response", "status": "Succeeded",
+                                 "outputs": result.outputs}}}
+    assert response_of_run(run) == record
+    assert response_of_run({"actions": {"Reply": {"type": "Response",
+                                                  "status": "Running"}}}) is None
