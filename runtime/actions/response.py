@@ -106,10 +106,6 @@ class Response(LeafHandler):
             findings.append(Finding(f"{pointer}/inputs/statusCode",
                                     "'inputs.statusCode' must be an HTTP status (100-599)"))
         check_kind(inputs, "headers", pointer, findings, kinds=(dict,))
-        for marker in ("/foreach", "/until"):
-            if marker in pointer.lower():
-                findings.append(Finding(pointer, "a Response action cannot be inside a "
-                                                 "Foreach or Until loop"))
 
     async def run(self, context: ActionContext) -> ActionResult:
         inputs = context.inputs if isinstance(context.inputs, Mapping) else {}

@@ -8,9 +8,12 @@ from typing import Any
 
 from gateway.proxy.pipeline import Proxy
 from gateway.services import Services
+from runtime.actions.base import ActionResult
+from runtime.actions.workflow import Workflow
 from runtime.host import RuntimeHost, attach, detach
 from runtime.settings import RuntimeSettings
 from tests.runtime.actions.conftest import Recorder
+from tests.runtime.actions.context import Context
 from tests.runtime.engine.support import Harness, statuses
 
 
@@ -49,6 +52,14 @@ async def _run(services: Services, upstream: Recorder) -> tuple[dict[str, Any], 
         }, {"items": [1, 2, 3, 4, 5]})
         handle_response = await harness.engine.wait_response(run_id, 10)
         record = await harness.finish(run_id)
+        # A Workflow action that suspended reads the child's answer from its run record.
+        children = harness.engine.list("child")[0]
+        assert len(children) == 1
+        resumed = await Workflow().resume(Context({"type": "Workflow", "inputs": {}},
+                                                  services=services),
+                                          {"child": children[0]["id"]})
+        assert isinstance(resumed, ActionResult)
+        assert (resumed.code, resumed.outputs["body"]) == ("Created", {"child got": 3})
         return record, handle_response
     finally:
         detach(services)
