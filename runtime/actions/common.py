@@ -62,7 +62,8 @@ def status_code_word(status: int) -> str:
         phrase = HTTPStatus(status).phrase
     except ValueError:
         return str(status)
-    special = {"OK": "OK", "Request-URI Too Long": "RequestUriTooLong"}
+    special = {"OK": "OK", "Request-URI Too Long": "RequestUriTooLong",
+               "HTTP Version Not Supported": "HttpVersionNotSupported"}
     if phrase in special:
         return special[phrase]
     words = phrase.replace("-", " ").replace("'", "").split()
