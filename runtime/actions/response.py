@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.expressions import to_json_compatible, to_string
+from gateway.expressions import to_string
 from runtime.actions.base import ActionContext, ActionResult, Finding
 from runtime.actions.common import (
     LeafHandler,
@@ -30,6 +29,7 @@ from runtime.actions.common import (
     operation_options,
     succeeded,
 )
+from runtime.actions.json_text import json_text
 from runtime.engine.interface import ResponseRecord
 
 TEXT = "text/plain; charset=utf-8"
@@ -70,8 +70,7 @@ def body_bytes(body: Any) -> tuple[bytes, str | None]:
 
 def json_bytes(value: Any) -> bytes:
     """A value as compact JSON, as Logic Apps writes bodies."""
-    return json.dumps(to_json_compatible(value), separators=(",", ":"),
-                      ensure_ascii=False).encode("utf-8")
+    return json_text(value).encode("utf-8")
 
 
 def render(outputs: Mapping[str, Any]) -> ResponseRecord:
