@@ -118,6 +118,9 @@ class ProxySettings:
     #: Calls allowed per connection in each period (overridable per connector).
     rate_limit_calls: int = 100
     rate_limit_period: float = 60.0
+    #: Calls one principal may make through one connection in each period (0: no limit
+    #: of its own; overridable per connector).
+    rate_limit_per_principal: int = 0
     #: Retries of idempotent calls on connect errors, 429, 502, 503 and 504.
     max_retries: int = 2
     retry_budget_seconds: float = 10.0

@@ -30,6 +30,7 @@ _KEYS: dict[str, tuple[str, bool]] = {
     "readTimeout": (_NUMBER, False),
     "totalTimeout": (_NUMBER, False),
     "rateLimitCalls": (_INTEGER, True),
+    "rateLimitPerPrincipal": (_INTEGER, True),
     "rateLimitPeriod": (_NUMBER, False),
     "maxRetries": (_INTEGER, True),
     "retryBudgetSeconds": (_NUMBER, True),

@@ -28,6 +28,7 @@ _KEYS = {
     "readTimeout": ("read_timeout", float),
     "totalTimeout": ("total_timeout", float),
     "rateLimitCalls": ("rate_limit_calls", int),
+    "rateLimitPerPrincipal": ("rate_limit_per_principal", int),
     "rateLimitPeriod": ("rate_limit_period", float),
     "maxRetries": ("max_retries", int),
     "retryBudgetSeconds": ("retry_budget_seconds", float),
@@ -46,6 +47,8 @@ class ConnectorOptions:
         total_timeout: Seconds for the whole upstream exchange, retries included.
         rate_limit_calls: Calls allowed per connection in each period (0: unlimited).
         rate_limit_period: The throttling window, in seconds.
+        rate_limit_per_principal: Calls one principal may make through one connection in
+            each period (0: no limit of its own), so no caller uses up the others' share.
         max_retries: Retries of an idempotent call (0: none).
         retry_budget_seconds: The most time spent waiting between retries.
         strict_responses: Validate the upstream's answers against the operation's schemas.
@@ -59,6 +62,7 @@ class ConnectorOptions:
     total_timeout: float
     rate_limit_calls: int
     rate_limit_period: float
+    rate_limit_per_principal: int
     max_retries: int
     retry_budget_seconds: float
     strict_responses: bool = False
@@ -70,7 +74,9 @@ def connector_options(settings: ProxySettings, connector: Connector) -> Connecto
     base = ConnectorOptions(
         connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
         total_timeout=settings.total_timeout, rate_limit_calls=settings.rate_limit_calls,
-        rate_limit_period=settings.rate_limit_period, max_retries=settings.max_retries,
+        rate_limit_period=settings.rate_limit_period,
+        rate_limit_per_principal=settings.rate_limit_per_principal,
+        max_retries=settings.max_retries,
         retry_budget_seconds=settings.retry_budget_seconds,
     )
     given = connector.metadata.get("proxy")

@@ -110,6 +110,19 @@ async def throttle(call: Call, counters: Throttle) -> None:
     """Count the call against its connection's rate limit; 429 when it is used up."""
     assert call.resolved is not None
     options = call.resolved.compiled.options
+    if options.rate_limit_per_principal > 0:
+        # The caller's own share first: a refused call does not count against the others.
+        wait = await counters.hit(
+            f"principal:{call.principal.name}:connection:{call.connection}",
+            options.rate_limit_per_principal, options.rate_limit_period)
+        if wait is not None:
+            record_throttled(call.connector_label)
+            raise Throttled(
+                f"{call.principal.name!r} made {options.rate_limit_per_principal} calls "
+                f"through connection {call.connection!r} in {options.rate_limit_period:g} "
+                f"s; try again in {wait:.0f} s", retry_after=wait,
+                details=[{"limit": options.rate_limit_per_principal, "per": "principal",
+                          "periodSeconds": options.rate_limit_period}])
     if options.rate_limit_calls <= 0:
         return
     wait = await counters.hit(f"connection:{call.connection}", options.rate_limit_calls,

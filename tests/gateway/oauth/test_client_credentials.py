@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from gateway.oauth.tokens import load_tokens
 from tests.gateway.api.test_errors import assert_error_shape
 from tests.gateway.conftest import RunningGateway
@@ -27,12 +29,16 @@ def test_a_connection_with_its_own_client_gets_and_reuses_a_token(
 
 def test_an_expired_client_token_is_fetched_again(gateway: RunningGateway,
                                                   oauth_setup: AuthServer) -> None:
-    oauth_setup.server.expires_in = 5  # inside the refresh margin: always stale
+    # Inside the refresh margin, which shrinks to half the token's life: fresh for 0.5 s.
+    oauth_setup.server.expires_in = 1
     with gateway.client() as client:
         client.put("/v1/connections/robot", json={
             "connector": "machine",
             "parameters": {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}})
         assert client.get("/apim/machine/robot/items").status_code == 200
+        assert client.get("/apim/machine/robot/items").status_code == 200
+        assert oauth_setup.server.grants_seen["client_credentials"] == 1
+        time.sleep(0.6)
         assert client.get("/apim/machine/robot/items").status_code == 200
     assert oauth_setup.server.grants_seen["client_credentials"] == 2
 

@@ -3,6 +3,7 @@ across two), keeping the refresh token, and failing fast after invalid_grant."""
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -30,6 +31,7 @@ def _connected_with_an_expired_token(gateway: RunningGateway, server: AuthServer
     """Consent, then let the access token expire (for the gateway and the server)."""
     _connected(gateway, server, expires_in=1)
     server.server.expire_access_tokens()
+    time.sleep(0.6)  # past half its life, the gateway too counts it due for a refresh
 
 
 def _call_many(url: str, token: str, path: str, count: int) -> list[int]:
@@ -79,8 +81,10 @@ def test_two_gateway_processes_share_one_refresh(
 def test_a_token_is_refreshed_before_it_expires(gateway: RunningGateway,
                                                 oauth_setup: AuthServer) -> None:
     server = oauth_setup.server
-    # 10 s is less than the 30 s refresh margin of these tests.
-    _connected(gateway, oauth_setup, expires_in=10)
+    # A 2 s token against the 30 s margin of these tests: the margin shrinks to half
+    # the token's life, so it is refreshed after 1 s, while it is still valid.
+    _connected(gateway, oauth_setup, expires_in=2)
+    time.sleep(1.1)
     with gateway.client() as client:
         assert client.get("/apim/oauthy/mail/me").status_code == 200
         assert client.get("/apim/oauthy/mail/me").status_code == 200
@@ -89,6 +93,27 @@ def test_a_token_is_refreshed_before_it_expires(gateway: RunningGateway,
     assert not first_token.is_expired()  # it was still valid: refreshed ahead of time
     assert server.resource_requests[-1]["authorization"] == (
         "Bearer " + server.tokens[-1].access_token)
+
+
+def test_a_token_shorter_lived_than_the_margin_is_not_refreshed_on_every_call(
+        gateway: RunningGateway, oauth_setup: AuthServer) -> None:
+    server = oauth_setup.server
+    _connected(gateway, oauth_setup, expires_in=20)  # under the 30 s margin
+    statuses = _call_many(gateway.url, gateway.owner_token, "/apim/oauthy/mail/me", 20)
+    assert statuses == [200] * 20
+    assert server.grants_seen["refresh_token"] == 0  # fresh for the first half of its life
+
+
+def test_twenty_concurrent_calls_refresh_a_short_lived_token_once(
+        gateway: RunningGateway, oauth_setup: AuthServer) -> None:
+    server = oauth_setup.server
+    _connected(gateway, oauth_setup, expires_in=2)
+    time.sleep(1.1)  # past half its life: due for a refresh
+    server.expires_in = 2  # and the new token is as short-lived
+    server.refresh_delay = 0.3
+    statuses = _call_many(gateway.url, gateway.owner_token, "/apim/oauthy/mail/me", 20)
+    assert statuses == [200] * 20
+    assert server.grants_seen["refresh_token"] == 1
 
 
 def test_a_refresh_without_a_refresh_token_keeps_the_old_one(
@@ -115,6 +140,7 @@ def test_a_rotated_refresh_token_replaces_the_old_one(
         assert client.get("/apim/oauthy/mail/me").status_code == 200
         server.expires_in = 3600
         server.expire_access_tokens()
+        time.sleep(0.6)  # past half the 1 s token's life
         assert client.get("/apim/oauthy/mail/me").status_code == 200
     after = load_tokens(gateway.services.vault, "mail")
     assert before is not None and after is not None
