@@ -22,6 +22,23 @@ _CLIENT_ID = b"x-ms-client-request-id"
 MAX_CLIENT_ID = 100
 
 
+#: The longest request target (path and query) and header section taken, in bytes. The
+#: HTTP server refuses far longer ones itself (without a body); these limits come first,
+#: so a caller gets the one error shape.
+MAX_URL_BYTES = 16 * 1024
+MAX_HEADER_BYTES = 32 * 1024
+
+
+async def _refuse_oversized(send: Send, request_id: str, url: bool) -> None:
+    status, code, message = (
+        (414, "UriTooLong", f"the request target is over {MAX_URL_BYTES} bytes") if url else
+        (431, "HeadersTooLarge", f"the request's headers are over {MAX_HEADER_BYTES} bytes"))
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/json"), (b"x-request-id", request_id.encode("latin-1")),
+        (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": error_body(code, message, request_id)})
+
+
 class RequestIdMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -31,15 +48,20 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = ""
+        header_bytes = 0
         for name, value in scope["headers"]:
-            if name == _CLIENT_ID:
+            header_bytes += len(name) + len(value) + 4
+            if name == _CLIENT_ID and not request_id:
                 # Echoed, logged and audited: a longer or unprintable one is not taken.
                 candidate = value.decode("latin-1")
                 if len(candidate) <= MAX_CLIENT_ID and candidate.isprintable():
                     request_id = candidate
-                break
         if not request_id:
             request_id = uuid.uuid4().hex
+        url_bytes = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+        if url_bytes > MAX_URL_BYTES or header_bytes > MAX_HEADER_BYTES:
+            await _refuse_oversized(send, request_id, url_bytes > MAX_URL_BYTES)
+            return
         scope.setdefault("state", {})["request_id"] = request_id
         encoded = request_id.encode("latin-1")
         started = False

@@ -120,3 +120,15 @@ def test_importing_a_zip_that_holds_only_a_symlink_fails_and_says_why(tmp_path: 
     line = json.loads(done.stdout.splitlines()[0])
     assert line["status"] == "failed"
     assert "holds no spec" in line["errors"][0]["message"]
+
+
+def test_a_long_url_and_large_headers_get_the_error_shape(ready: Served) -> None:
+    with ready.client() as owner:
+        long_url = owner.get("/apim/items/conn/items/" + "a" * 20_000)
+        big_headers = owner.get("/apim/items/conn/items/1",
+                                headers={f"x-pad-{n}": "b" * 1000 for n in range(40)})
+    for answer, status, code in ((long_url, 414, "UriTooLong"),
+                                 (big_headers, 431, "HeadersTooLarge")):
+        assert answer.status_code == status, answer.text
+        assert answer.json()["error"]["code"] == code
+        assert answer.json()["error"]["requestId"] == answer.headers["x-request-id"]
