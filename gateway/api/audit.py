@@ -7,6 +7,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.api.auth import authenticate, services_of
+from gateway.api.strict import check_query
 from gateway.errors import BadRequest
 from gateway.security.access import require_role
 
@@ -17,11 +18,8 @@ async def list_audit(request: Request) -> Response:
     """The newest audit entries first, filtered by actor, action, resource or outcome."""
     caller = await authenticate(request)
     require_role(caller, "owner", "*", action="audit.read")
+    check_query(request, *_FILTERS, "limit")
     query = request.query_params
-    unknown = set(query) - {*_FILTERS, "limit"}
-    if unknown:
-        raise BadRequest(f"unknown query parameters {sorted(unknown)!r}; filter by "
-                         f"{', '.join(_FILTERS)} or set limit")
     limit_text = query.get("limit", "100")
     if not limit_text.isdigit() or not 1 <= int(limit_text) <= 1000:
         raise BadRequest("limit must be a whole number from 1 to 1000",

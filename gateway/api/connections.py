@@ -14,6 +14,8 @@ from gateway.api.auth import authenticate, services_of
 from gateway.api.bodies import read_json_object, string_field, string_map
 from gateway.api.connection_checks import run_test
 from gateway.api.errors import request_id_of
+from gateway.api.paging import PAGING, page
+from gateway.api.strict import check_fields, check_query
 from gateway.connections import initial_status, split_parameters
 from gateway.errors import BadRequest, Forbidden, NotFound
 from gateway.oauth import TOKENS_SECRET, auth_mode, start_consent, token_keeper
@@ -51,17 +53,20 @@ async def _audit(request: Request, actor: str, action: str, name: str,
 
 
 async def list_connections(request: Request) -> Response:
+    """``GET /v1/connections``: those the caller may see, a page at a time."""
     caller = await authenticate(request)
+    check_query(request, *PAGING)
     services = services_of(request)
     records = await services.db.run(services.connections.all)
     visible = [r.public() for r in records if caller.role_on(f"connections/{r.name}")]
-    return JSONResponse({"value": visible})
+    return JSONResponse(page(request, visible, key="name"))
 
 
 async def get_connection(request: Request) -> Response:
     caller = await authenticate(request)
     name = request.path_params["name"]
     require_role(caller, "reader", f"connections/{name}", action="connection.read")
+    check_query(request)
     services = services_of(request)
     record = await services.db.run(services.connections.get, name)
     return JSONResponse(record.public())
@@ -71,8 +76,10 @@ async def put_connection(request: Request) -> Response:
     caller = await authenticate(request)
     name = validate_name(request.path_params["name"], "connection")
     require_role(caller, "contributor", f"connections/{name}", action="connection.put")
+    check_query(request)
     services = services_of(request)
     body = await read_json_object(request)
+    check_fields(body, "connector", "parameters", "tags", "displayName")
     connector_id = string_field(body, "connector", required=True)
     _check_connector_policy(request, name, connector_id)
     connector = (await services.db.run(services.connectors.get, connector_id)).connector
@@ -105,12 +112,10 @@ async def patch_connection(request: Request) -> Response:
     caller = await authenticate(request)
     name = request.path_params["name"]
     require_role(caller, "contributor", f"connections/{name}", action="connection.patch")
+    check_query(request)
     services = services_of(request)
     body = await read_json_object(request)
-    unknown = set(body) - {"tags", "displayName", "parameters"}
-    if unknown:
-        raise BadRequest(f"cannot patch {sorted(unknown)!r}; patch tags, displayName or "
-                         "parameters")
+    check_fields(body, "tags", "displayName", "parameters")
     record = await services.db.run(services.connections.get, name)
     fields: dict[str, Any] = {}
     if "tags" in body:
@@ -155,6 +160,7 @@ async def rebind_connection(request: Request) -> Response:
     caller = await authenticate(request)
     name = request.path_params["name"]
     require_role(caller, "owner", f"connections/{name}", action="connection.rebind")
+    check_query(request)
     services = services_of(request)
     record = await services.db.run(services.connections.get, name)
     connector = (await services.db.run(services.connectors.get, record.connector_id)).connector
@@ -172,6 +178,7 @@ async def delete_connection(request: Request) -> Response:
     caller = await authenticate(request)
     name = request.path_params["name"]
     require_role(caller, "contributor", f"connections/{name}", action="connection.delete")
+    check_query(request)
     services = services_of(request)
     await services.db.run(services.connections.delete, name)
     forget_cached(services, name)
@@ -184,6 +191,7 @@ async def put_access_policy(request: Request) -> Response:
     name = request.path_params["name"]
     principal = validate_name(request.path_params["principal"])
     require_role(caller, "owner", f"connections/{name}", action="access-policy.put")
+    check_query(request)
     services = services_of(request)
     await services.db.run(services.connections.grant_access, name, principal)
     forget_cached(services, name)
@@ -196,6 +204,7 @@ async def delete_access_policy(request: Request) -> Response:
     name = request.path_params["name"]
     principal = request.path_params["principal"]
     require_role(caller, "owner", f"connections/{name}", action="access-policy.delete")
+    check_query(request)
     services = services_of(request)
     await services.db.run(services.connections.revoke_access, name, principal)
     forget_cached(services, name)
@@ -208,6 +217,7 @@ async def consent(request: Request) -> Response:
     caller = await authenticate(request)
     name = request.path_params["name"]
     require_role(caller, "contributor", f"connections/{name}", action="connection.consent")
+    check_query(request)
     services = services_of(request)
     record = await services.db.run(services.connections.get, name)
     connector = (await services.db.run(services.connectors.get, record.connector_id)).connector
@@ -222,6 +232,7 @@ async def test_connection(request: Request) -> Response:
     caller = await authenticate(request)
     name = request.path_params["name"]
     require_role(caller, "contributor", f"connections/{name}", action="connection.test")
+    check_query(request)
     services = services_of(request)
     forget_cached(services, name)
     outcome = await run_test(request, caller, name)

@@ -13,6 +13,8 @@ import importers
 from gateway.api.auth import authenticate, services_of
 from gateway.api.bodies import read_body
 from gateway.api.errors import request_id_of
+from gateway.api.paging import PAGING, page
+from gateway.api.strict import check_query
 from gateway.catalogue import KINDS, NETWORKS, TIERS, check_deletable, store_import
 from gateway.errors import BadRequest, PayloadTooLarge, PortwayError, SpecTooLargeError
 from gateway.security.access import require_role
@@ -54,9 +56,10 @@ def _label(request: Request, name: str, allowed: tuple[str, ...]) -> str | None:
 
 async def list_connectors(request: Request) -> Response:
     """``GET /v1/connectors?kind=&tier=&network=&q=``: the catalogue, one summary per
-    connector."""
+    connector, a page at a time (``gateway.api.paging``)."""
     caller = await authenticate(request)
     require_role(caller, "reader")
+    check_query(request, "kind", "tier", "network", "q", "text", *PAGING)
     services = services_of(request)
     kind = _label(request, "kind", KINDS)
     tier = _label(request, "tier", TIERS)
@@ -64,7 +67,7 @@ async def list_connectors(request: Request) -> Response:
     text = request.query_params.get("q") or request.query_params.get("text")
     items = await services.db.run(lambda: services.connectors.summaries(
         kind=kind, tier=tier, network=network, text=text))
-    return JSONResponse({"value": items})
+    return JSONResponse(page(request, items, key="id"))
 
 
 async def get_connector(request: Request) -> Response:
@@ -72,6 +75,7 @@ async def get_connector(request: Request) -> Response:
     caller = await authenticate(request)
     connector_id = request.path_params["id"]
     require_role(caller, "reader", f"connectors/{connector_id}")
+    check_query(request, "version")
     services = services_of(request)
     version = request.query_params.get("version")
     if version is not None and not (version.isascii() and version.isdigit()
@@ -93,6 +97,7 @@ async def connector_versions(request: Request) -> Response:
     caller = await authenticate(request)
     connector_id = request.path_params["id"]
     require_role(caller, "reader", f"connectors/{connector_id}")
+    check_query(request)
     services = services_of(request)
     current = await services.db.run(services.connectors.current_version, connector_id)
     versions = await services.db.run(services.connectors.versions, connector_id)
@@ -111,6 +116,7 @@ async def put_connector(request: Request) -> Response:
     caller = await authenticate(request)
     connector_id = validate_name(request.path_params["id"], "connector")
     require_role(caller, "contributor", f"connectors/{connector_id}")
+    check_query(request, "allowBreaking", "dryRun")
     services = services_of(request)
     allow_breaking = _flag(request, "allowBreaking")
     dry_run = _flag(request, "dryRun")
@@ -153,6 +159,7 @@ async def delete_connector(request: Request) -> Response:
     caller = await authenticate(request)
     connector_id = request.path_params["id"]
     require_role(caller, "contributor", f"connectors/{connector_id}")
+    check_query(request, "force")
     services = services_of(request)
     force = _flag(request, "force")
     current = await services.db.run(services.connectors.get, connector_id)
@@ -185,6 +192,7 @@ async def validate_connector(request: Request) -> Response:
     """
     caller = await authenticate(request)
     require_role(caller, "reader")
+    check_query(request, "name")
     services = services_of(request)
     data, filename, properties = await _read_upload(request)
     connector_id = request.query_params.get("name") or "validation"

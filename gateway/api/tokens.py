@@ -1,4 +1,8 @@
-"""POST /v1/tokens: an owner creates a principal's token, shown once."""
+"""POST /v1/tokens: an owner creates a principal's token, shown once.
+
+``role`` is required for a new principal; without it the token is one more for a
+principal that exists already.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +13,26 @@ from starlette.routing import Route
 from gateway.api.auth import authenticate, services_of
 from gateway.api.bodies import read_json_object, string_field
 from gateway.api.errors import request_id_of
+from gateway.api.strict import check_fields, check_query
+from gateway.errors import BadRequest
 from gateway.security.access import require_role
 
 
 async def create_token(request: Request) -> Response:
     caller = await authenticate(request)
     require_role(caller, "owner")
+    check_query(request)
     body = await read_json_object(request)
+    check_fields(body, "principal", "role", "kind", "scope")
     name = string_field(body, "principal", required=True)
     role = string_field(body, "role") or None
     kind = string_field(body, "kind", default="user")
     scope = string_field(body, "scope", default="*")
     services = services_of(request)
+    if role is None and await services.db.run(services.principals.get, name) is None:
+        # A token for nobody known and no role would be a principal that can do nothing.
+        raise BadRequest(f"{name!r} is not a principal yet: give it a role (owner, "
+                         "contributor or reader) to create it", details=[{"pointer": "/role"}])
     token = await services.db.run(
         lambda: services.principals.create_token(name, role, kind=kind, scope=scope))
     await services.db.run(lambda: services.audit.record(
