@@ -115,8 +115,9 @@ class ProxySettings:
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     total_timeout: float = 60.0
-    #: Calls allowed per connection in each period (overridable per connector).
-    rate_limit_calls: int = 100
+    #: Calls allowed per connection in each period; 0 (the default): no throttling unless
+    #: the connector declares a limit (``rateLimitCalls``), as Kong and APIM do.
+    rate_limit_calls: int = 0
     rate_limit_period: float = 60.0
     #: Calls one principal may make through one connection in each period (0: no limit
     #: of its own; overridable per connector).

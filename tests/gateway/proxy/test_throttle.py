@@ -11,7 +11,13 @@ import pytest
 from gateway.proxy.throttle import DatabaseThrottle, LocalThrottle, RedisThrottle, Throttle
 from gateway.store.database import Database
 from tests.gateway.conftest import RunningGateway
-from tests.gateway.proxy.conftest import Upstream, custom_gateway, make_env
+from tests.gateway.proxy.conftest import (
+    Upstream,
+    add_connection,
+    build_connector,
+    custom_gateway,
+    make_env,
+)
 from tests.support.databases import create_database
 
 
@@ -27,6 +33,23 @@ def test_a_connection_over_its_limit_gets_429_with_retry_after(
     assert refused.json()["error"]["code"] == "Throttled"
     assert 1 <= int(refused.headers["retry-after"]) <= 60
     assert 'portway_proxy_throttled_total{connector="demo"}' in metrics
+
+
+def test_nothing_is_throttled_unless_the_connector_or_the_operator_declares_it(
+        gateway: RunningGateway, upstream: Upstream, tmp_path: Path) -> None:
+    # The connector declares no limit: a load test's 150 calls all go through.
+    add_connection(gateway.services, build_connector(upstream.url + "/api"))
+    path = "/apim/demo/demo-conn/items/1"
+    with gateway.client() as client:
+        statuses = {client.get(path).status_code for _ in range(150)}
+    assert statuses == {200}
+    # The operator declares one for every connector that declares none.
+    (tmp_path / "limited").mkdir()
+    with custom_gateway(tmp_path / "limited", proxy={"rate_limit_calls": 2}) as limited:
+        add_connection(limited.services, build_connector(upstream.url + "/api"))
+        with limited.client() as client:
+            answers = [client.get(path).status_code for _ in range(3)]
+    assert answers == [200, 200, 429]
 
 
 def test_the_window_turns_on_the_clock() -> None:
