@@ -1,6 +1,7 @@
 """POST /v1/tokens: an owner creates a principal's token, shown once.
 
-``role`` is required for a new principal; without it the token is one more for a
+``role`` is required for a new principal (``"role": null`` on purpose: a principal that
+only connections' access policies name); without it the token is one more for a
 principal that exists already.
 """
 
@@ -29,10 +30,11 @@ async def create_token(request: Request) -> Response:
     kind = string_field(body, "kind", default="user")
     scope = string_field(body, "scope", default="*")
     services = services_of(request)
-    if role is None and await services.db.run(services.principals.get, name) is None:
-        # A token for nobody known and no role would be a principal that can do nothing.
+    if "role" not in body and await services.db.run(services.principals.get, name) is None:
+        # Most likely a forgotten role: the new principal could do nothing at all.
         raise BadRequest(f"{name!r} is not a principal yet: give it a role (owner, "
-                         "contributor or reader) to create it", details=[{"pointer": "/role"}])
+                         "contributor or reader), or \"role\": null for one that only "
+                         "access policies name", details=[{"pointer": "/role"}])
     token = await services.db.run(
         lambda: services.principals.create_token(name, role, kind=kind, scope=scope))
     await services.db.run(lambda: services.audit.record(

@@ -68,6 +68,10 @@ def test_a_token_needs_a_role_unless_its_principal_exists(gateway: RunningGatewa
         assert client.post("/v1/tokens", json={"principal": "bob",
                                                "role": "reader"}).status_code == 201
         another = client.post("/v1/tokens", json={"principal": "bob"})
+        on_purpose = client.post("/v1/tokens", json={"principal": "svc", "role": None})
+    assert on_purpose.status_code == 201
+    svc = gateway.services.principals.get("svc")
+    assert svc is not None and svc.roles == {}
     assert another.status_code == 201
     bob = gateway.services.principals.authenticate(another.json()["token"])
     assert bob is not None and bob.role_on("*") == "reader"
