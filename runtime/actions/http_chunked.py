@@ -21,12 +21,13 @@ import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gateway import Answer, Services, send_http
+from gateway import Answer, PayloadTooLarge, Services, send_http
 from runtime.actions.base import Finding
 
 #: Bytes per chunk when the endpoint does not say (``x-ms-chunk-size``).
 DEFAULT_CHUNK_BYTES = 1024 * 1024
-#: Parts of one download at most, so a hostile endpoint cannot keep the action forever.
+#: Parts of one download at most, so a hostile endpoint cannot keep the action forever;
+#: the joined content is bounded like any answer (``egress.max_response_bytes``).
 MAX_CHUNKS = 10_000
 _RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 
@@ -71,6 +72,7 @@ async def _download(services: Services, method: str, url: str, headers: dict[str
     parts: list[bytes] = []
     start = 0
     first: Answer | None = None
+    limit = services.settings.egress.max_response_bytes
     for _ in range(MAX_CHUNKS):
         ranged = {**headers, "Range": f"bytes={start}-{start + DEFAULT_CHUNK_BYTES - 1}"}
         answer = await send_http(services, method, url, headers=ranged)
@@ -79,6 +81,9 @@ async def _download(services: Services, method: str, url: str, headers: dict[str
             return answer if first is None else _joined(first, parts, complete=False)
         first = first or answer
         parts.append(answer.body)
+        if sum(map(len, parts)) > limit:
+            raise PayloadTooLarge(f"the chunked download is larger than the {limit} bytes "
+                                  "an answer may have (egress.max_response_bytes)")
         end, total = int(match.group(2)), match.group(3)
         start = end + 1
         if (total != "*" and start >= int(total)) or not answer.body:

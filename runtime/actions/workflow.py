@@ -172,7 +172,7 @@ class Wait(LeafHandler):
         inputs = context.inputs if isinstance(context.inputs, Mapping) else {}
         try:
             wake = self._wake(context.now(), inputs)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             return failed("InvalidTemplate", f"The Wait action's inputs are not valid: {exc}")
         if wake <= context.now():
             return succeeded(None, code=None)

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from gateway.services import Services
+from gateway.services import Services, build_services
 from runtime.actions.base import ActionResult, Suspend
 from runtime.actions.http import Http
+from tests.gateway.conftest import make_settings
 from tests.runtime.actions.conftest import Recorder, basic, with_data_plane
 from tests.runtime.actions.context import Context
 
@@ -196,3 +197,19 @@ def test_deploy_checks() -> None:
         "/actions/H/inputs", "/actions/H/inputs/authentication/type",
         "/actions/H/inputs/headers", "/actions/H/inputs/method",
         "/actions/H/runtimeConfiguration/contentTransfer/transferMode"]
+
+
+def test_a_chunked_download_is_bounded_like_any_answer(tmp_path: Any,
+                                                       upstream: Recorder) -> None:
+    small = build_services(make_settings(tmp_path, f"sqlite:///{tmp_path / 'small.db'}",
+                                         egress={"allow": ("127.0.0.1/32",),
+                                                 "max_response_bytes": 20}))
+    try:
+        result, _ = call(small, http({"method": "GET", "uri": f"{upstream.url}/ranged"},
+                                     runtimeConfiguration={
+                                         "contentTransfer": {"transferMode": "Chunked"}}))
+    finally:
+        small.db.dispose()
+    assert isinstance(result, ActionResult)
+    assert (result.status, result.code) == ("Failed", "PayloadTooLarge")
+    assert len(upstream.seen) == 2

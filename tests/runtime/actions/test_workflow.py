@@ -48,6 +48,13 @@ def test_units(count: int, unit: str, expected: datetime) -> None:
     assert later(NOW, count, unit) == expected
 
 
+def test_a_wait_past_the_calendar_fails_clearly() -> None:
+    result = run(Wait(), {"type": "Wait", "inputs": {"interval": {"count": 10**12,
+                                                                  "unit": "Week"}}})
+    assert isinstance(result, ActionResult)
+    assert (result.status, result.code) == ("Failed", "InvalidTemplate")
+
+
 def test_wait_deploy_checks() -> None:
     assert [f.pointer for f in Wait().validate({"inputs": {}}, "/actions/W")] == [
         "/actions/W/inputs"]
