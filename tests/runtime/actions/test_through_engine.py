@@ -9,6 +9,7 @@ from typing import Any
 from gateway.proxy.pipeline import Proxy
 from gateway.services import Services
 from runtime.actions.base import ActionResult
+from runtime.actions.response import response_of_run
 from runtime.actions.workflow import Workflow
 from runtime.host import RuntimeHost, attach, detach
 from runtime.settings import RuntimeSettings
@@ -86,3 +87,8 @@ def test_a_run_of_leaf_actions(services: Services, upstream: Recorder) -> None:
     assert response is not None
     assert response.body == b'total 3, child {"child got":3}'
     assert list(response.headers) == [("Content-Type", "text/plain; charset=utf-8")]
+    # The stored run record gives the same answer (an asynchronous Response's polling).
+    again = response_of_run(record)
+    assert again is not None
+    assert (again.status, again.body, list(again.headers)) == (
+        response.status, response.body, list(response.headers))
