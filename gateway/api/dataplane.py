@@ -9,7 +9,7 @@ large ones streamed chunk by chunk, never buffered whole.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl, quote, unquote
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -161,11 +161,15 @@ class DataPlaneShortcut:
         if not path.startswith("/apim/") or scope["method"] not in _SERVED:
             await self.app(scope, receive, send)
             return
-        parts = path.split("/", 4)  # "", "apim", connector, connection, rest
+        # Split the raw path, as the operation path is (``_operation_path``): an encoded
+        # ``%2F`` in the connection's name cannot move the split between the two.
+        raw: bytes | None = scope.get("raw_path")
+        parts = (raw.decode("latin-1") if raw else path).split("/", 4)
         if len(parts) < 4 or not parts[2] or not parts[3]:
             await self.app(scope, receive, send)
             return
-        scope["path_params"] = {"connector": parts[2], "connection": parts[3],
+        scope["path_params"] = {"connector": unquote(parts[2]),
+                                "connection": unquote(parts[3]),
                                 "path": parts[4] if len(parts) > 4 else ""}
         request = Request(scope, receive)
         try:

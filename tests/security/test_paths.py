@@ -82,3 +82,15 @@ def test_operations_encode_a_path_parameter_as_one_segment(ready: Served, value:
         answer = owner.post("/v1/connections/conn/operations/GetItem", json={"id": value})
     assert answer.status_code == 200, answer.text
     assert ready.upstream.last()["raw_path"] == reached
+
+
+@pytest.mark.parametrize("target", ["/apim/items/conn%2f..%2fother/items/1",
+                                    "/apim/items/..%2fconn/items/1",
+                                    "/apim/items%2fconn/x/items/1"])
+def test_an_encoded_slash_in_the_connection_name_does_not_shift_the_path(
+        ready: Served, target: str) -> None:
+    seen = len(ready.upstream.seen)
+    status, body = ready.raw_get(target)
+    assert status == 404, body
+    assert json.loads(body)["error"]["code"] == "NotFound"
+    assert len(ready.upstream.seen) == seen
