@@ -83,16 +83,16 @@ def check_origin(connection: str, bound: Iterable[str] | None, url: str) -> None
     Raises:
         SecretsOriginChanged: 409, naming both origins and what to do.
     """
-    if bound is None:
-        return
     origin = origin_of(url)
+    if bound is None or not origin:
+        return  # without a host the call fails on its own, sending nothing
     allowed = list(bound)
     if origin in allowed:
         return
     raise SecretsOriginChanged(
         f"connection {connection!r} holds secrets entered for "
         f"{', '.join(allowed) or 'no upstream'}; this call would send them to "
-        f"{origin or 'an upstream without a host'}. Re-enter the secrets (PUT or PATCH "
+        f"{origin}. Re-enter the secrets (PUT or PATCH "
         f"the connection with them) or have an owner re-bind them "
         f"(POST /v1/connections/{connection}/rebind)",
         details=[{"reason": "secrets-origin-changed", "boundTo": allowed,
