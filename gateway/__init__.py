@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from gateway.api.auth import authenticate
-    from gateway.api.bodies import read_json_object
+    from gateway.api.bodies import read_body, read_json_object
     from gateway.api.errors import request_id_of
     from gateway.app import create_app
     from gateway.calls import Answer, call_connection, call_connection_operation, send_http
+    from gateway.cli.common import add_store_options, command_services
     from gateway.errors import (
         BadRequest,
         ConfigError,
@@ -47,6 +48,8 @@ _EXPORTS = {
     "call_connection": "gateway.calls",
     "call_connection_operation": "gateway.calls",
     "send_http": "gateway.calls",
+    "command_services": "gateway.cli.common",
+    "add_store_options": "gateway.cli.common",
     "BadRequest": "gateway.errors",
     "ConfigError": "gateway.errors",
     "Conflict": "gateway.errors",
@@ -64,6 +67,7 @@ _EXPORTS = {
     "UpstreamUnreachable": "gateway.errors",
     "ValidationFailed": "gateway.errors",
     "authenticate": "gateway.api.auth",
+    "read_body": "gateway.api.bodies",
     "read_json_object": "gateway.api.bodies",
     "request_id_of": "gateway.api.errors",
     "require_role": "gateway.security.access",
@@ -80,6 +84,7 @@ _EXPORTS = {
 
 __all__ = [
     "Answer",
+    "add_store_options",
     "BackgroundService",
     "BadRequest",
     "ConfigError",
@@ -106,9 +111,11 @@ __all__ = [
     "authenticate",
     "call_connection",
     "call_connection_operation",
+    "command_services",
     "create_app",
     "load_settings",
     "principal_of",
+    "read_body",
     "read_json_object",
     "request_id_of",
     "require_role",

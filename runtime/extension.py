@@ -1,7 +1,10 @@
 """The runtime as a gateway extension: its tables, settings, routes, services, commands.
 
 Found by the gateway through the ``portway.extensions`` entry point ``runtime``. Importing
-this module is cheap: the parts load when the gateway asks for them.
+this module is cheap: the parts load when the gateway asks for them. ``startup`` builds
+the process's ``RuntimeHost`` (the workflows' store, app settings, the engine and its run
+history) before the app serves a request; ``background`` hands the gateway's supervisor
+the engine's worker loop.
 """
 
 from __future__ import annotations
@@ -24,15 +27,35 @@ class RuntimeExtension(Extension):
     metadata = tables.metadata
     settings_section = RuntimeSettings
 
+    def __init__(self) -> None:
+        self._workers: dict[int, Sequence[BackgroundService]] = {}
+
     def routes(self, services: Services) -> Sequence[BaseRoute]:
-        return ()
+        from runtime.api import runs, triggers, workflows
+
+        return [*workflows.routes, *triggers.routes, *runs.routes]
 
     def openapi(self) -> Mapping[str, Any]:
-        return {}
+        from runtime.api.openapi import runtime_openapi
+
+        return runtime_openapi()
+
+    def startup(self, services: Services) -> None:
+        from runtime.wiring import start_host
+
+        self._workers[id(services)] = start_host(services)
 
     def background(self, services: Services) -> Sequence[BackgroundService]:
-        return ()
+        return self._workers.get(id(services), ())
+
+    def shutdown(self, services: Services) -> None:
+        from runtime.host import detach
+
+        self._workers.pop(id(services), None)
+        detach(services)
 
     def commands(self, subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
                  ) -> None:
-        return None
+        from runtime.cli import register
+
+        register(subparsers)

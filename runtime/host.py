@@ -8,11 +8,15 @@ app's parts) and ``host_of(services)`` finds it again: request handlers reach it
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from gateway import Services
-from runtime.engine.interface import AppSettings, Engine, RunHistory, WorkflowVersion
+from runtime.engine.interface import Engine, RunHistory, WorkflowVersion
 from runtime.settings import RuntimeSettings
+
+if TYPE_CHECKING:
+    from runtime.store.appsettings import AppSettingsStore
+    from runtime.store.workflows import WorkflowStore
 
 
 class WorkflowSource(Protocol):
@@ -39,8 +43,10 @@ class WorkflowSource(Protocol):
 class RuntimeHost:
     services: Services
     settings: RuntimeSettings
-    workflows: WorkflowSource
-    app_settings: AppSettings
+    #: The workflows' store; the engine's ``WorkflowSource``.
+    workflows: WorkflowStore
+    #: The app settings; the engine's ``AppSettings``.
+    app_settings: AppSettingsStore
     engine: Engine
     history: RunHistory
 

@@ -20,3 +20,6 @@ class RuntimeSettings:
     #: How long a Request trigger's caller waits for a synchronous ``Response``, in seconds
     #: (Logic Apps: 120), before it gets ``202 Accepted``.
     response_timeout_seconds: float = 120.0
+    #: The address callers reach this deployment at, used in callback URLs
+    #: (``https://flows.example``); empty: the address of the request asking for the URL.
+    public_url: str = ""

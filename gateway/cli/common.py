@@ -194,3 +194,8 @@ def remote_of(args: argparse.Namespace) -> RemoteGateway | None:
     if not url.lower().startswith(("http://", "https://")):
         raise BadRequest(f"--url must be an http(s) URL, not {url!r}")
     return RemoteGateway(url.rstrip("/"), token)
+
+
+def command_services(args: argparse.Namespace) -> Services:
+    """The services of a command an extension brings (closed when the command ends)."""
+    return services_of(args)

@@ -38,6 +38,8 @@ workflow_versions = sa.Table(
     sa.Column("parameters", sa.Text, nullable=False),
     # JSON {"references": {ref: connection}, "serviceProviders": {...}} without secrets.
     sa.Column("connections", sa.Text, nullable=False),
+    # SHA-256 of everything deployed: a deploy that changes nothing keeps the version.
+    sa.Column("digest", sa.String(64), nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
 )
 

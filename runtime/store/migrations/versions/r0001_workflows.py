@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("definition", sa.Text, nullable=False),
         sa.Column("parameters", sa.Text, nullable=False),
         sa.Column("connections", sa.Text, nullable=False),
+        sa.Column("digest", sa.String(64), nullable=False),
         sa.Column("created_at", sa.Float, nullable=False),
     )
     op.create_index("ix_runtime_workflow_versions_workflow", "runtime_workflow_versions",

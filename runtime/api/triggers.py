@@ -1,0 +1,210 @@
+"""Triggers over HTTP: the callback URL, the signed call that starts a run, and firing a
+trigger by hand.
+
+- ``POST /v1/workflows/{name}/triggers/{trigger}/callback-url`` — Logic Apps'
+  listCallbackUrl shape (contributor).
+- ``ANY /api/{workflow}/triggers/{trigger}/invoke[/{relativePath}]`` — no bearer token:
+  the signature names the workflow and trigger (``runtime/triggers/request.py``). A bad
+  or stale signature is 401 and nothing starts. The run's ``Response`` is the answer
+  (status, headers, body bytes), or ``202 Accepted`` when the definition has none or it
+  does not come within ``runtime.response_timeout_seconds``; every answer of a started run
+  carries Logic Apps' headers (``x-ms-workflow-run-id``...).
+- ``POST /v1/workflows/{name}/triggers/{trigger}/run`` — fire a Request or Recurrence
+  trigger now, with empty outputs: ``202`` and ``x-ms-workflow-run-id``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gateway import (
+    BadRequest,
+    MethodNotAllowed,
+    NotFound,
+    authenticate,
+    read_body,
+    require_role,
+)
+from runtime.api.common import audit, host_of_request
+from runtime.engine.interface import ResponseRecord, RunHandle, TriggerRecord
+from runtime.errors import WorkflowDisabled
+from runtime.host import RuntimeHost
+from runtime.store.workflows import WorkflowRecord
+from runtime.triggers.request import (
+    SIGNATURE_QUERIES,
+    RequestTrigger,
+    callback,
+    check_schema,
+    check_signature,
+    parse_body,
+    trigger_headers,
+)
+
+
+def now_iso() -> str:
+    """UTC with seven fractional digits, as Logic Apps writes times."""
+    stamp = datetime.now(UTC)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond:06d}0Z"
+
+
+def _trigger_of(record: WorkflowRecord, name: str) -> dict[str, Any]:
+    triggers = record.definition.get("triggers") or {}
+    trigger = triggers.get(name)
+    if not isinstance(trigger, dict):
+        raise NotFound(f"the workflow {record.name!r} has no trigger {name!r}")
+    return trigger
+
+
+def _request_trigger(record: WorkflowRecord, name: str) -> RequestTrigger:
+    trigger = _trigger_of(record, name)
+    if str(trigger.get("type", "")).lower() != "request":
+        raise BadRequest(f"the trigger {name!r} is a {trigger.get('type')} trigger, not a "
+                         "Request trigger: it has no callback URL")
+    return RequestTrigger.of(name, trigger)
+
+
+async def callback_url(request: Request) -> Response:
+    caller = await authenticate(request)
+    name = request.path_params["name"]
+    require_role(caller, "contributor", f"workflows/{name}", action="workflow.callbackurl")
+    host = host_of_request(request)
+    record = await host.services.db.run(host.workflows.get, name)
+    trigger = _request_trigger(record, request.path_params["trigger"])
+    key = await host.services.db.run(host.workflows.trigger_key, name)
+    if key is None:
+        raise NotFound(f"the workflow {name!r} has no signing key")
+    return JSONResponse(callback(_base_url(request, host), name, trigger, key))
+
+
+def _base_url(request: Request, host: RuntimeHost) -> str:
+    configured = host.settings.public_url
+    return configured.rstrip("/") if configured else str(request.base_url).rstrip("/")
+
+
+async def invoke(request: Request) -> Response:
+    host = host_of_request(request)
+    workflow = request.path_params["workflow"]
+    trigger_name = request.path_params["trigger"]
+    queries = dict(request.query_params)
+    key = await host.services.db.run(host.workflows.trigger_key, workflow)
+    check_signature(key, workflow, trigger_name, queries)
+    record = await host.services.db.run(host.workflows.get, workflow)
+    trigger = _request_trigger(record, trigger_name)
+    if not record.enabled:
+        raise WorkflowDisabled(f"the workflow {workflow!r} is disabled")
+    if trigger.method and request.method != trigger.method:
+        raise MethodNotAllowed(f"the trigger {trigger_name!r} takes {trigger.method}, not "
+                               f"{request.method}")
+    path_values = trigger.match_path(request.path_params.get("rest", ""))
+    if path_values is None:
+        raise NotFound("the path does not match the trigger's relativePath "
+                       f"{trigger.relative_path!r}")
+    body = await read_body(request)
+    present, value = parse_body(request.headers.get("content-type"), body)
+    check_schema(trigger, present, value)
+    outputs: dict[str, Any] = {"headers": trigger_headers(request.headers.raw)}
+    own = {k: v for k, v in request.query_params.multi_items()
+           if k.lower() not in SIGNATURE_QUERIES}
+    if own:
+        outputs["queries"] = own
+    if trigger.relative_path:
+        outputs["relativePathParameters"] = path_values
+    if present:
+        outputs["body"] = value
+    version = await host.services.db.run(host.workflows.version, record.version)
+    stamp = now_iso()
+    inputs = {"schema": trigger.schema} if trigger.schema else None
+    handle = await host.engine.start_run(version, TriggerRecord(
+        name=trigger_name, outputs=outputs, inputs=inputs, start_time=stamp, end_time=stamp,
+        client_tracking_id=request.headers.get("x-ms-client-tracking-id")))
+    answer = await handle.response(host.settings.response_timeout_seconds)
+    return _answer(record, handle, answer, request)
+
+
+def workflow_id(name: str) -> str:
+    """A stable 32-hex id per workflow name (Logic Apps' ``x-ms-workflow-id``)."""
+    return hashlib.sha256(name.encode("utf-8")).hexdigest()[:32]
+
+
+def run_headers(record: WorkflowRecord, handle: RunHandle, request: Request
+                ) -> list[tuple[str, str]]:
+    """The headers Logic Apps puts on every answer of a started run, in its order."""
+    run_id = handle.run_id
+    tracking = str(getattr(handle, "tracking_id", "") or uuid.uuid4())
+    client = str(getattr(handle, "client_tracking_id", "") or
+                 request.headers.get("x-ms-client-tracking-id") or run_id)
+    wid = workflow_id(record.name)
+    return [
+        ("x-ms-workflow-run-id", run_id),
+        ("x-ms-correlation-id", tracking),
+        ("x-ms-client-tracking-id", client),
+        ("x-ms-trigger-history-name", run_id),
+        ("x-ms-workflow-system-id", f"/scaleunits/prod-00/workflows/{wid}"),
+        ("x-ms-workflow-id", wid),
+        ("x-ms-workflow-version", record.version),
+        ("x-ms-workflow-name", record.name),
+        ("x-ms-tracking-id", tracking),
+        ("x-ms-request-id", f":{tracking}"),
+    ]
+
+
+def _answer(record: WorkflowRecord, handle: RunHandle, answer: ResponseRecord | None,
+            request: Request) -> Response:
+    extra = run_headers(record, handle, request)
+    if answer is None:
+        response = Response(status_code=202)
+        response.headers.update(dict(extra))
+        return response
+    response = Response(content=answer.body, status_code=answer.status)
+    # Starlette set content-length; the Response's own headers (Content-Type first)
+    # follow, then the run's.
+    raw = [(k, v) for k, v in response.raw_headers if k.lower() == b"content-length"]
+    for name, value in [*answer.headers, *extra]:
+        if name.lower() in ("content-length", "transfer-encoding", "connection"):
+            continue
+        raw.append((name.lower().encode("latin-1"), value.encode("latin-1")))
+    response.raw_headers = raw
+    return response
+
+
+async def run_trigger(request: Request) -> Response:
+    caller = await authenticate(request)
+    name = request.path_params["name"]
+    require_role(caller, "contributor", f"workflows/{name}", action="workflow.run")
+    host = host_of_request(request)
+    record = await host.services.db.run(host.workflows.get, name)
+    trigger_name = request.path_params["trigger"]
+    kind = str(_trigger_of(record, trigger_name).get("type", "")).lower()
+    if kind not in ("request", "recurrence", "manual"):
+        raise BadRequest(f"the trigger {trigger_name!r} ({kind}) cannot be fired by hand "
+                         "here: Request and Recurrence triggers can")
+    if not record.enabled:
+        raise WorkflowDisabled(f"the workflow {name!r} is disabled")
+    version = await host.services.db.run(host.workflows.version, record.version)
+    stamp = now_iso()
+    outputs: dict[str, Any] = {"headers": {}} if kind != "recurrence" else {}
+    handle = await host.engine.start_run(version, TriggerRecord(
+        name=trigger_name, outputs=outputs, start_time=stamp, end_time=stamp))
+    await audit(request, caller.name, "workflow.run", f"workflows/{name}",
+                {"trigger": trigger_name, "run": handle.run_id})
+    response = Response(status_code=202)
+    response.headers.update(dict(run_headers(record, handle, request)))
+    return response
+
+
+_INVOKE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+routes = [
+    Route("/v1/workflows/{name}/triggers/{trigger}/callback-url", callback_url,
+          methods=["POST"]),
+    Route("/v1/workflows/{name}/triggers/{trigger}/run", run_trigger, methods=["POST"]),
+    Route("/api/{workflow}/triggers/{trigger}/invoke", invoke, methods=_INVOKE_METHODS),
+    Route("/api/{workflow}/triggers/{trigger}/invoke/{rest:path}", invoke,
+          methods=_INVOKE_METHODS),
+]

@@ -1,0 +1,51 @@
+"""Logic Apps' documented limits on a workflow definition (Microsoft's "Limits and
+configuration reference for Azure Logic Apps"), checked at deploy, and the WDL parameter
+types' value check."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+#: Actions per workflow, counted across every nested scope.
+MAX_ACTIONS = 500
+#: Nesting depth of actions (a Scope in a Foreach in an If... counts each level).
+MAX_NESTING = 8
+#: Triggers per workflow.
+MAX_TRIGGERS = 10
+#: Characters in an action or trigger name.
+MAX_NAME_LENGTH = 80
+#: Characters in one expression.
+MAX_EXPRESSION_LENGTH = 8192
+#: Variables per workflow.
+MAX_VARIABLES = 250
+#: Parameters per workflow (Standard's limit; Consumption's is 50).
+MAX_PARAMETERS = 500
+#: Bytes of a definition (Logic Apps: 1 MB).
+MAX_DEFINITION_BYTES = 1024 * 1024
+
+NAME = re.compile(r"[A-Za-z0-9._-]{1,200}")
+
+
+def fits(kind: str, value: Any) -> bool:
+    """Whether ``value`` is of the WDL parameter type ``kind`` (any case).
+
+    A string that is an expression (``@appsetting('x')``...) fits every type: it is read
+    when a run starts.
+    """
+    if isinstance(value, str) and value.startswith("@") and not value.startswith("@@"):
+        return True
+    kind = kind.lower()
+    if kind in ("string", "securestring"):
+        return isinstance(value, str)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "float":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "array":
+        return isinstance(value, list)
+    if kind in ("object", "secureobject"):
+        return isinstance(value, dict)
+    return False

@@ -1,0 +1,39 @@
+"""The runtime's branch of Portway's one error tree (``gateway.errors`` draws the root).
+
+::
+
+    gateway.BadRequest (400)
+    ├── DefinitionInvalid (400)      a workflow does not validate: every finding, with
+    │                                its file and JSON pointer, in ``details``
+    └── TriggerRequestInvalid (400)  a trigger call's body breaks the trigger's schema
+    gateway.Unauthenticated (401)
+    └── SignatureInvalid (401)       a trigger URL's signature is missing, wrong or stale
+    gateway.Conflict (409)
+    └── WorkflowDisabled (409)       a disabled workflow's trigger was called
+"""
+
+from __future__ import annotations
+
+from gateway import BadRequest, Conflict, Unauthenticated
+
+
+class DefinitionInvalid(BadRequest):
+    """A workflow definition (or a project around it) does not validate."""
+
+    code = "InvalidDefinition"
+
+
+class TriggerRequestInvalid(BadRequest):
+    """A trigger call does not satisfy what its trigger asks for."""
+
+    code = "InvalidRequestContent"
+
+
+class SignatureInvalid(Unauthenticated):
+    """A trigger URL's signature does not hold."""
+
+    code = "DirectApiAuthorizationRequired"
+
+
+class WorkflowDisabled(Conflict):
+    code = "WorkflowDisabled"
