@@ -67,8 +67,7 @@ def _host(args: argparse.Namespace) -> RuntimeHost:
     from runtime.wiring import build_host
 
     services: Services = command_services(args)
-    host, _ = build_host(services)
-    return host
+    return build_host(services)
 
 
 def _deploy(args: argparse.Namespace) -> int:

@@ -27,9 +27,6 @@ class RuntimeExtension(Extension):
     metadata = tables.metadata
     settings_section = RuntimeSettings
 
-    def __init__(self) -> None:
-        self._workers: dict[int, Sequence[BackgroundService]] = {}
-
     def routes(self, services: Services) -> Sequence[BaseRoute]:
         from runtime.api import runs, triggers, workflows
 
@@ -41,17 +38,21 @@ class RuntimeExtension(Extension):
         return runtime_openapi()
 
     def startup(self, services: Services) -> None:
-        from runtime.wiring import start_host
+        from runtime.host import attach
+        from runtime.wiring import build_host
 
-        self._workers[id(services)] = start_host(services)
+        attach(build_host(services))
 
     def background(self, services: Services) -> Sequence[BackgroundService]:
-        return self._workers.get(id(services), ())
+        from runtime.host import host_of
 
-    def shutdown(self, services: Services) -> None:
-        from runtime.host import detach
+        host = host_of(services)
+        return [host.engine.worker] if host.settings.enabled else []
 
-        self._workers.pop(id(services), None)
+    async def shutdown(self, services: Services) -> None:
+        from runtime.host import detach, host_of
+
+        await host_of(services).engine.aclose()
         detach(services)
 
     def commands(self, subparsers: argparse._SubParsersAction[argparse.ArgumentParser]

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from gateway import Services
-from runtime.engine.interface import Engine, RunHistory, WorkflowVersion
+from runtime.engine.interface import RunHistory, WorkflowVersion
 from runtime.settings import RuntimeSettings
 
 if TYPE_CHECKING:
+    from runtime.engine.runner import DurableEngine
     from runtime.store.appsettings import AppSettingsStore
     from runtime.store.workflows import WorkflowStore
 
@@ -47,7 +48,8 @@ class RuntimeHost:
     workflows: WorkflowStore
     #: The app settings; the engine's ``AppSettings``.
     app_settings: AppSettingsStore
-    engine: Engine
+    #: The engine (``Engine`` and ``RunHistory``, with its ``worker`` loop).
+    engine: DurableEngine
     history: RunHistory
 
 

@@ -67,9 +67,13 @@ class _Local:
 
 
 class _Handle:
-    def __init__(self, engine: DurableEngine, run_id: str) -> None:
+    def __init__(self, engine: DurableEngine, run_id: str, state: RunState | None = None
+                 ) -> None:
         self.engine = engine
         self.run_id = run_id
+        # The trigger call's answer carries them (x-ms-tracking-id, x-ms-client-tracking-id).
+        self.tracking_id = str(state.trigger.get("trackingId", "")) if state else ""
+        self.client_tracking_id = state.client_tracking_id if state else ""
 
     async def response(self, timeout: float) -> ResponseRecord | None:
         return await self.engine.wait_response(self.run_id, timeout)
@@ -114,7 +118,7 @@ class DurableEngine:
         durable = version.kind != "Stateless" or self._stateless_history(version)
         if not durable:
             self._spawn(state, index, NullSink())
-            return _Handle(self, run_id)
+            return _Handle(self, run_id, state)
         here = await self._may_run_here()
         self.writer.insert_run(state, {
             "id": run_id, "workflow": version.workflow, "version": version.version,
@@ -133,7 +137,7 @@ class DurableEngine:
             raise
         if here:
             self._spawn(state, index, self.writer)
-        return _Handle(self, run_id)
+        return _Handle(self, run_id, state)
 
     async def cancel(self, run_id: str) -> None:
         local = self.local.get(run_id)

@@ -1,0 +1,135 @@
+"""A signed trigger call runs the workflow and answers with its Response; the run is read
+back through /v1/runs and /v1/workflows/{name}/runs."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from tests.gateway.conftest import RunningGateway
+from tests.runtime.api.conftest import echo_workflow
+
+
+def _deploy_and_sign(client: httpx.Client, name: str, body: dict[str, Any]
+                     ) -> dict[str, Any]:
+    assert client.put(f"/v1/workflows/{name}", json=body).status_code == 201
+    response = client.post(f"/v1/workflows/{name}/triggers/manual/callback-url")
+    assert response.status_code == 200, response.text
+    callback: dict[str, Any] = response.json()
+    return callback
+
+
+def _wait_done(client: httpx.Client, run_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 20
+    while True:
+        run: dict[str, Any] = client.get(f"/v1/runs/{run_id}").json()
+        if run.get("status") not in ("Running", "Waiting") or time.monotonic() > deadline:
+            return run
+        time.sleep(0.05)
+
+
+def test_the_trigger_answers_with_the_response_and_the_run_is_recorded(
+        client: httpx.Client, runtime_gateway: RunningGateway) -> None:
+    callback = _deploy_and_sign(client, "echo", echo_workflow())
+    with httpx.Client() as anonymous:
+        answer = anonymous.post(callback["value"], json={"hello": "world"},
+                                headers={"x-ms-client-tracking-id": "order-7"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"hello": "world"}
+    assert answer.headers["content-type"] == "application/json; charset=utf-8"
+    run_id = answer.headers["x-ms-workflow-run-id"]
+    assert answer.headers["x-ms-workflow-name"] == "echo"
+    assert answer.headers["x-ms-client-tracking-id"] == "order-7"
+    assert answer.headers["x-ms-trigger-history-name"] == run_id
+    assert answer.headers["x-ms-request-id"] == ":" + answer.headers["x-ms-tracking-id"]
+    run = _wait_done(client, run_id)
+    assert (run["id"], run["workflow"], run["status"]) == (run_id, "echo", "Succeeded")
+    assert run["clientTrackingId"] == "order-7"
+    assert run["trigger"]["name"] == "manual"
+    assert run["trigger"]["outputs"]["body"] == {"hello": "world"}
+    assert {n: a["status"] for n, a in run["actions"].items()} == {
+        "Compose": "Succeeded", "Response": "Succeeded"}
+    listed = client.get("/v1/workflows/echo/runs").json()
+    assert [r["id"] for r in listed["value"]] == [run_id]
+    assert listed["nextLink"] is None
+    assert client.get("/v1/workflows/echo/runs", params={"status": "Failed"}
+                      ).json()["value"] == []
+
+
+def test_bodies_are_parsed_as_logic_apps_parses_them(client: httpx.Client) -> None:
+    callback = _deploy_and_sign(client, "echo", echo_workflow())
+    url = callback["value"]
+    with httpx.Client() as anonymous:
+        text = anonymous.post(url, content=b"plain words",
+                              headers={"content-type": "text/plain"})
+        form = anonymous.post(url, content=b"a=1&b=two+words",
+                              headers={"content-type": "application/x-www-form-urlencoded"})
+        binary = anonymous.post(url, content=b"\x00\x01",
+                                headers={"content-type": "application/octet-stream"})
+        broken = anonymous.post(url, content=b"{oops",
+                                headers={"content-type": "application/json"})
+    assert text.status_code == 200 and text.text == "plain words"
+
+    def trigger_body(answer: httpx.Response) -> Any:
+        run = client.get(f"/v1/runs/{answer.headers['x-ms-workflow-run-id']}").json()
+        return run["trigger"]["outputs"]["body"]
+
+    assert trigger_body(text) == "plain words"
+    assert trigger_body(form) == {
+        "$content-type": "application/x-www-form-urlencoded", "$content": "YT0xJmI9dHdvK3dvcmRz",
+        "$formdata": [{"key": "a", "value": "1"}, {"key": "b", "value": "two words"}]}
+    assert trigger_body(binary) == {"$content-type": "application/octet-stream",
+                                    "$content": "AAE="}
+    # A Response whose body is content answers with the content's own bytes and type.
+    assert binary.content == b"\x00\x01"
+    assert binary.headers["content-type"] == "application/octet-stream"
+    assert broken.status_code == 400
+    assert broken.json()["error"]["code"] == "InvalidRequestContent"
+
+
+def test_method_path_schema_and_disabled_checks(client: httpx.Client) -> None:
+    body = echo_workflow(method="POST", relativePath="orders/{id}",
+                         schema={"type": "object", "required": ["n"],
+                                 "properties": {"n": {"type": "integer"}}})
+    body["definition"]["triggers"]["manual"]["operationOptions"] = "EnableSchemaValidation"
+    body["definition"]["actions"]["Compose"]["inputs"] = (
+        "@triggerOutputs()['relativePathParameters']")
+    callback = _deploy_and_sign(client, "orders", body)
+    base, query = callback["basePath"], callback["queries"]
+    with httpx.Client() as anonymous:
+        ok = anonymous.post(f"{base}/orders/42", params=query, json={"n": 1})
+        wrong_method = anonymous.get(f"{base}/orders/42", params=query)
+        wrong_path = anonymous.post(f"{base}/other/42", params=query, json={"n": 1})
+        bad_body = anonymous.post(f"{base}/orders/42", params=query, json={"n": "x"})
+        client.post("/v1/workflows/orders/disable")
+        disabled = anonymous.post(f"{base}/orders/42", params=query, json={"n": 1})
+    assert ok.status_code == 200 and ok.json() == {"id": "42"}
+    assert wrong_method.status_code == 405
+    assert wrong_path.status_code == 404
+    assert bad_body.status_code == 400
+    assert bad_body.json()["error"]["details"][0]["pointer"] == "/n"
+    assert disabled.status_code == 409
+    assert len(client.get("/v1/workflows/orders/runs").json()["value"]) == 1
+
+
+def test_a_workflow_without_response_answers_202_and_can_be_resubmitted(
+        client: httpx.Client) -> None:
+    body = echo_workflow()
+    del body["definition"]["actions"]["Response"]
+    callback = _deploy_and_sign(client, "quiet", body)
+    with httpx.Client() as anonymous:
+        answer = anonymous.post(callback["value"], json={"x": 1})
+    assert answer.status_code == 202 and answer.content == b""
+    run_id = answer.headers["x-ms-workflow-run-id"]
+    assert _wait_done(client, run_id)["status"] == "Succeeded"
+    again = client.post(f"/v1/runs/{run_id}/resubmit")
+    assert again.status_code == 202
+    new_id = again.json()["id"]
+    assert new_id != run_id and again.headers["x-ms-workflow-run-id"] == new_id
+    rerun = _wait_done(client, new_id)
+    assert rerun["trigger"]["outputs"]["body"] == {"x": 1}
+    fired = client.post("/v1/workflows/quiet/triggers/manual/run")
+    assert fired.status_code == 202 and fired.headers["x-ms-workflow-run-id"]
+    assert client.get("/v1/runs/nope").status_code == 404
