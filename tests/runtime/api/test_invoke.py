@@ -131,5 +131,6 @@ def test_a_workflow_without_response_answers_202_and_can_be_resubmitted(
     rerun = _wait_done(client, new_id)
     assert rerun["trigger"]["outputs"]["body"] == {"x": 1}
     fired = client.post("/v1/workflows/quiet/triggers/manual/run")
-    assert fired.status_code == 202 and fired.headers["x-ms-workflow-run-id"]
+    assert fired.status_code == 202
+    assert _wait_done(client, fired.headers["x-ms-workflow-run-id"])["status"] == "Succeeded"
     assert client.get("/v1/runs/nope").status_code == 404
