@@ -84,7 +84,6 @@ _EXPORTS = {
 
 __all__ = [
     "Answer",
-    "add_store_options",
     "BackgroundService",
     "BadRequest",
     "ConfigError",
@@ -108,6 +107,7 @@ __all__ = [
     "UpstreamUnreachable",
     "ValidationFailed",
     "WorkflowIdentities",
+    "add_store_options",
     "authenticate",
     "call_connection",
     "call_connection_operation",

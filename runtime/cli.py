@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gateway import Services, command_services
+from gateway import Services, add_store_options, command_services
 from runtime.definitions import check, load_path
 from runtime.errors import DefinitionInvalid
 from runtime.host import RuntimeHost
@@ -33,9 +33,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     deploy.add_argument("--name", help="the workflow's name (a single workflow)")
     deploy.add_argument("--json", action="store_true", help="one JSON object per workflow")
     deploy.set_defaults(handler=_deploy)
+    add_store_options(deploy)
     listing = wf.add_parser("list", help="the deployed workflows")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=_list)
+    add_store_options(listing)
     for verb, handler, text in (("show", _show, "a workflow's definition and state"),
                                 ("enable", _enable, "let a workflow's triggers fire"),
                                 ("disable", _disable, "stop a workflow's triggers"),
@@ -43,6 +45,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         sub = wf.add_parser(verb, help=text)
         sub.add_argument("name")
         sub.set_defaults(handler=handler)
+        add_store_options(sub)
 
     runs = commands.add_parser("runs", help="read and steer workflow runs")
     rn = runs.add_subparsers(dest="runs_command", required=True, metavar="COMMAND")
@@ -52,15 +55,18 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     rlist.add_argument("--top", type=int, default=50)
     rlist.add_argument("--json", action="store_true")
     rlist.set_defaults(handler=_runs_list)
+    add_store_options(rlist)
     show = rn.add_parser("show", help="a run's action timeline")
     show.add_argument("id")
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=_runs_show)
+    add_store_options(show)
     for verb, handler, text in (("cancel", _runs_cancel, "cancel a run"),
                                 ("resubmit", _runs_resubmit, "run again from its trigger")):
         sub = rn.add_parser(verb, help=text)
         sub.add_argument("id")
         sub.set_defaults(handler=handler)
+        add_store_options(sub)
 
 
 def _host(args: argparse.Namespace) -> RuntimeHost:
