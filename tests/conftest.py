@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.logging import configure_logging
 from gateway.store.database import Database
 from importers import ImportResult, import_sources
 from tests.support.databases import (
@@ -73,6 +74,15 @@ def redis_url() -> Iterator[str]:
 
 
 BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(autouse=True)
+def _logs_back_on_the_restored_stderr() -> Iterator[None]:
+    """``portway`` commands run in-process point the logs at the stderr they find, which
+    is a test's capture; each test's end points them back at the one pytest restores, so
+    later tests do not log into a closed capture."""
+    yield
+    configure_logging("plain", "info")
 
 
 @pytest.fixture(scope="session")

@@ -55,6 +55,8 @@ class Call:
     base_url: str = ""
     properties: dict[str, Any] = field(default_factory=dict)
     target: VettedTarget | None = None
+    #: The upstream URL about to be called (set before the egress guard vets it).
+    upstream_url: str = ""
     response: UpstreamResponse | None = None
     referenced_by_workflow: bool | None = None
     gateway_origin: str = ""

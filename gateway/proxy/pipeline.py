@@ -173,6 +173,7 @@ class Proxy:
     async def send(self, call: Call, method: str, url: str, headers: dict[str, str],
                    body: Body) -> UpstreamResponse:
         """Egress guard, then the upstream call with retries (the protocols' Transport)."""
+        call.upstream_url = url
         target = await steps.vet_target(url, self.services.egress)
         call.target = target
         assert call.resolved is not None
@@ -185,7 +186,8 @@ class Proxy:
         async def attempt() -> UpstreamResponse:
             remaining = deadline - self._clock()
             if remaining <= 0:
-                raise UpstreamTimeout("the upstream call ran out of its total time")
+                raise UpstreamTimeout("the upstream call ran out of its total time",
+                                      details=[{"phase": "total"}])
             return await self.upstream.send(UpstreamRequest(
                 method=method, target=target, headers=headers, body=body,
                 timeouts=Timeouts(options.connect_timeout, options.read_timeout, remaining),
@@ -210,6 +212,11 @@ class Proxy:
                     elapsed)
         if error is not None and error.status_code in (502, 504):
             record_upstream_error(call.connector_label, error.code)
+            log.warning("upstream call failed", code=error.code, error=error.message,
+                        connector=call.connector_label, connection=call.connection,
+                        operation=call.operation_label or "(unrouted)",
+                        url=_shown_url(call), request_id=call.request_id,
+                        **_timeout_fired(call, error))
         if self._access_log:
             log.info("proxied", principal=call.principal.name, connection=call.connection,
                      operation=call.operation_label, status=status,
@@ -224,6 +231,27 @@ class Proxy:
     async def aclose(self) -> None:
         await self.upstream.aclose()
         await self.throttle.aclose()
+
+
+#: The proxy option behind a timeout, by the phase the upstream client reports.
+_TIMEOUTS = {"connect": "connect_timeout", "response": "read_timeout",
+             "exchange": "read_timeout", "total": "total_timeout"}
+
+
+def _shown_url(call: Call) -> str:
+    """The upstream URL without its query (which may carry a credential)."""
+    url = call.target.url if call.target is not None else call.upstream_url
+    return url.split("?", 1)[0].split("#", 1)[0]
+
+
+def _timeout_fired(call: Call, error: PortwayError) -> dict[str, Any]:
+    """For a 504: which timeout fired and its value in seconds."""
+    if not isinstance(error, UpstreamTimeout) or call.resolved is None:
+        return {}
+    phases = [d.get("phase") for d in error.details if isinstance(d, dict)]
+    name = next((_TIMEOUTS[p] for p in phases if p in _TIMEOUTS), "read_timeout")
+    return {"timeout": name,
+            "timeout_seconds": getattr(call.resolved.compiled.options, name)}
 
 
 _heap_frozen = False

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import anyio.to_thread
 
-from gateway.errors import EgressDenied
+from gateway.errors import EgressDenied, UpstreamUnreachable
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -73,7 +73,8 @@ class EgressGuard:
                 self._hosts.append(entry.lower().rstrip("."))
 
     def check(self, url: str) -> VettedTarget:
-        """Vet ``url``, resolving its host (blocking). Raises ``EgressDenied``."""
+        """Vet ``url``, resolving its host (blocking). Raises ``EgressDenied``, or
+        ``UpstreamUnreachable`` when the host does not resolve."""
         scheme, host, port = self._split(url)
         return self._vet(url, scheme, host, port, _resolve(host, port))
 
@@ -151,7 +152,8 @@ class EgressGuard:
     def _vet(self, url: str, scheme: str, host: str, port: int,
              addresses: list[str]) -> VettedTarget:
         if not addresses:
-            raise EgressDenied(f"the host {host!r} does not resolve")
+            raise UpstreamUnreachable(f"the host {host!r} does not resolve (no addresses)",
+                                      details=[{"phase": "resolve", "host": host}])
         for address in addresses:
             ip = ipaddress.ip_address(address)
             if _is_forbidden(ip) and not self._explicitly_allowed(ip, host):
@@ -188,7 +190,11 @@ def _resolve(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        raise EgressDenied(f"the host {host!r} does not resolve") from None
+        # Nothing is denied here: the name does not lead anywhere (yet). A 502, as for
+        # a host that refuses the connection; the caller may try again later.
+        raise UpstreamUnreachable(f"the host {host!r} does not resolve (no DNS answer)",
+                                  details=[{"phase": "resolve", "host": host}],
+                                  retryable=True) from None
     seen: list[str] = []
     for info in infos:
         address = str(info[4][0]).split("%", 1)[0]
