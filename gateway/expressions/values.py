@@ -124,10 +124,17 @@ def is_integer(value: Any) -> bool:
 
 
 def format_float(value: float) -> str:
-    """Spell a float the way .NET's round-trip formatting does (``10.0`` is ``"10"``)."""
+    """Spell a float the way .NET's round-trip formatting does: the shortest digits, and
+    ``E`` notation from 1E+15 up and below 1E-04 (``10.0`` is ``"10"``)."""
     if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
         return str(int(value))
     text = repr(value)
+    if "e" not in text and math.isfinite(value) and abs(value) >= 1e15:
+        parts = Decimal(text).normalize().as_tuple()
+        shown = "".join(map(str, parts.digits))
+        mantissa = shown[0] + ("." + shown[1:] if len(shown) > 1 else "")
+        power = len(shown) - 1 + int(parts.exponent)
+        return f"{'-' if value < 0 else ''}{mantissa}E+{power:02d}"
     if "e" in text:
         mantissa, exponent = text.split("e")
         sign = "-" if exponent.startswith("-") else "+"

@@ -95,3 +95,14 @@ def test_objects_that_only_look_like_envelopes_stay_objects(ev):
         '{"$content":"not base64!"}'
     assert ev("@string(body())", body={"$content": "aGk=", "other": 1}) == \
         '{"$content":"aGk=","other":1}'
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ("@string(mul(1000000, 1000000000.0))", "1E+15"),
+    ("@string(mul(-1.5, 1000000000000000.0))", "-1.5E+15"),
+    ("@string(123456789012345.0)", "123456789012345"),
+    ("@string(0.0001)", "0.0001"),
+    ("@string(div(1, 100000.0))", "1E-05"),
+])
+def test_floats_are_written_as_dotnet_round_trips_them(ev, expression, expected):
+    assert ev(expression) == expected
