@@ -10,11 +10,14 @@
     └── SignatureInvalid (401)       a trigger URL's signature is missing, wrong or stale
     gateway.Conflict (409)
     └── WorkflowDisabled (409)       a disabled workflow's trigger was called
+    gateway.UpstreamError (502)
+    └── NoResponse (502)             a run polled for its asynchronous Response ended
+                                     without one
 """
 
 from __future__ import annotations
 
-from gateway import BadRequest, Conflict, Unauthenticated
+from gateway import BadRequest, Conflict, Unauthenticated, UpstreamError
 
 
 class DefinitionInvalid(BadRequest):
@@ -37,3 +40,8 @@ class SignatureInvalid(Unauthenticated):
 
 class WorkflowDisabled(Conflict):
     code = "WorkflowDisabled"
+
+
+class NoResponse(UpstreamError):
+    code = "NoResponse"
+    retryable = False

@@ -146,6 +146,12 @@ def runtime_openapi() -> dict[str, Any]:
         "/v1/appsettings/{name}": {"delete": _op(
             "Delete an app setting", "deleteAppSetting", {"204": {"description": "deleted"}},
             params=[_path("name")])},
+        "/api/{workflow}/triggers/{trigger}/runs/{run}/response": {"get": _op(
+            "Poll an asynchronous Response (the 202's Location; signed, no bearer token)",
+            "pollResponse", {"200": {"description": "the run's Response"},
+                             "202": {"description": "the run has not answered yet"},
+                             **_errors(502)}, public=True,
+            params=[_path("workflow"), _path("trigger"), _path("run"), *_SIGNED])},
         "/api/{workflow}/triggers/{trigger}/invoke": _invoke(
             "Call a Request trigger (signed URL, no bearer token)", "invokeTrigger", []),
         "/api/{workflow}/triggers/{trigger}/invoke/{rest}": _invoke(

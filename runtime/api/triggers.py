@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import formatdate
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -32,9 +35,10 @@ from gateway import (
     read_body,
     require_role,
 )
+from runtime.actions.response import has_asynchronous_response
 from runtime.api.common import audit, host_of_request
 from runtime.engine.interface import ResponseRecord, RunHandle, TriggerRecord
-from runtime.errors import WorkflowDisabled
+from runtime.errors import NoResponse, WorkflowDisabled
 from runtime.host import RuntimeHost
 from runtime.store.workflows import WorkflowRecord
 from runtime.triggers.request import (
@@ -44,8 +48,13 @@ from runtime.triggers.request import (
     check_schema,
     check_signature,
     parse_body,
+    response_permission,
+    signed_query,
     trigger_headers,
 )
+
+#: What the 202 of an asynchronous Response asks the caller to wait between polls (s).
+POLL_SECONDS = 1
 
 
 def now_iso() -> str:
@@ -124,8 +133,61 @@ async def invoke(request: Request) -> Response:
     handle = await host.engine.start_run(version, TriggerRecord(
         name=trigger_name, outputs=outputs, inputs=inputs, start_time=stamp, end_time=stamp,
         client_tracking_id=request.headers.get("x-ms-client-tracking-id")))
+    if has_asynchronous_response(version.definition.get("actions") or {}):
+        assert key is not None
+        return _accepted(record, handle, request, _polling_url(request, host, workflow,
+                                                               trigger_name, handle.run_id, key))
     answer = await handle.response(host.settings.response_timeout_seconds)
     return _answer(record, handle, answer, request)
+
+
+def _polling_url(request: Request, host: RuntimeHost, workflow: str, trigger: str,
+                 run_id: str, key: str) -> str:
+    query = signed_query(key, workflow, trigger, response_permission(run_id))
+    return (f"{_base_url(request, host)}/api/{quote(workflow, safe='')}/triggers/"
+            f"{quote(trigger, safe='')}/runs/{quote(run_id, safe='')}/response?{query}")
+
+
+@dataclass
+class _Ran:
+    """A run known by its id and record (the polling endpoint has no ``RunHandle``)."""
+
+    run_id: str
+    tracking_id: str = ""
+    client_tracking_id: str = ""
+
+
+async def poll_response(request: Request) -> Response:
+    """``GET`` the Location of an asynchronous Response: ``202`` while the run has not
+    answered, then the Response's status, headers and body."""
+    host = host_of_request(request)
+    workflow = request.path_params["workflow"]
+    trigger = request.path_params["trigger"]
+    run_id = request.path_params["run"]
+    key = await host.services.db.run(host.workflows.trigger_key, workflow)
+    check_signature(key, workflow, trigger, dict(request.query_params),
+                    response_permission(run_id))
+    assert key is not None
+    record = await host.services.db.run(host.workflows.get, workflow)
+    run = await host.services.db.run(host.history.get, run_id)
+    if run.get("workflow") != workflow:
+        raise NotFound(f"no run {run_id!r} of the workflow {workflow!r}")
+    ran = _Ran(run_id, client_tracking_id=str(run.get("clientTrackingId") or run_id))
+    answer = await host.engine.wait_response(run_id, 0.0)
+    if answer is not None:
+        return _answer(record, ran, answer, request)
+    if run.get("status") in ("Running", "Waiting"):
+        return _accepted(record, ran, request,
+                         _polling_url(request, host, workflow, trigger, run_id, key))
+    raise NoResponse(f"the run {run_id!r} ended {run.get('status')} without a Response")
+
+
+def _accepted(record: WorkflowRecord, handle: RunHandle | _Ran, request: Request, location: str
+              ) -> Response:
+    response = Response(status_code=202)
+    response.headers.update({"location": location, "retry-after": str(POLL_SECONDS),
+                             **dict(run_headers(record, handle, request))})
+    return response
 
 
 def workflow_id(name: str) -> str:
@@ -133,7 +195,7 @@ def workflow_id(name: str) -> str:
     return hashlib.sha256(name.encode("utf-8")).hexdigest()[:32]
 
 
-def run_headers(record: WorkflowRecord, handle: RunHandle, request: Request
+def run_headers(record: WorkflowRecord, handle: RunHandle | _Ran, request: Request
                 ) -> list[tuple[str, str]]:
     """The headers Logic Apps puts on every answer of a started run, in its order."""
     run_id = handle.run_id
@@ -155,7 +217,7 @@ def run_headers(record: WorkflowRecord, handle: RunHandle, request: Request
     ]
 
 
-def _answer(record: WorkflowRecord, handle: RunHandle, answer: ResponseRecord | None,
+def _answer(record: WorkflowRecord, handle: RunHandle | _Ran, answer: ResponseRecord | None,
             request: Request) -> Response:
     extra = run_headers(record, handle, request)
     if answer is None:
@@ -163,12 +225,15 @@ def _answer(record: WorkflowRecord, handle: RunHandle, answer: ResponseRecord | 
         response.headers.update(dict(extra))
         return response
     response = Response(content=answer.body, status_code=answer.status)
-    # Starlette set content-length; the Response's own headers (Content-Type first)
-    # follow, then the run's.
+    # Logic Apps' order: Content-Length, the Response's own headers (Content-Type first),
+    # Date, then the run's headers. Date is written here so the server adds none after.
     raw = [(k, v) for k, v in response.raw_headers if k.lower() == b"content-length"]
-    for name, value in [*answer.headers, *extra]:
-        if name.lower() in ("content-length", "transfer-encoding", "connection"):
-            continue
+    own = [(n, v) for n, v in answer.headers
+           if n.lower() not in ("content-length", "transfer-encoding", "connection", "date")]
+    content_type = [(n, v) for n, v in own if n.lower() == "content-type"]
+    others = [(n, v) for n, v in own if n.lower() != "content-type"]
+    date = [("date", formatdate(usegmt=True))]
+    for name, value in [*content_type, *others, *date, *extra]:
         raw.append((name.lower().encode("latin-1"), value.encode("latin-1")))
     response.raw_headers = raw
     return response
@@ -207,4 +272,6 @@ routes = [
     Route("/api/{workflow}/triggers/{trigger}/invoke", invoke, methods=_INVOKE_METHODS),
     Route("/api/{workflow}/triggers/{trigger}/invoke/{rest:path}", invoke,
           methods=_INVOKE_METHODS),
+    Route("/api/{workflow}/triggers/{trigger}/runs/{run}/response", poll_response,
+          methods=["GET"]),
 ]

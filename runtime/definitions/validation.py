@@ -158,7 +158,8 @@ def _scope(walk: _Walk, actions: dict[str, Any], pointer: str) -> None:
             continue
         _action(walk, name, action, here)
         graph[name] = []
-        run_after = action.get("runAfter", {})
+        # LogicAppUnit writes "runAfter": null; Logic Apps runs it as {} (first in scope).
+        run_after = action.get("runAfter") or {}
         if not isinstance(run_after, dict):
             walk.add(walk.at(f"{here}/runAfter"), "'runAfter' must be an object")
             continue

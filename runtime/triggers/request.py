@@ -65,18 +65,32 @@ def sign(key: str, workflow: str, trigger: str, sp: str | None = None,
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
+def response_permission(run_id: str) -> str:
+    """What the polling URL of an asynchronous Response grants: reading one run's answer."""
+    return f"/runs/{run_id}/response"
+
+
 def check_signature(key: str | None, workflow: str, trigger: str,
-                    queries: Mapping[str, str]) -> None:
-    """Raises SignatureInvalid unless the queries carry this trigger's valid signature."""
+                    queries: Mapping[str, str], granted: str | None = None) -> None:
+    """Raises SignatureInvalid unless the queries carry a valid signature of this trigger
+    for ``granted`` (default: running the trigger)."""
     sig = queries.get("sig")
     sp = queries.get("sp", "")
     sv = queries.get("sv", "")
+    wanted = granted or permission(trigger)
     if not sig:
         raise SignatureInvalid("the request has no signature (sig): use the trigger's "
                                "callback URL")
-    if key is None or sp.lower() != permission(trigger).lower() or sv != SIGNATURE_VERSION \
+    if key is None or sp.lower() != wanted.lower() or sv != SIGNATURE_VERSION \
             or not hmac.compare_digest(sig, sign(key, workflow, trigger, sp, sv)):
         raise SignatureInvalid("the request's signature is not valid for this trigger")
+
+
+def signed_query(key: str, workflow: str, trigger: str, granted: str) -> str:
+    """``api-version``, ``sp``, ``sv`` and ``sig`` as a query string."""
+    queries = {"api-version": API_VERSION, "sp": granted, "sv": SIGNATURE_VERSION,
+               "sig": sign(key, workflow, trigger, granted)}
+    return "&".join(f"{k}={quote(v, safe='')}" for k, v in queries.items())
 
 
 @dataclass(frozen=True)

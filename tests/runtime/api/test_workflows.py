@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
 from tests.gateway.conftest import RunningGateway
@@ -19,6 +20,7 @@ def _error(response: httpx.Response, status: int) -> dict[str, Any]:
     return error
 
 
+@pytest.mark.both_backends
 def test_a_workflow_is_deployed_read_listed_and_deleted(client: httpx.Client) -> None:
     created = client.put("/v1/workflows/echo", json=echo_workflow())
     assert created.status_code == 201, created.text
@@ -43,6 +45,7 @@ def test_the_same_deploy_keeps_its_version_and_a_change_makes_a_new_one(
     assert second != first and len(second) == 20
 
 
+@pytest.mark.both_backends
 def test_a_bad_definition_is_refused_whole_with_pointers_and_nothing_is_stored(
         client: httpx.Client, runtime_gateway: RunningGateway) -> None:
     bad = echo_workflow()
@@ -88,6 +91,7 @@ def test_hostile_bodies_get_a_clear_400(client: httpx.Client) -> None:
     assert client.get("/v1/workflows").json()["value"] == []
 
 
+@pytest.mark.both_backends
 def test_secure_parameters_are_sealed_and_never_returned(
         client: httpx.Client, runtime_gateway: RunningGateway) -> None:
     body = echo_workflow()

@@ -73,6 +73,9 @@ def test_deploy_a_project_call_its_trigger_and_show_the_run(tmp_path: Path) -> N
         answer = httpx.post(url, json={"name": "Ada"}, timeout=30)
         assert answer.status_code == 200, answer.text
         assert answer.text == "hello, Ada"
+        names = [name.lower() for name, _ in answer.headers.multi_items()]
+        assert names[:3] == ["content-length", "content-type", "date"]
+        assert names.count("date") == 1
         run_id = answer.headers["x-ms-workflow-run-id"]
         shown = _portway(tmp_path, "runs", "show", run_id)
         assert shown.returncode == 0, shown.stderr
