@@ -22,7 +22,8 @@ nothing else of ours. The whole tree, with the HTTP status each maps to (the map
     ├── PayloadTooLarge (413)
     ├── Throttled (429, retryable)             carries retry_after seconds
     ├── EgressDenied (403)                     an outbound URL is not allowed by policy
-    └── UpstreamError (502, retryable)         the upstream failed
+    └── UpstreamError (502, retryable)         the upstream failed; retryable only
+        │                                      before anything was sent (its phase)
         ├── UpstreamUnreachable (502)
         └── UpstreamTimeout (504)
 
@@ -154,12 +155,30 @@ class EgressDenied(PortwayError):
     status_code = 403
 
 
+#: Phases (``details[i]["phase"]``) of an upstream failure before anything was sent.
+UNSENT_PHASES = frozenset({"resolve", "connect"})
+
+
 class UpstreamError(PortwayError):
-    """The upstream service failed to answer properly."""
+    """The upstream service failed to answer properly.
+
+    ``retryable`` is what the retrier reads. When the error's details name the phase it
+    happened in, that decides it: before anything was sent (``resolve``, ``connect``) the
+    same call may be tried again; after (``tls``, ``response``, ``exchange``, ``total``)
+    the upstream may have acted on it, so it is not retried blindly. Without a phase the
+    class says.
+    """
 
     code = "UpstreamError"
     status_code = 502
     retryable = True
+
+    def __init__(self, message: str, *, details: list[dict[str, Any]] | None = None,
+                 code: str | None = None, retryable: bool | None = None) -> None:
+        phases = {d.get("phase") for d in details or [] if isinstance(d, dict)} - {None}
+        if retryable is None and phases:
+            retryable = bool(phases & UNSENT_PHASES)
+        super().__init__(message, details=details, code=code, retryable=retryable)
 
 
 class UpstreamUnreachable(UpstreamError):
@@ -167,5 +186,8 @@ class UpstreamUnreachable(UpstreamError):
 
 
 class UpstreamTimeout(UpstreamError):
+    """Without a phase: the upstream stopped sending mid-answer (not retryable)."""
+
     code = "UpstreamTimeout"
     status_code = 504
+    retryable = False

@@ -1,7 +1,8 @@
 """Retrying idempotent upstream calls: the policy is data, the clock is injectable.
 
 An idempotent call (GET, HEAD, OPTIONS, PUT, DELETE, TRACE) whose body can be sent again is
-retried on a connect error, a timeout before any answer, and on 429, 502, 503 and 504.
+retried when the error says it is ``retryable`` (a failure before anything was sent: DNS, a
+refused or timed-out connect), and on answers 429, 502, 503 and 504.
 Delays grow exponentially with full jitter and honour the upstream's ``Retry-After``
 (seconds or an HTTP date). Retrying stops when the time spent so far plus the next wait
 would exceed the budget: the last answer (or error) is then what the caller gets.
@@ -16,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from gateway.errors import UpstreamError, UpstreamTimeout, UpstreamUnreachable
+from gateway.errors import UpstreamError, UpstreamTimeout
 from gateway.proxy.upstream import UpstreamResponse
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
@@ -108,7 +109,6 @@ async def with_retries(
 
 
 def _retryable_error(exc: UpstreamError) -> bool:
-    # Only failures to connect are surely unsent; a timeout or a break after sending may
-    # have reached the upstream, and even idempotent calls are not repeated blindly then.
-    return isinstance(exc, UpstreamUnreachable | UpstreamTimeout) and any(
-        d.get("phase") == "connect" for d in exc.details)
+    # The error says (PortwayError.retryable): only failures before anything was sent
+    # are, so a timeout or a break after sending is not repeated, even when idempotent.
+    return exc.retryable

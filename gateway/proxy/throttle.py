@@ -14,9 +14,11 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+import redis.exceptions
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from gateway.errors import StoreError
 from gateway.logging import get_logger
 from gateway.store.database import Database
 from gateway.store.tables import rate_counters
@@ -78,10 +80,15 @@ class RedisThrottle:
     async def hit(self, key: str, limit: int, period: float) -> float | None:
         window, remaining = _window(self._clock(), period)
         name = f"portway:rate:{_key(key, period)}:{window}"
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.incr(name)
-            pipe.expire(name, math.ceil(period) + 1)
-            count, _ = await pipe.execute()
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.incr(name)
+                pipe.expire(name, math.ceil(period) + 1)
+                count, _ = await pipe.execute()
+        except redis.exceptions.RedisError as exc:
+            # Translated where Redis enters: the counters are a store the call needs.
+            raise StoreError(f"the throttling counters (Redis) are unavailable: "
+                             f"{type(exc).__name__}") from exc
         return None if int(count) <= limit else remaining
 
     async def aclose(self) -> None:

@@ -52,8 +52,21 @@ class Database:
             self.engine = sa.create_engine(self.url, pool_pre_ping=True, pool_size=10)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run blocking database work off the event loop."""
-        return await anyio.to_thread.run_sync(fn, *args)
+        """Run blocking database work off the event loop.
+
+        This is where a request's database work enters SQLAlchemy, so its outages are
+        translated here: a lost or refused connection is ``StoreError`` (503
+        ``StoreUnavailable``, retryable), not an unexpected 500.
+        """
+        try:
+            return await anyio.to_thread.run_sync(fn, *args)
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            raise StoreError(f"the database is unavailable: {_reason(exc)}") from exc
+        except sa.exc.DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise StoreError(f"the database connection was lost: {_reason(exc)}") \
+                    from exc
+            raise
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sa.Connection]:
