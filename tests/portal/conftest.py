@@ -67,7 +67,10 @@ class Portal:
 
 
 @pytest.fixture(scope="module")
-def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+def portal(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    """The gateway; a test module's ``EXTENSIONS`` plug in (none by default)."""
+    extensions = getattr(request.module, "EXTENSIONS", [])
     tmp = tmp_path_factory.mktemp("portal")
     os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"  # the test server speaks plain http
     port = free_port()
@@ -79,7 +82,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
         authserver.add_client(CLIENT_ID, CLIENT_SECRET, settings.oauth.redirect_url)
         services.connectors.save(oauth_connector(auth_url), source="tests")
         services.connectors.save(key_connector(upstream.url), source="tests")
-        app = create_app(services=services, extensions=[])
+        app = create_app(services=services, extensions=extensions)
         try:
             with serve_in_thread(app, port=port) as url:
                 token = Path(settings.security.owner_token_file).read_text().strip()

@@ -34,3 +34,9 @@ def test_others_are_refused_the_audit_log(portal: Portal, page: Any) -> None:
     page.goto(portal.url + "/portal/audit")
     assert page.locator("h1").inner_text() == "403 · Forbidden"
     assert "needs the owner role" in page.locator("[role=alert]").inner_text()
+
+
+def test_without_the_runtime_the_workflows_page_says_so(portal: Portal, page: Any) -> None:
+    sign_in(page, portal)
+    page.click("header >> text=Workflows")
+    assert "The workflow runtime is not installed" in page.locator(".notice").inner_text()
