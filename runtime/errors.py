@@ -5,7 +5,8 @@
     gateway.BadRequest (400)
     ├── DefinitionInvalid (400)      a workflow does not validate: every finding, with
     │                                its file and JSON pointer, in ``details``
-    └── TriggerRequestInvalid (400)  a trigger call's body breaks the trigger's schema
+    ├── TriggerRequestInvalid (400)  a trigger call's body breaks the trigger's schema
+    └── RecurrenceInvalid (400)      a trigger's recurrence cannot be scheduled
     gateway.Unauthenticated (401)
     └── SignatureInvalid (401)       a trigger URL's signature is missing, wrong or stale
     gateway.Conflict (409)
@@ -30,6 +31,12 @@ class TriggerRequestInvalid(BadRequest):
     """A trigger call does not satisfy what its trigger asks for."""
 
     code = "InvalidRequestContent"
+
+
+class RecurrenceInvalid(BadRequest):
+    """A trigger's ``recurrence`` block names no schedule Portway can compute."""
+
+    code = "InvalidTriggerRecurrence"
 
 
 class SignatureInvalid(Unauthenticated):

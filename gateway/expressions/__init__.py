@@ -48,6 +48,7 @@ from gateway.expressions.errors import (
 from gateway.expressions.evaluator import evaluate_node, evaluate_template
 from gateway.expressions.functions import build_default, build_library
 from gateway.expressions.functions.policy import POLICY_CONTEXT_NAMES, POLICY_FUNCTIONS
+from gateway.expressions.functions.time_zones import time_zone
 from gateway.expressions.parser import DEFAULT_LIMITS, Limits, parse_expression, parse_template
 from gateway.expressions.registry import FunctionRegistry, FunctionSpec
 from gateway.expressions.values import Content, XmlValue, to_json_compatible, to_string
@@ -86,6 +87,7 @@ __all__ = [
     "parse",
     "parse_expression",
     "system_clock",
+    "time_zone",
     "to_json_compatible",
     "to_source",
     "to_string",
