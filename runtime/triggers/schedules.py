@@ -36,6 +36,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from gateway.expressions import time_zone
+from runtime.engine import iso
 from runtime.errors import RecurrenceInvalid
 
 __all__ = [
@@ -101,7 +102,7 @@ class Window:
 
     def outputs(self) -> dict[str, str]:
         """``windowStartTime``/``windowEndTime`` as Logic Apps writes them."""
-        return {"windowStartTime": _iso(self.start), "windowEndTime": _iso(self.end)}
+        return {"windowStartTime": iso(self.start), "windowEndTime": iso(self.end)}
 
 
 def parse_recurrence(block: Any, pointer: str = "/recurrence") -> Recurrence:
@@ -326,11 +327,6 @@ def _aware(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("schedules compare aware datetimes only")
     return moment.astimezone(UTC)
-
-
-def _iso(moment: datetime) -> str:
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}0Z"
 
 
 def _invalid(pointer: str, message: str) -> RecurrenceInvalid:
