@@ -245,21 +245,27 @@ def _template_specs(template: dict[str, Any], label: str, name: str) -> list[Wor
     if not found:
         raise refuse([Finding(label, "/resources",
                               "the template holds no Microsoft.Logic/workflows resource")])
-    specs = []
-    for index, (pointer, resource) in enumerate(found):
+    # A nested deployment may redefine a workflow of the same name: the last one wins, as
+    # in ARM. Names are the resources' own, resolved from the template's defaults where
+    # they can be; an unresolved ``[parameters('X')]`` names the workflow X.
+    by_name: dict[str, tuple[str, dict[str, Any]]] = {}
+    for pointer, resource in found:
         own = _arm_value(resource.get("name"), defaults)
-        if len(found) == 1:
+        key = own if isinstance(own, str) else json.dumps(own)
+        by_name.pop(key, None)
+        by_name[key] = (pointer, resource)
+    specs = []
+    for index, (key, (pointer, resource)) in enumerate(by_name.items()):
+        unresolved = _ARM_PARAMETER.match(key)
+        if len(by_name) == 1:
             wf_name = name
-        elif isinstance(own, str) and re.fullmatch(r"[A-Za-z0-9._-]{1,200}", own):
-            wf_name = own
+        elif re.fullmatch(r"[A-Za-z0-9._-]{1,200}", key):
+            wf_name = key
+        elif unresolved and re.fullmatch(r"[A-Za-z0-9._-]{1,200}", unresolved.group(1)):
+            wf_name = unresolved.group(1)
         else:
             wf_name = f"{name}-{index + 1}"
         specs.append(_resource_spec(resource, label, wf_name, pointer, defaults))
-    names = [s.name for s in specs]
-    if len(set(names)) != len(names):
-        # A nested deployment may redefine a workflow: the last definition wins, as in ARM.
-        last = {s.name: s for s in specs}
-        specs = list(last.values())
     return specs
 
 

@@ -1,0 +1,97 @@
+"""Deploy-time validation: every finding with its file and pointer; limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from runtime.definitions import WorkflowSpec, check
+from runtime.errors import DefinitionInvalid
+
+
+def _findings(definition: dict[str, Any], **spec: Any) -> list[dict[str, str]]:
+    base = {"triggers": {"manual": {"type": "Request", "kind": "Http"}}}
+    with pytest.raises(DefinitionInvalid) as raised:
+        check([WorkflowSpec(name="w", definition={**base, **definition}, **spec)])
+    return raised.value.details
+
+
+def test_a_valid_definition_passes() -> None:
+    check([WorkflowSpec(name="w", definition={
+        "triggers": {"manual": {"type": "Request"}},
+        "parameters": {"n": {"type": "Int", "defaultValue": 2}},
+        "actions": {
+            "Init": {"type": "InitializeVariable", "runAfter": {},
+                     "inputs": {"variables": [{"name": "count", "type": "integer",
+                                               "value": 0}]}},
+            "Loop": {"type": "Foreach", "foreach": "@createArray(1, 2)",
+                     "runAfter": {"Init": ["Succeeded"]},
+                     "actions": {"Add": {"type": "IncrementVariable", "runAfter": {},
+                                         "inputs": {"name": "count", "value": 1}}}},
+            "Done": {"type": "Compose", "runAfter": {"Loop": ["Succeeded", "FAILED"]},
+                     "inputs": "@add(variables('count'), parameters('n'))"}}})])
+
+
+def test_run_after_outside_the_scope_and_bad_statuses() -> None:
+    details = _findings({"actions": {
+        "Outer": {"type": "Scope", "runAfter": {}, "actions": {
+            "Inner": {"type": "Compose", "inputs": 1, "runAfter": {"Later": ["Succeeded"]}}}},
+        "Later": {"type": "Compose", "inputs": 2, "runAfter": {"Outer": ["Done"]}}}})
+    by_pointer = {d["pointer"]: d["message"] for d in details}
+    assert "outside this action's scope" in by_pointer[
+        "/definition/actions/Outer/actions/Inner/runAfter/Later"]
+    assert "statuses" in by_pointer["/definition/actions/Later/runAfter/Outer"]
+
+
+def test_unknown_functions_variables_and_trigger_types() -> None:
+    details = _findings({
+        "triggers": {"t": {"type": "Telepathy"}},
+        "actions": {"A": {"type": "Compose", "runAfter": {},
+                          "inputs": "@{frobnicate(1)} @{variables('ghost')}"},
+                    "B": {"type": "SetVariable", "runAfter": {},
+                          "inputs": {"name": "nope", "value": 1}}}})
+    messages = [d["message"] for d in details]
+    assert "unknown trigger type 'Telepathy'" in messages
+    assert "unknown function 'frobnicate'" in messages
+    assert "no InitializeVariable declares the variable 'ghost'" in messages
+    assert "no InitializeVariable declares the variable 'nope'" in messages
+
+
+def test_parameters_are_typed_and_need_a_value() -> None:
+    details = _findings({"parameters": {"a": {"type": "Int"}, "b": {"type": "Widget"},
+                                        "c": {"type": "Bool", "defaultValue": "yes"}},
+                         "actions": {}},
+                        parameters={"d": {"type": "Array", "value": {}}}, source="request")
+    assert {(d["pointer"], d["message"].split(" (")[0]) for d in details} == {
+        ("/definition/parameters/a", "the parameter 'a' has no value and no defaultValue"),
+        ("/definition/parameters/b/type", "unknown parameter type 'Widget'"),
+        ("/definition/parameters/b", "the parameter 'b' has no value and no defaultValue"),
+        ("/definition/parameters/c/defaultValue", "the default value is not of type Bool"),
+        ("/parameters/d/value", "the value is not of type Array"),
+    }
+
+
+def test_connection_references_must_be_declared() -> None:
+    details = _findings({"actions": {
+        "Send": {"type": "ApiConnection", "runAfter": {}, "inputs": {
+            "host": {"connection": {"referenceName": "office365"}},
+            "method": "post", "path": "/mail"}},
+        "Query": {"type": "ServiceProvider", "runAfter": {}, "inputs": {
+            "parameters": {}, "serviceProviderConfiguration": {
+                "connectionName": "sql", "operationId": "executeQuery",
+                "serviceProviderId": "/serviceProviders/sql"}}}}})
+    pointers = {d["pointer"] for d in details}
+    assert "/definition/actions/Send/inputs/host/connection/referenceName" in pointers
+    assert ("/definition/actions/Query/inputs/serviceProviderConfiguration/connectionName"
+            in pointers)
+
+
+def test_long_names_and_expressions_and_too_many_triggers() -> None:
+    details = _findings({"triggers": {f"t{i}": {"type": "Request"} for i in range(11)},
+                         "actions": {"x" * 81: {"type": "Compose", "runAfter": {},
+                                                "inputs": "@" + "concat(" * 5000}}})
+    messages = " | ".join(d["message"] for d in details)
+    assert "at most 10 triggers" in messages
+    assert "at most 80 characters" in messages
+    assert "at most 8192 characters" in messages
