@@ -110,6 +110,21 @@ def test_the_tier_comes_from_x_portway_tier(services: Services) -> None:
     assert [f.rule for f in stored.result.warnings] == ["tier-label"]
 
 
+def test_the_network_comes_from_x_portway_network_and_filters_the_list(
+        services: Services) -> None:
+    private = widgets_spec()
+    private["x-portway-network"] = "Private"
+    store_import(services, imported(private))
+    assert services.connectors.get("widgets").connector.network == "private"
+    odd = widgets_spec()
+    odd["x-portway-network"] = "dmz"
+    stored = store_import(services, imported(odd, "other"))
+    assert services.connectors.get("other").connector.network == "core"
+    assert [f.rule for f in stored.result.warnings] == ["network-label"]
+    assert [c["id"] for c in services.connectors.summaries(network="private")] == ["widgets"]
+    assert [c["id"] for c in services.connectors.summaries(network="core")] == ["other"]
+
+
 def test_an_unchanged_reimport_keeps_the_current_version(services: Services) -> None:
     store_import(services, imported(widgets_spec()))
     again = store_import(services, imported(widgets_spec()))

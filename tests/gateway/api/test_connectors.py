@@ -4,7 +4,9 @@ delete with connections, the managed catalogue, validate, and who may do what.""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -125,6 +127,34 @@ def test_list_filters_by_kind_tier_and_text(gateway: RunningGateway) -> None:
                            400, "BadRequest")
         assert_error_shape(client.get("/v1/connectors", params={"kind": "x"}),
                            400, "BadRequest")
+
+
+def _zipped(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def test_put_a_power_platform_folder_as_a_zip(gateway: RunningGateway) -> None:
+    properties = {"properties": {"connectionParameters": {"api_key": {
+        "type": "securestring", "uiDefinition": {"displayName": "API key"}}}}}
+    body = _zipped({"widgets/apiDefinition.swagger.json": json.dumps(widgets_spec()),
+                    "widgets/apiProperties.json": json.dumps(properties)})
+    with gateway.client() as client:
+        created = client.put("/v1/connectors/zipped", content=body,
+                             headers={"content-type": "application/zip"})
+        assert created.status_code == 201, created.text
+        definition = client.get("/v1/connectors/zipped").json()
+        assert [p["name"] for p in definition["connectionParameters"]] == ["api_key"]
+        two = _zipped({"a/one.swagger.json": json.dumps(widgets_spec()),
+                       "b/two.swagger.json": json.dumps(widgets_spec(title="Two"))})
+        refused = client.put("/v1/connectors/twice", content=two,
+                             headers={"content-type": "application/zip"})
+        assert_error_shape(refused, 422, "InvalidSpec")
+        assert "exactly one connector" in refused.json()["error"]["message"]
+        assert client.get("/v1/connectors/twice").status_code == 404
 
 
 def test_put_yaml_body(gateway: RunningGateway) -> None:
