@@ -36,6 +36,7 @@ _KEYS: dict[str, tuple[str, bool]] = {
     "retryBudgetSeconds": (_NUMBER, True),
     "strictResponses": (_BOOLEAN, True),
     "validateRequests": (_BOOLEAN, True),
+    "callUnsupportedOperations": (_BOOLEAN, True),
 }
 
 

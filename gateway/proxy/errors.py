@@ -4,6 +4,7 @@ Everything the proxy raises on purpose is a ``PortwayError``; these are the prox
 kinds (the rest of the tree is drawn in ``gateway.errors``)::
 
     PortwayError
+    ├── OperationUnsupported (501)            imported as uncallable (script.csx)
     ├── ValidationFailed (400)                 gateway.errors; the request breaks the operation
     ├── Throttled (429, retryable)             gateway.errors; carries retry_after
     └── UpstreamError (502, retryable)         gateway.errors
@@ -16,7 +17,15 @@ kinds (the rest of the tree is drawn in ``gateway.errors``)::
 
 from __future__ import annotations
 
-from gateway.errors import UpstreamError
+from gateway.errors import PortwayError, UpstreamError
+
+
+class OperationUnsupported(PortwayError):
+    """The operation was imported as one Portway cannot carry out (a script implements
+    it); the connector did not opt in to calling it anyway."""
+
+    code = "OperationUnsupported"
+    status_code = 501
 
 
 class UpstreamResponseTooLarge(UpstreamError):

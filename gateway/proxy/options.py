@@ -34,6 +34,7 @@ _KEYS = {
     "retryBudgetSeconds": ("retry_budget_seconds", float),
     "strictResponses": ("strict_responses", bool),
     "validateRequests": ("validate_requests", bool),
+    "callUnsupportedOperations": ("call_unsupported_operations", bool),
 }
 
 
@@ -53,6 +54,9 @@ class ConnectorOptions:
         retry_budget_seconds: The most time spent waiting between retries.
         strict_responses: Validate the upstream's answers against the operation's schemas.
         validate_requests: Validate requests against the operation (default on).
+        call_unsupported_operations: Call operations imported as ones Portway cannot
+            carry out (a ``script.csx`` implements them) anyway, without what the script
+            would have done; off by default: they answer 501.
     """
 
     # No defaults for the ``proxy.*`` settings' fields: ``connector_options`` takes them
@@ -67,6 +71,7 @@ class ConnectorOptions:
     retry_budget_seconds: float
     strict_responses: bool = False
     validate_requests: bool = True
+    call_unsupported_operations: bool = False
 
 
 def connector_options(settings: ProxySettings, connector: Connector) -> ConnectorOptions:

@@ -148,6 +148,7 @@ class Proxy:
 
     async def _run(self, call: Call) -> UpstreamResponse:
         assert call.resolved is not None
+        steps.check_supported(call)
         await steps.validate_request(call, self._max_body)
         await steps.throttle(call, self.throttle)
         await steps.apply_request_policies(call)

@@ -23,6 +23,7 @@ from gateway.origins import check_origin
 from gateway.proxy.cache import ConnectionCache
 from gateway.proxy.call import Call
 from gateway.proxy.credentials import inject_call_credentials
+from gateway.proxy.errors import OperationUnsupported
 from gateway.proxy.routing import expand_path
 from gateway.proxy.throttle import Throttle
 from gateway.proxy.upstream import UpstreamResponse
@@ -76,6 +77,20 @@ def route(call: Call) -> None:
     # The upstream path is the template filled in, never the caller's own spelling.
     call.path = expand_path(match.operation.path, match.path_params,
                             trailing_slash=call.path.endswith("/"))
+
+
+def check_supported(call: Call) -> None:
+    """Refuse (501) an operation imported as one Portway cannot carry out, unless the
+    connector opts in (``callUnsupportedOperations``): calling it would skip what its
+    script does, silently."""
+    assert call.resolved is not None and call.operation is not None
+    reason = call.operation.unsupported
+    if reason and not call.resolved.compiled.options.call_unsupported_operations:
+        raise OperationUnsupported(
+            f"operation {call.operation.operation_id!r} is {reason}; calling the upstream "
+            "without it would skip what it does. A connector that wants the plain call "
+            "sets x-portway-proxy callUnsupportedOperations: true",
+            details=[{"operation": call.operation.operation_id, "reason": reason}])
 
 
 async def validate_request(call: Call, max_body_bytes: int) -> None:
