@@ -34,6 +34,7 @@ from typing import Any
 import importers
 from gateway.errors import Conflict, NotFound
 from gateway.logging import get_logger
+from gateway.policies.checking import with_policy_findings
 from gateway.services import Services
 from gateway.store.connectors import ConnectorInUse
 from importers import Connector, Finding, ImportResult
@@ -200,7 +201,7 @@ def load_managed_catalogue(services: Services) -> int:
     if not sources:
         return 0
     count = 0
-    for result in importers.import_sources(sources):
+    for result in map(with_policy_findings, importers.import_sources(sources)):
         if result.connector is None or result.errors:
             log.warning("a shipped connector did not import", source=result.source,
                         errors=[f.message for f in result.errors])

@@ -17,6 +17,7 @@ from gateway.api.paging import PAGING, page
 from gateway.api.strict import check_query
 from gateway.catalogue import KINDS, NETWORKS, TIERS, check_deletable, store_import
 from gateway.errors import BadRequest, PayloadTooLarge, PortwayError, SpecTooLargeError
+from gateway.policies.checking import with_policy_findings
 from gateway.security.access import require_role
 from gateway.store.principals import validate_name
 
@@ -124,6 +125,7 @@ async def put_connector(request: Request) -> Response:
     result = await services.db.run(lambda: importers.import_document(
         data, filename=filename, connector_id=connector_id, properties=properties,
         fetch=services.fetcher))
+    result = with_policy_findings(result)
     if result.connector is None or result.errors:
         too_large = any(f.rule == SpecTooLargeError.code for f in result.errors)
         return JSONResponse(_error_of(result, request_id_of(request)),
@@ -199,6 +201,7 @@ async def validate_connector(request: Request) -> Response:
     result = await services.db.run(lambda: importers.import_document(
         data, filename=filename, connector_id=connector_id, properties=properties,
         fetch=services.fetcher, with_lint=True))
+    result = with_policy_findings(result)
     body = importers.result_json(result)
     body["valid"] = not result.errors
     return JSONResponse(body)

@@ -22,6 +22,7 @@ from gateway.cli import uploads
 from gateway.cli.common import add_store_options, remote_of, services_of, settings_of
 from gateway.errors import BadRequest, PortwayError
 from gateway.fetch import DocumentFetcher
+from gateway.policies.checking import with_policy_findings
 from gateway.security.egress import EgressGuard
 from gateway.services import Services, build_services
 from gateway.store.database import Database
@@ -83,8 +84,8 @@ def run_import(args: argparse.Namespace) -> int:
         return 0 if ok else 1
     services = _existing_catalogue(args) if args.dry_run else services_of(args)
     fetcher = services.fetcher if services is not None else _fetcher(args)
-    results = importers.import_sources(args.sources, connector_id=args.name,
-                                       properties=args.properties, fetch=fetcher)
+    results = map(with_policy_findings, importers.import_sources(
+        args.sources, connector_id=args.name, properties=args.properties, fetch=fetcher))
     try:
         ok = True
         for result in _with_progress(len(specs), results):
@@ -125,8 +126,9 @@ def run_validate(args: argparse.Namespace) -> int:
     if remote is not None:
         outs = uploads.validate(remote, specs, fetcher)
     else:
-        outs = (importers.result_json(result) for result in importers.import_sources(
-            args.sources, fetch=fetcher, with_lint=True))
+        outs = (importers.result_json(with_policy_findings(result))
+                for result in importers.import_sources(args.sources, fetch=fetcher,
+                                                       with_lint=True))
     ok = True
     for out in _with_progress(len(specs), outs):
         ok = ok and not out["errors"]
