@@ -35,7 +35,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "docs" / "portal"
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop running in the main thread
+# while it is open, and tests outside tests/portal call asyncio.run().
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI") == "true":
