@@ -25,7 +25,8 @@ async def _root(request: Request) -> Response:
 
 
 async def _home(request: Request, current: Session) -> Response:
-    return redirect("/portal/catalogue")
+    # A principal with a role on single resources only cannot read the catalogue.
+    return redirect("/portal/catalogue" if current.may("reader") else "/portal/connections")
 
 
 class _Static(StaticFiles):

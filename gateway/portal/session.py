@@ -189,7 +189,7 @@ def safe_next(value: object) -> str:
     if isinstance(value, str) and value.startswith("/portal/") and "//" not in value \
             and "\\" not in value:
         return value
-    return "/portal/catalogue"
+    return "/portal/"
 
 
 async def sign_in_page(request: Request, session: Session) -> Response:

@@ -121,3 +121,17 @@ def test_the_api_is_untouched_by_portal_sessions(portal: Portal, page: Any) -> N
     assert page.request.get(portal.url + "/v1/connections").status == 401
     assert web.get(portal.url + "/v1/connections", headers={
         "authorization": f"Bearer {portal.owner_token}"}).status_code == 200
+
+
+def test_a_principal_with_one_connection_lands_on_what_it_may_see(portal: Portal,
+                                                                  page: Any) -> None:
+    keyed_connection(portal, "theirs")
+    keyed_connection(portal, "not-theirs")
+    token = portal.token("uma", "contributor", scope="connections/theirs")
+    page.goto(portal.url + "/portal/sign-in")
+    page.fill("#token", token)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/portal/connections")
+    listed = page.locator("#connections").inner_text()
+    assert "theirs" in listed and "not-theirs" not in listed
+    assert page.locator("header >> text=Audit log").count() == 0
