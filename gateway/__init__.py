@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from gateway.api.errors import request_id_of
     from gateway.app import create_app
     from gateway.calls import Answer, call_connection, call_connection_operation, send_http
-    from gateway.cli.common import add_store_options, command_services
+    from gateway.cli.common import add_store_options, command_services, remote_of
     from gateway.errors import (
         BadRequest,
         ConfigError,
@@ -50,6 +50,7 @@ _EXPORTS = {
     "send_http": "gateway.calls",
     "command_services": "gateway.cli.common",
     "add_store_options": "gateway.cli.common",
+    "remote_of": "gateway.cli.common",
     "BadRequest": "gateway.errors",
     "ConfigError": "gateway.errors",
     "Conflict": "gateway.errors",
@@ -117,6 +118,7 @@ __all__ = [
     "principal_of",
     "read_body",
     "read_json_object",
+    "remote_of",
     "request_id_of",
     "require_role",
     "send_http",

@@ -1,5 +1,6 @@
 """``portway workflows ...`` and ``portway runs ...``: deploy and manage workflows, read
-and steer runs, straight on the store (``PORTWAY_DATABASE_URL`` and ``--config`` honoured).
+and steer runs: on the store (``PORTWAY_DATABASE_URL`` and ``--config`` honoured), or with
+``--url URL --token T`` (or ``--token-file``) through a running gateway's API.
 
 - ``workflows deploy PATH [--name N] [--json]`` — a Standard project folder, a Standard
   ``workflow.json`` or a Consumption form; nothing is deployed unless all of it validates
@@ -13,16 +14,15 @@ and steer runs, straight on the store (``PORTWAY_DATABASE_URL`` and ``--config``
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from gateway import Services, add_store_options, command_services
+from gateway import add_store_options
+from runtime.control import control_of
 from runtime.definitions import check, load_path
 from runtime.errors import DefinitionInvalid
-from runtime.host import RuntimeHost
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,11 +33,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     deploy.add_argument("--name", help="the workflow's name (a single workflow)")
     deploy.add_argument("--json", action="store_true", help="one JSON object per workflow")
     deploy.set_defaults(handler=_deploy)
-    add_store_options(deploy)
+    add_store_options(deploy, remote=True)
     listing = wf.add_parser("list", help="the deployed workflows")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=_list)
-    add_store_options(listing)
+    add_store_options(listing, remote=True)
     for verb, handler, text in (("show", _show, "a workflow's definition and state"),
                                 ("enable", _enable, "let a workflow's triggers fire"),
                                 ("disable", _disable, "stop a workflow's triggers"),
@@ -45,7 +45,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         sub = wf.add_parser(verb, help=text)
         sub.add_argument("name")
         sub.set_defaults(handler=handler)
-        add_store_options(sub)
+        add_store_options(sub, remote=True)
 
     runs = commands.add_parser("runs", help="read and steer workflow runs")
     rn = runs.add_subparsers(dest="runs_command", required=True, metavar="COMMAND")
@@ -55,25 +55,18 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     rlist.add_argument("--top", type=int, default=50)
     rlist.add_argument("--json", action="store_true")
     rlist.set_defaults(handler=_runs_list)
-    add_store_options(rlist)
+    add_store_options(rlist, remote=True)
     show = rn.add_parser("show", help="a run's action timeline")
     show.add_argument("id")
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=_runs_show)
-    add_store_options(show)
+    add_store_options(show, remote=True)
     for verb, handler, text in (("cancel", _runs_cancel, "cancel a run"),
                                 ("resubmit", _runs_resubmit, "run again from its trigger")):
         sub = rn.add_parser(verb, help=text)
         sub.add_argument("id")
         sub.set_defaults(handler=handler)
-        add_store_options(sub)
-
-
-def _host(args: argparse.Namespace) -> RuntimeHost:
-    from runtime.wiring import build_host
-
-    services: Services = command_services(args)
-    return build_host(services)
+        add_store_options(sub, remote=True)
 
 
 def _deploy(args: argparse.Namespace) -> int:
@@ -90,61 +83,56 @@ def _deploy(args: argparse.Namespace) -> int:
                 print(f"  {detail['file']}#{detail['pointer']}: {detail['message']}",
                       file=sys.stderr)
         return 1
-    host = _host(args)
-    outcomes = host.workflows.put_many(bundle.workflows, bundle.app_settings)
+    outcomes = control_of(args).deploy(bundle.workflows, bundle.app_settings)
     for record, outcome in outcomes:
         if args.json:
-            print(json.dumps({"source": str(args.path), "workflow": record.name,
+            print(json.dumps({"source": str(args.path), "workflow": record["name"],
                               "status": "deployed", "outcome": outcome,
-                              "version": record.version, "errors": []}))
+                              "version": record["version"], "errors": []}))
         else:
-            print(f"{record.name}: {outcome} (version {record.version})")
+            print(f"{record['name']}: {outcome} (version {record['version']})")
     if bundle.app_settings and not args.json:
         print(f"app settings: {len(bundle.app_settings)} stored")
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
-    records = _host(args).workflows.all()
-    for record in records:
+    for record in control_of(args).workflows():
         if args.json:
-            print(json.dumps({"name": record.name, "enabled": record.enabled,
-                              "kind": record.kind, "version": record.version}))
+            print(json.dumps({key: record[key] for key in
+                              ("name", "enabled", "kind", "version")}))
         else:
-            state = "enabled" if record.enabled else "disabled"
-            print(f"{record.name}\t{record.kind}\t{state}\t{record.version}")
+            state = "enabled" if record["enabled"] else "disabled"
+            print(f"{record['name']}\t{record['kind']}\t{state}\t{record['version']}")
     return 0
 
 
 def _show(args: argparse.Namespace) -> int:
-    print(json.dumps(_host(args).workflows.get(args.name).public(), indent=2))
+    print(json.dumps(control_of(args).workflow(args.name), indent=2))
     return 0
 
 
 def _enable(args: argparse.Namespace) -> int:
-    _host(args).workflows.set_enabled(args.name, True)
+    control_of(args).set_enabled(args.name, True)
     print(f"{args.name}: enabled")
     return 0
 
 
 def _disable(args: argparse.Namespace) -> int:
-    _host(args).workflows.set_enabled(args.name, False)
+    control_of(args).set_enabled(args.name, False)
     print(f"{args.name}: disabled")
     return 0
 
 
 def _rotate(args: argparse.Namespace) -> int:
-    _host(args).workflows.rotate_trigger_key(args.name)
+    control_of(args).rotate_key(args.name)
     print(f"{args.name}: new trigger key; earlier callback URLs no longer work")
     return 0
 
 
 def _runs_list(args: argparse.Namespace) -> int:
-    host = _host(args)
-    host.workflows.get(args.workflow)
     status = args.status.capitalize() if args.status else None
-    runs, _ = host.history.list(args.workflow, status=status, top=args.top)
-    for run in runs:
+    for run in control_of(args).runs(args.workflow, status, args.top):
         if args.json:
             print(json.dumps(run))
         else:
@@ -154,11 +142,8 @@ def _runs_list(args: argparse.Namespace) -> int:
 
 
 def _runs_show(args: argparse.Namespace) -> int:
-    run = _host(args).history.get(args.id)
-    if args.json:
-        print(json.dumps(run, indent=2))
-        return 0
-    print(timeline(run))
+    run = control_of(args).run(args.id)
+    print(json.dumps(run, indent=2) if args.json else timeline(run))
     return 0
 
 
@@ -190,13 +175,10 @@ def timeline(run: dict[str, Any]) -> str:
 
 
 def _runs_cancel(args: argparse.Namespace) -> int:
-    host = _host(args)
-    asyncio.run(host.engine.cancel(args.id))
-    print(f"{args.id}: {host.history.get(args.id)['status']}")
+    print(f"{args.id}: {control_of(args).cancel(args.id)['status']}")
     return 0
 
 
 def _runs_resubmit(args: argparse.Namespace) -> int:
-    new_id = asyncio.run(_host(args).engine.resubmit(args.id))
-    print(new_id)
+    print(control_of(args).resubmit(args.id))
     return 0

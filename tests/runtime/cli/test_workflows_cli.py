@@ -86,6 +86,16 @@ def test_deploy_a_project_call_its_trigger_and_show_the_run(tmp_path: Path) -> N
         listed = _portway(tmp_path, "runs", "list", "Greeter", "--status", "Succeeded")
         assert listed.stdout.split("\t")[0] == run_id
         assert "Greeter\tStateful\tenabled" in _portway(tmp_path, "workflows", "list").stdout
+        # The same commands through the running gateway's API (--url, a token file).
+        remote = ("--url", base, "--token-file", "var/owner.token")
+        over_api = _portway(tmp_path, "runs", "show", run_id, *remote)
+        assert f"run {run_id} of Greeter: Succeeded" in over_api.stdout, over_api.stderr
+        again = _portway(tmp_path, "workflows", "deploy", str(project), "--json", *remote)
+        assert json.loads(again.stdout)["outcome"] == "unchanged", again.stderr
+        assert _portway(tmp_path, "workflows", "disable", "Greeter", *remote).returncode == 0
+        assert "Greeter\tStateful\tdisabled" in _portway(tmp_path, "workflows", "list").stdout
+        refused = _portway(tmp_path, "workflows", "list", "--url", base, "--token", "nope")
+        assert refused.returncode != 0 and "Unauthenticated" in refused.stderr
 
 
 def test_a_project_that_does_not_validate_deploys_nothing(tmp_path: Path) -> None:
