@@ -154,6 +154,13 @@ def _parameter_set(connector: Connector, values: dict[str, Any], present: Collec
         return fitting[0]
     if not fitting and len(sets) == 1:
         return sets[0].name
+    if not fitting and not given:
+        # Nothing given: a way to connect without signing in is the one meant (a WSDL
+        # that declares no security offers it beside the others), as "{}" says.
+        anonymous = [s.name for s in sets if s.auth is not None and s.auth.kind == "none"
+                     and not any(p.required for p in s.parameters)]
+        if len(anonymous) == 1:
+            return anonymous[0]
     problems.append({"pointer": "/parameters/parameterSet", "message":
                      f"name one of the connector's ways to sign in with 'parameterSet': "
                      f"{names!r}"})

@@ -190,3 +190,24 @@ def test_wsdl_http_get_and_post_bindings(soap_gateway: RunningGateway,
         sent = soap_server.requests[-1]
         assert (sent.method, sent.body) == ("POST", b"a=20&b=22")
         assert sent.headers["content-type"] == "application/x-www-form-urlencoded"
+
+
+def test_a_service_that_declares_no_security_connects_with_no_parameters(
+        soap_gateway: RunningGateway, soap_server: SoapServer) -> None:
+    wsdl = web.get(soap_server.url("soap11") + "/?wsdl", timeout=10).content
+    with soap_gateway.client() as client:
+        assert client.put("/v1/connectors/open", content=wsdl,
+                          headers={"content-type": "text/xml"}).status_code == 201
+        created = client.put("/v1/connections/open-conn",
+                             json={"connector": "open", "parameters": {}})
+        assert created.status_code == 201, created.text
+        assert created.json()["status"] == "Connected"
+        answer = client.post("/v1/connections/open-conn/operations/add",
+                             json={"a": 1, "b": 2})
+        half = client.put("/v1/connections/half-conn", json={
+            "connector": "open", "parameters": {"username": "u"}})
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"addResult": 3}
+    assert "authorization" not in soap_server.requests[-1].headers
+    # Something given that fits no way fully is still a question, not a guess.
+    assert half.status_code == 400
