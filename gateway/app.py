@@ -12,7 +12,16 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from gateway import boundedjson
-from gateway.api import audit, connections, connectors, dataplane, health, openapi, tokens
+from gateway.api import (
+    audit,
+    connection_docs,
+    connections,
+    connectors,
+    dataplane,
+    health,
+    openapi,
+    tokens,
+)
 from gateway.api import oauth as oauth_api
 from gateway.api.errors import EXCEPTION_HANDLERS
 from gateway.api.middleware import RequestIdMiddleware
@@ -87,7 +96,8 @@ def create_app(settings: Settings | None = None, *,
     routes: list[BaseRoute] = [
         # The data plane first: every proxied call walks this list until it matches.
         *dataplane.routes, *health.routes, *openapi.routes, *tokens.routes,
-        *connectors.routes, *connections.routes, *oauth_api.routes, *audit.routes,
+        *connectors.routes, *connections.routes, *connection_docs.routes, *oauth_api.routes,
+        *audit.routes,
         *portal_routes,
     ]
     app = Starlette(

@@ -49,6 +49,11 @@ def _query(name: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "schema": schema}
 
 
+#: ``top`` and ``$skiptoken`` of the paged lists (gateway.api.paging).
+_PAGING_PARAMS = [_query("top", {"type": "integer", "minimum": 1, "maximum": 1000}),
+                  _query("$skiptoken", {"type": "string"})]
+
+
 _OBJ: dict[str, Any] = {"type": "object"}
 _CONNECTION_BODY = {
     "required": True,
@@ -175,6 +180,14 @@ def build_openapi(extensions: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any
             "The OAuth authorize URL to consent with (authorization code with PKCE)",
             {"200": _json(_CONSENT)}, params=[_path("name")],
             operation_id="consentConnection")},
+        "/v1/connections/{name}/operations": {"get": _op(
+            "The operations of the connection's connector, a page at a time",
+            {"200": _json(_OBJ)}, params=[_path("name"), *_PAGING_PARAMS],
+            operation_id="listConnectionOperations")},
+        "/v1/connections/{name}/openapi.json": {"get": _op(
+            "An OpenAPI 3 document for calling the connection through the gateway",
+            {"200": _json(_OBJ)}, params=[_path("name")],
+            operation_id="getConnectionOpenApi")},
         "/v1/oauth/callback": {"get": _op(
             "Where the identity provider returns after consent (public; checks state)",
             {"200": _json(_OBJ), **_errors(400, 409, 502)}, public=True,
