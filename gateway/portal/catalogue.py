@@ -26,6 +26,8 @@ from gateway.errors import BadRequest, PortwayError
 from gateway.portal.inprocess import call_api, get_json, path
 from gateway.portal.rendering import redirect, render
 from gateway.portal.session import Session, checked_form
+from gateway.security.access import require_role
+from gateway.store.principals import Principal
 
 PAGE_SIZE = 20
 #: Versions compared on a connector's page (the newest ones).
@@ -143,7 +145,8 @@ async def upload(request: Request, session: Session) -> Response:
     context: dict[str, Any] = {"session": session, "form": {"connector": connector_id,
                                                             "url": form.get("url", "")}}
     try:
-        spec, filename, properties = await _document(request, form, limit)
+        spec, filename, properties = await _document(request, form, limit, session.principal,
+                                                     connector_id)
     except PortwayError as exc:
         return render(request, "upload.html", {**context, "problem": {
             "code": exc.code, "message": exc.message, "details": exc.details}},
@@ -173,7 +176,8 @@ async def upload(request: Request, session: Session) -> Response:
         status=200 if answer.ok else answer.status)
 
 
-async def _document(request: Request, form: Any, limit: int) -> tuple[bytes, str, bytes | None]:
+async def _document(request: Request, form: Any, limit: int, principal: Principal,
+                    connector_id: str) -> tuple[bytes, str, bytes | None]:
     """The spec's bytes, its file name and the apiProperties.json bytes, from the form:
     a file, a URL (fetched through the egress guard), or a checked upload sent back."""
     if form.get("checked_spec"):
@@ -198,6 +202,9 @@ async def _document(request: Request, form: Any, limit: int) -> tuple[bytes, str
         return data, upload_file.filename, props
     url = str(form.get("url", "")).strip()
     if url:
+        # Only a principal who may upload makes the gateway fetch anything.
+        require_role(principal, "contributor", f"connectors/{connector_id}",
+                     action="connector.put")
         services = services_of(request)
         data = await services.db.run(services.fetcher, url)
         return data, url.rsplit("/", 1)[-1].split("?")[0] or "spec", props

@@ -158,6 +158,16 @@ def test_an_upload_by_url_goes_through_the_egress_guard(portal: Portal, page: An
     page.fill("#url", "http://169.254.169.254/latest/meta-data/spec.json")
     page.click("#upload button[type=submit]")
     assert "EgressDenied" in page.locator("[role=alert]").inner_text()
+    # A reader may check a file, but does not make the gateway fetch anything.
+    page.click("text=Sign out")
+    sign_in(page, portal, portal.token("ursula", "reader"))
+    page.goto(portal.url + "/portal/upload")
+    page.fill("#connector", "fetched")
+    page.fill("#url", portal.upstream.url + "/spec.json")
+    before = len(portal.upstream.seen)
+    page.click("#upload button[type=submit]")
+    assert "needs the contributor role" in page.locator("[role=alert]").inner_text()
+    assert len(portal.upstream.seen) == before
 
 
 HOSTILE = "<script>window.__pwned = 1; alert('title')</script><img src=x onerror=alert(2)>"
