@@ -4,7 +4,7 @@ Found by the gateway through the ``portway.extensions`` entry point ``runtime``.
 this module is cheap: the parts load when the gateway asks for them. ``startup`` builds
 the process's ``RuntimeHost`` (the workflows' store, app settings, the engine and its run
 history) before the app serves a request; ``background`` hands the gateway's supervisor
-the engine's worker loop.
+the engine's worker loop and the trigger scheduler.
 """
 
 from __future__ import annotations
@@ -45,9 +45,14 @@ class RuntimeExtension(Extension):
 
     def background(self, services: Services) -> Sequence[BackgroundService]:
         from runtime.host import host_of
+        from runtime.triggers.scheduler import TriggerScheduler
 
         host = host_of(services)
-        return [host.engine.worker] if host.settings.enabled else []
+        if not host.settings.enabled:
+            return []
+        scheduler = TriggerScheduler(host, clock=host.engine.clock,
+                                     interval=host.settings.trigger_seconds)
+        return [host.engine.worker, scheduler.service]
 
     async def shutdown(self, services: Services) -> None:
         from runtime.host import detach, host_of

@@ -17,6 +17,9 @@ class RuntimeSettings:
     lease_seconds: float = 30.0
     #: How often an idle worker looks for runs to claim or resume, in seconds.
     poll_seconds: float = 0.5
+    #: How often the trigger scheduler looks for due Recurrence and Sliding Window
+    #: triggers, in seconds (the finest schedule it keeps).
+    trigger_seconds: float = 1.0
     #: How long a Request trigger's caller waits for a synchronous ``Response``, in seconds
     #: (Logic Apps: 120), before it gets ``202 Accepted``.
     response_timeout_seconds: float = 120.0

@@ -93,3 +93,32 @@ engine_leases = sa.Table(
     sa.Column("holder", sa.String(100), nullable=False),
     sa.Column("expires_at", sa.Float, nullable=False),
 )
+
+# -- triggers: when each is due, and the runs it fired (revision r0003) -----------------
+
+trigger_states = sa.Table(
+    "runtime_trigger_states",
+    metadata,
+    sa.Column("workflow", sa.String(200), nullable=False),
+    sa.Column("trigger", sa.String(200), nullable=False),
+    # SHA-256 of the trigger's definition: a deploy that changes it starts it afresh.
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("next_due", sa.Float, nullable=True),  # epoch seconds; NULL: never again
+    # JSON: the anchor, the last window's end, a poll's Location and watermarks.
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.PrimaryKeyConstraint("workflow", "trigger"),
+    sa.Index("ix_runtime_trigger_states_due", "next_due"),
+)
+
+# Fired, not yet started: written in the transaction that advances the trigger's state,
+# started (idempotently, by id) and deleted after. The id is the run's.
+trigger_fires = sa.Table(
+    "runtime_trigger_fires",
+    metadata,
+    sa.Column("run_id", sa.String(64), primary_key=True),
+    sa.Column("workflow", sa.String(200), nullable=False),
+    sa.Column("trigger", sa.String(200), nullable=False),
+    sa.Column("outputs", sa.Text, nullable=False),  # JSON: the trigger's outputs
+    sa.Column("fired_at", sa.Float, nullable=False),
+)

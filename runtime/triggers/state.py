@@ -1,0 +1,169 @@
+"""Trigger state kept durably: when each trigger is due next, and the runs it fired.
+
+A trigger fires by one transaction that moves its ``next_due`` on — only if it still holds
+the value the firing process read, so two processes racing on one database fire it once —
+and writes one ``runtime_trigger_fires`` row per run, keyed by the run's deterministic id.
+The rows are then started (``Engine.start_run`` with that id is idempotent: the run id is
+the runs table's primary key) and deleted. A process killed in between leaves the rows;
+the next tick, here or elsewhere, starts them. So every event starts exactly one run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from gateway import Services
+from runtime.store.tables import trigger_fires, trigger_states, workflows
+
+__all__ = ["Fire", "TriggerRow", "TriggerStates", "event_run_id", "trigger_digest"]
+
+_TICKS_AT_EPOCH = 621_355_968_000_000_000  # .NET ticks of 1970-01-01, as run ids count
+_MAX_TICKS = 10 ** 20 - 1
+
+
+def event_run_id(workflow: str, trigger: str, key: str, moment: datetime) -> str:
+    """The run id one trigger event always gets, in the engine's run-id shape.
+
+    Args:
+        workflow: The workflow's name.
+        trigger: The trigger's name.
+        key: What makes the event unique for that trigger (a due time, a row's key...).
+        moment: When the event happened; ids sort newest first, like the engine's.
+    """
+    ticks = _TICKS_AT_EPOCH + int(moment.timestamp() * 10_000_000)
+    digest = int.from_bytes(hashlib.sha256(
+        json.dumps([workflow, trigger, key]).encode("utf-8")).digest()[:8], "big")
+    return f"{_MAX_TICKS - ticks:020d}{digest % 10 ** 9:09d}CU{digest // 10 ** 9 % 100:02d}"
+
+
+def trigger_digest(trigger: Mapping[str, Any]) -> str:
+    """SHA-256 of a trigger's definition: its state survives deploys that keep it."""
+    text = json.dumps(trigger, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class TriggerRow:
+    workflow: str
+    trigger: str
+    digest: str
+    next_due: float | None
+    state: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Fire:
+    """One run a trigger fired: its id and the trigger outputs it starts with."""
+
+    run_id: str
+    workflow: str
+    trigger: str
+    outputs: dict[str, Any] = field(default_factory=dict)
+    fired_at: float = 0.0
+
+
+class TriggerStates:
+    """The two tables (sync: call through ``services.db.run``)."""
+
+    def __init__(self, services: Services) -> None:
+        self.db = services.db
+
+    def rows(self) -> dict[tuple[str, str], TriggerRow]:
+        with self.db.engine.connect() as conn:
+            found = conn.execute(sa.select(trigger_states)).all()
+        return {(row.workflow, row.trigger): _row(row) for row in found}
+
+    def reset(self, row: TriggerRow) -> None:
+        """Start a trigger afresh (new, or its definition changed), unless another
+        process already did so for this definition."""
+        try:
+            with self.db.write() as conn:
+                digest = conn.execute(sa.select(trigger_states.c.digest).where(
+                    trigger_states.c.workflow == row.workflow,
+                    trigger_states.c.trigger == row.trigger).with_for_update()).scalar()
+                if digest == row.digest:
+                    return
+                conn.execute(trigger_states.delete().where(
+                    trigger_states.c.workflow == row.workflow,
+                    trigger_states.c.trigger == row.trigger))
+                conn.execute(trigger_states.insert().values(
+                    workflow=row.workflow, trigger=row.trigger, digest=row.digest,
+                    next_due=row.next_due, state=json.dumps(row.state),
+                    updated_at=time.time()))
+        except sa.exc.IntegrityError:
+            return  # another process inserted it in the meantime: its row stands
+
+    def forget(self, keys: Sequence[tuple[str, str]]) -> None:
+        """Drop triggers whose workflow or trigger is gone."""
+        if not keys:
+            return
+        with self.db.write() as conn:
+            for workflow, trigger in keys:
+                conn.execute(trigger_states.delete().where(
+                    trigger_states.c.workflow == workflow, trigger_states.c.trigger == trigger))
+
+    def due(self, now: float, limit: int) -> list[TriggerRow]:
+        """Triggers of enabled workflows due by ``now``, most overdue first."""
+        query = (sa.select(trigger_states)
+                 .join(workflows, workflows.c.name == trigger_states.c.workflow)
+                 .where(workflows.c.enabled.is_(True), trigger_states.c.next_due.is_not(None),
+                        trigger_states.c.next_due <= now)
+                 .order_by(trigger_states.c.next_due).limit(limit))
+        with self.db.engine.connect() as conn:
+            return [_row(row) for row in conn.execute(query).all()]
+
+    def advance(self, row: TriggerRow, next_due: float | None, state: Mapping[str, Any],
+                fires: Sequence[Fire]) -> bool:
+        """Move a due trigger on and record its fires, in one transaction.
+
+        Returns:
+            False when another process moved it first (nothing was written).
+        """
+        expected = (trigger_states.c.next_due.is_(None) if row.next_due is None
+                    else trigger_states.c.next_due == row.next_due)
+        with self.db.write() as conn:
+            moved = conn.execute(trigger_states.update().where(
+                trigger_states.c.workflow == row.workflow,
+                trigger_states.c.trigger == row.trigger,
+                trigger_states.c.digest == row.digest, expected,
+            ).values(next_due=next_due, state=json.dumps(dict(state)),
+                     updated_at=time.time()))
+            if moved.rowcount != 1:
+                return False  # nothing was written: the commit is empty
+            taken: set[str] = set(conn.execute(sa.select(trigger_fires.c.run_id).where(
+                trigger_fires.c.run_id.in_([fire.run_id for fire in fires]))).scalars())
+            for fire in fires:
+                if fire.run_id not in taken:
+                    conn.execute(trigger_fires.insert().values(
+                        run_id=fire.run_id, workflow=fire.workflow, trigger=fire.trigger,
+                        outputs=json.dumps(fire.outputs), fired_at=fire.fired_at))
+        return True
+
+    def pending(self, limit: int) -> list[Fire]:
+        """Fires not started yet, oldest first."""
+        query = sa.select(trigger_fires).order_by(trigger_fires.c.fired_at).limit(limit)
+        with self.db.engine.connect() as conn:
+            return [Fire(row.run_id, row.workflow, row.trigger, json.loads(row.outputs),
+                         row.fired_at) for row in conn.execute(query).all()]
+
+    def started(self, run_id: str) -> None:
+        with self.db.write() as conn:
+            conn.execute(trigger_fires.delete().where(trigger_fires.c.run_id == run_id))
+
+
+def _row(row: Any) -> TriggerRow:
+    return TriggerRow(row.workflow, row.trigger, row.digest, row.next_due,
+                      json.loads(row.state))
+
+
+def moment(epoch: float) -> datetime:
+    """An epoch-seconds column value as an aware UTC datetime."""
+    return datetime.fromtimestamp(epoch, UTC)
