@@ -183,3 +183,48 @@ def test_the_answer_keeps_logic_apps_header_order_and_run_after_null_is_first_in
         "x-ms-workflow-run-id", "x-ms-correlation-id", "x-ms-client-tracking-id",
         "x-ms-trigger-history-name", "x-ms-workflow-system-id", "x-ms-workflow-id",
         "x-ms-workflow-version", "x-ms-workflow-name", "x-ms-tracking-id", "x-ms-request-id"]
+
+
+def test_a_new_version_never_changes_a_run_in_flight(client: httpx.Client) -> None:
+    def version_of(text: str) -> dict[str, Any]:
+        body = echo_workflow()
+        actions = body["definition"]["actions"]
+        del actions["Response"]
+        actions["Wait"] = {"type": "Wait", "runAfter": {},
+                           "inputs": {"interval": {"count": 1, "unit": "Second"}}}
+        actions["Compose"] = {"type": "Compose", "inputs": text,
+                              "runAfter": {"Wait": ["Succeeded"]}}
+        return body
+
+    assert client.put("/v1/workflows/steady", json=version_of("first")).status_code == 201
+    fired = client.post("/v1/workflows/steady/triggers/manual/run")
+    run_id = fired.headers["x-ms-workflow-run-id"]
+    assert client.put("/v1/workflows/steady", json=version_of("second")).status_code == 200
+    run = _wait_done(client, run_id)
+    assert run["status"] == "Succeeded"
+    assert run["actions"]["Compose"]["outputs"] == "first"
+    later = client.post("/v1/workflows/steady/triggers/manual/run")
+    assert _wait_done(client, later.headers["x-ms-workflow-run-id"])["actions"]["Compose"][
+        "outputs"] == "second"
+
+
+def test_runs_are_listed_newest_first_in_pages(client: httpx.Client) -> None:
+    body = echo_workflow()
+    del body["definition"]["actions"]["Response"]
+    assert client.put("/v1/workflows/paged", json=body).status_code == 201
+    ids = []
+    for _ in range(3):
+        ids.append(client.post("/v1/workflows/paged/triggers/manual/run"
+                               ).headers["x-ms-workflow-run-id"])
+        _wait_done(client, ids[-1])
+    first = client.get("/v1/workflows/paged/runs", params={"$top": 2}).json()
+    assert [r["id"] for r in first["value"]] == ids[::-1][:2]
+    assert first["nextLink"]
+    second = client.get(first["nextLink"]).json()
+    assert [r["id"] for r in second["value"]] == ids[:1]
+    odata = client.get("/v1/workflows/paged/runs",
+                       params={"$filter": "status eq 'Succeeded'"}).json()
+    assert len(odata["value"]) == 3
+    for bad in ({"$top": "0"}, {"$top": "x"}, {"status": "Sleeping"}, {"$filter": "name eq 1"}):
+        assert client.get("/v1/workflows/paged/runs", params=bad).status_code == 400
+    assert client.get("/v1/workflows/ghost/runs").status_code == 404

@@ -157,3 +157,34 @@ def test_a_reader_may_read_but_not_deploy(runtime_gateway: RunningGateway,
         _error(reader.put("/v1/appsettings", json={"X": "y"}), 403)
     with httpx.Client(base_url=runtime_gateway.url) as anonymous:
         _error(anonymous.get("/v1/workflows"), 401)
+
+
+def test_service_provider_connections_are_sealed_and_resolved_at_run(
+        client: httpx.Client, runtime_gateway: RunningGateway) -> None:
+    client.put("/v1/appsettings", json={"SQL_CONN": "Server=db;Password=pa55-word-9"})
+    body = echo_workflow()
+    body["serviceProviderConnections"] = {"sql": {
+        "serviceProvider": {"id": "/serviceProviders/sql"}, "displayName": "db",
+        "parameterValues": {"connectionString": "@appsetting('SQL_CONN')",
+                            "literal": "key=inline-s3cret-77"}}}
+    assert client.put("/v1/workflows/sp", json=body).status_code == 201
+    with runtime_gateway.services.db.engine.connect() as conn:
+        stored = repr(conn.execute(sa.text("SELECT * FROM runtime_workflow_versions")).all())
+    assert "inline-s3cret-77" not in stored and "/serviceProviders/sql" in stored
+    from runtime.host import host_of
+
+    version = host_of(runtime_gateway.services).workflows.current("sp")
+    assert version.service_provider_connections["sql"]["parameterValues"] == {
+        "connectionString": "Server=db;Password=pa55-word-9", "literal": "key=inline-s3cret-77"}
+
+
+def test_oversized_and_bomb_definitions_are_refused(client: httpx.Client) -> None:
+    huge = echo_workflow()
+    huge["definition"]["actions"]["Compose"]["inputs"] = "x" * (1024 * 1024 + 10)
+    response = client.put("/v1/workflows/huge", json=huge)
+    assert response.status_code == 413, response.text
+    bomb = echo_workflow()
+    bomb["definition"]["actions"]["Compose"]["inputs"] = "@" + "concat(" * 300 + "1" + ")" * 300
+    error = _error(client.put("/v1/workflows/bomb", json=bomb), 400)
+    assert error["details"][0]["pointer"] == "/definition/actions/Compose/inputs"
+    assert client.get("/v1/workflows").json()["value"] == []
