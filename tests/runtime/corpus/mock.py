@@ -38,6 +38,7 @@ CRITERIA = frozenset({
     "content_type_any_of", "headers_all", "query_all", "body_text_contains",
     "body_json_paths_all", "nth_match_any_of", "nth_match_none_of",
 })
+RESPOND_KEYS = frozenset({"status", "headers", "body", "delay_s", "from_exception", "note"})
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -106,6 +107,9 @@ def reply_of(respond: Mapping[str, Any] | None, rule: int | None = None) -> Repl
     """The answer a rule's ``respond`` (or the ``default_response``) describes."""
     if respond is None:
         return Reply(200, rule=rule)
+    unknown = set(respond) - RESPOND_KEYS
+    if unknown:
+        raise ValueError(f"unknown mock respond keys {sorted(unknown)}")
     delay = _delay(respond.get("delay_s"))
     if respond.get("from_exception"):
         # The original mock threw: its server answered 500 with an empty body.

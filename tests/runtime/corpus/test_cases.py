@@ -63,3 +63,59 @@ def test_action_mocks_become_static_results() -> None:
 def test_substitute_reaches_every_string() -> None:
     assert substitute({"a": ["x http://o/y", 1, None], "b": {"c": "http://o"}},
                       "http://o", "N") == {"a": ["x N/y", 1, None], "b": {"c": "N"}}
+
+
+# Every key the runner reads in ``expect``, and the notes it may pass over (``compare``
+# texts and recordings kept for information say how the original compared).
+UNDERSTOOD = {
+    "expect": {"run", "response", "actions", "outbound_requests", "callback_url_status"},
+    "run": {"status", "terminated", "error_code", "error_message", "clientTrackingId"},
+    "response": {"status", "body", "headers", "headers_in_order", "headers_compare",
+                 "recorded_headers_not_compared"},
+    "body": {"equals", "json_equals", "ordered", "compare", "volatile_json_paths",
+             "json_paths", "xml_c14n_equals"},
+    "header": {"equals", "media_type_equals", "charset_equals", "charset_absent", "absent"},
+    "action": {"action", "trigger", "status", "repetition", "repetition_count",
+               "tracked_properties", "inputs", "outputs", "has_inputs", "has_outputs",
+               "has_properties"},
+    "io": {"json_paths", "json_equals", "ordered", "compare", "parameters_exactly"},
+    "json_path": {"path", "equals", "contains", "equals_text"},
+    "tracked": {"equals_entries", "absent"},
+    "outbound": {"select", "method", "headers", "content_headers", "body"},
+    "select": {"path_equals", "path_ends_with", "which"},
+}
+
+
+def _unknown(kind: str, value: dict[str, object]) -> set[str]:
+    return {f"{kind}.{key}" for key in value} - {f"{kind}.{key}" for key in UNDERSTOOD[kind]}
+
+
+def test_every_expectation_of_every_case_is_one_the_runner_checks(corpus: Path) -> None:
+    unknown: set[str] = set()
+    for path in case_paths(corpus):
+        expect = load_case(path).expect
+        unknown |= _unknown("expect", dict(expect))
+        unknown |= _unknown("run", expect.get("run") or {})
+        response = expect.get("response") or {}
+        unknown |= _unknown("response", response)
+        unknown |= _unknown("body", response.get("body") or {})
+        for spec in (response.get("headers") or {}).values():
+            unknown |= _unknown("header", spec)
+        for json_path in (response.get("body") or {}).get("json_paths") or []:
+            unknown |= _unknown("json_path", json_path)
+        for action in expect.get("actions") or []:
+            unknown |= _unknown("action", action)
+            unknown |= _unknown("tracked", action.get("tracked_properties") or {})
+            for key in ("inputs", "outputs"):
+                unknown |= _unknown("io", action.get(key) or {})
+                for json_path in (action.get(key) or {}).get("json_paths") or []:
+                    unknown |= _unknown("json_path", json_path)
+        for outbound in expect.get("outbound_requests") or []:
+            unknown |= _unknown("outbound", outbound)
+            unknown |= _unknown("select", outbound["select"])
+            assert outbound["select"].get("which", "first") == "first"
+            unknown |= _unknown("body", outbound.get("body") or {})
+            for group in ("headers", "content_headers"):
+                for spec in (outbound.get(group) or {}).values():
+                    unknown |= _unknown("header", spec)
+    assert unknown == set()

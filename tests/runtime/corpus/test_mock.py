@@ -85,9 +85,11 @@ def test_content_type_and_body_criteria() -> None:
                                 body=b'{"who": {"name": "Paul"}, "x": "Peter"}')).status == 200
 
 
-def test_unknown_criteria_are_refused() -> None:
+def test_unknown_criteria_and_respond_keys_are_refused() -> None:
     with pytest.raises(ValueError, match="unknown mock match criteria"):
         MockRules.of({"rules": [rule({"path_equals": "/a"}, 201)]}).answer(request())
+    with pytest.raises(ValueError, match="unknown mock respond keys"):
+        MockRules.of({"rules": [rule({}, 201, template="x")]}).answer(request())
 
 
 def test_nth_match_counts_requests_meeting_the_other_criteria() -> None:
