@@ -39,8 +39,10 @@ class SystemClock:
 
 def iso(moment: datetime) -> str:
     """``2024-11-23T22:12:39.7834464Z``: UTC, seven fractional digits, as Logic Apps."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}0Z"
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:"
+            f"{moment.minute:02d}:{moment.second:02d}.{moment.microsecond:06d}0Z")
 
 
 _DURATION = re.compile(

@@ -57,6 +57,9 @@ class Index:
     """Every action of a definition by name, with the control action that holds it."""
 
     def __init__(self, definition: Mapping[str, Any]) -> None:
+        self._after: dict[int, dict[str, dict[str, frozenset[str]]]] = {}
+        self._dynamic: dict[int, bool] = {}
+        self._keep: list[Any] = []  # what the identity caches refer to stays alive
         self.actions: dict[str, Mapping[str, Any]] = {}
         self.parent: dict[str, str | None] = {}
         self._children: dict[str | None, list[str]] = {}
@@ -74,6 +77,26 @@ class Index:
             for branch in branches_of(action):
                 self._walk(branch, name)
 
+    def scope_after(self, actions: Mapping[str, Any]
+                    ) -> dict[str, dict[str, frozenset[str]]]:
+        """Each action's ``runAfter`` within one scope (predecessors elsewhere dropped)."""
+        found = self._after.get(id(actions))
+        if found is None:
+            found = {name: {before: wanted for before, wanted in run_after(action).items()
+                            if before in actions}
+                     for name, action in actions.items() if isinstance(action, Mapping)}
+            self._after[id(actions)] = found
+            self._keep.append(actions)
+        return found
+
+    def has_expressions(self, value: Any) -> bool:
+        """Whether a value holds any string with an ``@`` (cached by identity)."""
+        known = self._dynamic.get(id(value))
+        if known is None:
+            known = self._dynamic[id(value)] = _dynamic(value)
+            self._keep.append(value)
+        return known
+
     def type_of(self, name: str) -> str:
         action = self.actions.get(name)
         return str(action.get("type", "")).lower() if action is not None else ""
@@ -89,3 +112,24 @@ class Index:
             yield name, action
             for branch in branches_of(action):
                 yield from self.descendants(branch)
+
+
+def _dynamic(value: Any) -> bool:
+    if isinstance(value, str):
+        return "@" in value
+    if isinstance(value, Mapping):
+        return any(_dynamic(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_dynamic(item) for item in value)
+    return False
+
+
+def copy_json(value: Any) -> Any:
+    """A copy of a JSON value whose containers a handler may change freely."""
+    if type(value) is dict:
+        return {key: copy_json(item) for key, item in value.items()}
+    if type(value) is list:
+        return [copy_json(item) for item in value]
+    if isinstance(value, Mapping):
+        return {key: copy_json(item) for key, item in value.items()}
+    return value

@@ -25,7 +25,7 @@ from gateway.expressions import ExpressionError
 from runtime.actions.base import ActionResult, Suspend
 from runtime.actions.registry import handler_for
 from runtime.engine.clock import iso
-from runtime.engine.definition import CONTROL_TYPES, Index, run_after
+from runtime.engine.definition import CONTROL_TYPES, Index, copy_json, run_after
 from runtime.engine.policies import (
     retry_policy_of,
     secured_parts,
@@ -164,7 +164,8 @@ class Interpreter:
         waiting = False
         try:
             while self.state.stopping is None:
-                ready = self._decide(actions, pending, ended, frames)
+                ready = self._decide(actions, pending, ended, frames,
+                                     self.index.scope_after(actions))
                 if not running and len(ready) == 1:
                     name, action = ready[0]
                     status = await self.run_action(name, action, frames)
@@ -203,7 +204,8 @@ class Interpreter:
         return scope_outcome(actions, ended)
 
     def _decide(self, actions: Mapping[str, Any], pending: dict[str, Mapping[str, Any]],
-                ended: dict[str, tuple[str, bool]], frames: tuple[Frame, ...]
+                ended: dict[str, tuple[str, bool]], frames: tuple[Frame, ...],
+                afters: dict[str, dict[str, frozenset[str]]]
                 ) -> list[tuple[str, Mapping[str, Any]]]:
         """Take every pending action whose predecessors ended: skip it, or return it."""
         ready: list[tuple[str, Mapping[str, Any]]] = []
@@ -212,8 +214,7 @@ class Interpreter:
             progressed = False
             for name in list(pending):
                 action = pending[name]
-                after = {before: wanted for before, wanted in run_after(action).items()
-                         if before in actions}
+                after = afters[name]
                 if any(before not in ended for before in after):
                     continue
                 del pending[name]
@@ -260,7 +261,7 @@ class Interpreter:
             record["retryHistory"] = list(previous.get("retryHistory") or [])
         scope = self.scope(frames)
         try:
-            inputs = _evaluate_inputs(scope, action)
+            inputs = _evaluate_inputs(scope, action, self.index)
         except ExpressionError as exc:
             self.end(key, record, "Failed", code="InvalidTemplate", error={
                 "code": "InvalidTemplate",
@@ -298,6 +299,7 @@ class Interpreter:
                  error=result.error)
         if context is not None and context.response is not None:
             self.state.response = context.response
+            self.state.changed = True
         await self.sink.flush(self.state)
         if context is not None and context.response is not None:
             self.state.response_ready.set()
@@ -395,9 +397,11 @@ class Interpreter:
             record["trackedProperties"] = {"error": exc.message}
 
 
-def _evaluate_inputs(scope: RunScope, action: Mapping[str, Any]) -> Any:
+def _evaluate_inputs(scope: RunScope, action: Mapping[str, Any], index: Index) -> Any:
     """The action's inputs evaluated, but for the keys its handler evaluates per item."""
     raw = action.get("inputs")
+    if not index.has_expressions(raw):
+        return copy_json(raw)
     handler = handler_for(str(action.get("type", "")))
     deferred: frozenset[str] = getattr(handler, "deferred_inputs", frozenset()) \
         if handler else frozenset()

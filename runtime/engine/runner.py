@@ -99,6 +99,8 @@ class DurableEngine:
         self.local: dict[str, _Local] = {}
         self._indexes: dict[str, Index] = {}
         self._holds_lease = False
+        self._watched: dict[str, list[asyncio.Future[str | None]]] = {}
+        self._watcher: asyncio.Task[None] | None = None
         self._renewed = 0.0
         self._purged = 0.0
         self.max_local = 2000
@@ -184,20 +186,32 @@ class DurableEngine:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(local.state.response_ready.wait(), timeout)
             return local.state.response
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            found = await self.services.db.run(self.rows.response_of, run_id)
-            if found is None:
-                return None
-            status, response = found
-            if response:
-                return _response_from(json.loads(response))
-            if status not in ("Running", "Waiting") or loop.time() >= deadline:
-                return None
-            local = self.local.get(run_id)
-            if local is not None:
-                return await self.wait_response(run_id, max(0.0, deadline - loop.time()))
+        # Another process runs it: one watcher polls the rows of every run waited for.
+        waiter: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        self._watched.setdefault(run_id, []).append(waiter)
+        if self._watcher is None or self._watcher.done():
+            self._watcher = asyncio.create_task(self._watch())
+        try:
+            response = await asyncio.wait_for(waiter, timeout)
+        except TimeoutError:
+            return None
+        finally:
+            waiters = self._watched.get(run_id, [])
+            if waiter in waiters:
+                waiters.remove(waiter)
+            if not waiters:
+                self._watched.pop(run_id, None)
+        return _response_from(json.loads(response)) if response else None
+
+    async def _watch(self) -> None:
+        while self._watched:
+            found = await self.services.db.run(self.rows.responses_of, list(self._watched))
+            for run_id, waiters in list(self._watched.items()):
+                status, response = found.get(run_id, ("", None))
+                if response or status not in ("Running", "Waiting"):
+                    for waiter in waiters:
+                        if not waiter.done():
+                            waiter.set_result(response)
             await asyncio.sleep(min(self.settings.poll_seconds, 0.05))
 
     # -- running ------------------------------------------------------------------------
@@ -352,11 +366,16 @@ class DurableEngine:
                 local = self.local.get(run_id)
                 if local is not None:
                     self._stop(local, "shutdown")
-        room = self.max_local - len(self.local)
-        claimed = await db.run(self.rows.claim, self.owner, now,
-                               self.settings.lease_seconds, min(room, 100)) if room > 0 else []
-        for found in claimed:
-            await self._resume(found.run_id, found.fence)
+        claimed: list[Any] = []
+        while True:  # claim in pages while whole pages come back
+            room = min(self.max_local - len(self.local), 100)
+            page = await db.run(self.rows.claim, self.owner, now,
+                                self.settings.lease_seconds, room) if room > 0 else []
+            for found in page:
+                await self._resume(found.run_id, found.fence)
+            claimed.extend(page)
+            if len(page) < 100:
+                break
         if now - self._purged >= 3600:
             self._purged = now
             await db.run(self.rows.purge, now - self.settings.retention_days * 86400.0)

@@ -53,9 +53,12 @@ class RunScope:
         self.index = index
         self.frames = frames
         self.current = current
+        self._context: EvaluationContext | None = None
 
     def context(self) -> EvaluationContext:
-        return EvaluationContext({SCOPE_KEY: self}, self.env.clock.now, _RNG)
+        if self._context is None:
+            self._context = EvaluationContext({SCOPE_KEY: self}, self.env.clock.now, _RNG)
+        return self._context
 
     def evaluate(self, value: Any) -> Any:
         """Evaluate every expression in a JSON value here."""
@@ -208,6 +211,7 @@ class HandlerContext:
         }
 
     def set_variable(self, name: str, value: Any) -> None:
+        self._scope.state.changed = True
         variables = self._scope.state.variables
         for known in variables:
             if known.lower() == name.lower():

@@ -9,7 +9,7 @@ the fields the engine keeps for itself, whose names start with ``_``.
 from __future__ import annotations
 
 import asyncio
-import uuid
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +22,7 @@ FINAL_STATUSES = frozenset({"Succeeded", "Failed", "Skipped", "TimedOut", "Cance
 #: Statuses that fail the scope that ends with them (``Cancelled`` is its own case).
 FAILED_STATUSES = frozenset({"Failed", "TimedOut"})
 
-_TRACKING = uuid.UUID("8d6c2f8e-4b7a-4c0e-9f5e-2a1b7c3d9e10")
+_TRACKING = b"portway-action-tracking"
 
 
 @dataclass(frozen=True)
@@ -67,10 +67,14 @@ class RunState:
     response: ResponseRecord | None = None
     response_ready: asyncio.Event = field(default_factory=asyncio.Event)
     seq: int = 0
+    #: Whether the variables or the response changed since the last checkpoint.
+    changed: bool = True
 
     def tracking_id(self, key: str) -> str:
         """The action's tracking id: the same in every life of the run."""
-        return str(uuid.uuid5(_TRACKING, f"{self.run_id}/{key}"))
+        digest = hashlib.blake2b(f"{self.run_id}/{key}".encode(), digest_size=16,
+                                 key=_TRACKING).hexdigest()
+        return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
 
     def put(self, key: str, record: dict[str, Any]) -> None:
         self.records[key] = record

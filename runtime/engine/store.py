@@ -101,6 +101,12 @@ class RunRows:
                 runs.c.id == run_id)).first()
         return (row.status, row.response) if row is not None else None
 
+    def responses_of(self, run_ids: list[str]) -> dict[str, tuple[str, str | None]]:
+        with self.db.engine.connect() as conn:
+            rows = conn.execute(sa.select(runs.c.id, runs.c.status, runs.c.response).where(
+                runs.c.id.in_(run_ids))).all()
+        return {row.id: (row.status, row.response) for row in rows}
+
     def cancel(self, run_id: str, end_time: str) -> bool:
         """Mark a run and its unfinished actions ``Cancelled``; False if it had ended."""
         with self.db.write() as conn:
