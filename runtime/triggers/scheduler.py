@@ -1,4 +1,5 @@
-"""The trigger scheduler: fires enabled workflows' schedule triggers when they are due.
+"""The trigger scheduler: fires enabled workflows' schedule triggers, and polls their
+polling triggers (``runtime.triggers.polling``), when they are due.
 
 One ``BackgroundService`` per deployment (a singleton: the gateway's supervisor runs it
 under a lease). Each ``tick``:
@@ -11,6 +12,7 @@ under a lease). Each ``tick``:
    for the occurrence it is due for (missed occurrences while Portway was down are not
    replayed, as in Logic Apps); a Sliding Window fires once per closed window, missed ones
    included (backfill), each with ``windowStartTime``/``windowEndTime`` in its outputs.
+   A polling trigger polls, and the runs its answer fires are recorded the same way.
 3. **start** — recorded runs are started under their deterministic ids and forgotten.
 
 Time is the injected clock's: tests call ``tick`` after moving a manual clock.
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from gateway import BackgroundService, NotFound, PortwayError, Services
 from runtime.engine import Clock, SystemClock, iso
 from runtime.engine.interface import TriggerRecord
+from runtime.triggers.polling import poll_http
 from runtime.triggers.schedules import (
     Recurrence,
     due_windows,
@@ -48,8 +51,9 @@ __all__ = ["SCHEDULE_TYPES", "TriggerScheduler"]
 
 log = logging.getLogger("portway.runtime.triggers")
 
-#: Trigger types (lower case) the scheduler fires on its own.
-SCHEDULE_TYPES = frozenset({"recurrence", "slidingwindow"})
+#: Trigger types (lower case) the scheduler fires on its own: schedules, and the polling
+#: triggers it polls when their recurrence is due.
+SCHEDULE_TYPES = frozenset({"recurrence", "slidingwindow", "http"})
 _BATCH = 200
 _EPSILON = timedelta(microseconds=1)
 
@@ -77,12 +81,22 @@ class TriggerScheduler:
         Returns:
             How many runs it started.
         """
+        await self.fire_due()
+        return await self.start_pending()
+
+    async def fire_due(self) -> None:
+        """Sync, then fire (or poll) every due trigger: its runs are recorded, not started."""
         db = self.host.services.db
         now = self.clock.now()
         await db.run(self._sync, now)
         for row in await db.run(self.states.due, now.timestamp(), _BATCH):
-            await db.run(self._fire, row, now)
-        return await self.start_pending()
+            trigger = await db.run(self._current, row)
+            if trigger is None:
+                continue  # the next sync starts it afresh
+            if _kind(trigger) == "http":
+                await self._poll(row, trigger, now)
+            else:
+                await db.run(self._fire, row, trigger, now)
 
     async def start_pending(self) -> int:
         """Start the recorded runs (idempotent by id); returns how many it handed over."""
@@ -136,14 +150,38 @@ class TriggerScheduler:
 
     # -- fire --------------------------------------------------------------------------
 
-    def _fire(self, row: TriggerRow, now: datetime) -> None:
+    def _current(self, row: TriggerRow) -> Mapping[str, Any] | None:
+        """The trigger's definition, if it is still the one the row was made for."""
         try:
             record = self.host.workflows.get(row.workflow)
         except NotFound:
-            return
+            return None
         trigger = _schedule_triggers(record.definition).get(row.trigger)
         if trigger is None or trigger_digest(trigger) != row.digest:
-            return  # the next sync starts it afresh
+            return None
+        return trigger
+
+    async def _poll(self, row: TriggerRow, trigger: Mapping[str, Any], now: datetime) -> None:
+        db = self.host.services.db
+        try:
+            version = await db.run(self.host.workflows.current, row.workflow)
+        except NotFound:
+            return
+        recurrence = parse_recurrence(trigger.get("recurrence"))
+        due = moment(float(row.next_due or 0))
+        outcome = await poll_http(self.host, version, row.trigger, trigger, row.state, now)
+        fires = [Fire(event_run_id(row.workflow, row.trigger, key, due), row.workflow,
+                      row.trigger, outputs, due.timestamp()) for key, outputs in outcome.fired]
+        if outcome.retry_after is not None:
+            next_due: float | None = now.timestamp() + outcome.retry_after
+        else:
+            upcoming = next_occurrence(recurrence, now,
+                                       anchor=moment(float(row.state["anchor"])))
+            next_due = upcoming.timestamp() if upcoming else None
+        if not await db.run(self.states.advance, row, next_due, outcome.state, fires):
+            log.info("trigger %s/%s was polled elsewhere", row.workflow, row.trigger)
+
+    def _fire(self, row: TriggerRow, trigger: Mapping[str, Any], now: datetime) -> None:
         recurrence = parse_recurrence(trigger.get("recurrence"))
         anchor = moment(float(row.state["anchor"]))
         if _kind(trigger) == "slidingwindow":

@@ -5,73 +5,16 @@ nothing and repeats nothing, and two processes racing fire each event once."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, TypeVar
 
 import pytest
-import sqlalchemy as sa
 
 from gateway import Services
-from gateway.services import build_services
-from runtime.definitions.model import WorkflowSpec
-from runtime.engine import build_engine
-from runtime.host import RuntimeHost
-from runtime.settings import RuntimeSettings
-from runtime.store.appsettings import AppSettingsStore
-from runtime.store.tables import runs, trigger_fires, trigger_states
-from runtime.store.workflows import WorkflowStore
+from runtime.store.tables import trigger_fires, trigger_states
 from runtime.triggers.scheduler import TriggerScheduler
-from tests.gateway.conftest import make_settings
 from tests.runtime.engine.support import ManualClock
+from tests.runtime.triggers.support import START, count, deploy, host_for, run, run_ids
 
 pytestmark = pytest.mark.both_backends
-
-T = TypeVar("T")
-START = datetime(2026, 3, 7, 10, 0, 0, tzinfo=UTC)
-COMPOSE = {"Say": {"type": "Compose", "inputs": "tick", "runAfter": {}}}
-
-
-@pytest.fixture
-def services(tmp_path: Path, database_url: str) -> Any:
-    built = build_services(make_settings(tmp_path, database_url))
-    yield built
-    built.db.dispose()
-
-
-def host_for(services: Services, clock: ManualClock) -> RuntimeHost:
-    """One process's runtime; its engine stores runs without running them, so tests count
-    exactly what the triggers started."""
-    settings = RuntimeSettings(enabled=False)
-    app_settings = AppSettingsStore(services)
-    workflows = WorkflowStore(services, app_settings)
-    engine = build_engine(services, settings, workflows, app_settings, clock=clock)
-    return RuntimeHost(services=services, settings=settings, workflows=workflows,
-                       app_settings=app_settings, engine=engine, history=engine)
-
-
-def deploy(host: RuntimeHost, name: str, triggers: dict[str, Any]) -> None:
-    host.workflows.put_many([WorkflowSpec(name=name, definition={
-        "$schema": "https://schema.management.azure.com/providers/Microsoft.Logic/schemas/"
-                   "2016-06-01/workflowdefinition.json#",
-        "contentVersion": "1.0.0.0", "triggers": triggers, "actions": COMPOSE})])
-
-
-def run_ids(services: Services, workflow: str) -> list[str]:
-    with services.db.engine.connect() as conn:
-        return sorted(conn.execute(sa.select(runs.c.id).where(
-            runs.c.workflow == workflow)).scalars())
-
-
-def count(services: Services, table: sa.Table) -> int:
-    with services.db.engine.connect() as conn:
-        return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
-
-
-def run(body: Callable[[], Awaitable[T]]) -> T:
-    return asyncio.run(body())
-
 
 def test_recurrence_fires_once_per_occurrence_and_does_not_replay_missed_ones(
         services: Services) -> None:
@@ -137,11 +80,8 @@ def test_a_process_killed_after_firing_leaves_runs_another_starts_exactly_once(
 
     async def fire_only() -> None:
         # What a process does before it dies between committing the fires and starting
-        # their runs: sync and fire, no start.
-        now = clock.now()
-        await services.db.run(dying._sync, now)
-        for row in await services.db.run(dying.states.due, now.timestamp(), 10):
-            await services.db.run(dying._fire, row, now)
+        # their runs.
+        await dying.fire_due()
 
     run(fire_only)
     assert count(services, trigger_fires) == 6 and run_ids(services, "window") == []

@@ -1,0 +1,165 @@
+"""One poll of a polling trigger (``Http``), and what it fires.
+
+Logic Apps' polling contract: the trigger calls its endpoint when its recurrence is due;
+``200`` fires, ``202`` (and any other status) does not; a ``Location`` header is the URL of
+the next poll and ``Retry-After`` its time (else the recurrence's next occurrence). Both are
+kept in the trigger's durable state, so a restart polls where the last poll said.
+
+On a 200, ``splitOn`` (an expression over the trigger's outputs) makes one run per item of
+the array it names, each item as the run's ``triggerBody()``; ``conditions`` (every
+``expression`` true, evaluated per run) decide which runs fire. Each fire's key is the
+poll's sequence number and the item's index: a poll repeated after a crash (same state,
+same ``Location``) gives the same run ids, so its runs start once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from gateway import PortwayError, send_http
+from gateway.expressions import EvaluationContext, ExpressionError, evaluate_value
+from runtime.actions.http import with_queries
+from runtime.actions.http_content import (
+    encode_request,
+    outputs_of,
+    request_headers,
+    retry_after_seconds,
+)
+from runtime.engine.interface import WorkflowVersion
+from runtime.expressions import REGISTRY, workflow_context
+from runtime.host import RuntimeHost
+
+__all__ = ["PollOutcome", "poll_http"]
+
+_NO_BODY = ("GET", "HEAD", "DELETE")
+
+
+@dataclass
+class PollOutcome:
+    """What one poll found.
+
+    Attributes:
+        fired: ``(key, outputs)`` of each run to start.
+        state: The trigger's state after the poll (``location``, ``polls``, ``lastStatus``).
+        retry_after: Seconds until the next poll the endpoint asked for, or None.
+    """
+
+    fired: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    state: dict[str, Any] = field(default_factory=dict)
+    retry_after: float | None = None
+
+
+class _TriggerScope:
+    """The workflow functions a trigger's inputs, ``splitOn`` and ``conditions`` may use:
+    ``parameters()``, ``appsetting()``, ``workflow()`` and ``trigger*()`` of the poll."""
+
+    def __init__(self, host: RuntimeHost, version: WorkflowVersion, name: str,
+                 outputs: Mapping[str, Any] | None, now: datetime) -> None:
+        self.host, self.version, self.name, self.now = host, version, name, now
+        self.outputs = outputs
+
+    def trigger(self) -> Mapping[str, Any]:
+        if self.outputs is None:
+            raise ExpressionError("trigger() has no outputs before the trigger has polled")
+        return {"name": self.name, "outputs": self.outputs, "status": "Succeeded"}
+
+    def action(self, name: str | None) -> Mapping[str, Any] | None:
+        return None
+
+    def scope_results(self, name: str) -> list[Mapping[str, Any]]:
+        return []
+
+    def item(self, loop: str | None) -> Any:
+        raise ExpressionError("items() cannot be used in a trigger")
+
+    def iteration_index(self, loop: str) -> int:
+        raise ExpressionError("iterationIndexes() cannot be used in a trigger")
+
+    def variable(self, name: str) -> Any:
+        raise ExpressionError("variables() cannot be used in a trigger")
+
+    def parameter(self, name: str) -> Any:
+        if name not in self.version.parameters:
+            raise ExpressionError(f"the workflow has no parameter {name!r}")
+        return self.version.parameters[name]
+
+    def appsetting(self, name: str) -> str | None:
+        return self.host.app_settings.get(name)
+
+    def workflow(self) -> Mapping[str, Any]:
+        return {"id": self.version.workflow, "name": self.version.workflow,
+                "type": "workflows"}
+
+    def callback_url(self) -> str | None:
+        return None
+
+    def evaluate(self, value: Any) -> Any:
+        context = workflow_context(self, EvaluationContext(clock=lambda: self.now))
+        return evaluate_value(value, context, REGISTRY)
+
+
+async def poll_http(host: RuntimeHost, version: WorkflowVersion, name: str,
+                    trigger: Mapping[str, Any], state: Mapping[str, Any],
+                    now: datetime) -> PollOutcome:
+    """Poll an ``Http`` trigger once.
+
+    Never raises for the endpoint's or the definition's faults: they are recorded in the
+    state's ``lastError`` and nothing fires.
+    """
+    polls = int(state.get("polls", 0))
+    after: dict[str, Any] = {**state, "polls": polls + 1}
+    scope = _TriggerScope(host, version, name, None, now)
+    try:
+        inputs = scope.evaluate(trigger.get("inputs") or {})
+        if not isinstance(inputs, Mapping) or not isinstance(inputs.get("uri"), str):
+            raise ExpressionError("the Http trigger's inputs need a uri")
+        method = str(inputs.get("method", "GET")).upper()
+        headers = request_headers(inputs.get("headers"))
+        body = None if method in _NO_BODY else encode_request(inputs.get("body"), headers)
+        url = str(state.get("location") or with_queries(inputs["uri"], inputs.get("queries")))
+        answer = await send_http(host.services, method, url, headers=headers, body=body)
+    except (ExpressionError, PortwayError) as exc:
+        after["lastError"] = str(exc)
+        return PollOutcome(state=after)
+    after.pop("lastError", None)
+    after["lastStatus"] = answer.status
+    location = answer.header("location")
+    if location:
+        after["location"] = location
+    outcome = PollOutcome(state=after, retry_after=retry_after_seconds(
+        answer.header("retry-after"), now.timestamp()))
+    if answer.status != 200:
+        return outcome
+    full = outputs_of(answer.status, answer.headers, answer.body)
+    outputs = {key: full[key] for key in ("headers", "body") if key in full}
+    try:
+        outcome.fired = _split_and_filter(host, version, name, trigger, outputs, polls, now)
+    except ExpressionError as exc:
+        after["lastError"] = str(exc)
+    return outcome
+
+
+def _split_and_filter(host: RuntimeHost, version: WorkflowVersion, name: str,
+                      trigger: Mapping[str, Any], outputs: dict[str, Any], polls: int,
+                      now: datetime) -> list[tuple[str, dict[str, Any]]]:
+    runs: list[tuple[str, dict[str, Any]]] = [(f"poll:{polls}", outputs)]
+    split = trigger.get("splitOn")
+    if split:
+        items = _TriggerScope(host, version, name, outputs, now).evaluate(split)
+        if not isinstance(items, list):
+            raise ExpressionError("splitOn must name an array of the trigger's outputs")
+        runs = [(f"poll:{polls}:{index}", {**outputs, "body": item})
+                for index, item in enumerate(items)]
+    conditions = trigger.get("conditions") or []
+    if not isinstance(conditions, list):
+        raise ExpressionError("conditions must be an array")
+    kept = []
+    for key, each in runs:
+        scope = _TriggerScope(host, version, name, each, now)
+        if all(scope.evaluate(c.get("expression")) is True for c in conditions
+               if isinstance(c, Mapping)):
+            kept.append((key, each))
+    return kept

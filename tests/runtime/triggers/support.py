@@ -1,0 +1,74 @@
+"""What the trigger tests share: one process's runtime over real services (its engine
+stores the runs triggers start without running them, so tests count exactly those), a
+deploy helper and counts read from the tables."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+
+from gateway import Services
+from gateway.proxy.pipeline import Proxy
+from runtime.definitions.model import WorkflowSpec
+from runtime.engine import build_engine
+from runtime.host import RuntimeHost
+from runtime.settings import RuntimeSettings
+from runtime.store.appsettings import AppSettingsStore
+from runtime.store.tables import runs
+from runtime.store.workflows import WorkflowStore
+from tests.runtime.engine.support import ManualClock
+
+T = TypeVar("T")
+START = datetime(2026, 3, 7, 10, 0, 0, tzinfo=UTC)
+COMPOSE = {"Say": {"type": "Compose", "inputs": "tick", "runAfter": {}}}
+
+
+def host_for(services: Services, clock: ManualClock) -> RuntimeHost:
+    """One process's runtime (its engine does not run the runs it stores)."""
+    settings = RuntimeSettings(enabled=False)
+    app_settings = AppSettingsStore(services)
+    workflows = WorkflowStore(services, app_settings)
+    engine = build_engine(services, settings, workflows, app_settings, clock=clock)
+    return RuntimeHost(services=services, settings=settings, workflows=workflows,
+                       app_settings=app_settings, engine=engine, history=engine)
+
+
+def deploy(host: RuntimeHost, name: str, triggers: dict[str, Any],
+           parameters: dict[str, Any] | None = None) -> None:
+    host.workflows.put_many([WorkflowSpec(name=name, definition={
+        "$schema": "https://schema.management.azure.com/providers/Microsoft.Logic/schemas/"
+                   "2016-06-01/workflowdefinition.json#",
+        "contentVersion": "1.0.0.0", "parameters": parameters or {}, "triggers": triggers,
+        "actions": COMPOSE})])
+
+
+def run_ids(services: Services, workflow: str) -> list[str]:
+    with services.db.engine.connect() as conn:
+        return sorted(conn.execute(sa.select(runs.c.id).where(
+            runs.c.workflow == workflow)).scalars())
+
+
+def count(services: Services, table: sa.Table) -> int:
+    with services.db.engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+
+def run(body: Callable[[], Awaitable[T]], services: Services | None = None) -> T:
+    """Run ``body`` in a fresh event loop, with the gateway's data plane started in it
+    when ``services`` are given (what polling triggers call through)."""
+
+    async def main() -> T:
+        if services is None:
+            return await body()
+        services.proxy = Proxy(services)
+        try:
+            return await body()
+        finally:
+            await services.proxy.aclose()
+            services.proxy = None
+
+    return asyncio.run(main())
