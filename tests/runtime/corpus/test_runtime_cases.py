@@ -6,13 +6,15 @@ Response bytes and the mock's request log with what the real Logic Apps runtime 
 case that needs what only the Logic Apps host has is skipped with the reason.
 
 ``PORTWAY_CORPUS_REPORT=<file>`` appends one JSON line per case (id, outcome,
-differences) for the status board.
+differences) for the status board; ``PORTWAY_CORPUS_BACKEND=postgresql`` runs the server
+on the suite's PostgreSQL instead of SQLite.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from tests.runtime.corpus.cases import case_paths, load_case
 from tests.runtime.corpus.known_gaps import KNOWN_GAPS
 from tests.runtime.corpus.mock import MockServer, serve_mock
 from tests.runtime.corpus.runner import CaseRunner, differences
+from tests.support.databases import create_database, drop_database
 from tests.support.servers import portway_process
 
 pytestmark = [pytest.mark.corpus, pytest.mark.slow]
@@ -41,15 +44,24 @@ def mock() -> Iterator[MockServer]:
 
 
 @pytest.fixture(scope="module")
-def runner(tmp_path_factory: pytest.TempPathFactory, mock: MockServer) -> Iterator[CaseRunner]:
+def runner(tmp_path_factory: pytest.TempPathFactory, mock: MockServer,
+           request: pytest.FixtureRequest) -> Iterator[CaseRunner]:
     workdir = tmp_path_factory.mktemp("portway-corpus")
-    with portway_process(workdir, {"PORTWAY_EGRESS_ALLOW": "127.0.0.1/32"}) as (base, _):
+    env = {"PORTWAY_EGRESS_ALLOW": "127.0.0.1/32"}
+    database = None
+    if os.environ.get("PORTWAY_CORPUS_BACKEND") == "postgresql":
+        server: str = request.getfixturevalue("postgres_server_url")
+        database = (server, "corpus_" + uuid.uuid4().hex[:12])
+        env["PORTWAY_DATABASE_URL"] = create_database(*database)
+    with portway_process(workdir, env) as (base, _):
         token = (workdir / "var" / "owner.token").read_text().strip()
         case_runner = CaseRunner(base, token, mock)
         try:
             yield case_runner
         finally:
             case_runner.close()
+    if database is not None:
+        drop_database(*database)
 
 
 def _report(case_id: str, outcome: str, diffs: list[str]) -> None:
