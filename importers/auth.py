@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from importers.model import (
@@ -46,8 +47,22 @@ def _unique(name: str, taken: set[str], scheme: str) -> str:
     return candidate
 
 
-def conventional(schemes: list[AuthScheme]) -> Auth:
-    """Names the connection parameters of spec-declared schemes by convention."""
+def security_alternatives(doc: dict[str, Any]) -> bool:
+    """Whether the document's top-level ``security`` offers its schemes as alternatives:
+    several requirement objects (``[{Basic: []}, {ApiKey: []}]`` reads "either")."""
+    requirements = doc.get("security")
+    return isinstance(requirements, list) and len(
+        [r for r in requirements if isinstance(r, dict) and r]) > 1
+
+
+def conventional(schemes: list[AuthScheme], *, alternatives: bool = False) -> Auth:
+    """Names the connection parameters of spec-declared schemes by convention.
+
+    When the schemes are alternatives (``security_alternatives``), no one scheme's
+    parameters are required: a connection gives the values of one of them, and
+    ``authType`` picks one when it holds several.
+    """
+    required = not alternatives
     params: list[ConnectionParameter] = []
     taken: set[str] = set()
     out: list[AuthScheme] = []
@@ -56,7 +71,7 @@ def conventional(schemes: list[AuthScheme]) -> Auth:
         if scheme.kind == "apiKey":
             names = [_unique("api_key", taken, scheme.name)]
             params.append(ConnectionParameter(
-                name=names[0], type="securestring", required=True, display_name="API Key",
+                name=names[0], type="securestring", required=required, display_name="API Key",
                 description=f"Sent as the {scheme.location or 'header'} {scheme.key_name!r}",
             ))
         elif scheme.kind == "basic":
@@ -64,21 +79,21 @@ def conventional(schemes: list[AuthScheme]) -> Auth:
             password = _unique("password", taken, scheme.name)
             names = [user, password]
             params += [
-                ConnectionParameter(name=user, type="string", required=True,
+                ConnectionParameter(name=user, type="string", required=required,
                                     display_name="Username"),
-                ConnectionParameter(name=password, type="securestring", required=True,
+                ConnectionParameter(name=password, type="securestring", required=required,
                                     display_name="Password"),
             ]
         elif scheme.kind == "oauth2":
             names = [_unique("token", taken, scheme.name)]
             params.append(ConnectionParameter(
                 name=names[0], type="oauthSetting" if scheme.oauth else "securestring",
-                required=True, display_name="Token", oauth=scheme.oauth,
+                required=required, display_name="Token", oauth=scheme.oauth,
             ))
         elif scheme.kind == "clientCertificate":
             names = [_unique("certificate", taken, scheme.name)]
             params.append(ConnectionParameter(name=names[0], type="clientCertificate",
-                                              required=True, display_name="Client certificate"))
+                                              required=required, display_name="Client certificate"))
         taken.update(names)
         out.append(scheme.model_copy(update={"parameters": names}))
     return Auth(parameters=params, schemes=out, sets=[])
@@ -119,10 +134,11 @@ def _bind(scheme: AuthScheme, params: list[ConnectionParameter]) -> AuthScheme |
     return None
 
 
-def build_auth(schemes: list[AuthScheme], props: Properties | None) -> Auth:
+def build_auth(schemes: list[AuthScheme], props: Properties | None, *,
+               alternatives: bool = False) -> Auth:
     """Merges the spec's schemes with apiProperties' connection parameters and sets."""
     if props is None or (not props.parameters and not props.parameter_sets):
-        return conventional(schemes)
+        return conventional(schemes, alternatives=alternatives)
     bound: list[AuthScheme] = []
     for scheme in schemes:
         found = _bind(scheme, props.parameters)

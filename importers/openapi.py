@@ -13,7 +13,7 @@ import re
 from typing import Any, Literal
 
 from importers import convert
-from importers.auth import build_auth
+from importers.auth import build_auth, security_alternatives
 from importers.common import (
     OperationIds,
     connector_fields,
@@ -156,7 +156,8 @@ def import_openapi(doc: dict[str, Any], *, connector_id: str, resolver: Resolver
             message=f"{len(doc['webhooks'])} webhook(s) describe requests the API sends; kept"
                     " as metadata, not operations",
         ))
-    auth = build_auth(openapi_schemes(doc, resolver, findings), properties)
+    auth = build_auth(openapi_schemes(doc, resolver, findings), properties,
+                      alternatives=security_alternatives(doc))
     fmt: Literal["openapi3.0", "openapi3.1"] = (
         "openapi3.1" if version.startswith("3.1") else "openapi3.0")
     return Connector(

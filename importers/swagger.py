@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from importers import convert
-from importers.auth import build_auth
+from importers.auth import build_auth, security_alternatives
 from importers.common import (
     OperationIds,
     connector_fields,
@@ -139,7 +139,8 @@ def import_swagger(doc: dict[str, Any], *, connector_id: str, resolver: Resolver
             ))
     if properties is not None and properties.script_operations is not None:
         flag_script_operations(operations, properties.script_operations, findings)
-    auth = build_auth(swagger_schemes(doc, findings), properties)
+    auth = build_auth(swagger_schemes(doc, findings), properties,
+                      alternatives=security_alternatives(doc))
     extras = {k: v for k, v in doc.items() if k in ("tags", "externalDocs", "security")}
     url = base_url(doc)
     return Connector(

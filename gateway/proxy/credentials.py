@@ -67,9 +67,14 @@ def _schemes(connector: Connector) -> list[AuthScheme]:
     return schemes
 
 
-def choose_scheme(connector: Connector, secrets: Mapping[str, str]) -> AuthScheme | None:
-    """The first auth scheme whose credentials the connection holds."""
-    for scheme in _schemes(connector):
+def choose_scheme(connector: Connector, secrets: Mapping[str, str],
+                  auth_type: str = "") -> AuthScheme | None:
+    """The auth scheme of kind ``auth_type`` (a connection's ``authType``) when it names
+    one, else the first whose credentials the connection holds."""
+    schemes = _schemes(connector)
+    if auth_type in ("apiKey", "basic"):
+        schemes = [s for s in schemes if s.kind == auth_type]
+    for scheme in schemes:
         if scheme.kind == "none":
             continue
         if scheme.kind == "oauth2":
@@ -85,7 +90,7 @@ def choose_scheme(connector: Connector, secrets: Mapping[str, str]) -> AuthSchem
 def apply_credentials(connector: Connector, public: dict[str, Any], secrets: Mapping[str, str],
                       headers: dict[str, str], query: list[tuple[str, str]]) -> None:
     """Add the credentials of the chosen auth scheme to ``headers`` or ``query``."""
-    scheme = choose_scheme(connector, secrets)
+    scheme = choose_scheme(connector, secrets, str(public.get("authType") or ""))
     if scheme is None:
         return
     values = {**public, **secrets}
