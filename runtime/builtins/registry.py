@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,29 @@ class ServiceProvider(Protocol):
         """Run an operation; returns its outputs (``{"body": ...}`` as Logic Apps shapes
         them). Raises ``gateway.PortwayError`` on failure (its code and message become
         the action's error)."""
+        ...
+
+
+@runtime_checkable
+class PollingProvider(ServiceProvider, Protocol):
+    """A built-in connector with trigger operations (``ProviderOperation.trigger``), which
+    the trigger scheduler polls when the trigger's recurrence is due."""
+
+    async def poll(self, operation_id: str, connection: Mapping[str, Any],
+                   parameters: Mapping[str, Any], state: Mapping[str, Any]
+                   ) -> tuple[Mapping[str, Any] | None, Mapping[str, Any]]:
+        """Look for new items after ``state`` (the trigger's watermark, ``{}`` at first).
+
+        Returns:
+            The trigger outputs to fire with (``{"body": [...]}``; ``splitOn`` then makes
+            one run per item), or None when nothing is new; and the state after them. Kept
+            durably with the fired runs in one transaction, so a poll from the same state
+            must find the same items in the same order (a poll is repeated when a process
+            dies before it commits).
+
+        Raises:
+            gateway.PortwayError: The service failed; nothing fires, the state stays.
+        """
         ...
 
 

@@ -28,11 +28,12 @@ from runtime.actions.http_content import (
     request_headers,
     retry_after_seconds,
 )
+from runtime.builtins.registry import PollingProvider, provider_for
 from runtime.engine.interface import WorkflowVersion
 from runtime.expressions import REGISTRY, workflow_context
 from runtime.host import RuntimeHost
 
-__all__ = ["PollOutcome", "poll_http"]
+__all__ = ["PollOutcome", "poll_http", "poll_provider"]
 
 _NO_BODY = ("GET", "HEAD", "DELETE")
 
@@ -137,6 +138,51 @@ async def poll_http(host: RuntimeHost, version: WorkflowVersion, name: str,
     outputs = {key: full[key] for key in ("headers", "body") if key in full}
     try:
         outcome.fired = _split_and_filter(host, version, name, trigger, outputs, polls, now)
+    except ExpressionError as exc:
+        after["lastError"] = str(exc)
+    return outcome
+
+
+async def poll_provider(host: RuntimeHost, version: WorkflowVersion, name: str,
+                        trigger: Mapping[str, Any], state: Mapping[str, Any],
+                        now: datetime) -> PollOutcome:
+    """Poll a ``ServiceProvider`` trigger (a built-in connector's trigger operation) once;
+    the provider's watermark is kept in the state under ``provider``."""
+    polls = int(state.get("polls", 0))
+    after: dict[str, Any] = {**state, "polls": polls + 1}
+    scope = _TriggerScope(host, version, name, None, now)
+    try:
+        inputs = scope.evaluate(trigger.get("inputs") or {})
+        config = inputs.get("serviceProviderConfiguration") if isinstance(
+            inputs, Mapping) else None
+        if not isinstance(config, Mapping):
+            raise ExpressionError("the trigger's inputs need a serviceProviderConfiguration")
+        provider_id = str(config.get("serviceProviderId", ""))
+        operation = str(config.get("operationId", ""))
+        provider = provider_for(provider_id)
+        if not isinstance(provider, PollingProvider) or operation not in provider.operations():
+            raise ExpressionError(f"Portway has no built-in trigger '{operation}' of "
+                                  f"'{provider_id}'")
+        connection = version.service_provider_connections.get(
+            str(config.get("connectionName", "")))
+        if connection is None:
+            raise ExpressionError("the workflow has no service provider connection "
+                                  f"'{config.get('connectionName')}'")
+        parameters = inputs.get("parameters") or {}
+        outputs, watermark = await provider.poll(
+            operation, connection.get("parameterValues") or {}, parameters,
+            state.get("provider") or {})
+    except PortwayError as exc:
+        after["lastError"] = str(exc)
+        return PollOutcome(state=after)
+    after.pop("lastError", None)
+    after["provider"] = dict(watermark)
+    outcome = PollOutcome(state=after)
+    if outputs is None:
+        return outcome
+    try:
+        outcome.fired = _split_and_filter(host, version, name, trigger, dict(outputs),
+                                          polls, now)
     except ExpressionError as exc:
         after["lastError"] = str(exc)
     return outcome

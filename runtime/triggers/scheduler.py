@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from gateway import BackgroundService, NotFound, PortwayError, Services
 from runtime.engine import Clock, SystemClock, iso
 from runtime.engine.interface import TriggerRecord
-from runtime.triggers.polling import poll_http
+from runtime.triggers.polling import poll_http, poll_provider
 from runtime.triggers.schedules import (
     Recurrence,
     due_windows,
@@ -53,7 +53,8 @@ log = logging.getLogger("portway.runtime.triggers")
 
 #: Trigger types (lower case) the scheduler fires on its own: schedules, and the polling
 #: triggers it polls when their recurrence is due.
-SCHEDULE_TYPES = frozenset({"recurrence", "slidingwindow", "http"})
+SCHEDULE_TYPES = frozenset({"recurrence", "slidingwindow", "http", "serviceprovider"})
+_POLLERS = {"http": poll_http, "serviceprovider": poll_provider}
 _BATCH = 200
 _EPSILON = timedelta(microseconds=1)
 
@@ -93,7 +94,7 @@ class TriggerScheduler:
             trigger = await db.run(self._current, row)
             if trigger is None:
                 continue  # the next sync starts it afresh
-            if _kind(trigger) == "http":
+            if _kind(trigger) in _POLLERS:
                 await self._poll(row, trigger, now)
             else:
                 await db.run(self._fire, row, trigger, now)
@@ -169,7 +170,8 @@ class TriggerScheduler:
             return
         recurrence = parse_recurrence(trigger.get("recurrence"))
         due = moment(float(row.next_due or 0))
-        outcome = await poll_http(self.host, version, row.trigger, trigger, row.state, now)
+        poll = _POLLERS[_kind(trigger)]
+        outcome = await poll(self.host, version, row.trigger, trigger, row.state, now)
         fires = [Fire(event_run_id(row.workflow, row.trigger, key, due), row.workflow,
                       row.trigger, outputs, due.timestamp()) for key, outputs in outcome.fired]
         if outcome.retry_after is not None:
