@@ -148,4 +148,4 @@ def control_of(args: argparse.Namespace) -> Control:
     from runtime.wiring import build_host
 
     services: Services = command_services(args)
-    return StoreControl(build_host(services))
+    return StoreControl(build_host(services, runs_here=False))

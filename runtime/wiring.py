@@ -9,6 +9,8 @@ serving process resumes them.
 
 from __future__ import annotations
 
+import dataclasses
+
 from gateway import Services
 from runtime.engine import build_engine
 from runtime.host import RuntimeHost
@@ -23,8 +25,12 @@ def runtime_settings(services: Services) -> RuntimeSettings:
     return section
 
 
-def build_host(services: Services) -> RuntimeHost:
+def build_host(services: Services, *, runs_here: bool = True) -> RuntimeHost:
+    """The runtime's parts. ``runs_here=False`` (the CLI): runs this process starts are
+    only stored, for a serving process's worker to claim; none runs in this process."""
     settings = runtime_settings(services)
+    if not runs_here:
+        settings = dataclasses.replace(settings, enabled=False)
     app_settings = AppSettingsStore(services)
     workflows = WorkflowStore(services, app_settings)
     engine = build_engine(services, settings, workflows, app_settings)

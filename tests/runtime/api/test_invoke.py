@@ -228,3 +228,27 @@ def test_runs_are_listed_newest_first_in_pages(client: httpx.Client) -> None:
     for bad in ({"$top": "0"}, {"$top": "x"}, {"status": "Sleeping"}, {"$filter": "name eq 1"}):
         assert client.get("/v1/workflows/paged/runs", params=bad).status_code == 400
     assert client.get("/v1/workflows/ghost/runs").status_code == 404
+
+
+def test_a_waiting_run_is_cancelled_once(client: httpx.Client,
+                                         runtime_gateway: RunningGateway) -> None:
+    body = echo_workflow()
+    actions = body["definition"]["actions"]
+    del actions["Response"]
+    actions["Wait"] = {"type": "Wait", "runAfter": {"Compose": ["Succeeded"]},
+                       "inputs": {"interval": {"count": 1, "unit": "Hour"}}}
+    assert client.put("/v1/workflows/sleepy", json=body).status_code == 201
+    run_id = client.post("/v1/workflows/sleepy/triggers/manual/run"
+                         ).headers["x-ms-workflow-run-id"]
+    deadline = time.monotonic() + 10
+    while client.get(f"/v1/runs/{run_id}").json()["actions"].get("Wait", {}).get(
+            "status") not in ("Running", "Waiting") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    reader = runtime_gateway.token("rita", "reader")
+    with runtime_gateway.client(reader) as readonly:
+        assert readonly.post(f"/v1/runs/{run_id}/cancel").status_code == 403
+    cancelled = client.post(f"/v1/runs/{run_id}/cancel")
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "Cancelled"
+    assert client.post(f"/v1/runs/{run_id}/cancel").status_code == 409
+    assert client.post("/v1/runs/ghost/cancel").status_code == 404

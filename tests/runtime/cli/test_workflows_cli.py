@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -81,22 +82,34 @@ def test_deploy_a_project_call_its_trigger_and_show_the_run(tmp_path: Path) -> N
         assert shown.returncode == 0, shown.stderr
         assert f"run {run_id} of Greeter: Succeeded" in shown.stdout
         assert "Greet" in shown.stdout and "Answer" in shown.stdout
-        as_json = json.loads(_portway(tmp_path, "runs", "show", run_id, "--json").stdout)
-        assert as_json["actions"]["Greet"]["outputs"] == "hello, Ada"
         listed = _portway(tmp_path, "runs", "list", "Greeter", "--status", "Succeeded")
         assert listed.stdout.split("\t")[0] == run_id
-        assert "Greeter\tStateful\tenabled" in _portway(tmp_path, "workflows", "list").stdout
+        # A run resubmitted from the command line is only stored; the server's worker
+        # runs it.
+        resubmitted = _portway(tmp_path, "runs", "resubmit", run_id)
+        assert resubmitted.returncode == 0, resubmitted.stderr
+        new_id = resubmitted.stdout.strip()
+        assert new_id != run_id
+        with httpx.Client(base_url=base, headers={"authorization": f"Bearer {token}"},
+                          timeout=30) as client:
+            deadline = time.monotonic() + 30
+            while client.get(f"/v1/runs/{new_id}").json()["status"] == "Running" \
+                    and time.monotonic() < deadline:
+                time.sleep(0.1)
+        ended = _portway(tmp_path, "runs", "cancel", new_id)
+        assert ended.returncode != 0 and "already ended" in ended.stderr
         # The same commands through the running gateway's API (--url, a token file).
         remote = ("--url", base, "--token-file", "var/owner.token")
-        over_api = _portway(tmp_path, "runs", "show", run_id, *remote)
-        assert f"run {run_id} of Greeter: Succeeded" in over_api.stdout, over_api.stderr
+        over_api = _portway(tmp_path, "runs", "show", new_id, "--json", *remote)
+        rerun = json.loads(over_api.stdout)
+        assert (rerun["status"], rerun["actions"]["Greet"]["outputs"]) == (
+            "Succeeded", "hello, Ada")
         again = _portway(tmp_path, "workflows", "deploy", str(project), "--json", *remote)
         assert json.loads(again.stdout)["outcome"] == "unchanged", again.stderr
         assert _portway(tmp_path, "workflows", "disable", "Greeter", *remote).returncode == 0
         assert "Greeter\tStateful\tdisabled" in _portway(tmp_path, "workflows", "list").stdout
         refused = _portway(tmp_path, "workflows", "list", "--url", base, "--token", "nope")
         assert refused.returncode != 0 and "Unauthenticated" in refused.stderr
-
 
 def test_a_project_that_does_not_validate_deploys_nothing(tmp_path: Path) -> None:
     project = make_project(tmp_path)
