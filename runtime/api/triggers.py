@@ -35,7 +35,7 @@ from gateway import (
     read_body,
     require_role,
 )
-from runtime.actions.response import has_asynchronous_response
+from runtime.actions.response import has_asynchronous_response, response_of_run
 from runtime.api.common import audit, host_of_request
 from runtime.engine.interface import ResponseRecord, RunHandle, TriggerRecord
 from runtime.errors import NoResponse, WorkflowDisabled
@@ -173,7 +173,8 @@ async def poll_response(request: Request) -> Response:
     if run.get("workflow") != workflow:
         raise NotFound(f"no run {run_id!r} of the workflow {workflow!r}")
     ran = _Ran(run_id, client_tracking_id=str(run.get("clientTrackingId") or run_id))
-    answer = await host.engine.wait_response(run_id, 0.0)
+    # The answer the run record's Response action shows, rebuilt byte for byte.
+    answer = response_of_run(run)
     if answer is not None:
         return _answer(record, ran, answer, request)
     if run.get("status") in ("Running", "Waiting"):
