@@ -33,7 +33,7 @@ from runtime.engine.interface import WorkflowVersion
 from runtime.expressions import REGISTRY, workflow_context
 from runtime.host import RuntimeHost
 
-__all__ = ["PollOutcome", "poll_http", "poll_provider"]
+__all__ = ["PollOutcome", "evaluate_in_trigger", "poll_http", "poll_provider"]
 
 _NO_BODY = ("GET", "HEAD", "DELETE")
 
@@ -100,6 +100,17 @@ class _TriggerScope:
     def evaluate(self, value: Any) -> Any:
         context = workflow_context(self, EvaluationContext(clock=lambda: self.now))
         return evaluate_value(value, context, REGISTRY)
+
+
+def evaluate_in_trigger(host: RuntimeHost, version: WorkflowVersion, name: str, value: Any,
+                        now: datetime) -> Any:
+    """Evaluate a trigger's value (its ``recurrence``, say) before it has outputs:
+    ``parameters()``, ``appsetting()`` and the library's functions.
+
+    Raises:
+        ExpressionError: An expression fails.
+    """
+    return _TriggerScope(host, version, name, None, now).evaluate(value)
 
 
 async def poll_http(host: RuntimeHost, version: WorkflowVersion, name: str,

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from gateway import BackgroundService, NotFound, PortwayError, Services
 from runtime.engine import Clock, SystemClock, iso
 from runtime.engine.interface import TriggerRecord
-from runtime.triggers.polling import poll_http, poll_provider
+from runtime.triggers.polling import evaluate_in_trigger, poll_http, poll_provider
 from runtime.triggers.schedules import (
     Recurrence,
     due_windows,
@@ -94,10 +94,13 @@ class TriggerScheduler:
             trigger = await db.run(self._current, row)
             if trigger is None:
                 continue  # the next sync starts it afresh
-            if _kind(trigger) in _POLLERS:
-                await self._poll(row, trigger, now)
-            else:
-                await db.run(self._fire, row, trigger, now)
+            try:
+                if _kind(trigger) in _POLLERS:
+                    await self._poll(row, trigger, now)
+                else:
+                    await db.run(self._fire, row, trigger, now)
+            except PortwayError as exc:  # one trigger's fault never stops the others
+                log.warning("trigger %s/%s cannot fire: %s", row.workflow, row.trigger, exc)
 
     async def start_pending(self) -> int:
         """Start the recorded runs (idempotent by id); returns how many it handed over."""
@@ -136,7 +139,7 @@ class TriggerScheduler:
                now: datetime) -> TriggerRow:
         state: dict[str, Any] = {"anchor": now.timestamp()}
         try:
-            recurrence = parse_recurrence(trigger.get("recurrence"))
+            recurrence = self._recurrence(workflow, name, trigger, now)
         except PortwayError as exc:
             log.warning("trigger %s/%s has a recurrence Portway cannot schedule: %s",
                         workflow, name, exc)
@@ -148,6 +151,19 @@ class TriggerScheduler:
         else:
             due = next_occurrence(recurrence, now - _EPSILON, anchor=now)
         return TriggerRow(workflow, name, digest, due.timestamp() if due else None, state)
+
+    def _recurrence(self, workflow: str, name: str, trigger: Mapping[str, Any],
+                    now: datetime) -> Recurrence:
+        """The trigger's recurrence, its expressions (``@appsetting('...')``) evaluated.
+
+        Raises:
+            PortwayError: Not a recurrence Portway can compute, or an expression failed.
+        """
+        block = trigger.get("recurrence")
+        if _has_expression(block):
+            version = self.host.workflows.current(workflow)
+            block = evaluate_in_trigger(self.host, version, name, block, now)
+        return parse_recurrence(block)
 
     # -- fire --------------------------------------------------------------------------
 
@@ -168,7 +184,7 @@ class TriggerScheduler:
             version = await db.run(self.host.workflows.current, row.workflow)
         except NotFound:
             return
-        recurrence = parse_recurrence(trigger.get("recurrence"))
+        recurrence = self._recurrence(row.workflow, row.trigger, trigger, now)
         due = moment(float(row.next_due or 0))
         poll = _POLLERS[_kind(trigger)]
         outcome = await poll(self.host, version, row.trigger, trigger, row.state, now)
@@ -184,7 +200,7 @@ class TriggerScheduler:
             log.info("trigger %s/%s was polled elsewhere", row.workflow, row.trigger)
 
     def _fire(self, row: TriggerRow, trigger: Mapping[str, Any], now: datetime) -> None:
-        recurrence = parse_recurrence(trigger.get("recurrence"))
+        recurrence = self._recurrence(row.workflow, row.trigger, trigger, now)
         anchor = moment(float(row.state["anchor"]))
         if _kind(trigger) == "slidingwindow":
             next_due, state, fires = self._windows(row, recurrence, anchor, now)
@@ -214,6 +230,16 @@ class TriggerScheduler:
         following = due_windows(recurrence, last_end, now + timedelta(days=36600),
                                 anchor=anchor, limit=1)
         return (following[0].end.timestamp() if following else None), state, fires
+
+
+def _has_expression(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.startswith("@") or "@{" in value
+    if isinstance(value, Mapping):
+        return any(_has_expression(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_has_expression(item) for item in value)
+    return False
 
 
 def _kind(trigger: Mapping[str, Any]) -> str:

@@ -146,3 +146,23 @@ def test_a_changed_trigger_starts_afresh_a_disabled_one_waits_a_deleted_one_goes
 
     assert run(body) == [1, 0, 1, 1, 0, 0]
     assert count(services, trigger_states) == 0
+
+
+def test_a_recurrence_read_from_app_settings_is_evaluated(services: Services) -> None:
+    clock = ManualClock(START)
+    host = host_for(services, clock)
+    host.app_settings.merge({"EVERY": "2", "UNIT": "Minute"})
+    deploy(host, "from-settings", {"tick": {"type": "Recurrence", "recurrence": {
+        "interval": "@int(appsetting('EVERY'))", "frequency": "@appsetting('UNIT')"}}})
+    scheduler = TriggerScheduler(host, clock=clock)
+
+    async def body() -> list[int]:
+        started = [await scheduler.tick()]
+        await clock.advance(60)
+        started.append(await scheduler.tick())
+        await clock.advance(60)
+        started.append(await scheduler.tick())
+        await host.engine.aclose()
+        return started
+
+    assert run(body) == [1, 0, 1]
