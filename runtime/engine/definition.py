@@ -97,6 +97,11 @@ class Index:
             self._keep.append(value)
         return known
 
+    @property
+    def responds(self) -> bool:
+        """Whether any action answers the trigger's caller (a ``Response``)."""
+        return any(str(a.get("type", "")).lower() == "response" for a in self.actions.values())
+
     def type_of(self, name: str) -> str:
         action = self.actions.get(name)
         return str(action.get("type", "")).lower() if action is not None else ""

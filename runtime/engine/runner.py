@@ -182,6 +182,8 @@ class DurableEngine:
 
     async def wait_response(self, run_id: str, timeout: float) -> ResponseRecord | None:
         local = self.local.get(run_id)
+        if local is not None and not self._index(local.state.version).responds:
+            return None  # nothing will answer: the caller gets 202 at once
         if local is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(local.state.response_ready.wait(), timeout)

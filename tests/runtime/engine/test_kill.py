@@ -1,0 +1,151 @@
+"""Kill -9 of the real ``portway serve`` mid-run: the next process resumes the run, no
+completed action calls its upstream again, and the action in flight at the kill runs
+again once, with the same run id and action tracking id."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from tests.support.databases import create_database, drop_database
+from tests.support.servers import portway_process, serve_in_thread
+
+pytestmark = pytest.mark.slow
+
+
+class Upstream:
+    """Counts hits per step; the first hit of step 2 hangs until released."""
+
+    def __init__(self) -> None:
+        self.hits: list[dict[str, str]] = []
+        self.hanging = threading.Event()
+        self.release = threading.Event()
+
+    def app(self) -> Starlette:
+        async def step(request: Request) -> JSONResponse:
+            import asyncio
+
+            n = request.path_params["n"]
+            self.hits.append({"step": n,
+                              "run": request.headers.get("x-ms-workflow-run-id", ""),
+                              "tracking": request.headers.get("x-ms-tracking-id", "")})
+            if n == "2" and not self.hanging.is_set():
+                self.hanging.set()
+                for _ in range(600):
+                    if self.release.is_set():
+                        break
+                    await asyncio.sleep(0.05)
+            return JSONResponse({"step": n})
+
+        return Starlette(routes=[Route("/step/{n}", step)])
+
+    def count(self, n: str) -> int:
+        return sum(1 for hit in self.hits if hit["step"] == n)
+
+
+def _workflow(base: str) -> dict[str, Any]:
+    def http(n: int, after: str | None) -> dict[str, Any]:
+        action: dict[str, Any] = {"type": "Http", "inputs": {
+            "method": "GET", "uri": f"{base}/step/{n}", "retryPolicy": {"type": "none"}}}
+        if after:
+            action["runAfter"] = {after: ["Succeeded"]}
+        return action
+
+    return {"kind": "Stateful", "definition": {
+        "$schema": "https://schema.management.azure.com/providers/Microsoft.Logic/schemas/"
+                   "2016-06-01/workflowdefinition.json#",
+        "contentVersion": "1.0.0.0",
+        "triggers": {"manual": {"type": "Request", "kind": "Http"}},
+        "actions": {"Step1": http(1, None), "Step2": http(2, "Step1"),
+                    "Step3": http(3, "Step2")}}}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    env = {"PORTWAY_EGRESS_ALLOW": "127.0.0.1/32", "PORTWAY_RUNTIME_LEASE_SECONDS": "2",
+           "PORTWAY_RUNTIME_POLL_SECONDS": "0.1",
+           "PORTWAY_CATALOGUE_DIRECTORY": str(tmp_path / "no-catalogue")}
+    if request.param == "sqlite":
+        yield env
+        return
+    server: str = request.getfixturevalue("postgres_server_url")
+    name = "k_" + uuid.uuid4().hex[:12]
+    yield {**env, "PORTWAY_DATABASE_URL": create_database(server, name)}
+    drop_database(server, name)
+
+
+def _kill_tree(pid: int) -> None:
+    """SIGKILL a process and every descendant (granian serves from worker processes)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry.name))
+    family, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        family.append(current)
+        todo.extend(children.get(current, []))
+    for member in family:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(member, signal.SIGKILL)
+
+
+def _wait(check: Any, timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+def test_a_run_killed_mid_action_resumes_and_runs_no_completed_action_twice(
+        tmp_path: Path, database_env: dict[str, str]) -> None:
+    upstream = Upstream()
+    with serve_in_thread(upstream.app()) as up:
+        with portway_process(tmp_path, database_env) as (base, process):
+            owner = (tmp_path / "var" / "owner.token").read_text().strip()
+            auth = {"authorization": f"Bearer {owner}"}
+            deployed = httpx.put(f"{base}/v1/workflows/killme", headers=auth,
+                                 json=_workflow(up), timeout=30)
+            assert deployed.status_code == 201, deployed.text
+            url = httpx.post(f"{base}/v1/workflows/killme/triggers/manual/callback-url",
+                             headers=auth, timeout=30).json()["value"]
+            started = httpx.post(url, json={}, timeout=30)
+            assert started.status_code == 202, started.text
+            run_id = started.headers["x-ms-workflow-run-id"]
+            assert upstream.hanging.wait(30)
+            _kill_tree(process.pid)  # kill -9 of the server and its workers, mid Step2
+            process.wait(10)
+        upstream.release.set()
+        with portway_process(tmp_path, database_env) as (base, _):
+            def done() -> dict[str, Any] | None:
+                run = httpx.get(f"{base}/v1/runs/{run_id}", headers=auth, timeout=30).json()
+                return run if run.get("status") not in ("Running", "Waiting") else None
+
+            run = _wait(done)
+    assert run["status"] == "Succeeded", run
+    assert [upstream.count(n) for n in ("1", "2", "3")] == [1, 2, 1], upstream.hits
+    second = [hit for hit in upstream.hits if hit["step"] == "2"]
+    assert {hit["run"] for hit in second} == {run_id}
+    assert second[0]["tracking"] == second[1]["tracking"] != ""
