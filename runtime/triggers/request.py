@@ -161,6 +161,12 @@ def callback(base_url: str, workflow: str, trigger: RequestTrigger, key: str
     return answer
 
 
+#: The caller's credentials never reach a run record (the headers are the trigger's
+#: outputs, shown to anyone who may read the run).
+_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+_MASKED = "*sanitized*"
+
+
 def trigger_headers(raw: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
     """The request's headers as Logic Apps shows them: request headers sorted by name, then
     content headers by name descending; repeated headers joined with a comma."""
@@ -168,7 +174,8 @@ def trigger_headers(raw: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
     for name_bytes, value_bytes in raw:
         lower = name_bytes.decode("latin-1").lower()
         name = _KNOWN.get(lower, name_bytes.decode("latin-1"))
-        merged.setdefault(lower, (name, []))[1].append(value_bytes.decode("latin-1"))
+        value = _MASKED if lower in _CREDENTIAL_HEADERS else value_bytes.decode("latin-1")
+        merged.setdefault(lower, (name, []))[1].append(value)
     plain = sorted(k for k in merged if k not in _CONTENT)
     content = sorted((k for k in merged if k in _CONTENT), reverse=True)
     return {merged[k][0]: ", ".join(merged[k][1]) for k in [*plain, *content]}
@@ -188,6 +195,11 @@ def parse_body(content_type: str | None, body: bytes) -> tuple[bool, Any]:
             return True, json.loads(text.lstrip("\ufeff"))
         except (UnicodeDecodeError, LookupError, json.JSONDecodeError) as exc:
             raise TriggerRequestInvalid(f"the request body is not valid JSON: {exc}") from None
+        except ValueError:  # an integer past the interpreter's digit limit
+            raise TriggerRequestInvalid("the request body holds a number too long to "
+                                        "read") from None
+        except RecursionError:
+            raise TriggerRequestInvalid("the request body nests too deeply") from None
     if media == "text/plain":
         try:
             return True, body.decode(charset or "utf-8")
