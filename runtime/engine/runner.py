@@ -188,6 +188,13 @@ class DurableEngine:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(local.state.response_ready.wait(), timeout)
             return local.state.response
+        # Ended (and no longer held here) or run by another process: its stored answer
+        # first, so a zero timeout still finds a Response given before the run ended.
+        stored = await self.services.db.run(self.rows.response_of, run_id)
+        if stored is not None and (stored[1] or stored[0] not in ("Running", "Waiting")):
+            return _response_from(json.loads(stored[1])) if stored[1] else None
+        if timeout <= 0:
+            return None
         # Another process runs it: one watcher polls the rows of every run waited for.
         waiter: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
         self._watched.setdefault(run_id, []).append(waiter)

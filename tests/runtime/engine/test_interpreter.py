@@ -57,6 +57,23 @@ def test_a_sequence_answers_its_response_and_records_every_action(
     assert record["trigger"]["outputs"]["body"] == {"n": 7}
 
 
+def test_an_ended_run_no_longer_held_in_memory_still_gives_its_response_at_once(
+        sqlite_services: Services) -> None:
+    # The polling Location of an asynchronous Response asks with no wait after the run ended.
+    actions = {"Response": {"type": "Response", "inputs": {"statusCode": 500, "body": "late"}}}
+
+    async def body(h: Harness) -> Any:
+        run_id = await h.start(actions)
+        record = await h.finish(run_id)
+        h.engine.local.pop(run_id, None)
+        return record, await h.engine.wait_response(run_id, 0.0)
+
+    record, response = run(sqlite_services, body)
+    assert record["status"] == "Succeeded"
+    assert response is not None
+    assert (response.status, response.body) == (500, b"late")
+
+
 def test_parallel_branches_join_before_the_action_after_both(
         sqlite_services: Services) -> None:
     record = simple(sqlite_services, {
