@@ -278,7 +278,27 @@ def _trigger(walk: _Walk, name: str, trigger: Any, pointer: str) -> None:
         schema = inputs.get("schema")
         if schema is not None and not isinstance(schema, dict):
             walk.add(walk.at(f"{pointer}/inputs/schema"), "schema must be an object")
+    if isinstance(kind, str) and kind.lower() in ("recurrence", "slidingwindow") \
+            and "recurrence" not in trigger:
+        walk.add(walk.at(pointer), f"a {kind} trigger needs a recurrence")
+    if "recurrence" in trigger:
+        _recurrence(walk, trigger["recurrence"], f"{pointer}/recurrence")
     _expressions(walk, trigger, pointer)
+
+
+def _recurrence(walk: _Walk, block: Any, pointer: str) -> None:
+    """The schedule must be one the trigger scheduler can compute (one written with
+    expressions is checked when the trigger is scheduled)."""
+    from runtime.errors import RecurrenceInvalid
+    from runtime.triggers.schedules import parse_recurrence, written_with_expressions
+
+    if written_with_expressions(block):
+        return
+    try:
+        parse_recurrence(block, pointer)
+    except RecurrenceInvalid as exc:
+        for detail in exc.details or []:
+            walk.add(walk.at(str(detail["pointer"])), str(detail["message"]))
 
 
 def _parameters(walk: _Walk) -> None:

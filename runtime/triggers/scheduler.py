@@ -34,6 +34,7 @@ from runtime.triggers.schedules import (
     due_windows,
     next_occurrence,
     parse_recurrence,
+    written_with_expressions,
 )
 from runtime.triggers.state import (
     Fire,
@@ -160,7 +161,7 @@ class TriggerScheduler:
             PortwayError: Not a recurrence Portway can compute, or an expression failed.
         """
         block = trigger.get("recurrence")
-        if _has_expression(block):
+        if written_with_expressions(block):
             version = self.host.workflows.current(workflow)
             block = evaluate_in_trigger(self.host, version, name, block, now)
         return parse_recurrence(block)
@@ -230,16 +231,6 @@ class TriggerScheduler:
         following = due_windows(recurrence, last_end, now + timedelta(days=36600),
                                 anchor=anchor, limit=1)
         return (following[0].end.timestamp() if following else None), state, fires
-
-
-def _has_expression(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.startswith("@") or "@{" in value
-    if isinstance(value, Mapping):
-        return any(_has_expression(item) for item in value.values())
-    if isinstance(value, list):
-        return any(_has_expression(item) for item in value)
-    return False
 
 
 def _kind(trigger: Mapping[str, Any]) -> str:

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from gateway.expressions import time_zone
+from gateway.expressions import is_expression, time_zone
 from runtime.engine import iso
 from runtime.errors import RecurrenceInvalid
 
@@ -47,6 +47,7 @@ __all__ = [
     "next_occurrence",
     "occurrences",
     "parse_recurrence",
+    "written_with_expressions",
 ]
 
 FREQUENCIES = ("Second", "Minute", "Hour", "Day", "Week", "Month")
@@ -159,6 +160,16 @@ def parse_recurrence(block: Any, pointer: str = "/recurrence") -> Recurrence:
     if (recurrence.month_days or recurrence.monthly_occurrences) and frequency != "Month":
         raise _invalid(at, "monthDays and monthlyOccurrences apply to Month recurrences only")
     return recurrence
+
+
+def written_with_expressions(block: Any) -> bool:
+    """Whether a ``recurrence`` holds expressions (``@appsetting('...')``), so that it can
+    only be parsed once they are evaluated."""
+    if isinstance(block, Mapping):
+        return any(written_with_expressions(item) for item in block.values())
+    if isinstance(block, list):
+        return any(written_with_expressions(item) for item in block)
+    return is_expression(block)
 
 
 def next_occurrence(recurrence: Recurrence, after: datetime, *,

@@ -95,3 +95,22 @@ def test_long_names_and_expressions_and_too_many_triggers() -> None:
     assert "at most 10 triggers" in messages
     assert "at most 80 characters" in messages
     assert "at most 8192 characters" in messages
+
+
+def test_a_recurrence_the_scheduler_cannot_compute_is_a_finding_at_its_field() -> None:
+    details = _findings({"triggers": {
+        "a": {"type": "Recurrence", "recurrence": {"frequency": "Day", "interval": 0}},
+        "b": {"type": "Recurrence", "recurrence": {
+            "frequency": "Week", "timeZone": "Atlantis Standard Time",
+            "schedule": {"weekDays": ["Someday"]}}},
+        "c": {"type": "SlidingWindow"},
+        "fine": {"type": "Recurrence", "recurrence": {
+            "frequency": "@appsetting('UNIT')", "interval": 1}}}})
+    by_pointer = {d["pointer"]: d["message"] for d in details}
+    assert by_pointer == {
+        "/definition/triggers/a/recurrence/interval":
+            "must be a whole number from 1 to 1000000",
+        "/definition/triggers/b/recurrence/timeZone":
+            "'Atlantis Standard Time' is not a Windows or IANA time zone",
+        "/definition/triggers/c": "a SlidingWindow trigger needs a recurrence",
+    }
