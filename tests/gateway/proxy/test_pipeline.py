@@ -245,17 +245,17 @@ def test_connector_policies_run_on_the_request_and_the_answer(
 
 
 def test_a_workflow_needs_both_a_reference_and_an_access_policy(env: ProxyEnv) -> None:
-    from gateway.store.workflows import WorkflowStore, principal_of
+    from gateway.store.workflows import WorkflowIdentities, principal_of
 
     services = env.gateway.services
-    store = WorkflowStore(services.db)
-    store.put("nightly", {"actions": {}}, {})
+    store = WorkflowIdentities(services.db)
+    store.put("nightly", {})
     principal = principal_of("nightly")
     token = services.principals.create_token(principal, None, kind="workflow")
     services.connections.grant_access("demo-conn", principal)
     with env.client(token) as client:
         unreferenced = client.get(env.path("items/1"))
-        store.put("nightly", {"actions": {}}, {"demo": "demo-conn"})
+        store.put("nightly", {"demo": "demo-conn"})
         referenced = client.get(env.path("items/1"))
     assert unreferenced.status_code == 403
     assert unreferenced.json()["error"]["details"][0]["reason"] == "not-referenced"
