@@ -32,7 +32,11 @@ def _handlers() -> list[ActionHandler]:
 
 
 def register_all() -> None:
-    """Register every leaf handler; calling it again changes nothing."""
+    """Register every leaf handler and every built-in connector (``runtime.builtins``);
+    calling it again changes nothing."""
+    from runtime.builtins import load_providers
+
+    load_providers()
     known = registry.registered_types()
     for handler in _handlers():
         if handler.type.lower() not in known:
