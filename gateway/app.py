@@ -29,6 +29,7 @@ from gateway.bootstrap import ensure_owner_token
 from gateway.catalogue import load_managed_catalogue
 from gateway.extensions import Extension, discovered_extensions
 from gateway.logging import configure_logging, get_logger
+from gateway.origins import bind_unbound_connections
 from gateway.portal import routes as portal_routes
 from gateway.proxy.pipeline import Proxy
 from gateway.services import Services, build_services
@@ -74,6 +75,10 @@ def create_app(settings: Settings | None = None, *,
                 f" ({configured} holds another store's owner token and was left alone)")
             print(f"Portway: the owner's token is in {token_file}{kept}", flush=True)
         load_managed_catalogue(built)
+        rebound = bind_unbound_connections(built)
+        if rebound:
+            log.warning("bound connections stored before secret bindings existed",
+                        connections=len(rebound))
         app.state.proxy = built.proxy = Proxy(built)
         soap = install_soap(built)  # the proxy's handler for protocol "soap" connectors
         supervisor = Supervisor(built)

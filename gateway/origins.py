@@ -14,12 +14,16 @@ never entered them for.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from gateway.errors import Conflict
+from gateway.errors import Conflict, PortwayError
 from gateway.policies import PolicyError, PolicyRequest, PolicySet
+from gateway.store.connections import OWNER_KIND
 from importers import Connector
+
+if TYPE_CHECKING:
+    from gateway.services import Services
 
 #: The policy templates that decide the upstream host.
 HOST_TEMPLATES = frozenset({"dynamichosturl", "dynamicsubdomain"})
@@ -78,7 +82,9 @@ def bound_origins(connector: Connector, parameters: Mapping[str, Any]) -> list[s
 def check_origin(connection: str, bound: Iterable[str] | None, url: str) -> None:
     """Refuse ``url`` unless its origin is one the connection's secrets are bound to.
 
-    ``bound`` None means a connection stored before bindings existed: it is let through.
+    ``bound`` None means a record written without a binding; every start binds the
+    connections stored before bindings existed (``bind_unbound_connections``), so only
+    a record written after the start by other means than the API is let through.
 
     Raises:
         SecretsOriginChanged: 409, naming both origins and what to do.
@@ -97,3 +103,38 @@ def check_origin(connection: str, bound: Iterable[str] | None, url: str) -> None
         f"(POST /v1/connections/{connection}/rebind)",
         details=[{"reason": "secrets-origin-changed", "boundTo": allowed,
                   "callOrigin": origin}])
+
+
+def bind_unbound_connections(services: Services) -> list[str]:
+    """Bind the connections stored before secret bindings existed (``secrets_origins``
+    NULL, written before migration 0003), once, at start.
+
+    Each is bound to the origins of the connector version that was current when its
+    secrets were last written (a key rotation counts as a write): not the current version,
+    which a contributor may have moved to another host since. A connection whose connector
+    is gone, or cannot be read, is bound to no origin: its calls are refused (409) until
+    its secrets are re-entered or an owner re-binds it. Returns the names bound.
+    """
+    bound: list[str] = []
+    for record in services.connections.all():
+        if record.secrets_origins is not None:
+            continue
+        written = services.vault.last_written(OWNER_KIND, record.name)
+        try:
+            version = _version_at(services, record.connector_id, written)
+            connector = services.connectors.get(record.connector_id, version).connector
+            origins = bound_origins(connector, record.parameters)
+        except PortwayError:
+            origins = []
+        services.connections.update_fields(record.name, secrets_origins=origins)
+        bound.append(record.name)
+    return bound
+
+
+def _version_at(services: Services, connector_id: str, when: float | None) -> int | None:
+    """The connector's version current at ``when`` (None: its current version)."""
+    if when is None:
+        return None
+    versions = [v for v in services.connectors.versions(connector_id)
+                if v["createdAt"] <= when]
+    return max((v["version"] for v in versions), default=None)

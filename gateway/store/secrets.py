@@ -44,6 +44,14 @@ class Vault:
             return [r.name for r in conn.execute(sa.select(secrets.c.name).where(
                 secrets.c.owner_kind == owner_kind, secrets.c.owner_id == owner_id))]
 
+    def last_written(self, owner_kind: str, owner_id: str) -> float | None:
+        """When an owner's secrets were last written (sealed or re-sealed), or None when it
+        has none."""
+        with self.db.engine.connect() as conn:
+            value = conn.execute(sa.select(sa.func.max(secrets.c.updated_at)).where(
+                secrets.c.owner_kind == owner_kind, secrets.c.owner_id == owner_id)).scalar()
+        return float(value) if value is not None else None
+
     def get(self, owner_kind: str, owner_id: str, name: str) -> str | None:
         """Open one secret, or None when there is none. The value is registered for log
         redaction."""
