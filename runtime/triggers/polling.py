@@ -1,9 +1,21 @@
-"""One poll of a polling trigger (``Http``), and what it fires.
+"""One poll of a polling trigger (``Http``, ``ApiConnection``, ``ServiceProvider``), and
+what it fires.
 
 Logic Apps' polling contract: the trigger calls its endpoint when its recurrence is due;
 ``200`` fires, ``202`` (and any other status) does not; a ``Location`` header is the URL of
 the next poll and ``Retry-After`` its time (else the recurrence's next occurrence). Both are
 kept in the trigger's durable state, so a restart polls where the last poll said.
+
+An ``ApiConnection`` trigger (an imported connector's ``x-ms-trigger`` operation) polls
+through the gateway's whole data plane under the workflow's principal, as the
+``ApiConnection`` action calls (linked access check, policies, credentials, egress guard).
+Its ``Location`` is kept as given, but only its path and query are ever used, against the
+same connection (a Location under Logic Apps' ``/apim/<connector>/<connection>/`` or
+under the connector's base path is taken relative to it): an upstream cannot send the
+connection's credentials to another host. ``x-ms-trigger: batch`` operations answer an
+array; as in Logic Apps, ``splitOn`` (the designer writes ``@triggerBody()?['value']``)
+makes one run per item, and without it one run gets the whole batch; a ``single``
+operation's answer is one run.
 
 On a 200, ``splitOn`` (an expression over the trigger's outputs) makes one run per item of
 the array it names, each item as the run's ``triggerBody()``; ``conditions`` (every
@@ -18,9 +30,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
-from gateway import PortwayError, send_http
-from gateway.expressions import EvaluationContext, ExpressionError, evaluate_value
+from gateway import Answer, NotFound, PortwayError, call_connection, send_http
+from gateway.expressions import EvaluationContext, ExpressionError, evaluate_value, to_string
+from runtime.actions.connectors import reference_name
 from runtime.actions.http import with_queries
 from runtime.actions.http_content import (
     encode_request,
@@ -33,7 +47,8 @@ from runtime.engine.interface import WorkflowVersion
 from runtime.expressions import REGISTRY, workflow_context
 from runtime.host import RuntimeHost
 
-__all__ = ["PollOutcome", "evaluate_in_trigger", "poll_http", "poll_provider"]
+__all__ = ["PollOutcome", "evaluate_in_trigger", "poll_api_connection", "poll_http",
+           "poll_provider"]
 
 _NO_BODY = ("GET", "HEAD", "DELETE")
 
@@ -136,6 +151,14 @@ async def poll_http(host: RuntimeHost, version: WorkflowVersion, name: str,
     except (ExpressionError, PortwayError) as exc:
         after["lastError"] = str(exc)
         return PollOutcome(state=after)
+    return _outcome(host, version, name, trigger, answer, after, polls, now)
+
+
+def _outcome(host: RuntimeHost, version: WorkflowVersion, name: str,
+             trigger: Mapping[str, Any], answer: Answer, after: dict[str, Any], polls: int,
+             now: datetime) -> PollOutcome:
+    """The polling contract over an endpoint's answer: 200 fires, Location and
+    Retry-After say where and when the next poll goes."""
     after.pop("lastError", None)
     after["lastStatus"] = answer.status
     location = answer.header("location")
@@ -152,6 +175,68 @@ async def poll_http(host: RuntimeHost, version: WorkflowVersion, name: str,
     except ExpressionError as exc:
         after["lastError"] = str(exc)
     return outcome
+
+
+async def poll_api_connection(host: RuntimeHost, version: WorkflowVersion, name: str,
+                              trigger: Mapping[str, Any], state: Mapping[str, Any],
+                              now: datetime) -> PollOutcome:
+    """Poll an ``ApiConnection`` trigger once, through the gateway's data plane under the
+    workflow's principal.
+
+    Never raises for the endpoint's, the gateway's or the definition's faults: they are
+    recorded in the state's ``lastError`` and nothing fires.
+    """
+    polls = int(state.get("polls", 0))
+    after: dict[str, Any] = {**state, "polls": polls + 1}
+    written = trigger.get("inputs") if isinstance(trigger.get("inputs"), Mapping) else {}
+    assert isinstance(written, Mapping)
+    scope = _TriggerScope(host, version, name, None, now)
+    try:
+        reference = reference_name(written.get("host"))
+        connection = version.connection_references.get(reference or "")
+        if connection is None:
+            raise NotFound(f"the workflow has no connection reference {reference!r}")
+        inputs = scope.evaluate({k: v for k, v in written.items() if k != "host"})
+        method = str(inputs.get("method", "GET")).upper()
+        headers = request_headers(inputs.get("headers"))
+        body = None if method in _NO_BODY else encode_request(inputs.get("body"), headers)
+        path = to_string(inputs.get("path", "/"))
+        queries = inputs.get("queries")
+        query = [(str(k), to_string(v)) for k, v in queries.items()] \
+            if isinstance(queries, Mapping) else []
+        if state.get("location"):
+            path, query = await _next_poll(host, connection, str(state["location"]))
+        answer = await call_connection(host.services, version.principal, connection, method,
+                                       path, query=query, headers=headers, body=body)
+    except (ExpressionError, PortwayError) as exc:
+        after["lastError"] = str(exc)
+        return PollOutcome(state=after)
+    return _outcome(host, version, name, trigger, answer, after, polls, now)
+
+
+async def _next_poll(host: RuntimeHost, connection: str, location: str
+                     ) -> tuple[str, list[tuple[str, str]]]:
+    """A ``Location`` as a path and query relative to the connection's connector."""
+    parts = urlsplit(location)
+    path = parts.path or "/"
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if not parts.netloc:
+        return path, query
+    marker = "/apim/"
+    if marker in path:
+        rest = path.split(marker, 1)[1].split("/", 2)
+        if len(rest) == 3 and rest[1] == connection:
+            return "/" + rest[2], query
+    services = host.services
+    try:
+        record = await services.db.run(services.connections.get, connection)
+        found = await services.db.run(services.connectors.get, record.connector_id)
+    except NotFound:
+        return path, query
+    base = urlsplit(found.connector.base_url).path.rstrip("/")
+    if base and (path == base or path.startswith(base + "/")):
+        path = path[len(base):] or "/"
+    return path, query
 
 
 async def poll_provider(host: RuntimeHost, version: WorkflowVersion, name: str,

@@ -28,7 +28,12 @@ from typing import TYPE_CHECKING, Any
 from gateway import BackgroundService, NotFound, PortwayError, Services
 from runtime.engine import Clock, SystemClock, iso
 from runtime.engine.interface import TriggerRecord
-from runtime.triggers.polling import evaluate_in_trigger, poll_http, poll_provider
+from runtime.triggers.polling import (
+    evaluate_in_trigger,
+    poll_api_connection,
+    poll_http,
+    poll_provider,
+)
 from runtime.triggers.schedules import (
     Recurrence,
     due_windows,
@@ -54,8 +59,10 @@ log = logging.getLogger("portway.runtime.triggers")
 
 #: Trigger types (lower case) the scheduler fires on its own: schedules, and the polling
 #: triggers it polls when their recurrence is due.
-SCHEDULE_TYPES = frozenset({"recurrence", "slidingwindow", "http", "serviceprovider"})
-_POLLERS = {"http": poll_http, "serviceprovider": poll_provider}
+SCHEDULE_TYPES = frozenset({"recurrence", "slidingwindow", "http", "apiconnection",
+                            "serviceprovider"})
+_POLLERS = {"http": poll_http, "apiconnection": poll_api_connection,
+            "serviceprovider": poll_provider}
 _BATCH = 200
 _EPSILON = timedelta(microseconds=1)
 

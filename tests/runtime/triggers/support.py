@@ -39,9 +39,11 @@ def host_for(services: Services, clock: ManualClock) -> RuntimeHost:
 
 def deploy(host: RuntimeHost, name: str, triggers: dict[str, Any],
            parameters: dict[str, Any] | None = None,
-           providers: dict[str, Any] | None = None) -> None:
+           providers: dict[str, Any] | None = None,
+           references: dict[str, str] | None = None) -> None:
     host.workflows.put_many([WorkflowSpec(name=name, service_provider_connections=providers
-                                          or {}, definition={
+                                          or {}, connection_references=references or {},
+                                          definition={
         "$schema": "https://schema.management.azure.com/providers/Microsoft.Logic/schemas/"
                    "2016-06-01/workflowdefinition.json#",
         "contentVersion": "1.0.0.0", "parameters": parameters or {}, "triggers": triggers,
