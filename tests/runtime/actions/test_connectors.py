@@ -6,14 +6,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from gateway import PortwayError, WorkflowIdentities
-from gateway.app import create_app
 from gateway.services import Services
 from runtime.actions.base import ActionResult
 from runtime.actions.connectors import (
@@ -26,7 +24,7 @@ from runtime.builtins.registry import ProviderOperation, register_provider
 from runtime.engine.interface import WorkflowVersion
 from tests.runtime.actions.conftest import Recorder, with_data_plane
 from tests.runtime.actions.context import Context
-from tests.support.servers import serve_in_thread
+from tests.support.gateways import gateway_with_connection
 
 KEY = "k-123-secret"
 
@@ -51,17 +49,10 @@ def mail_swagger(base: str) -> dict[str, Any]:
 @pytest.fixture
 def mailer(services: Services, upstream: Recorder) -> Iterator[httpx.Client]:
     """A running gateway with connector ``mailer`` and connection ``mail1``."""
-    with serve_in_thread(create_app(services=services, extensions=[])) as url:
-        token = Path(services.settings.security.owner_token_file).read_text().strip()
-        with httpx.Client(base_url=url, timeout=30,
-                          headers={"authorization": f"Bearer {token}"}) as owner:
-            put = owner.put("/v1/connectors/mailer", json=mail_swagger(upstream.url))
-            assert put.status_code in (200, 201), put.text
-            made = owner.put("/v1/connections/mail1", json={
-                "connector": "mailer", "parameters": {"api_key": KEY}})
-            assert made.status_code == 201, made.text
-            upstream.seen.clear()
-            yield owner
+    with gateway_with_connection(services, "mailer", mail_swagger(upstream.url), "mail1",
+                                 {"api_key": KEY}) as owner:
+        upstream.seen.clear()
+        yield owner
 
 
 def version(references: Mapping[str, str]) -> WorkflowVersion:

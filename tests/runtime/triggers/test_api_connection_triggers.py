@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,11 +19,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway import Services
-from gateway.app import create_app
+from runtime.host import RuntimeHost
 from runtime.store.tables import trigger_states
 from runtime.triggers.scheduler import TriggerScheduler
 from tests.runtime.engine.support import ManualClock
 from tests.runtime.triggers.support import START, deploy, host_for, run, run_ids
+from tests.support.gateways import gateway_with_connection
 from tests.support.servers import serve_in_thread
 
 KEY = "members-key-81"
@@ -77,16 +77,9 @@ def members_swagger(base: str) -> dict[str, Any]:
 @pytest.fixture
 def owner(services: Services, members: Members) -> Iterator[httpx.Client]:
     """A running gateway with connector ``members`` and connection ``club``."""
-    with serve_in_thread(create_app(services=services, extensions=[])) as url:
-        token = Path(services.settings.security.owner_token_file).read_text().strip()
-        with httpx.Client(base_url=url, timeout=30,
-                          headers={"authorization": f"Bearer {token}"}) as client:
-            put = client.put("/v1/connectors/members", json=members_swagger(members.url))
-            assert put.status_code in (200, 201), put.text
-            made = client.put("/v1/connections/club", json={
-                "connector": "members", "parameters": {"api_key": KEY}})
-            assert made.status_code == 201, made.text
-            yield client
+    with gateway_with_connection(services, "members", members_swagger(members.url), "club",
+                                 {"api_key": KEY}) as owner:
+        yield owner
 
 
 def trigger(split: bool = True) -> dict[str, Any]:
@@ -100,6 +93,12 @@ def trigger(split: bool = True) -> dict[str, Any]:
     if split:
         body["splitOn"] = "@triggerBody()?['value']"
     return {"When_a_member_is_added": body}
+
+
+async def one_tick(host: RuntimeHost, clock: ManualClock) -> int:
+    started = await TriggerScheduler(host, clock=clock).tick()
+    await host.engine.aclose()
+    return started
 
 
 def state_of(services: Services) -> str:
@@ -147,14 +146,7 @@ def test_a_batch_without_split_on_is_one_run_with_the_whole_batch(
     deploy(host, "club-batch", trigger(split=False), references={"members": "club"})
     assert owner.put("/v1/connections/club/access-policies/club-batch@workflows"
                      ).status_code == 200
-    scheduler = TriggerScheduler(host, clock=clock)
-
-    async def body() -> int:
-        started = await scheduler.tick()
-        await host.engine.aclose()
-        return started
-
-    assert run(body, services) == 1
+    assert run(lambda: one_tick(host, clock), services) == 1
     [only] = run_ids(services, "club-batch")
     assert host.history.get(only)["trigger"]["outputs"]["body"] == {
         "value": [{"id": 1}, {"id": 2}]}
@@ -166,14 +158,7 @@ def test_a_workflow_outside_the_access_policies_polls_nothing_and_says_why(
     members.ready = True
     host = host_for(services, clock)
     deploy(host, "club-outsider", trigger(), references={"members": "club"})
-    scheduler = TriggerScheduler(host, clock=clock)
-
-    async def body() -> int:
-        started = await scheduler.tick()
-        await host.engine.aclose()
-        return started
-
-    assert run(body, services) == 0
+    assert run(lambda: one_tick(host, clock), services) == 0
     assert members.seen == []
     assert run_ids(services, "club-outsider") == []
     assert "club-outsider@workflows" in state_of(services)
