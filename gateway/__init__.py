@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     )
     from gateway.extensions import BackgroundService, Extension
     from gateway.security.access import require_role
+    from gateway.security.egress import EgressGuard, VettedTarget
     from gateway.services import Services
     from gateway.settings import Secret, Settings, load_settings
     from gateway.store.principals import Principal
@@ -72,6 +73,8 @@ _EXPORTS = {
     "read_json_object": "gateway.api.bodies",
     "request_id_of": "gateway.api.errors",
     "require_role": "gateway.security.access",
+    "EgressGuard": "gateway.security.egress",
+    "VettedTarget": "gateway.security.egress",
     "Principal": "gateway.store.principals",
     "BackgroundService": "gateway.extensions",
     "Extension": "gateway.extensions",
@@ -90,6 +93,7 @@ __all__ = [
     "ConfigError",
     "Conflict",
     "EgressDenied",
+    "EgressGuard",
     "Extension",
     "Forbidden",
     "MethodNotAllowed",
@@ -107,6 +111,7 @@ __all__ = [
     "UpstreamTimeout",
     "UpstreamUnreachable",
     "ValidationFailed",
+    "VettedTarget",
     "WorkflowIdentities",
     "add_store_options",
     "authenticate",

@@ -81,6 +81,29 @@ class EgressGuard:
     async def acheck(self, url: str) -> VettedTarget:
         """Vet ``url`` without blocking the event loop (verdicts remembered, see above)."""
         scheme, host, port = self._split(url)
+        return await self._acheck(url, scheme, host, port)
+
+    async def acheck_host(self, host: str, port: int, protocol: str) -> VettedTarget:
+        """Vet a host and port reached over another protocol than HTTP (a built-in
+        connector's SMTP, FTP, SFTP or database server), as ``acheck`` vets a URL.
+
+        The caller connects to the returned ``address`` (and uses ``host`` for TLS).
+
+        Raises:
+            EgressDenied: The host is malformed or not allowed.
+            UpstreamUnreachable: It does not resolve.
+        """
+        name = host.strip().removeprefix("[").removesuffix("]").rstrip(".").lower()
+        if not name or len(name) > 253 or any(c in name for c in "/\\@?#%[] \t\r\n") or (
+                ":" in name and _literal_address(name) is None):
+            raise EgressDenied(f"the {protocol} server address is not a host name or an "
+                               "IP address", details=[{"host": host[:100]}])
+        if not 0 < port < 65536:
+            raise EgressDenied(f"the {protocol} port must be from 1 to 65535",
+                               details=[{"port": port}])
+        return await self._acheck(f"{protocol}://{name}:{port}", protocol, name, port)
+
+    async def _acheck(self, url: str, scheme: str, host: str, port: int) -> VettedTarget:
         now = time.monotonic()
         known = self._verdicts.get((host, port))
         if known is not None and known[0] > now:

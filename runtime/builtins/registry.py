@@ -24,10 +24,16 @@ class ProviderOperation:
     #: JSON Schema of its outputs' body.
     outputs: Mapping[str, Any] = field(default_factory=dict)
     trigger: bool = False
+    #: What it does, in a sentence or two (the catalogue and its lint show it).
+    description: str = ""
 
 
 class ServiceProvider(Protocol):
-    """A built-in connector."""
+    """A built-in connector.
+
+    A provider may also have a ``description`` (a string of 30 to 500 characters, shown
+    in the catalogue); it is read with a default, so it is not part of the protocol.
+    """
 
     #: ``/serviceProviders/<name>``, compared case-insensitively.
     id: str

@@ -42,6 +42,7 @@ from runtime.actions.http_content import (
     request_headers,
     retry_after_seconds,
 )
+from runtime.builtins.outbound import guarded_by
 from runtime.builtins.registry import PollingProvider, provider_for
 from runtime.engine.interface import WorkflowVersion
 from runtime.expressions import REGISTRY, workflow_context
@@ -265,9 +266,10 @@ async def poll_provider(host: RuntimeHost, version: WorkflowVersion, name: str,
             raise ExpressionError("the workflow has no service provider connection "
                                   f"'{config.get('connectionName')}'")
         parameters = inputs.get("parameters") or {}
-        outputs, watermark = await provider.poll(
-            operation, connection.get("parameterValues") or {}, parameters,
-            state.get("provider") or {})
+        with guarded_by(host.services.egress):
+            outputs, watermark = await provider.poll(
+                operation, connection.get("parameterValues") or {}, parameters,
+                state.get("provider") or {})
     except PortwayError as exc:
         after["lastError"] = str(exc)
         return PollOutcome(state=after)

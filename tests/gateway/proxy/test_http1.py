@@ -5,7 +5,6 @@ pooled connection, broken answers, and what it refuses to send."""
 from __future__ import annotations
 
 import asyncio
-import datetime
 import socket
 import ssl
 import threading
@@ -14,16 +13,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from gateway.errors import BadRequest, UpstreamTimeout, UpstreamUnreachable
 from gateway.proxy.errors import UpstreamResponseTooLarge
 from gateway.proxy.http1 import Http1Upstream
 from gateway.proxy.upstream import Timeouts, UpstreamRequest, UpstreamResponse
 from gateway.security.egress import VettedTarget
+from tests.support.certificates import self_signed
 
 Handler = Callable[[socket.socket, int], None]
 
@@ -250,27 +246,8 @@ def test_no_body_statuses_end_at_the_head(status: int) -> None:
         assert _exchange(_request(port), _request(port)) == [(status, b""), (status, b"")]
 
 
-def _certificate(tmp_path: Path, name: str) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_file, key_file
-
-
 def test_https_goes_to_the_vetted_address_with_the_hosts_name(tmp_path: Path) -> None:
-    cert_file, key_file = _certificate(tmp_path, "api.example.test")
+    cert_file, key_file = self_signed(tmp_path, "api.example.test")
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_context.load_cert_chain(cert_file, key_file)
     names: list[str | None] = []

@@ -1,3 +1,5 @@
+import asyncio
+
 import pytest
 
 from gateway.errors import EgressDenied
@@ -43,3 +45,22 @@ def test_the_refusal_says_why_and_how_to_allow() -> None:
         EgressGuard().check("http://169.254.169.254/")
     assert "link-local" in caught.value.message
     assert "PORTWAY_EGRESS_ALLOW" in caught.value.message
+
+
+@pytest.mark.parametrize(("host", "port"), [
+    ("127.0.0.1", 25), ("[::1]", 21), ("10.0.0.5", 1433), ("169.254.169.254", 22),
+    ("127.0.0.1:25", 25), ("a/b", 25), ("user@93.184.216.34", 25), ("", 25),
+    ("93.184.216.34", 0), ("93.184.216.34", 70000), ("mail.example.com\r\nRCPT", 25),
+])
+def test_a_host_and_port_of_another_protocol_is_vetted_like_a_url(host: str, port: int
+                                                                  ) -> None:
+    with pytest.raises(EgressDenied):
+        asyncio.run(EgressGuard().acheck_host(host, port, "smtp"))
+
+
+def test_an_allowed_or_public_host_of_another_protocol_gives_its_address() -> None:
+    target = asyncio.run(EgressGuard(["127.0.0.1"]).acheck_host("127.0.0.1", 2525, "smtp"))
+    assert (target.scheme, target.host, target.port, target.address) == (
+        "smtp", "127.0.0.1", 2525, "127.0.0.1")
+    public = asyncio.run(EgressGuard().acheck_host("93.184.216.34", 465, "smtp"))
+    assert public.address == "93.184.216.34"

@@ -164,7 +164,7 @@ class Echoing:
         return {"body": {"parameters": dict(parameters), "where": connection.get("where")}}
 
 
-def test_service_provider_dispatch_and_deploy_findings() -> None:
+def test_service_provider_dispatch_and_deploy_findings(services: Services) -> None:
     register_provider(Echoing())
     action = {"type": "ServiceProvider", "inputs": {
         "parameters": {"text": "@concat('hi', '!')"},
@@ -174,11 +174,13 @@ def test_service_provider_dispatch_and_deploy_findings() -> None:
                             service_provider_connections={
                                 "echo1": {"serviceProvider": {"id": Echoing.id},
                                           "parameterValues": {"where": "here"}}})
-    result = asyncio.run(ServiceProvider().run(Context(action, version=known)))
+    result = asyncio.run(ServiceProvider().run(Context(action, version=known,
+                                                       services=services)))
     assert isinstance(result, ActionResult)
     assert result.outputs == {"body": {"parameters": {"text": "hi!"}, "where": "here"}}
     failing = {**action, "inputs": {**action["inputs"], "parameters": {"fail": True}}}
-    result = asyncio.run(ServiceProvider().run(Context(failing, version=known)))
+    result = asyncio.run(ServiceProvider().run(Context(failing, version=known,
+                                                       services=services)))
     assert isinstance(result, ActionResult)
     assert (result.status, result.code) == ("Failed", "EchoFailed")
     assert ServiceProvider().validate(action, "/actions/S") == []
