@@ -49,7 +49,14 @@ def read_json(path: Path, label: str | None = None) -> Any:
     if size > MAX_FILE_BYTES:
         raise refuse([Finding(label, "", f"the file is over {MAX_FILE_BYTES} bytes")])
     try:
-        return json.loads(path.read_bytes().decode("utf-8-sig"))
+        with path.open("rb") as handle:  # bounded: /proc-like files report size 0
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise refuse([Finding(label, "", f"cannot read the file: {exc.strerror}")]) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise refuse([Finding(label, "", f"the file is over {MAX_FILE_BYTES} bytes")])
+    try:
+        return json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise refuse([Finding(label, "", "the file is not UTF-8 text")]) from None
     except json.JSONDecodeError as exc:
@@ -65,6 +72,9 @@ def load_path(path: Path, name: str | None = None) -> Bundle:
     """
     if path.is_dir():
         if (path / "workflow.json").is_file() and not _workflow_folders(path):
+            findings: list[Finding] = []
+            if _outside(path, path / "workflow.json", "workflow.json", findings):
+                raise refuse(findings)
             spec = _spec_of_document(read_json(path / "workflow.json", "workflow.json"),
                                      "workflow.json", name or path.name)
             return Bundle(workflows=spec)
@@ -78,6 +88,18 @@ def load_path(path: Path, name: str | None = None) -> Bundle:
 
 def _workflow_folders(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and (p / "workflow.json").is_file())
+
+
+def _outside(root: Path, path: Path, label: str, findings: list[Finding]) -> bool:
+    """Whether ``path`` leads out of the project folder (a symbolic link to elsewhere):
+    a project checked out from somewhere else must not make a deploy read this
+    machine's other files."""
+    try:
+        path.resolve(strict=True).relative_to(root.resolve(strict=True))
+    except (OSError, ValueError):
+        findings.append(Finding(label, "", "is a link to outside the project folder"))
+        return True
+    return False
 
 
 def load_project(root: Path, only: str | None = None) -> Bundle:
@@ -95,6 +117,8 @@ def load_project(root: Path, only: str | None = None) -> Bundle:
     app_settings = _values(local, findings)
     references, providers = connections_of(connections, "connections.json", findings)
     params = _parameters_file(parameters, "parameters.json", findings)
+    for folder in folders:
+        _outside(root, folder / "workflow.json", f"{folder.name}/workflow.json", findings)
     if findings:
         raise refuse(findings)
     bundle = Bundle(app_settings=app_settings)
@@ -113,7 +137,7 @@ def load_project(root: Path, only: str | None = None) -> Bundle:
 
 def _project_file(root: Path, name: str, findings: list[Finding]) -> dict[str, Any]:
     path = root / name
-    if not path.is_file():
+    if not path.is_file() or _outside(root, path, name, findings):
         return {}
     value = read_json(path, name)
     if not isinstance(value, dict):

@@ -120,3 +120,38 @@ def test_bad_project_files_are_all_reported(tmp_path: Path) -> None:
     assert places == {("local.settings.json", "/Values/N"), ("parameters.json", "/p")}
     with pytest.raises(DefinitionInvalid, match="no sub-folder"):
         load_path(_write(tmp_path / "empty" / "x.txt", {}).parent)
+
+
+def test_a_project_cannot_make_a_deploy_read_files_outside_it(tmp_path: Path) -> None:
+    """A project checked out from elsewhere may hold symbolic links: those leading out of
+    the project are refused by name, before anything outside is read."""
+    elsewhere = _write(tmp_path / "private" / "secrets.json", {"p": {"value": "stolen"}})
+    root = tmp_path / "app"
+    _write(root / "W" / "workflow.json", {"definition": DEFINITION, "kind": "Stateful"})
+    (root / "parameters.json").symlink_to(elsewhere)
+    (root / "V").mkdir()
+    (root / "V" / "workflow.json").symlink_to(
+        _write(tmp_path / "other" / "workflow.json", {"definition": DEFINITION}))
+    with pytest.raises(DefinitionInvalid) as raised:
+        load_path(root)
+    assert {(d["file"], d["message"]) for d in raised.value.details} == {
+        ("parameters.json", "is a link to outside the project folder"),
+        ("V/workflow.json", "is a link to outside the project folder")}
+    assert "stolen" not in str(raised.value.details)
+
+
+def test_links_inside_the_project_are_read(tmp_path: Path) -> None:
+    root = tmp_path / "app"
+    shared = _write(root / "common" / "parameters.json", {"p": {"type": "String", "value": "v"}})
+    _write(root / "W" / "workflow.json", {"definition": DEFINITION, "kind": "Stateful"})
+    (root / "parameters.json").symlink_to(shared)
+    assert load_path(root).workflows[0].parameters["p"]["value"] == "v"
+
+
+def test_a_workflow_folder_cannot_lead_outside_either(tmp_path: Path) -> None:
+    folder = tmp_path / "W"
+    folder.mkdir()
+    (folder / "workflow.json").symlink_to(
+        _write(tmp_path / "elsewhere.json", {"definition": DEFINITION}))
+    with pytest.raises(DefinitionInvalid, match="link to outside the project folder"):
+        load_path(folder)
