@@ -23,7 +23,8 @@ from gateway.origins import bound_origins
 from gateway.security.access import require_role
 from gateway.services import Services
 from gateway.store.connections import ConnectionRecord
-from gateway.store.principals import validate_name
+from gateway.store.principals import Principal, validate_name
+from importers import Connector
 
 #: Public parameters that decide how a connection signs in: while they and the connector
 #: stay the same, a replacement keeps the connection's OAuth tokens.
@@ -42,6 +43,23 @@ def forget_cached(services: Services, name: str) -> None:
     if services.proxy is not None:
         services.proxy.forget(name)
     token_keeper(services).forget(name)
+
+
+async def _entry(request: Request, role: str, action: str, name: str | None = None
+                 ) -> tuple[Principal, str, Services]:
+    """What every handler of one connection starts with: the caller, authenticated and
+    holding ``role`` on the connection (``name``, else the path's); no unknown query
+    parameter; the services."""
+    caller = await authenticate(request)
+    name = name or request.path_params["name"]
+    require_role(caller, role, f"connections/{name}", action=action)
+    check_query(request)
+    return caller, name, services_of(request)
+
+
+async def _connector_of(services: Services, record: ConnectionRecord) -> Connector:
+    """The current version of the connector a connection uses."""
+    return (await services.db.run(services.connectors.get, record.connector_id)).connector
 
 
 async def _audit(request: Request, actor: str, action: str, name: str,
@@ -63,21 +81,15 @@ async def list_connections(request: Request) -> Response:
 
 
 async def get_connection(request: Request) -> Response:
-    caller = await authenticate(request)
-    name = request.path_params["name"]
-    require_role(caller, "reader", f"connections/{name}", action="connection.read")
-    check_query(request)
-    services = services_of(request)
+    _, name, services = await _entry(request, "reader", "connection.read")
     record = await services.db.run(services.connections.get, name)
     return JSONResponse(record.public())
 
 
 async def put_connection(request: Request) -> Response:
-    caller = await authenticate(request)
-    name = validate_name(request.path_params["name"], "connection")
-    require_role(caller, "contributor", f"connections/{name}", action="connection.put")
-    check_query(request)
-    services = services_of(request)
+    caller, name, services = await _entry(
+        request, "contributor", "connection.put",
+        validate_name(request.path_params["name"], "connection"))
     body = await read_json_object(request)
     check_fields(body, "connector", "parameters", "tags", "displayName")
     connector_id = string_field(body, "connector", required=True)
@@ -109,11 +121,7 @@ async def put_connection(request: Request) -> Response:
 
 
 async def patch_connection(request: Request) -> Response:
-    caller = await authenticate(request)
-    name = request.path_params["name"]
-    require_role(caller, "contributor", f"connections/{name}", action="connection.patch")
-    check_query(request)
-    services = services_of(request)
+    caller, name, services = await _entry(request, "contributor", "connection.patch")
     body = await read_json_object(request)
     check_fields(body, "tags", "displayName", "parameters")
     record = await services.db.run(services.connections.get, name)
@@ -124,8 +132,7 @@ async def patch_connection(request: Request) -> Response:
         fields["display_name"] = string_field(body, "displayName")
     secret: dict[str, str] = {}
     if "parameters" in body:
-        connector = (await services.db.run(services.connectors.get,
-                                           record.connector_id)).connector
+        connector = await _connector_of(services, record)
         merged = {**record.parameters, **_parameters(body)}
         public, secret = split_parameters(connector, merged, present=record.secret_names)
         _check_gateway_identity(services, connector, public,
@@ -157,13 +164,9 @@ def _patched_origins(connector: Any, record: ConnectionRecord, public: dict[str,
 
 async def rebind_connection(request: Request) -> Response:
     """An owner binds the connection's secrets to where its calls go now."""
-    caller = await authenticate(request)
-    name = request.path_params["name"]
-    require_role(caller, "owner", f"connections/{name}", action="connection.rebind")
-    check_query(request)
-    services = services_of(request)
+    caller, name, services = await _entry(request, "owner", "connection.rebind")
     record = await services.db.run(services.connections.get, name)
-    connector = (await services.db.run(services.connectors.get, record.connector_id)).connector
+    connector = await _connector_of(services, record)
     origins = bound_origins(connector, record.parameters)
     before = record.secrets_origins
     record = await services.db.run(lambda: services.connections.update_fields(
@@ -175,11 +178,7 @@ async def rebind_connection(request: Request) -> Response:
 
 
 async def delete_connection(request: Request) -> Response:
-    caller = await authenticate(request)
-    name = request.path_params["name"]
-    require_role(caller, "contributor", f"connections/{name}", action="connection.delete")
-    check_query(request)
-    services = services_of(request)
+    caller, name, services = await _entry(request, "contributor", "connection.delete")
     await services.db.run(services.connections.delete, name)
     forget_cached(services, name)
     await _audit(request, caller.name, "connection.delete", name)
@@ -187,12 +186,8 @@ async def delete_connection(request: Request) -> Response:
 
 
 async def put_access_policy(request: Request) -> Response:
-    caller = await authenticate(request)
-    name = request.path_params["name"]
     principal = validate_name(request.path_params["principal"])
-    require_role(caller, "owner", f"connections/{name}", action="access-policy.put")
-    check_query(request)
-    services = services_of(request)
+    caller, name, services = await _entry(request, "owner", "access-policy.put")
     await services.db.run(services.connections.grant_access, name, principal)
     forget_cached(services, name)
     await _audit(request, caller.name, "access-policy.put", name, {"principal": principal})
@@ -200,12 +195,8 @@ async def put_access_policy(request: Request) -> Response:
 
 
 async def delete_access_policy(request: Request) -> Response:
-    caller = await authenticate(request)
-    name = request.path_params["name"]
     principal = request.path_params["principal"]
-    require_role(caller, "owner", f"connections/{name}", action="access-policy.delete")
-    check_query(request)
-    services = services_of(request)
+    caller, name, services = await _entry(request, "owner", "access-policy.delete")
     await services.db.run(services.connections.revoke_access, name, principal)
     forget_cached(services, name)
     await _audit(request, caller.name, "access-policy.delete", name, {"principal": principal})
@@ -214,13 +205,9 @@ async def delete_access_policy(request: Request) -> Response:
 
 async def consent(request: Request) -> Response:
     """The OAuth authorize URL for this connection, bound to the caller."""
-    caller = await authenticate(request)
-    name = request.path_params["name"]
-    require_role(caller, "contributor", f"connections/{name}", action="connection.consent")
-    check_query(request)
-    services = services_of(request)
+    caller, name, services = await _entry(request, "contributor", "connection.consent")
     record = await services.db.run(services.connections.get, name)
-    connector = (await services.db.run(services.connectors.get, record.connector_id)).connector
+    connector = await _connector_of(services, record)
     link = await services.db.run(start_consent, services, name, connector, caller.name)
     await _audit(request, caller.name, "connection.consent", name, {"step": "started"})
     return JSONResponse({"connection": name, "authorizeUrl": link.url,
@@ -229,11 +216,7 @@ async def consent(request: Request) -> Response:
 
 async def test_connection(request: Request) -> Response:
     """Run the connector's test operation, or the credential check, and set the status."""
-    caller = await authenticate(request)
-    name = request.path_params["name"]
-    require_role(caller, "contributor", f"connections/{name}", action="connection.test")
-    check_query(request)
-    services = services_of(request)
+    caller, name, services = await _entry(request, "contributor", "connection.test")
     forget_cached(services, name)
     outcome = await run_test(request, caller, name)
     await services.db.run(services.connections.set_status, name, outcome.status,
