@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.errors import NotFound
+from gateway.proxy.defaults import ConnectorDefaults
 from gateway.proxy.options import ConnectorOptions, connector_options
 from gateway.proxy.routing import Router
 from gateway.proxy.validation import RequestValidator
@@ -43,6 +44,7 @@ class CompiledConnector:
     version: int
     router: Router
     validator: RequestValidator
+    defaults: ConnectorDefaults
     options: ConnectorOptions
     policies: Any  # compiled policies, or None
 
@@ -86,7 +88,7 @@ class ConnectorCache:
         policies = self._compile_policies(connector) if self._compile_policies else None
         return CompiledConnector(
             connector=connector, version=version, router=Router(connector),
-            validator=RequestValidator(connector),
+            validator=RequestValidator(connector), defaults=ConnectorDefaults(connector),
             options=connector_options(self._services.settings.proxy, connector),
             policies=policies)
 

@@ -31,6 +31,7 @@ from gateway.proxy.http1 import Http1Upstream
 from gateway.proxy.protocols import ProtocolHandler
 from gateway.proxy.retry import RetryPolicy, with_retries
 from gateway.proxy.routing import expand_path
+from gateway.proxy.schemas import json_pointer
 from gateway.proxy.throttle import Throttle, build_throttle
 from gateway.proxy.upstream import (
     Timeouts,
@@ -129,7 +130,8 @@ class Proxy:
         call.operation = operation
         call.method = operation.method
         if call.resolved.compiled.connector.protocol == "rest":
-            _arguments_to_request(call, call.arguments or {})
+            defaults = call.resolved.compiled.defaults.for_operation(operation)
+            _arguments_to_request(call, defaults.fill_arguments(call.arguments or {}))
         else:
             call.path = operation.path
 
@@ -149,6 +151,7 @@ class Proxy:
     async def _run(self, call: Call) -> UpstreamResponse:
         assert call.resolved is not None
         steps.check_supported(call)
+        await steps.fill_defaults(call, self._max_body)
         await steps.validate_request(call, self._max_body)
         await steps.throttle(call, self.throttle)
         await steps.apply_request_policies(call)
@@ -283,7 +286,11 @@ def _arguments_to_request(call: Call, arguments: dict[str, Any]) -> None:
     unknown = sorted(set(arguments) - known)
     if unknown:
         raise BadRequest(f"operation {operation.operation_id!r} has no parameter "
-                         f"{unknown[0]!r}", details=[{"unknown": unknown[:50]}])
+                         f"{unknown[0]!r}",
+                         details=[{"pointer": json_pointer([name]), "name": name,
+                                   "message": f"operation {operation.operation_id!r} has no "
+                                              f"parameter {name!r}"}
+                                  for name in unknown[:50]])
     for parameter in operation.parameters:
         if parameter.name not in arguments:
             continue

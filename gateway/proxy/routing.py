@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
 from gateway.errors import MethodNotAllowed, NotFound, ValidationFailed
+from gateway.proxy.schemas import json_pointer
 from importers import Connector, Operation
 
 _PARAM = re.compile(r"\{([^{}/]+)\}")
@@ -104,7 +105,7 @@ def check_segment(name: str, value: str) -> None:
     if any(part in (".", "..") for part in _SEPARATORS.split(value)):
         raise ValidationFailed(
             f"path parameter {name!r} may not be or hold a dot-segment ('.' or '..')",
-            details=[{"in": "path", "name": name,
+            details=[{"in": "path", "name": name, "pointer": json_pointer([name]),
                       "message": "a dot-segment would leave the operation's path"}])
 
 

@@ -96,13 +96,19 @@ class CompiledSchema:
         if self._validator is None:
             return found
         for error in self._validator.iter_errors(value):
-            pointer = prefix + "".join(
-                "/" + str(part).replace("~", "~0").replace("/", "~1")
-                for part in error.instance_path)
-            found.append(Problem(pointer, error.message[:300]))
+            parts = list(error.instance_path)
+            if isinstance(error.kind, jsonschema_rs.ValidationErrorKind.Required):
+                # Point at the field that is missing, not at the object that lacks it.
+                parts.append(error.kind.property)
+            found.append(Problem(prefix + json_pointer(parts), error.message[:300]))
             if len(found) >= limit:
                 break
         return found
+
+
+def json_pointer(parts: list[Any]) -> str:
+    """The JSON pointer (RFC 6901) of a path of keys and indexes ("" for the root)."""
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
 
 
 def _convert_section(section: dict[str, Any]) -> dict[str, Any]:

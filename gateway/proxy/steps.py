@@ -93,6 +93,29 @@ def check_supported(call: Call) -> None:
             details=[{"operation": call.operation.operation_id, "reason": reason}])
 
 
+async def fill_defaults(call: Call, max_body_bytes: int) -> None:
+    """Add what Power Automate sends for inputs the caller left out: internal and
+    required parameters' defaults, and body properties' (``gateway.proxy.defaults``)."""
+    assert call.resolved is not None and call.operation is not None
+    defaults = call.resolved.compiled.defaults.for_operation(call.operation)
+    if defaults.empty or call.arguments is not None:
+        return  # a call by operation id had its arguments filled before they were placed
+    defaults.fill_request(call.query, call.headers)
+    if defaults.body_schema is None:
+        return
+    content_type = call.headers.get("content-type")
+    if call.body is None or call.body == b"":
+        if (defaults.body_required and content_type is None) or is_json(content_type):
+            call.body = defaults.fill_body(None)
+            if call.body is not None:
+                call.headers.setdefault("content-type", "application/json")
+                call.content_length = None
+        return
+    if is_json(content_type):
+        call.body = defaults.fill_body(await read_body(call.body, max_body_bytes))
+        call.content_length = None
+
+
 async def validate_request(call: Call, max_body_bytes: int) -> None:
     """Check parameters and, for JSON bodies with a schema, the body (read into memory)."""
     assert call.resolved is not None and call.operation is not None

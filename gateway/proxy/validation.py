@@ -21,7 +21,7 @@ from typing import Any
 from gateway import boundedjson
 from gateway.errors import BadRequest, ValidationFailed
 from gateway.proxy.errors import UpstreamResponseInvalid
-from gateway.proxy.schemas import CompiledSchema, Problem, to_json_schema
+from gateway.proxy.schemas import CompiledSchema, Problem, json_pointer, to_json_schema
 from importers import Connector, Operation
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -62,14 +62,15 @@ class OperationValidator:
             if not raw:
                 if check.required:
                     problems.append({"in": check.location, "name": check.name,
-                                     "pointer": "", "message": f"{check.name!r} is required"})
+                                     "pointer": json_pointer([check.name]),
+                                     "message": f"{check.name!r} is required"})
                 continue
             if check.schema is None:
                 continue
             value = _coerce(check, raw)
             if not check.schema.is_valid(value):
-                problems.extend(_described(check.location, check.name,
-                                           check.schema.problems(value)))
+                problems.extend(_described(check.location, check.name, check.schema.problems(
+                    value, prefix=json_pointer([check.name]))))
         if problems:
             raise _failure(self.operation_id, problems)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -115,6 +116,34 @@ def test_refused_when_the_workflow_does_not_reference_the_connection(
         "workflow 'wf@workflows' does not reference connection 'mail1'"
     assert upstream.seen == []
     assert denials(mailer) == [("wf@workflows", "connections/mail1")]
+
+
+def test_power_platform_defaults_are_filled_for_an_api_connection(
+        services: Services, upstream: Recorder, corpus: Path) -> None:
+    # BulkSMS as published: a required query parameter with a default, an internal body
+    # property and a required one with defaults; the action sends neither.
+    spec = json.loads((corpus / "powerplatform/certified-connectors/BulkSMS"
+                       / "apiDefinition.swagger.json").read_text())
+    spec.update(host=upstream.url.removeprefix("http://"), schemes=["http"])
+    with gateway_with_connection(services, "bulksms", spec, "sms1",
+                                 {"username": "u", "password": "p"}) as owner:
+        assert owner.put("/v1/connections/sms1/access-policies/wf@workflows"
+                         ).status_code == 200
+    WorkflowIdentities(services.db).put("wf", {"sms": "sms1"})
+    upstream.seen.clear()
+    action = {"type": "ApiConnection", "inputs": {
+        "host": {"connection": {"referenceName": "sms"}}, "method": "post",
+        "path": "/v1/messages", "body": {"to": "+441", "body": "hi"}}}
+    context = Context.for_handler(ApiConnection(), action, services=services,
+                                  version=version({"sms": "sms1"}), name="Send_SMS")
+    result = with_data_plane(services, lambda: ApiConnection().run(context))
+    assert isinstance(result, ActionResult)
+    assert result.status == "Succeeded", result.error
+    [seen] = upstream.seen
+    assert seen["query"] == "auto-unicode=true"
+    assert json.loads(seen["body"]) == {"to": "+441", "body": "hi",
+                                        "userSuppliedId": "BLKTM.GWPF.01.00.00",
+                                        "longMessageMaxParts": 10}
 
 
 def test_an_unknown_reference_fails_before_any_call(services: Services,
