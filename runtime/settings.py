@@ -26,3 +26,15 @@ class RuntimeSettings:
     #: The address callers reach this deployment at, used in callback URLs
     #: (``https://flows.example``); empty: the address of the request asking for the URL.
     public_url: str = ""
+    #: The largest file a file connector (FTP, SFTP, file system) reads or writes, in
+    #: bytes; a bigger one fails the action (``FileTooLarge``). Logic Apps' built-in FTP
+    #: allows 200 MB; a file's content is held in memory and in the run record.
+    file_max_bytes: int = 50 * 1024 * 1024
+    #: How long one FTP or SFTP operation (connect, sign in, transfer) may take, seconds.
+    file_timeout_seconds: float = 60.0
+    #: The most entries a file connector reads from one folder listing (a trigger's poll
+    #: included); past it the listing fails rather than silently missing files.
+    file_listing_max: int = 10_000
+    #: Folders the File System connector may be rooted in: a connection's ``rootFolder``
+    #: must be one of them or lie inside one. Empty: the connector refuses every call.
+    filesystem_roots: tuple[str, ...] = ()

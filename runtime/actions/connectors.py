@@ -36,7 +36,7 @@ from runtime.actions.http_content import (
     outputs_of,
     request_headers,
 )
-from runtime.builtins.outbound import guarded_by
+from runtime.builtins.calling import calling
 from runtime.builtins.registry import provider_for
 
 _CONSUMPTION_REFERENCE = re.compile(
@@ -194,7 +194,7 @@ class ServiceProvider(LeafHandler):
                           f"'{connection_name}'.")
         values = connection.get("parameterValues") or {}
         try:
-            with guarded_by(context.services.egress):
+            with calling(context.services):
                 outputs = await provider.invoke(operation, values, parameters)
         except PortwayError as exc:
             return failed(exc.code, exc.message, retryable=exc.retryable)

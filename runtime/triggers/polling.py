@@ -42,7 +42,7 @@ from runtime.actions.http_content import (
     request_headers,
     retry_after_seconds,
 )
-from runtime.builtins.outbound import guarded_by
+from runtime.builtins.calling import calling
 from runtime.builtins.registry import PollingProvider, provider_for
 from runtime.engine.interface import WorkflowVersion
 from runtime.expressions import REGISTRY, workflow_context
@@ -266,7 +266,7 @@ async def poll_provider(host: RuntimeHost, version: WorkflowVersion, name: str,
             raise ExpressionError("the workflow has no service provider connection "
                                   f"'{config.get('connectionName')}'")
         parameters = inputs.get("parameters") or {}
-        with guarded_by(host.services.egress):
+        with calling(host.services):
             outputs, watermark = await provider.poll(
                 operation, connection.get("parameterValues") or {}, parameters,
                 state.get("provider") or {})

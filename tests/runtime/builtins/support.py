@@ -1,0 +1,29 @@
+"""Calling a built-in connector as the runtime does: inside ``calling(services)``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from gateway import Services
+from runtime.builtins.calling import calling
+from runtime.builtins.registry import ServiceProvider
+
+
+def invoke(services: Services, provider: ServiceProvider, operation: str,
+           connection: Mapping[str, Any], parameters: Mapping[str, Any]) -> Any:
+    async def main() -> Any:
+        with calling(services):
+            return await provider.invoke(operation, connection, parameters)
+
+    return asyncio.run(main())
+
+
+def poll(services: Services, provider: Any, operation: str, connection: Mapping[str, Any],
+         parameters: Mapping[str, Any], state: Mapping[str, Any]) -> Any:
+    async def main() -> Any:
+        with calling(services):
+            return await provider.poll(operation, connection, parameters, state)
+
+    return asyncio.run(main())
