@@ -156,7 +156,7 @@ class EgressDenied(PortwayError):
 
 
 #: Phases (``details[i]["phase"]``) of an upstream failure before anything was sent.
-UNSENT_PHASES = frozenset({"resolve", "connect"})
+UNSENT_PHASES = frozenset({"resolve", "pool", "connect"})
 
 
 class UpstreamError(PortwayError):

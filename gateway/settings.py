@@ -127,6 +127,23 @@ class ProxySettings:
     retry_budget_seconds: float = 10.0
     #: Seconds a connection's resolved state is cached by a gateway process.
     cache_seconds: float = 2.0
+    #: Outbound connections open at once, to all upstreams and to one origin (scheme,
+    #: address, port, host name, TLS profile); a call over a limit waits up to its
+    #: connect timeout for a free connection, then is a 504.
+    max_connections: int = 1024
+    max_connections_per_origin: int = 256
+    #: Seconds a kept-alive outbound connection may stay idle before it is closed.
+    idle_seconds: float = 15.0
+    #: The largest head (status line and headers) of an upstream's answer, in bytes.
+    max_response_head_bytes: int = 65536
+
+    def __post_init__(self) -> None:
+        for name in ("max_connections", "max_connections_per_origin",
+                     "max_response_head_bytes"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"setting proxy.{name} must be 1 or more")
+        if self.idle_seconds <= 0:
+            raise ConfigError("setting proxy.idle_seconds must be above 0")
 
 
 @dataclass(frozen=True)

@@ -53,8 +53,7 @@ class Proxy:
 
     Args:
         services: The gateway's parts.
-        upstream: The outbound client (``Http1Upstream`` by default; ``AiohttpUpstream``
-            is the alternative, see docs/proxy.md).
+        upstream: The outbound client (``Http1Upstream`` from the settings by default).
         throttle: The rate-limit counters (chosen from the settings by default).
         compile_policies: Compiles a connector's policies (``gateway.policies`` when
             installed).
@@ -68,7 +67,11 @@ class Proxy:
                  clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
         self.services = services
         settings = services.settings
-        self.upstream: UpstreamClient = upstream or Http1Upstream()
+        self.upstream: UpstreamClient = upstream or Http1Upstream(
+            idle_seconds=settings.proxy.idle_seconds,
+            max_connections=settings.proxy.max_connections,
+            max_connections_per_origin=settings.proxy.max_connections_per_origin,
+            max_head_bytes=settings.proxy.max_response_head_bytes)
         self.throttle = throttle or build_throttle(settings.redis.url, services.db)
         self.connectors = ConnectorCache(services, compile_policies or _policy_compiler())
         self.connections = ConnectionCache(services, self.connectors,

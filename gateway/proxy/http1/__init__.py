@@ -1,10 +1,12 @@
-"""A lean HTTP/1.1 client on asyncio protocols: the data plane's default outbound client.
+"""A lean HTTP/1.1 client on asyncio protocols: every outbound call of the gateway.
 
-aiohttp's client spends about three times its CPU per call (docs/proxy.md). This one
-does only what the proxy needs: keep-alive pools per vetted address and server name,
-requests written in one piece, response heads parsed once, bodies read with flow
-control in both directions (``connection.py``, ``messages.py``), HTTP and HTTPS (TLS
-with the URL's host as server name, certificates verified).
+aiohttp's client spent about three times its CPU per call (docs/proxy.md). This one
+does only what the gateway needs: pooled keep-alive connections per origin within
+limits (``pool.py``), requests written in one piece, answers parsed by llhttp
+(``httptools``) as they arrive (``connection.py``), bodies read with flow control in
+both directions (``messages.py``), HTTP and HTTPS (TLS with the URL's host as server
+name, certificates verified against the system's CAs, or a request's own TLS profile:
+a custom CA, a client certificate).
 
 Framing follows RFC 9112: no body for HEAD, 1xx, 204 and 304; chunked; Content-Length;
 otherwise until the server closes (a reset there is a break, not the end). Framing that
@@ -22,42 +24,52 @@ from collections.abc import AsyncIterator
 
 from gateway.errors import UpstreamTimeout, UpstreamUnreachable
 from gateway.proxy.errors import UpstreamResponseTooLarge
-from gateway.proxy.http1.connection import Connection, Stale
+from gateway.proxy.http1.connection import MAX_HEAD, Connection, Stale
 from gateway.proxy.http1.messages import Body, framing, read_head, request_head, send_stream
+from gateway.proxy.http1.pool import Origin, Pool, PoolTimeout
 from gateway.proxy.upstream import BUFFER_LIMIT, UpstreamRequest, UpstreamResponse
 
-__all__ = ["Http1Upstream"]
+__all__ = ["Http1Upstream", "default_tls"]
 
-_IDLE_PER_KEY = 64
-_IDLE_SECONDS = 15.0
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+_default_tls: ssl.SSLContext | None = None
+
+
+def default_tls() -> ssl.SSLContext:
+    """The system's trust store, verified (made once per process: loading it is slow)."""
+    global _default_tls
+    if _default_tls is None:
+        _default_tls = ssl.create_default_context()
+    return _default_tls
 
 
 class Http1Upstream:
     """``UpstreamClient`` on plain asyncio connections (HTTP/1.1, keep-alive pools)."""
 
     def __init__(self, *, ssl_context: ssl.SSLContext | None = None,
-                 idle_seconds: float = _IDLE_SECONDS) -> None:
+                 idle_seconds: float = 15.0, max_connections: int = 1024,
+                 max_connections_per_origin: int = 256,
+                 max_head_bytes: int = MAX_HEAD) -> None:
         """A client with empty pools.
 
         Args:
-            ssl_context: TLS settings for https upstreams (default: system trust, verified).
-            idle_seconds: A pooled connection idle longer than this is not used again:
-                load balancers and NATs drop idle connections without telling anyone,
-                and a request written into such a connection only ends at the timeout.
+            ssl_context: TLS settings for https upstreams whose request names no TLS
+                profile (default: the system's trust store, verified).
+            idle_seconds: A pooled connection idle longer than this is not used again.
+            max_connections: Connections open at once, to all origins.
+            max_connections_per_origin: Connections open at once to one origin.
+            max_head_bytes: The largest answer head (and chunked trailers) read.
         """
-        self._idle: dict[tuple[str, str, int, str], list[Connection]] = {}
+        self.pool = Pool(per_origin=max_connections_per_origin, total=max_connections,
+                         idle_seconds=idle_seconds)
         self._ssl = ssl_context
-        self._idle_seconds = idle_seconds
-
-    def _tls(self) -> ssl.SSLContext:
-        if self._ssl is None:
-            self._ssl = ssl.create_default_context()
-        return self._ssl
+        self._max_head = max_head_bytes
 
     async def send(self, request: UpstreamRequest) -> UpstreamResponse:
         target = request.target
-        key = (target.scheme, target.address, target.port, target.host)
+        tls = request.tls
+        origin = (target.scheme, target.address, target.port, target.host,
+                  tls.key if tls is not None else "")
         head = request_head(request)
         # A pooled connection the server closed is replaced only for an idempotent call:
         # a POST may have been read and acted on before the server hung up.
@@ -66,9 +78,9 @@ class Http1Upstream:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + request.timeouts.total
         for _ in range(2):
-            conn, reused = await self._acquire(key, request, deadline)
+            conn, reused = await self._acquire(origin, request, deadline)
             try:
-                return await self._exchange(conn, key, head, request, deadline, reused)
+                return await self._exchange(conn, origin, head, request, deadline, reused)
             except Stale:
                 conn.close()
                 if not replayable:
@@ -78,40 +90,53 @@ class Http1Upstream:
         raise UpstreamUnreachable(f"the upstream {target.host!r} keeps closing connections",
                                   details=[{"phase": "exchange"}])
 
-    async def _acquire(self, key: tuple[str, str, int, str], request: UpstreamRequest,
+    async def _acquire(self, origin: Origin, request: UpstreamRequest,
                        deadline: float) -> tuple[Connection, bool]:
-        idle = self._idle.get(key)
         loop = asyncio.get_running_loop()
-        oldest = loop.time() - self._idle_seconds
-        while idle:
-            conn = idle.pop()  # the most recently used first
-            if not conn.closed and not conn.buffer and conn.idle_since >= oldest:
-                return conn, True
-            conn.close()
-        if idle is not None:
-            del self._idle[key]  # hosts called once do not keep an entry forever
         target = request.target
+        timeout = min(request.timeouts.connect, max(0.0, deadline - loop.time()))
+        pool = self.pool
+        try:
+            idle = await pool.acquire(origin, timeout)
+        except PoolTimeout:
+            raise UpstreamTimeout(
+                f"no connection to the upstream {target.host!r} became free in time "
+                f"({pool.open(origin)} open to it, {pool.open()} in all; limits "
+                f"{pool.per_origin} and {pool.total})", details=[{"phase": "pool"}]) from None
+        if idle is not None:
+            return idle, True
+        tls: ssl.SSLContext | None = None
+        if target.scheme == "https":
+            tls = request.tls.context if request.tls is not None else (
+                self._ssl or default_tls())
+        closer = pool.closer(origin)
         timeout = min(request.timeouts.connect, max(0.0, deadline - loop.time()))
         try:
             async with asyncio.timeout(timeout):
                 _, conn = await loop.create_connection(
-                    Connection, host=target.address, port=target.port,
-                    ssl=self._tls() if target.scheme == "https" else None,
-                    server_hostname=target.host if target.scheme == "https" else None)
+                    lambda: Connection(closer, self._max_head), host=target.address,
+                    port=target.port, ssl=tls,
+                    server_hostname=target.host if tls is not None else None)
         except TimeoutError:
+            pool.forget(origin)
             raise UpstreamTimeout(f"the upstream {target.host!r} did not accept a connection "
                                   "in time", details=[{"phase": "connect"}]) from None
         except ssl.SSLError as exc:
+            pool.forget(origin)
             raise UpstreamUnreachable(f"TLS with {target.host!r} failed ({exc.reason})",
                                       details=[{"phase": "tls"}]) from None
         except OSError as exc:
+            pool.forget(origin)
             reason = ("connection refused" if isinstance(exc, ConnectionRefusedError)
                       else type(exc).__name__)
             raise UpstreamUnreachable(f"the upstream {target.host!r} could not be reached "
                                       f"({reason})", details=[{"phase": "connect"}]) from None
+        except BaseException:
+            pool.forget(origin)
+            raise
         return conn, False
 
-    async def _exchange(self, conn: Connection, key: tuple[str, str, int, str], head: bytes,
+    async def _exchange(self, conn: Connection, origin: Origin, head: bytes,
                         request: UpstreamRequest, deadline: float,
                         reused: bool) -> UpstreamResponse:
         host = request.target.host
@@ -119,6 +144,7 @@ class Http1Upstream:
         assert transport is not None
         body = request.body
         complete = True
+        conn.begin(head_only=request.method == "HEAD")
         try:
             if body is None or isinstance(body, bytes):
                 transport.write(head + body if body else head)
@@ -128,11 +154,10 @@ class Http1Upstream:
                     chunked = b"\r\nTransfer-Encoding: chunked\r\n" in head
                     complete = await send_stream(conn, body, chunked, request, deadline)
                 except OSError:
-                    if not conn.buffer:
+                    if not conn.received:
                         raise
                     complete = False  # it answered, then hung up on the rest: relay that
-            status, headers, keep = await read_head(conn, request, deadline)
-            keep = keep and complete  # half a request body: the connection is unusable
+            status, headers, _ = await read_head(conn, request, deadline)
         except Stale:
             if reused:
                 raise
@@ -149,6 +174,8 @@ class Http1Upstream:
         except BaseException:
             conn.close()  # the caller went away mid-upload, or worse: never reuse it
             raise
+        if not complete:
+            conn.extra = True  # half a request body: the connection is unusable
         try:
             length, chunked = framing(request.method, status, headers)
         except UpstreamUnreachable:
@@ -159,22 +186,19 @@ class Http1Upstream:
             conn.close()
             raise UpstreamResponseTooLarge(
                 f"the upstream {host!r} answered {length} bytes; the limit is {limit}")
-        if length == 0:
-            self._release(key, conn, keep)
-            return UpstreamResponse(status, headers, content=b"")
-        if length is not None and len(conn.buffer) >= length and length <= BUFFER_LIMIT:
+        if conn.done and length is not None and length <= BUFFER_LIMIT:
             # The usual small answer came with its head: no need to wait for anything.
-            content = conn.take(length)
-            self._release(key, conn, keep)
+            content = conn.take_body() if length else b""
+            self._release(origin, conn)
             return UpstreamResponse(status, headers, content=content)
-        reader = Body(conn, length, chunked, request, deadline, limit)
+        reader = Body(conn, length is None and not chunked, request, deadline, limit)
         if length is not None and length <= BUFFER_LIMIT:
             try:
                 content = b"".join([chunk async for chunk in reader])
             except BaseException:
                 conn.close()
                 raise
-            self._release(key, conn, keep)
+            self._release(origin, conn)
             return UpstreamResponse(status, headers, content=content)
 
         released = False
@@ -185,7 +209,7 @@ class Http1Upstream:
                 return  # the stream's end and the response's aclose both call this
             released = True
             if reader.finished:
-                self._release(key, conn, keep)
+                self._release(origin, conn)
             else:
                 conn.close()
 
@@ -198,23 +222,11 @@ class Http1Upstream:
 
         return UpstreamResponse(status, headers, stream=stream(), _release=release)
 
-    def _release(self, key: tuple[str, str, int, str], conn: Connection, keep: bool) -> None:
-        if not keep or conn.closed or conn.buffer:
-            conn.close()
-            return
-        idle = self._idle.setdefault(key, [])
-        now = asyncio.get_running_loop().time()
-        # Oldest first: drop the connections that expired or closed while idle.
-        while idle and (idle[0].closed or idle[0].idle_since < now - self._idle_seconds):
-            idle.pop(0).close()
-        if len(idle) >= _IDLE_PER_KEY:
-            conn.close()
+    def _release(self, origin: Origin, conn: Connection) -> None:
+        if conn.reusable():
+            self.pool.put(origin, conn)
         else:
-            conn.idle_since = now
-            idle.append(conn)
+            conn.close()
 
     async def aclose(self) -> None:
-        for idle in self._idle.values():
-            for conn in idle:
-                conn.close()
-        self._idle.clear()
+        self.pool.close()
