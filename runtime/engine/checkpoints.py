@@ -16,6 +16,7 @@ Core's per-statement compile and result handling (docs/workflows.md has the figu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -235,6 +236,14 @@ class CheckpointWriter:
         finally:
             cursor.close()
         return lost
+
+    async def aclose(self) -> None:
+        """Close once the batch being written is committed: on PostgreSQL it is written
+        in a worker thread, and its connection must not go back to the pool under it."""
+        if self._task is not None and not self._task.done():
+            with contextlib.suppress(BaseException):
+                await self._task
+        self.close()
 
     def close(self) -> None:
         if self._conn is not None:

@@ -19,7 +19,7 @@ import random
 import secrets
 import socket
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -52,6 +52,8 @@ log = structlog.get_logger("portway.runtime.engine")
 _TICKS_AT_EPOCH = 621_355_968_000_000_000  # .NET ticks of 1970-01-01
 _MAX_TICKS = 10 ** 20 - 1
 _RNG = random.SystemRandom()
+_VERSION_GONE = dumps({"code": "WorkflowVersionNotFound",
+                       "message": "The workflow version of this run no longer exists."})
 
 
 def new_run_id(now: datetime) -> str:
@@ -103,6 +105,9 @@ class DurableEngine:
         self._watcher: asyncio.Task[None] | None = None
         self._renewed = 0.0
         self._purged = 0.0
+        self._claiming: asyncio.Future[int] | None = None
+        self._lease_asked = float("-inf")
+        self._closing = False
         self.max_local = 2000
         self.worker = BackgroundService("runtime-engine", self.work)
 
@@ -273,9 +278,12 @@ class DurableEngine:
             return False
         if not self.sqlite:
             return True
-        if not self._holds_lease:
-            self._holds_lease = await self.services.db.run(
-                self.lease.hold, self.clock.now().timestamp())
+        now = self.clock.now().timestamp()
+        # A process that does not hold the lease asks again at the worker loop's pace,
+        # not on every accepted run (each ask takes SQLite's write lock).
+        if not self._holds_lease and now - self._lease_asked >= self.settings.poll_seconds:
+            self._lease_asked = now
+            self._holds_lease = await self.services.db.run(self.lease.hold, now)
         return self._holds_lease
 
     def _spawn(self, state: RunState, index: Index, sink: Sink) -> None:
@@ -375,25 +383,42 @@ class DurableEngine:
                 local = self.local.get(run_id)
                 if local is not None:
                     self._stop(local, "shutdown")
-        claimed: list[Any] = []
-        while True:  # claim in pages while whole pages come back
-            room = min(self.max_local - len(self.local), 100)
-            page = await db.run(self.rows.claim, self.owner, now,
-                                self.settings.lease_seconds, room) if room > 0 else []
-            for found in page:
-                await self._resume(found.run_id, found.fence)
-            claimed.extend(page)
-            if len(page) < 100:
-                break
+        # Claiming and taking up a page is shielded: a process stopped meanwhile
+        # (``aclose``) waits for it, then gives back every run it holds.
+        self._claiming = asyncio.ensure_future(self._claim(now))
+        claimed = await asyncio.shield(self._claiming)
         if now - self._purged >= 3600:
             self._purged = now
             await db.run(self.rows.purge, now - self.settings.retention_days * 86400.0)
-        return len(claimed)
+        return claimed
 
-    async def _resume(self, run_id: str, fence: int) -> None:
-        loaded = await self.services.db.run(self.rows.load, run_id)
+    async def _claim(self, now: float) -> int:
+        """Claim runs in pages while whole pages come back; answers how many."""
+        db = self.services.db
+        total = 0
+        while not self._closing:
+            room = min(self.max_local - len(self.local), 100)
+            if room <= 0:
+                break
+            page = await db.run(self.rows.claim, self.owner, now,
+                                self.settings.lease_seconds, room)
+            loaded = await db.run(self.rows.load_many, [found.run_id for found in page])
+            # Every run of the page is in ``self.local`` before anything else can run.
+            gone = [found for found in page if not self._take_up(
+                found.run_id, found.fence, loaded.get(found.run_id))]
+            for found in gone:
+                await db.run(self.rows.fail, found.run_id, found.fence,
+                             iso(self.clock.now()), _VERSION_GONE)
+            total += len(page)
+            if len(page) < room:
+                break
+        return total
+
+    def _take_up(self, run_id: str, fence: int, loaded: tuple[Any, Sequence[Any]] | None
+                 ) -> bool:
+        """Resume a claimed run from its checkpoints; False if its version is gone."""
         if loaded is None or run_id in self.local:
-            return
+            return True
         row, records = loaded
         try:
             version = self.workflows.version(row.version)
@@ -401,11 +426,7 @@ class DurableEngine:
             # Nothing can run it any more: end it rather than claim it again and again.
             log.warning("a run's workflow version is gone; the run fails", run_id=run_id,
                         version=row.version, error=type(exc).__name__)
-            await self.services.db.run(self.rows.fail, run_id, fence, iso(self.clock.now()),
-                                       dumps({"code": "WorkflowVersionNotFound",
-                                              "message": "The workflow version of this run "
-                                                         "no longer exists."}))
-            return
+            return False
         stored = json.loads(row.trigger)
         state = RunState(run_id, version, stored.get("expression", {}),
                          row.client_tracking_id, row.start_time, fence=fence)
@@ -419,9 +440,14 @@ class DurableEngine:
             if found.state is not None:
                 state.suspended[found.key] = json.loads(found.state)
         self._spawn(state, self._index(version), self.writer)
+        return True
 
     async def aclose(self) -> None:
         """Stop this process's runs without writing over them; let others resume them."""
+        self._closing = True
+        if self._claiming is not None:
+            with contextlib.suppress(BaseException):
+                await self._claiming
         running = list(self.local.values())
         for local in running:
             self._stop(local, "shutdown")
@@ -431,11 +457,11 @@ class DurableEngine:
                     await local.task
         db = self.services.db
         with contextlib.suppress(Exception):
-            await db.run(self.rows.release, self.owner, [run.state.run_id for run in running])
+            await db.run(self.rows.release, self.owner)
             if self.sqlite and self._holds_lease:
                 await db.run(self.lease.release)
         self._holds_lease = False
-        self.writer.close()
+        await self.writer.aclose()
 
 
 def _header(outputs: Mapping[str, Any], name: str) -> Any:

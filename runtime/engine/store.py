@@ -70,23 +70,29 @@ class RunRows:
                 if row.fence == fences[row.id]}
         return set(fences) - mine
 
-    def release(self, owner: str, run_ids: list[str]) -> None:
-        """Let go of our runs at shutdown, so another process resumes them at once."""
-        if not run_ids:
-            return
+    def release(self, owner: str) -> None:
+        """Let go of every run we hold at shutdown, so another process resumes them at
+        once: those running here and those claimed but not yet taken up."""
         with self.db.engine.begin() as conn:
             conn.execute(runs.update().where(
-                runs.c.lease_owner == owner, runs.c.id.in_(run_ids),
-                runs.c.status == "Running").values(lease_owner=None, lease_expires=0.0))
+                runs.c.lease_owner == owner, runs.c.status == "Running").values(
+                lease_owner=None, lease_expires=0.0))
 
     def load(self, run_id: str) -> tuple[Any, list[Any]] | None:
+        return self.load_many([run_id]).get(run_id)
+
+    def load_many(self, run_ids: list[str]) -> dict[str, tuple[Any, list[Any]]]:
+        """Rows and records of several runs, in two queries (a claimed page at once)."""
+        if not run_ids:
+            return {}
         with self.db.engine.connect() as conn:
-            row = conn.execute(sa.select(runs).where(runs.c.id == run_id)).first()
-            if row is None:
-                return None
-            records = conn.execute(sa.select(action_results).where(
-                action_results.c.run_id == run_id).order_by(action_results.c.seq)).all()
-        return row, list(records)
+            rows = conn.execute(sa.select(runs).where(runs.c.id.in_(run_ids))).all()
+            found: dict[str, tuple[Any, list[Any]]] = {row.id: (row, []) for row in rows}
+            for record in conn.execute(sa.select(action_results).where(
+                    action_results.c.run_id.in_(run_ids)).order_by(
+                    action_results.c.run_id, action_results.c.seq)).all():
+                found[record.run_id][1].append(record)
+        return found
 
     def fail(self, run_id: str, fence: int, end_time: str, error: str) -> None:
         """End a run we hold as ``Failed`` (when it cannot be resumed at all)."""

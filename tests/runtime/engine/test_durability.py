@@ -4,6 +4,7 @@ cancel, resubmit, retention, the history's pages, Stateless runs."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -290,3 +291,39 @@ def test_two_processes_share_the_runs_of_one_postgresql_each_run_once(
         assert sum(claimed) == 30
         assert all(r["status"] == "Succeeded" for r in records)
         assert all(CALLS[f"{i}/Count"] == 1 for i in ids)
+
+
+def test_a_stopping_lease_holder_gives_back_every_run_it_claimed_so_another_takes_all(
+        services: Services) -> None:
+    """The two-process hand-over: the holder of the runs stops while it is still taking
+    them up; the other process claims every one at once (no lease left to expire) and
+    runs each to its end."""
+    clock = ManualClock()
+    total = 200
+
+    async def body(front: Harness, holder: Harness, heir: Harness) -> Any:
+        front.engine.settings = type(front.engine.settings)(enabled=False)
+        ids = [await front.start({"Count": {"type": "TestFlaky", "inputs": {"failures": 0}},
+                                  "After": {"type": "Compose", "inputs": "@body('Count')",
+                                            "runAfter": {"Count": ["Succeeded"]}}})
+               for _ in range(total)]
+        working = asyncio.create_task(holder.engine.work(holder.services))
+        await until(lambda: len(holder.engine.local) > 0, rounds=1000)
+        working.cancel()  # the holder stops mid-claim, as on SIGTERM
+        with contextlib.suppress(asyncio.CancelledError):
+            await working
+        claimed = 0
+        for _ in range(5):  # no clock movement: nothing may wait for a lease to expire
+            claimed += await heir.engine.tick()
+            await asyncio.sleep(0.05)
+        for run_id in ids:
+            if run_id in heir.engine.local:
+                await heir.finish(run_id)
+        return claimed, [heir.engine.get(i) for i in ids]
+
+    claimed, records = run(body, *[lambda: Harness(services, clock)] * 3)
+    ended = [r for r in records if r["status"] == "Succeeded"]
+    assert len(ended) == total, {r["status"] for r in records}
+    # An action the holder had in flight when it stopped may run once more, never more.
+    assert all(1 <= CALLS.get(f"{r['id']}/Count", 0) <= 2 for r in records)
+    assert claimed > 0
