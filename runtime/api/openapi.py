@@ -78,8 +78,9 @@ _ANY_BODY = {"required": False, "content": {"*/*": {"schema": {}}}}
 
 def _invoke(summary: str, operation_id: str, extra: list[dict[str, Any]]) -> dict[str, Any]:
     responses = {"200": {"description": "the run's Response (any status, headers, body)"},
-                 "202": {"description": "the run started; no synchronous Response"},
-                 **_errors(405, 409, 413)}
+                 "202": {"description": "the run started (or waits behind the trigger's "
+                                         "concurrency); no synchronous Response"},
+                 **_errors(405, 409, 413, 429)}
     ops: dict[str, Any] = {}
     for method in ("get", "post", "put", "patch", "delete"):
         op = _op(summary, f"{operation_id}{method.capitalize()}", responses, public=True,
@@ -117,9 +118,11 @@ def runtime_openapi() -> dict[str, Any]:
             "listCallbackUrl", {"200": _json(_CALLBACK)},
             params=[_path("name"), _path("trigger")])},
         "/v1/workflows/{name}/triggers/{trigger}/run": {"post": _op(
-            "Fire a Request or Recurrence trigger now", "runTrigger",
-            {"202": {"description": "a run started (x-ms-workflow-run-id)"},
-             **_errors(409)}, params=[_path("name"), _path("trigger")])},
+            "Fire a trigger now (a polling trigger polls once)", "runTrigger",
+            {"202": {"description": "a run started, or waits behind the trigger's "
+                                    "concurrency (x-ms-workflow-run-id)"},
+             "204": {"description": "the poll found nothing to fire"},
+             **_errors(409, 429)}, params=[_path("name"), _path("trigger")])},
         "/v1/workflows/{name}/runs": {"get": _op(
             "A workflow's runs, newest first", "listRuns", {"200": _json(runs)},
             params=[_path("name"), _query("$top", {"type": "integer", "minimum": 1,

@@ -9,8 +9,11 @@ trigger by hand.
   (status, headers, body bytes), or ``202 Accepted`` when the definition has none or it
   does not come within ``runtime.response_timeout_seconds``; every answer of a started run
   carries Logic Apps' headers (``x-ms-workflow-run-id``...).
-- ``POST /v1/workflows/{name}/triggers/{trigger}/run`` — fire a Request or Recurrence
-  trigger now, with empty outputs: ``202`` and ``x-ms-workflow-run-id``.
+- ``POST /v1/workflows/{name}/triggers/{trigger}/run`` — fire a trigger now: a Request or
+  Recurrence trigger with empty outputs, a polling trigger polls once (its schedule stays
+  as it was). ``202`` with ``x-ms-workflow-run-id`` (the first run, for a poll that fired
+  several) when a run started or waits behind the trigger's concurrency, ``204`` when the
+  poll found nothing.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from gateway import (
     BadRequest,
     MethodNotAllowed,
     NotFound,
+    Throttled,
     authenticate,
     read_body,
     require_role,
@@ -38,9 +42,11 @@ from gateway import (
 from runtime.actions.response import has_asynchronous_response, response_of_run
 from runtime.api.common import audit, host_of_request
 from runtime.engine.interface import ResponseRecord, RunHandle, TriggerRecord
+from runtime.engine.runner import new_run_id
 from runtime.errors import NoResponse, WorkflowDisabled
 from runtime.host import RuntimeHost
 from runtime.store.workflows import WorkflowRecord
+from runtime.triggers.concurrency import TriggerLimits, limits_of
 from runtime.triggers.request import (
     SIGNATURE_QUERIES,
     RequestTrigger,
@@ -52,6 +58,8 @@ from runtime.triggers.request import (
     signed_query,
     trigger_headers,
 )
+from runtime.triggers.scheduler import POLLING_TYPES, TriggerScheduler
+from runtime.triggers.state import Fire, TriggerStates
 
 #: What the 202 of an asynchronous Response asks the caller to wait between polls (s).
 POLL_SECONDS = 1
@@ -127,6 +135,11 @@ async def invoke(request: Request) -> Response:
         outputs["relativePathParameters"] = path_values
     if present:
         outputs["body"] = value
+    limits = limits_of(_trigger_of(record, trigger_name))
+    if limits.runs is not None:
+        run_id = await host.services.db.run(_enqueue, host, workflow, trigger_name, outputs,
+                                            limits)
+        return _accepted_only(record, _Ran(run_id), request)
     version = await host.services.db.run(host.workflows.version, record.version)
     stamp = now_iso()
     inputs = {"schema": trigger.schema} if trigger.schema else None
@@ -139,6 +152,33 @@ async def invoke(request: Request) -> Response:
                                                                trigger_name, handle.run_id, key))
     answer = await handle.response(host.settings.response_timeout_seconds)
     return _answer(record, handle, answer, request)
+
+
+#: What a Request trigger's 429 asks the caller to wait when its runs' queue is full (s).
+QUEUE_FULL_SECONDS = 5
+
+
+def _enqueue(host: RuntimeHost, workflow: str, trigger: str, outputs: dict[str, Any],
+             limits: TriggerLimits) -> str:
+    """Queue a Request trigger's run behind its concurrency limit (the trigger scheduler
+    starts it when there is room); refuses with 429 when the queue is full."""
+    with host.services.db.engine.connect() as conn:
+        if limits.queue_full(conn, workflow):
+            raise Throttled(f"the workflow {workflow!r} has {limits.waiting} runs waiting, "
+                            "the most its trigger's concurrency allows",
+                            retry_after=QUEUE_FULL_SECONDS)
+    now = datetime.now(UTC)
+    run_id = new_run_id(now)
+    TriggerStates(host.services).enqueue(Fire(run_id, workflow, trigger, outputs,
+                                              now.timestamp()))
+    return run_id
+
+
+def _accepted_only(record: WorkflowRecord, handle: RunHandle | _Ran, request: Request
+                   ) -> Response:
+    response = Response(status_code=202)
+    response.headers.update(dict(run_headers(record, handle, request)))
+    return response
 
 
 def _polling_url(request: Request, host: RuntimeHost, workflow: str, trigger: str,
@@ -220,11 +260,9 @@ def run_headers(record: WorkflowRecord, handle: RunHandle | _Ran, request: Reque
 
 def _answer(record: WorkflowRecord, handle: RunHandle | _Ran, answer: ResponseRecord | None,
             request: Request) -> Response:
-    extra = run_headers(record, handle, request)
     if answer is None:
-        response = Response(status_code=202)
-        response.headers.update(dict(extra))
-        return response
+        return _accepted_only(record, handle, request)
+    extra = run_headers(record, handle, request)
     response = Response(content=answer.body, status_code=answer.status)
     # Logic Apps' order: Content-Length, the Response's own headers (Content-Type first),
     # Date, then the run's headers. Date is written here so the server adds none after.
@@ -247,24 +285,36 @@ async def run_trigger(request: Request) -> Response:
     host = host_of_request(request)
     record = await host.services.db.run(host.workflows.get, name)
     trigger_name = request.path_params["trigger"]
-    kind = str(_trigger_of(record, trigger_name).get("type", "")).lower()
-    if kind not in ("request", "recurrence", "manual"):
+    definition = _trigger_of(record, trigger_name)
+    kind = str(definition.get("type", "")).lower()
+    if kind not in _BY_HAND:
         raise BadRequest(f"the trigger {trigger_name!r} ({kind}) cannot be fired by hand "
-                         "here: Request and Recurrence triggers can")
+                         "here: Request, Recurrence and polling triggers can")
     if not record.enabled:
         raise WorkflowDisabled(f"the workflow {name!r} is disabled")
-    version = await host.services.db.run(host.workflows.version, record.version)
-    stamp = now_iso()
-    outputs: dict[str, Any] = {"headers": {}} if kind != "recurrence" else {}
-    handle = await host.engine.start_run(version, TriggerRecord(
-        name=trigger_name, outputs=outputs, start_time=stamp, end_time=stamp))
+    limits = limits_of(definition)
+    if kind in POLLING_TYPES:
+        fired = await TriggerScheduler(host).poll_now(name, trigger_name)
+        run_id = fired[0] if fired else None
+    elif limits.runs is not None:
+        outputs: dict[str, Any] = {"headers": {}} if kind != "recurrence" else {}
+        run_id = await host.services.db.run(_enqueue, host, name, trigger_name, outputs,
+                                            limits)
+    else:
+        version = await host.services.db.run(host.workflows.version, record.version)
+        stamp = now_iso()
+        handle = await host.engine.start_run(version, TriggerRecord(
+            name=trigger_name, outputs={"headers": {}} if kind != "recurrence" else {},
+            start_time=stamp, end_time=stamp))
+        run_id = handle.run_id
     await audit(request, caller.name, "workflow.run", f"workflows/{name}",
-                {"trigger": trigger_name, "run": handle.run_id})
-    response = Response(status_code=202)
-    response.headers.update(dict(run_headers(record, handle, request)))
-    return response
+                {"trigger": trigger_name, "run": run_id})
+    if run_id is None:
+        return Response(status_code=204)  # the poll found nothing to fire
+    return _accepted_only(record, _Ran(run_id), request)
 
 
+_BY_HAND = frozenset({"request", "recurrence", "manual", *POLLING_TYPES})
 _INVOKE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 routes = [
     Route("/v1/workflows/{name}/triggers/{trigger}/callback-url", callback_url,

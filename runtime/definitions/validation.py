@@ -283,6 +283,10 @@ def _trigger(walk: _Walk, name: str, trigger: Any, pointer: str) -> None:
         walk.add(walk.at(pointer), f"a {kind} trigger needs a recurrence")
     if "recurrence" in trigger:
         _recurrence(walk, trigger["recurrence"], f"{pointer}/recurrence")
+    from runtime.triggers.concurrency import concurrency_findings
+
+    for where, message in concurrency_findings(trigger):
+        walk.add(walk.at(pointer + where), message)
     _expressions(walk, trigger, pointer)
 
 

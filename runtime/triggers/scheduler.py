@@ -13,7 +13,11 @@ under a lease). Each ``tick``:
    replayed, as in Logic Apps); a Sliding Window fires once per closed window, missed ones
    included (backfill), each with ``windowStartTime``/``windowEndTime`` in its outputs.
    A polling trigger polls, and the runs its answer fires are recorded the same way.
-3. **start** — recorded runs are started under their deterministic ids and forgotten.
+3. **start** — recorded runs are started under their deterministic ids and forgotten;
+   a trigger's ``runtimeConfiguration.concurrency`` (``runtime.triggers.concurrency``)
+   leaves those beyond its limit waiting, in the table, for a later tick. A recurring or
+   polling trigger whose workflow is at its limit with a full queue, or is
+   ``SingleInstance`` with a run in flight, skips its occurrence.
 
 Time is the injected clock's: tests call ``tick`` after moving a manual clock.
 """
@@ -25,9 +29,13 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from gateway import BackgroundService, NotFound, PortwayError, Services
+import sqlalchemy as sa
+
+from gateway import BackgroundService, Conflict, NotFound, PortwayError, Services
 from runtime.engine import Clock, SystemClock, iso
-from runtime.engine.interface import TriggerRecord
+from runtime.engine.interface import TriggerRecord, WorkflowVersion
+from runtime.store.tables import workflows
+from runtime.triggers.concurrency import TriggerLimits, limits_of
 from runtime.triggers.polling import (
     evaluate_in_trigger,
     poll_api_connection,
@@ -53,7 +61,7 @@ from runtime.triggers.state import (
 if TYPE_CHECKING:
     from runtime.host import RuntimeHost
 
-__all__ = ["SCHEDULE_TYPES", "TriggerScheduler"]
+__all__ = ["POLLING_TYPES", "SCHEDULE_TYPES", "TriggerScheduler"]
 
 log = logging.getLogger("portway.runtime.triggers")
 
@@ -63,7 +71,10 @@ SCHEDULE_TYPES = frozenset({"recurrence", "slidingwindow", "http", "apiconnectio
                             "serviceprovider"})
 _POLLERS = {"http": poll_http, "apiconnection": poll_api_connection,
             "serviceprovider": poll_provider}
+#: Trigger types (lower case) that poll an endpoint.
+POLLING_TYPES = frozenset(_POLLERS)
 _BATCH = 200
+_ROUNDS = 3
 _EPSILON = timedelta(microseconds=1)
 
 
@@ -103,6 +114,10 @@ class TriggerScheduler:
             if trigger is None:
                 continue  # the next sync starts it afresh
             try:
+                limits = limits_of(trigger)
+                if limits.limited and _kind(trigger) != "slidingwindow" and await db.run(
+                        self._skip, row, trigger, limits, now):
+                    continue
                 if _kind(trigger) in _POLLERS:
                     await self._poll(row, trigger, now)
                 else:
@@ -110,23 +125,89 @@ class TriggerScheduler:
             except PortwayError as exc:  # one trigger's fault never stops the others
                 log.warning("trigger %s/%s cannot fire: %s", row.workflow, row.trigger, exc)
 
+    async def poll_now(self, workflow: str, trigger: str) -> list[str]:
+        """Poll one polling trigger now, out of its schedule (which stays as it was): its
+        runs are recorded as a scheduled poll's are, and started unless the trigger's
+        concurrency keeps them waiting for the scheduler.
+
+        Returns:
+            The ids of the runs the poll fired (none: it found nothing).
+
+        Raises:
+            NotFound: No such workflow or polling trigger.
+            Conflict: The trigger was polled elsewhere at the same moment.
+        """
+        db = self.host.services.db
+        now = self.clock.now()
+        await db.run(self._sync, now)
+        row = await db.run(self.states.row, workflow, trigger)
+        definition = await db.run(self._current, row) if row is not None else None
+        if row is None or definition is None or _kind(definition) not in _POLLERS:
+            raise NotFound(f"the workflow {workflow!r} has no polling trigger {trigger!r}")
+        version = await db.run(self.host.workflows.current, workflow)
+        outcome = await _POLLERS[_kind(definition)](self.host, version, trigger, definition,
+                                                    row.state, now)
+        fires = [Fire(event_run_id(workflow, trigger, key, now), workflow, trigger, outputs,
+                      now.timestamp()) for key, outputs in outcome.fired]
+        if not await db.run(self.states.advance, row, row.next_due, outcome.state, fires):
+            raise Conflict(f"the trigger {trigger!r} was polled elsewhere at the same "
+                           "moment: try again")
+        if not limits_of(definition).limited:
+            for fire in fires:
+                await self._start(version, fire)
+        return [fire.run_id for fire in fires]
+
     async def start_pending(self) -> int:
-        """Start the recorded runs (idempotent by id); returns how many it handed over."""
+        """Start the recorded runs (idempotent by id) that their trigger's concurrency lets
+        start; returns how many it handed over."""
         db = self.host.services.db
         started = 0
-        for fire in await db.run(self.states.pending, _BATCH):
-            try:
-                version = await db.run(self.host.workflows.current, fire.workflow)
-            except NotFound:
-                await db.run(self.states.started, fire.run_id)
-                continue
-            stamp = iso(moment(fire.fired_at))
-            await self.host.engine.start_run(version, TriggerRecord(
-                name=fire.trigger, outputs=fire.outputs, start_time=stamp, end_time=stamp),
-                run_id=fire.run_id)
-            await db.run(self.states.started, fire.run_id)
-            started += 1
+        waiting: set[str] = set()  # workflows at their limit: their runs wait
+        for _ in range(_ROUNDS):  # a full batch of waiting runs never hides the others
+            batch = await db.run(self.states.pending, _BATCH, frozenset(waiting))
+            for fire in batch:
+                if fire.workflow in waiting:
+                    continue
+                try:
+                    version = await db.run(self.host.workflows.current, fire.workflow)
+                except NotFound:
+                    await db.run(self.states.started, fire.run_id)
+                    continue
+                triggers = version.definition.get("triggers") or {}
+                limits = limits_of(triggers.get(fire.trigger) or {})
+                if not limits.limited:
+                    await self._start(version, fire)
+                elif await self._start_within(limits, version, fire):
+                    waiting.add(fire.workflow)
+                    continue
+                started += 1
+            if len(batch) < _BATCH:
+                break
         return started
+
+    async def _start(self, version: WorkflowVersion, fire: Fire) -> None:
+        stamp = iso(moment(fire.fired_at))
+        await self.host.engine.start_run(version, TriggerRecord(
+            name=fire.trigger, outputs=fire.outputs, start_time=stamp, end_time=stamp),
+            run_id=fire.run_id)
+        await self.host.services.db.run(self.states.started, fire.run_id)
+
+    async def _start_within(self, limits: TriggerLimits, version: WorkflowVersion,
+                            fire: Fire) -> bool:
+        """Start a run of a workflow whose trigger limits its runs, if there is room;
+        True when there is none (it waits). The workflow's row is locked from the count
+        to the start, so processes starting runs of one workflow at once count each
+        other's (PostgreSQL; on SQLite one process runs the runs)."""
+        db = self.host.services.db
+        conn = await db.run(db.engine.connect)
+        try:
+            room = await db.run(_count_room, conn, limits, version.workflow)
+            if room <= 0:
+                return True
+            await self._start(version, fire)
+            return False
+        finally:
+            await db.run(conn.close)
 
     # -- sync --------------------------------------------------------------------------
 
@@ -207,6 +288,22 @@ class TriggerScheduler:
         if not await db.run(self.states.advance, row, next_due, outcome.state, fires):
             log.info("trigger %s/%s was polled elsewhere", row.workflow, row.trigger)
 
+    def _skip(self, row: TriggerRow, trigger: Mapping[str, Any], limits: TriggerLimits,
+              now: datetime) -> bool:
+        """Skip a due occurrence when the workflow's runs are at the trigger's limit:
+        nothing is polled or fired, and the trigger is next due at its next occurrence."""
+        with self.host.services.db.engine.connect() as conn:
+            if not limits.skips(conn, row.workflow):
+                return False
+        recurrence = self._recurrence(row.workflow, row.trigger, trigger, now)
+        upcoming = next_occurrence(recurrence, now, anchor=moment(float(row.state["anchor"])))
+        state = {**row.state, "lastSkipped": {"at": now.timestamp(),
+                                              "code": "WorkflowRunInProgress"}}
+        self.states.advance(row, upcoming.timestamp() if upcoming else None, state, [])
+        log.info("trigger %s/%s skipped: the workflow's runs are at the trigger's limit",
+                 row.workflow, row.trigger)
+        return True
+
     def _fire(self, row: TriggerRow, trigger: Mapping[str, Any], now: datetime) -> None:
         recurrence = self._recurrence(row.workflow, row.trigger, trigger, now)
         anchor = moment(float(row.state["anchor"]))
@@ -238,6 +335,12 @@ class TriggerScheduler:
         following = due_windows(recurrence, last_end, now + timedelta(days=36600),
                                 anchor=anchor, limit=1)
         return (following[0].end.timestamp() if following else None), state, fires
+
+
+def _count_room(conn: sa.Connection, limits: TriggerLimits, workflow: str) -> int:
+    conn.execute(sa.select(workflows.c.name).where(workflows.c.name == workflow)
+                 .with_for_update())
+    return limits.room(conn, workflow) or 0
 
 
 def _kind(trigger: Mapping[str, Any]) -> str:

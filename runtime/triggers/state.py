@@ -57,6 +57,9 @@ class TriggerRow:
     digest: str
     next_due: float | None
     state: dict[str, Any]
+    #: When the row was last written, as read: advancing needs it unchanged, so two
+    #: processes that read the same state (a poll by hand, a scheduled one) fire once.
+    stamp: float | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,13 @@ class TriggerStates:
         with self.db.engine.connect() as conn:
             found = conn.execute(sa.select(trigger_states)).all()
         return {(row.workflow, row.trigger): _row(row) for row in found}
+
+    def row(self, workflow: str, trigger: str) -> TriggerRow | None:
+        with self.db.engine.connect() as conn:
+            found = conn.execute(sa.select(trigger_states).where(
+                trigger_states.c.workflow == workflow,
+                trigger_states.c.trigger == trigger)).first()
+        return _row(found) if found is not None else None
 
     def reset(self, row: TriggerRow) -> None:
         """Start a trigger afresh (new, or its definition changed), unless another
@@ -127,13 +137,15 @@ class TriggerStates:
         Returns:
             False when another process moved it first (nothing was written).
         """
-        expected = (trigger_states.c.next_due.is_(None) if row.next_due is None
-                    else trigger_states.c.next_due == row.next_due)
+        expected = [trigger_states.c.next_due.is_(None) if row.next_due is None
+                    else trigger_states.c.next_due == row.next_due]
+        if row.stamp is not None:
+            expected.append(trigger_states.c.updated_at == row.stamp)
         with self.db.write() as conn:
             moved = conn.execute(trigger_states.update().where(
                 trigger_states.c.workflow == row.workflow,
                 trigger_states.c.trigger == row.trigger,
-                trigger_states.c.digest == row.digest, expected,
+                trigger_states.c.digest == row.digest, *expected,
             ).values(next_due=next_due, state=json.dumps(dict(state)),
                      updated_at=time.time()))
             if moved.rowcount != 1:
@@ -147,12 +159,22 @@ class TriggerStates:
                         outputs=json.dumps(fire.outputs), fired_at=fire.fired_at))
         return True
 
-    def pending(self, limit: int) -> list[Fire]:
-        """Fires not started yet, oldest first."""
+    def pending(self, limit: int, waiting: frozenset[str] = frozenset()) -> list[Fire]:
+        """Fires not started yet, oldest first, but those of the ``waiting`` workflows."""
         query = sa.select(trigger_fires).order_by(trigger_fires.c.fired_at).limit(limit)
+        if waiting:
+            query = query.where(trigger_fires.c.workflow.not_in(sorted(waiting)))
         with self.db.engine.connect() as conn:
             return [Fire(row.run_id, row.workflow, row.trigger, json.loads(row.outputs),
                          row.fired_at) for row in conn.execute(query).all()]
+
+    def enqueue(self, fire: Fire) -> None:
+        """Record a run to start when its trigger's concurrency lets it (a Request
+        trigger's call, queued)."""
+        with self.db.write() as conn:
+            conn.execute(trigger_fires.insert().values(
+                run_id=fire.run_id, workflow=fire.workflow, trigger=fire.trigger,
+                outputs=json.dumps(fire.outputs), fired_at=fire.fired_at))
 
     def started(self, run_id: str) -> None:
         with self.db.write() as conn:
@@ -161,7 +183,7 @@ class TriggerStates:
 
 def _row(row: Any) -> TriggerRow:
     return TriggerRow(row.workflow, row.trigger, row.digest, row.next_due,
-                      json.loads(row.state))
+                      json.loads(row.state), row.updated_at)
 
 
 def moment(epoch: float) -> datetime:

@@ -114,3 +114,12 @@ def test_a_recurrence_the_scheduler_cannot_compute_is_a_finding_at_its_field() -
             "'Atlantis Standard Time' is not a Windows or IANA time zone",
         "/definition/triggers/c": "a SlidingWindow trigger needs a recurrence",
     }
+
+
+def test_a_trigger_concurrency_out_of_range_is_a_finding_at_its_field() -> None:
+    details = _findings({"triggers": {"tick": {
+        "type": "Recurrence", "recurrence": {"frequency": "Minute", "interval": 1},
+        "runtimeConfiguration": {"concurrency": {"runs": 0, "maximumWaitingRuns": 101}}}}})
+    assert sorted(d["pointer"] for d in details) == [
+        "/definition/triggers/tick/runtimeConfiguration/concurrency/maximumWaitingRuns",
+        "/definition/triggers/tick/runtimeConfiguration/concurrency/runs"]
