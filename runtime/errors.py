@@ -9,16 +9,34 @@
     └── RecurrenceInvalid (400)      a trigger's recurrence cannot be scheduled
     gateway.Unauthenticated (401)
     └── SignatureInvalid (401)       a trigger URL's signature is missing, wrong or stale
+    ├── SqlRequestInvalid (400)      a SQL built-in operation's parameters, connection
+    │                                string or query do not hold (nothing was run)
+    └── SqlNotSupported (400)        the database has no such thing (a stored procedure
+                                     on SQLite)
+    gateway.NotFound (404)
+    └── SqlObjectNotFound (404)      a table, column or procedure the database lacks
+    gateway.PayloadTooLarge (413)
+    └── SqlResultTooLarge (413)      a SQL result past ``[runtime] sql_max_rows`` or
+                                     ``sql_max_result_bytes``
     gateway.Conflict (409)
     └── WorkflowDisabled (409)       a disabled workflow's trigger was called
     gateway.UpstreamError (502)
-    └── NoResponse (502)             a run polled for its asynchronous Response ended
-                                     without one
+    ├── NoResponse (502)             a run polled for its asynchronous Response ended
+    │                                without one
+    └── SqlFailed (502)              the database refused or failed a statement
+                                     (retryable when it could not be reached or timed out)
 """
 
 from __future__ import annotations
 
-from gateway import BadRequest, Conflict, Unauthenticated, UpstreamError
+from gateway import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    PayloadTooLarge,
+    Unauthenticated,
+    UpstreamError,
+)
 
 
 class DefinitionInvalid(BadRequest):
@@ -51,4 +69,25 @@ class WorkflowDisabled(Conflict):
 
 class NoResponse(UpstreamError):
     code = "NoResponse"
+    retryable = False
+
+
+class SqlRequestInvalid(BadRequest):
+    code = "SqlInvalidRequest"
+
+
+class SqlNotSupported(BadRequest):
+    code = "SqlOperationNotSupported"
+
+
+class SqlObjectNotFound(NotFound):
+    code = "SqlObjectNotFound"
+
+
+class SqlResultTooLarge(PayloadTooLarge):
+    code = "SqlResultTooLarge"
+
+
+class SqlFailed(UpstreamError):
+    code = "SqlOperationFailed"
     retryable = False

@@ -38,3 +38,13 @@ class RuntimeSettings:
     #: Folders the File System connector may be rooted in: a connection's ``rootFolder``
     #: must be one of them or lie inside one. Empty: the connector refuses every call.
     filesystem_roots: tuple[str, ...] = ()
+    #: The SQL built-in connector: most rows one operation returns (more is an error,
+    #: ``SqlResultTooLarge``; page with ``LIMIT``/``$top``).
+    sql_max_rows: int = 10_000
+    #: The SQL built-in connector: most bytes (as JSON) of one operation's rows.
+    sql_max_result_bytes: int = 16_000_000
+    #: The SQL built-in connector: how long one statement may run, in seconds.
+    sql_timeout_seconds: float = 30.0
+    #: The SQL built-in connector's triggers: most rows one poll fires (the rest wait for
+    #: the next poll, in order).
+    sql_trigger_batch: int = 100

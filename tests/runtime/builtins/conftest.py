@@ -1,12 +1,18 @@
+"""What the built-in connectors' tests share: the test's services (which may reach
+loopback), and for the SQL connector a user's database (on PostgreSQL the suite's
+per-test database, beside Portway's own tables; on SQLite a file of its own)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from gateway import Services
 from gateway.services import build_services
+from runtime.builtins.sql import SqlProvider
 from tests.gateway.conftest import make_settings
 
 
@@ -15,3 +21,33 @@ def services(tmp_path: Path, database_url: str) -> Iterator[Services]:
     built = build_services(make_settings(tmp_path, database_url))
     yield built
     built.db.dispose()
+
+
+@pytest.fixture
+def user_db(tmp_path: Path, database_url: str) -> Iterator[str]:
+    """The connection string of a database holding a ``customers`` table."""
+    url = database_url if database_url.startswith("postgresql") \
+        else f"sqlite:///{tmp_path / 'customers.db'}"
+    serial = "SERIAL PRIMARY KEY" if url.startswith("postgresql") \
+        else "INTEGER PRIMARY KEY AUTOINCREMENT"
+    execute(url, f"CREATE TABLE customers (id {serial}, name TEXT NOT NULL, email TEXT, "
+                 "city TEXT, updated_at INTEGER)")
+    yield url
+
+
+@pytest.fixture
+def provider() -> Iterator[SqlProvider]:
+    built = SqlProvider()
+    yield built
+    built.engines.dispose()
+
+
+def execute(url: str, statement: str, **binds: object) -> list[dict[str, object]]:
+    """Run a statement on the user's database as another client would."""
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.begin() as conn:
+            result = conn.execute(sa.text(statement), binds)
+            return [dict(r._mapping) for r in result] if result.returns_rows else []
+    finally:
+        engine.dispose()
