@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gateway import BadRequest, Conflict, NotFound, PayloadTooLarge
-from gateway.expressions import Content
+from gateway.expressions import Content, to_json_compatible
 from runtime.actions.response import body_bytes
 
 __all__ = [
@@ -201,9 +201,12 @@ def media_type(path: str) -> str:
     return guessed or "application/octet-stream"
 
 
-def content_of(data: bytes, path: str, infer: bool = True) -> Content:
-    """File content as the outputs carry it: binary with the type its name suggests."""
-    return Content(data, media_type(path) if infer else "application/octet-stream")
+def content_of(data: bytes, path: str, infer: bool = True) -> dict[str, Any]:
+    """File content as Logic Apps' outputs carry it: the ``$content`` envelope, with the
+    media type the file's name suggests (or ``application/octet-stream``)."""
+    typed = Content(data, media_type(path) if infer else "application/octet-stream")
+    envelope: dict[str, Any] = to_json_compatible(typed)
+    return envelope
 
 
 def stamp(moment: datetime | None) -> str | None:

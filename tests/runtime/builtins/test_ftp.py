@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from gateway import PortwayError, Services
-from gateway.expressions import Content
 from gateway.services import build_services
 from runtime.builtins.ftp import FtpProvider
 from tests.gateway.conftest import make_settings
@@ -66,8 +65,8 @@ def test_create_list_read_update_and_delete_shaped_as_logic_apps(
     assert metadata == created
 
     content = call(services, server, "getFtpFileContent", filePath="/inbox/orders.csv")["body"]
-    assert isinstance(content, Content)
-    assert (bytes(content), content.content_type) == (b"id,total\n1,9.5\n", "text/csv")
+    assert content == {"$content-type": "text/csv",
+                       "$content": base64.b64encode(b"id,total\n1,9.5\n").decode()}
 
     updated = call(services, server, "updateFile", filePath="/inbox/orders.csv",
                    fileContent={"id": 1})["body"]
@@ -85,7 +84,7 @@ def test_binary_content_travels_byte_for_byte(services: Services, server: FileSe
     call(services, server, "createFile", filePath="/bin/blob.dat", fileContent=envelope)
     assert (server.root / "bin" / "blob.dat").read_bytes() == data
     read = call(services, server, "getFtpFileContentV2", filePath="/bin/blob.dat")["body"]
-    assert bytes(read) == data
+    assert read == envelope
 
 
 def test_missing_files_and_skip_if_not_present(services: Services, server: FileServer) -> None:
@@ -157,7 +156,7 @@ def test_ftps_with_and_without_certificate_validation(
                                                      "fileContent": "over tls"})
         assert (secure.root / "s.txt").read_text() == "over tls"
         body = invoke(services, FTP, "getFtpFileContent", values, {"filePath": "/s.txt"})
-        assert bytes(body["body"]) == b"over tls"
+        assert base64.b64decode(body["body"]["$content"]) == b"over tls"
         checked = refused(services, connection(secure, enableSsl=True), "getFileMetadata",
                           filePath="/s.txt")
         assert checked.code == "TlsFailed"
