@@ -6,13 +6,16 @@
     ├── DefinitionInvalid (400)      a workflow does not validate: every finding, with
     │                                its file and JSON pointer, in ``details``
     ├── TriggerRequestInvalid (400)  a trigger call's body breaks the trigger's schema
-    └── RecurrenceInvalid (400)      a trigger's recurrence cannot be scheduled
-    gateway.Unauthenticated (401)
-    └── SignatureInvalid (401)       a trigger URL's signature is missing, wrong or stale
+    ├── RecurrenceInvalid (400)      a trigger's recurrence cannot be scheduled
     ├── SqlRequestInvalid (400)      a SQL built-in operation's parameters, connection
     │                                string or query do not hold (nothing was run)
     └── SqlNotSupported (400)        the database has no such thing (a stored procedure
                                      on SQLite)
+    gateway.Unauthenticated (401)
+    └── SignatureInvalid (401)       a trigger URL's signature is missing, wrong or stale
+    gateway.Forbidden (403)
+    └── CallerNotAllowed (403)       a trigger URL called from outside the allowed
+                                     caller addresses
     gateway.NotFound (404)
     └── SqlObjectNotFound (404)      a table, column or procedure the database lacks
     gateway.PayloadTooLarge (413)
@@ -32,6 +35,7 @@ from __future__ import annotations
 from gateway import (
     BadRequest,
     Conflict,
+    Forbidden,
     NotFound,
     PayloadTooLarge,
     Unauthenticated,
@@ -61,6 +65,12 @@ class SignatureInvalid(Unauthenticated):
     """A trigger URL's signature does not hold."""
 
     code = "DirectApiAuthorizationRequired"
+
+
+class CallerNotAllowed(Forbidden):
+    """A trigger URL was called from an address the allow-list does not hold."""
+
+    code = "CallerIpAddressNotAllowed"
 
 
 class WorkflowDisabled(Conflict):

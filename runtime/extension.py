@@ -39,9 +39,12 @@ class RuntimeExtension(Extension):
 
     def startup(self, services: Services) -> None:
         from runtime.host import attach
+        from runtime.triggers.callers import CallerPolicy
         from runtime.wiring import build_host
 
-        attach(build_host(services))
+        host = build_host(services)
+        CallerPolicy.of(host.settings)  # a bad address in the settings stops the start
+        attach(host)
 
     def background(self, services: Services) -> Sequence[BackgroundService]:
         from runtime.host import host_of

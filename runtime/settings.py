@@ -48,3 +48,10 @@ class RuntimeSettings:
     #: The SQL built-in connector's triggers: most rows one poll fires (the rest wait for
     #: the next poll, in order).
     sql_trigger_batch: int = 100
+    #: Logic Apps' ``accessControl.triggers.allowedCallerIpAddresses``: the addresses or
+    #: CIDR ranges (``10.0.0.0/8``, ``2001:db8::/32``) that may call trigger URLs; a call
+    #: from elsewhere is 403 and starts nothing. Empty: any caller.
+    trigger_allowed_callers: tuple[str, ...] = ()
+    #: Proxies in front of Portway (addresses or CIDR ranges) whose ``X-Forwarded-For``
+    #: names the caller; from any other peer the header is ignored. Empty: trust none.
+    trusted_proxies: tuple[str, ...] = ()

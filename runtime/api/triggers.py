@@ -4,8 +4,9 @@ trigger by hand.
 - ``POST /v1/workflows/{name}/triggers/{trigger}/callback-url`` — Logic Apps'
   listCallbackUrl shape (contributor).
 - ``ANY /api/{workflow}/triggers/{trigger}/invoke[/{relativePath}]`` — no bearer token:
-  the signature names the workflow and trigger (``runtime/triggers/request.py``). A bad
-  or stale signature is 401 and nothing starts. The run's ``Response`` is the answer
+  the signature names the workflow and trigger (``runtime/triggers/request.py``). A caller
+  outside ``[runtime] trigger_allowed_callers`` is 403 (``runtime/triggers/callers.py``),
+  a bad or stale signature 401, and nothing starts. The run's ``Response`` is the answer
   (status, headers, body bytes), or ``202 Accepted`` when the definition has none or it
   does not come within ``runtime.response_timeout_seconds``; every answer of a started run
   carries Logic Apps' headers (``x-ms-workflow-run-id``...).
@@ -46,6 +47,7 @@ from runtime.engine.runner import new_run_id
 from runtime.errors import NoResponse, WorkflowDisabled
 from runtime.host import RuntimeHost
 from runtime.store.workflows import WorkflowRecord
+from runtime.triggers.callers import check_caller
 from runtime.triggers.concurrency import TriggerLimits, limits_of
 from runtime.triggers.request import (
     SIGNATURE_QUERIES,
@@ -105,8 +107,14 @@ def _base_url(request: Request, host: RuntimeHost) -> str:
     return configured.rstrip("/") if configured else str(request.base_url).rstrip("/")
 
 
+def _check_caller(request: Request, host: RuntimeHost) -> None:
+    check_caller(host.settings, request.client.host if request.client else None,
+                 request.headers)
+
+
 async def invoke(request: Request) -> Response:
     host = host_of_request(request)
+    _check_caller(request, host)
     workflow = request.path_params["workflow"]
     trigger_name = request.path_params["trigger"]
     queries = dict(request.query_params)
@@ -201,6 +209,7 @@ async def poll_response(request: Request) -> Response:
     """``GET`` the Location of an asynchronous Response: ``202`` while the run has not
     answered, then the Response's status, headers and body."""
     host = host_of_request(request)
+    _check_caller(request, host)
     workflow = request.path_params["workflow"]
     trigger = request.path_params["trigger"]
     run_id = request.path_params["run"]
