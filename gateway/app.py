@@ -113,6 +113,8 @@ def create_app(settings: Settings | None = None, *,
         lifespan=lifespan,
     )
     app.state.openapi = openapi.build_openapi([ext.openapi() for ext in extensions])
+    # The catalogue lists the built-in connectors of these extensions (gateway.catalogue).
+    app.state.extensions = tuple(extensions)
     return app
 
 

@@ -14,6 +14,10 @@ catalogue loaded on start, so the three agree on what a new version is.
   loader changes it.
 * The tier label comes from the spec's ``x-portway-tier`` extension (``standard`` when
   absent).
+* A built-in connector (kind ``builtin``, network ``core``) is not stored: the app's
+  extensions that run them describe them (``Extension.builtin_connectors``, read by
+  ``builtin_connectors``), and the catalogue shows them beside the stored ones, read-only.
+  Uploads and deletes under a built-in's id are refused.
 
 The catalogue's branch of the error tree (``gateway.errors`` draws the rest)::
 
@@ -22,17 +26,22 @@ The catalogue's branch of the error tree (``gateway.errors`` draws the rest)::
         ├── BreakingChanges       a new version breaks callers; details name each change
         ├── ConnectorInUse        delete refused while connections use it; details name
         │                         them (raised by ``gateway.store.connectors``)
-        └── ManagedConnector      a shipped connector cannot be replaced or deleted
+        ├── ManagedConnector      a shipped connector cannot be replaced or deleted
+        └── BuiltinConnector      a built-in connector cannot be replaced or deleted
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 import importers
 from gateway.errors import Conflict, NotFound
+from gateway.extensions import Extension
 from gateway.logging import get_logger
 from gateway.policies.checking import with_policy_findings
 from gateway.services import Services
@@ -41,9 +50,10 @@ from importers import Connector, Finding, ImportResult
 
 log = get_logger("portway.catalogue")
 
-__all__ = ["BreakingChanges", "ConnectorInUse", "ManagedConnector", "StoredImport",
-           "check_deletable", "labelled", "load_managed_catalogue", "shipped_ids",
-           "store_import", "tier_findings"]
+__all__ = ["BreakingChanges", "BuiltinConnector", "ConnectorInUse", "ManagedConnector",
+           "StoredImport", "builtin_connectors", "builtin_summaries", "check_deletable",
+           "check_not_builtin", "labelled", "load_managed_catalogue", "shipped_ids",
+           "store_import", "summary_of", "tier_findings"]
 
 TIERS = ("standard", "enterprise")
 KINDS = ("builtin", "managed", "custom")
@@ -64,6 +74,12 @@ class ManagedConnector(Conflict):
     """The id belongs to a shipped managed connector, which uploads may not replace."""
 
     code = "ManagedConnector"
+
+
+class BuiltinConnector(Conflict):
+    """The id is a built-in connector's, which runs in the runtime and is read-only."""
+
+    code = "BuiltinConnector"
 
 
 @dataclass
@@ -218,3 +234,54 @@ def load_managed_catalogue(services: Services) -> int:
     if count:
         log.info("managed catalogue loaded", directory=directory, updated=count)
     return count
+
+
+def builtin_connectors(extensions: Sequence[Extension]) -> dict[str, Connector]:
+    """The built-in connectors ``extensions`` run, by id (the first of an id wins).
+
+    An entry that is not a valid connector definition is logged and left out.
+    """
+    found: dict[str, Connector] = {}
+    for extension in extensions:
+        for entry in extension.builtin_connectors():
+            try:
+                connector = Connector.model_validate(entry)
+            except ValidationError as exc:
+                log.warning("a built-in connector's catalogue entry is not a connector "
+                            "definition", extension=extension.name,
+                            connector=str(entry.get("id", ""))[:100],
+                            errors=exc.error_count())
+                continue
+            found.setdefault(connector.id, connector.model_copy(
+                update={"kind": "builtin", "network": "core"}))
+    return found
+
+
+def summary_of(connector: Connector, version: int) -> dict[str, Any]:
+    """The catalogue list's line for a connector."""
+    return {"id": connector.id, "displayName": connector.display_name,
+            "description": connector.description, "kind": connector.kind,
+            "tier": connector.tier, "network": connector.network, "version": version}
+
+
+def builtin_summaries(builtins: dict[str, Connector], *, kind: str | None = None,
+                      tier: str | None = None, network: str | None = None,
+                      text: str | None = None) -> list[dict[str, Any]]:
+    """The list lines of the built-in connectors that pass the catalogue's filters (the
+    same rules as ``ConnectorStore.summaries``)."""
+    needle = (text or "").lower()
+    return [summary_of(c, 1) for c in builtins.values()
+            if (kind is None or c.kind == kind) and (tier is None or c.tier == tier)
+            and (network is None or c.network == network)
+            and (not needle or any(needle in v.lower()
+                                   for v in (c.id, c.display_name, c.description)))]
+
+
+def check_not_builtin(connector_id: str, builtins: dict[str, Connector]) -> None:
+    """Raises BuiltinConnector when ``connector_id`` is a built-in connector's."""
+    if connector_id in builtins:
+        raise BuiltinConnector(
+            f"{connector_id!r} is a built-in connector: it runs inside the workflow "
+            "runtime and cannot be uploaded, replaced or deleted; its connections are a "
+            "workflow's serviceProviderConnections (connections.json)",
+            details=[{"connector": connector_id}])

@@ -16,7 +16,9 @@ for what it brings:
 - ``background`` — supervised background services: restarted when they crash, and for
   ``singleton`` ones run once per deployment (under a lease in the shared database), not
   once per server worker;
-- ``commands`` — sub-commands of the ``portway`` command line.
+- ``commands`` — sub-commands of the ``portway`` command line;
+- ``builtin_connectors`` — the built-in connectors it runs, shown read-only in the
+  catalogue with kind ``builtin`` (``gateway.catalogue.builtin_connectors``).
 
 Subclass ``Extension`` and override what you bring; the defaults bring nothing.
 """
@@ -82,6 +84,11 @@ class Extension:
     def commands(self, subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
                  ) -> None:
         """Add sub-commands to ``portway`` (each sets ``handler`` on its parser)."""
+
+    def builtin_connectors(self) -> Sequence[Mapping[str, Any]]:
+        """The built-in connectors it runs, each a connector definition in the wire shape
+        ``GET /v1/connectors/{id}`` answers (``importers.Connector``, camelCase)."""
+        return ()
 
     def startup(self, services: Services) -> Awaitable[None] | None:
         """Called when the app starts, after the gateway's parts are built."""

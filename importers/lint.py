@@ -137,9 +137,9 @@ def _connector_rules(c: Connector, doc: Mapping[str, Any] | None) -> list[Findin
         out.append(_f("no-operations", "/paths", "the connector has no operations"))
     templates = {p.template for p in c.policies}
     host = re.sub(r"^[a-z]+://", "", c.base_url).split("/")[0]
-    if _PLACEHOLDER.search(host) and not templates & {"dynamichosturl",
-                                                       "routerequesttoendpoint",
-                                                       "dynamicsubdomain"}:
+    # A built-in connector has no host: the runtime reaches the server its connection names.
+    if c.kind != "builtin" and _PLACEHOLDER.search(host) and not templates & {
+            "dynamichosturl", "routerequesttoendpoint", "dynamicsubdomain"}:
         out.append(_f("placeholder-host", "/host",
                       f"the host {host!r} looks like a placeholder, and no policy sets the"
                       " real one"))

@@ -191,7 +191,8 @@ class Connector(_Model):
     tier: Literal["standard", "enterprise"] = "standard"
     network: Literal["core", "private"] = "core"
     protocol: Literal["rest", "soap"] = "rest"
-    source_format: Literal["swagger2", "openapi3.0", "openapi3.1", "wsdl"]
+    # "builtin": a built-in connector of the runtime, described by its provider, not a spec.
+    source_format: Literal["swagger2", "openapi3.0", "openapi3.1", "wsdl", "builtin"]
     base_url: str = ""  # scheme://host/basePath, "" when the spec names no host
     connection_parameters: list[ConnectionParameter] = Field(default_factory=list)
     connection_parameter_sets: list[ConnectionParameterSet] = Field(default_factory=list)

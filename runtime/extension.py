@@ -37,6 +37,13 @@ class RuntimeExtension(Extension):
 
         return runtime_openapi()
 
+    def builtin_connectors(self) -> Sequence[Mapping[str, Any]]:
+        from runtime.builtins import load_providers, providers
+        from runtime.builtins.catalogue import catalogue_entry
+
+        load_providers()
+        return [catalogue_entry(provider) for provider in providers()]
+
     def startup(self, services: Services) -> None:
         from runtime.host import attach
         from runtime.triggers.callers import CallerPolicy

@@ -13,9 +13,11 @@ from starlette.routing import Route
 from gateway.api.auth import authenticate, services_of
 from gateway.api.bodies import read_json_object, string_field, string_map
 from gateway.api.connection_checks import run_test
+from gateway.api.connectors import builtins_of
 from gateway.api.errors import request_id_of
 from gateway.api.paging import PAGING, page
 from gateway.api.strict import check_fields, check_query
+from gateway.catalogue import check_not_builtin
 from gateway.connections import initial_status, split_parameters
 from gateway.errors import BadRequest, Forbidden, NotFound
 from gateway.oauth import TOKENS_SECRET, auth_mode, start_consent, token_keeper
@@ -94,6 +96,7 @@ async def put_connection(request: Request) -> Response:
     check_fields(body, "connector", "parameters", "tags", "displayName")
     connector_id = string_field(body, "connector", required=True)
     _check_connector_policy(request, name, connector_id)
+    check_not_builtin(connector_id, builtins_of(request))
     connector = (await services.db.run(services.connectors.get, connector_id)).connector
     public, secret = split_parameters(connector, _parameters(body))
     _check_gateway_identity(services, connector, public, secret)

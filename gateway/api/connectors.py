@@ -1,4 +1,8 @@
-"""The connector catalogue: list, read, upload (PUT), versions, delete, validate."""
+"""The connector catalogue: list, read, upload (PUT), versions, delete, validate.
+
+Built-in connectors (``gateway.catalogue.builtin_connectors``) are listed and read beside
+the stored ones, with one version; uploads and deletes under their ids are refused.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +19,23 @@ from gateway.api.bodies import read_body
 from gateway.api.errors import request_id_of
 from gateway.api.paging import PAGING, page
 from gateway.api.strict import check_query
-from gateway.catalogue import KINDS, NETWORKS, TIERS, check_deletable, store_import
-from gateway.errors import BadRequest, PayloadTooLarge, PortwayError, SpecTooLargeError
+from gateway.catalogue import (
+    KINDS,
+    NETWORKS,
+    TIERS,
+    builtin_connectors,
+    builtin_summaries,
+    check_deletable,
+    check_not_builtin,
+    store_import,
+)
+from gateway.errors import (
+    BadRequest,
+    NotFound,
+    PayloadTooLarge,
+    PortwayError,
+    SpecTooLargeError,
+)
 from gateway.policies.checking import with_policy_findings
 from gateway.security.access import require_role
 from gateway.store.principals import validate_name
@@ -34,6 +53,11 @@ _FILENAMES = {
 }
 # Room for the multipart framing and a few small fields around the two documents.
 _MULTIPART_SLACK = 64 * 1024
+
+
+def builtins_of(request: Request) -> dict[str, importers.Connector]:
+    """The built-in connectors of the app's extensions."""
+    return builtin_connectors(getattr(request.app.state, "extensions", ()))
 
 
 def _flag(request: Request, name: str) -> bool:
@@ -66,8 +90,12 @@ async def list_connectors(request: Request) -> Response:
     tier = _label(request, "tier", TIERS)
     network = _label(request, "network", NETWORKS)
     text = request.query_params.get("q") or request.query_params.get("text")
-    items = await services.db.run(lambda: services.connectors.summaries(
+    stored = await services.db.run(lambda: services.connectors.summaries(
         kind=kind, tier=tier, network=network, text=text))
+    builtins = builtins_of(request)
+    items = [item for item in stored if item["id"] not in builtins]
+    items += builtin_summaries(builtins, kind=kind, tier=tier, network=network, text=text)
+    items.sort(key=lambda item: str(item["id"]))
     return JSONResponse(page(request, items, key="id"))
 
 
@@ -83,6 +111,15 @@ async def get_connector(request: Request) -> Response:
                                     and 0 < len(version) <= 9 and int(version) > 0):
         raise BadRequest("version must be a whole number from 1 to 999999999",
                          details=[{"parameter": "version"}])
+    builtin = builtins_of(request).get(connector_id)
+    if builtin is not None:
+        if version not in (None, "1"):
+            raise NotFound(f"connector {connector_id!r} has no version {version}")
+        body = builtin.model_dump(mode="json", by_alias=True, exclude={"documents"})
+        line = _builtin_version(builtin)
+        body.update(versionNumber=line["version"], source=line["source"],
+                    createdAt=line["createdAt"], warnings=[])
+        return JSONResponse(body)
     stored = await services.db.run(
         services.connectors.get, connector_id, int(version) if version else None)
     body = stored.connector.model_dump(mode="json", by_alias=True, exclude={"documents"})
@@ -100,6 +137,9 @@ async def connector_versions(request: Request) -> Response:
     require_role(caller, "reader", f"connectors/{connector_id}")
     check_query(request)
     services = services_of(request)
+    builtin = builtins_of(request).get(connector_id)
+    if builtin is not None:
+        return JSONResponse({"current": 1, "value": [_builtin_version(builtin)]})
     current = await services.db.run(services.connectors.current_version, connector_id)
     versions = await services.db.run(services.connectors.versions, connector_id)
     return JSONResponse({"current": current, "value": versions})
@@ -119,6 +159,7 @@ async def put_connector(request: Request) -> Response:
     require_role(caller, "contributor", f"connectors/{connector_id}")
     check_query(request, "allowBreaking", "dryRun")
     services = services_of(request)
+    check_not_builtin(connector_id, builtins_of(request))
     allow_breaking = _flag(request, "allowBreaking")
     dry_run = _flag(request, "dryRun")
     data, filename, properties = await _read_upload(request)
@@ -163,6 +204,7 @@ async def delete_connector(request: Request) -> Response:
     require_role(caller, "contributor", f"connectors/{connector_id}")
     check_query(request, "force")
     services = services_of(request)
+    check_not_builtin(connector_id, builtins_of(request))
     force = _flag(request, "force")
     current = await services.db.run(services.connectors.get, connector_id)
     await services.db.run(check_deletable, services, current.connector)
@@ -176,6 +218,12 @@ async def delete_connector(request: Request) -> Response:
     await _audit(request, caller.name, "connector.delete", connector_id, "ok",
                  {"force": force, "connectionsInError": orphaned})
     return Response(status_code=204)
+
+
+def _builtin_version(connector: importers.Connector) -> dict[str, Any]:
+    """The one version of a built-in connector: defined by its provider, not stored."""
+    return {"version": 1, "createdAt": None,
+            "source": f"builtin:{connector.metadata.get('serviceProviderId', '')}"}
 
 
 async def _audit(request: Request, actor: str, action: str, connector_id: str, outcome: str,

@@ -126,7 +126,8 @@ def build_openapi(extensions: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any
             "List connectors", {"200": _json(_OBJ)}, operation_id="listConnectors",
             params=[_query("kind", {"enum": ["builtin", "managed", "custom"]}),
                     _query("tier", {"enum": ["standard", "enterprise"]}),
-                    _query("q", {"type": "string"})])},
+                    _query("network", {"enum": ["core", "private"]}),
+                    _query("q", {"type": "string"}), *_PAGING_PARAMS])},
         "/v1/connectors/validate": {"post": _op(
             "Parse and lint a spec without storing it", {"200": _json(_OBJ)},
             operation_id="validateConnector", body=_SPEC_BODY,

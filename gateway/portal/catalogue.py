@@ -21,6 +21,7 @@ from starlette.responses import Response
 
 import importers
 from gateway.api.auth import services_of
+from gateway.api.connectors import builtins_of
 from gateway.catalogue import KINDS, NETWORKS, TIERS
 from gateway.errors import BadRequest, PortwayError
 from gateway.portal.inprocess import call_api, get_json, path
@@ -116,14 +117,18 @@ async def _lint(request: Request, session: Session, definition: dict[str, Any]
     assert session.principal is not None
     found = list(definition.get("warnings", []))
     services = services_of(request)
-    try:
-        stored = await services.db.run(services.connectors.get, definition["id"],
-                                       definition["versionNumber"])
-    except PortwayError:
-        return found
-    # The certification lint that /v1/connectors/validate runs, over the stored version.
+    connector = builtins_of(request).get(definition["id"])
+    if connector is None:
+        try:
+            stored = await services.db.run(services.connectors.get, definition["id"],
+                                           definition["versionNumber"])
+        except PortwayError:
+            return found
+        connector = stored.connector
+    # The certification lint that /v1/connectors/validate runs, over the stored version
+    # (or the built-in connector's definition).
     seen = {(f.get("rule"), f.get("pointer")) for f in found}
-    for finding in await services.db.run(importers.lint, stored.connector):
+    for finding in await services.db.run(importers.lint, connector):
         if (finding.rule, finding.pointer) not in seen:
             found.append(finding.model_dump(exclude_none=True))
     return found

@@ -1,6 +1,7 @@
 """What the built-in connectors' tests share: the test's services (which may reach
 loopback), and for the SQL connector a user's database (on PostgreSQL the suite's
-per-test database, beside Portway's own tables; on SQLite a file of its own)."""
+per-test database, beside Portway's own tables; on SQLite a file of its own); and for the
+catalogue's tests the runtime API's running gateway (``runtime_gateway``, ``client``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from gateway import Services
 from gateway.services import build_services
 from runtime.builtins.sql import SqlProvider
 from tests.gateway.conftest import make_settings
+from tests.runtime.api.conftest import client, runtime_gateway
+
+__all__ = ["client", "execute", "runtime_gateway"]
 
 
 @pytest.fixture

@@ -1,0 +1,97 @@
+"""The built-in connectors in the catalogue: listed with kind ``builtin`` and network
+``core``, read whole (operations, schemas, connection parameters with the secret ones
+marked), read-only, lint-clean like a publisher's connector, and absent from a gateway
+without the runtime."""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+from typing import Any
+
+import httpx
+import pytest
+
+import importers
+from gateway.catalogue import builtin_connectors
+from runtime.builtins import ENTRY_POINT_GROUP
+from runtime.builtins.catalogue import catalogue_entry
+from runtime.extension import RuntimeExtension
+from tests.gateway.conftest import RunningGateway
+
+
+def _errors_of(provider: Any) -> list[importers.Finding]:
+    connector = importers.Connector.model_validate(catalogue_entry(provider))
+    return [f for f in importers.lint(connector) if f.severity == "error"]
+
+
+def test_every_shipped_built_in_connector_passes_the_publishers_lint() -> None:
+    shipped = [point for point in entry_points(group=ENTRY_POINT_GROUP)
+               if point.value.startswith("runtime.")]
+    assert "smtp" in {point.name for point in shipped}
+    for point in shipped:
+        provider = point.load()()
+        assert _errors_of(provider) == [], point.name
+        connector = importers.Connector.model_validate(catalogue_entry(provider))
+        assert all(op.responses[0].json_schema for op in connector.operations)
+
+
+def test_a_gateway_without_the_runtime_lists_no_built_in_connector() -> None:
+    assert builtin_connectors([]) == {}
+    assert "smtp" in builtin_connectors([RuntimeExtension()])
+
+
+def _list(client: httpx.Client, **query: str) -> list[dict[str, Any]]:
+    answer = client.get("/v1/connectors", params=query)
+    assert answer.status_code == 200, answer.text
+    value: list[dict[str, Any]] = answer.json()["value"]
+    return value
+
+
+def test_the_catalogue_lists_and_shows_the_built_in_connectors(
+        runtime_gateway: RunningGateway, client: httpx.Client) -> None:
+    smtp = {"id": "smtp", "displayName": "SMTP", "kind": "builtin", "tier": "standard",
+            "network": "core", "version": 1}
+    [listed] = [c for c in _list(client) if c["id"] == "smtp"]
+    assert {k: listed[k] for k in smtp} == smtp
+    assert [c["id"] for c in _list(client, kind="builtin")] == sorted(
+        c["id"] for c in _list(client, kind="builtin"))
+    assert "smtp" in [c["id"] for c in _list(client, kind="builtin", network="core")]
+    assert "smtp" in [c["id"] for c in _list(client, q="email")]
+    assert "smtp" not in [c["id"] for c in _list(client, kind="custom")]
+    assert "smtp" not in [c["id"] for c in _list(client, network="private")]
+    assert "smtp" not in [c["id"] for c in _list(client, q="no such words")]
+
+    whole = client.get("/v1/connectors/smtp").json()
+    assert (whole["kind"], whole["network"], whole["versionNumber"]) == ("builtin", "core", 1)
+    assert whole["metadata"]["serviceProviderId"] == "/serviceProviders/Smtp"
+    [send] = whole["operations"]
+    assert (send["operationId"], send["kind"]) == ("sendEmail", "action")
+    assert {"from", "to", "attachment"} <= set(send["requestSchema"]["properties"])
+    assert send["responses"][0]["jsonSchema"]["properties"]["response"]["type"] == "string"
+    types = {p["name"]: p["type"] for p in whole["connectionParameters"]}
+    assert types == {"serverAddress": "string", "userName": "string",
+                     "password": "securestring", "port": "int", "enableSSL": "bool"}
+    versions = client.get("/v1/connectors/smtp/versions").json()
+    assert versions["current"] == 1 and [v["version"] for v in versions["value"]] == [1]
+    assert client.get("/v1/connectors/smtp", params={"version": "2"}).status_code == 404
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("PUT", "/v1/connectors/smtp", b'{"swagger": "2.0", "info": {"title": "x", '
+                                   b'"version": "1"}, "paths": {}}'),
+    ("DELETE", "/v1/connectors/smtp", b""),
+    ("DELETE", "/v1/connectors/smtp?force=true", b""),
+    ("PUT", "/v1/connections/mail", b'{"connector": "smtp", "parameters": {}}'),
+])
+def test_a_built_in_connector_is_read_only(runtime_gateway: RunningGateway,
+                                           client: httpx.Client, method: str, path: str,
+                                           body: bytes) -> None:
+    answer = client.request(method, path, content=body,
+                            headers={"content-type": "application/json"})
+    assert answer.status_code == 409, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == "BuiltinConnector" and "serviceProviderConnections" in \
+        error["message"]
+    assert set(error) == {"code", "message", "requestId", "details"}
+    assert client.get("/v1/connectors/smtp").json()["kind"] == "builtin"
+    assert client.get("/v1/connections/mail").status_code == 404
