@@ -67,6 +67,8 @@ class FtpProvider:
 
     id = "/serviceProviders/Ftp"
     display_name = "FTP"
+    description = ("List, read, create, update and delete files on an FTP server, and "
+                   "start runs when files are added or modified.")
     connection_parameters: Mapping[str, Any] = {
         "type": "object", "required": ["serverAddress", "username", "password"],
         "properties": {
