@@ -78,6 +78,13 @@ class ActionContext(Protocol):
     def action_name(self) -> str: ...
 
     @property
+    def tracking_id(self) -> str:
+        """The action's tracking id (``x-ms-tracking-id``): the same in every life of the
+        run, distinct for each repetition inside loops; handlers derive ids from it that
+        a replay after a crash must find again (a child run's id)."""
+        ...
+
+    @property
     def action(self) -> Mapping[str, Any]:
         """The action's JSON as written in the definition."""
         ...

@@ -9,8 +9,9 @@ child's ``Response`` becomes the action's outputs (``{"statusCode", "headers", "
 a 4xx/5xx fails the action as an HTTP answer would); a child without a Response is
 answered ``202 Accepted`` at once, as Logic Apps does. When the Response takes longer
 than a moment the action suspends and reads the child's run record when it resumes.
-The engine names the child run; an action in flight at a crash, run again (at most
-once), starts a second child.
+The child's run id is derived from the parent's run id and the action's tracking id
+(which includes its loop repetition), so the action in flight at a crash, run again (at
+most once), finds the child it started instead of starting a second one.
 
 ``Wait`` suspends until ``interval`` (``count``, ``unit``) from now or ``until.timestamp``:
 a ``Suspend`` the engine turns into a durable timer, never a sleeping task.
@@ -37,6 +38,7 @@ from runtime.actions.common import (
 from runtime.actions.http_content import answer_result, outputs_of, request_headers
 from runtime.actions.response import response_of_run
 from runtime.engine.interface import ResponseRecord, TriggerRecord
+from runtime.engine.runner import derived_run_id
 from runtime.host import host_of
 
 #: How long a Workflow action waits in place for the child's Response before it
@@ -96,9 +98,12 @@ class Workflow(LeafHandler):
         if "body" in inputs:
             outputs["body"] = inputs["body"]
         started = context.now().isoformat()
+        # The child's id follows from the parent run and this action (repetition
+        # included): the action run again after a crash finds the child it started.
         handle = await runtime.engine.start_run(
             version, TriggerRecord(name=trigger_name, outputs=outputs, start_time=started,
-                                   end_time=started))
+                                   end_time=started),
+            run_id=derived_run_id(context.run_id, context.tracking_id))
         if not _children_with_response(version.definition.get("actions")):
             return succeeded({"statusCode": 202,
                               "headers": {"x-ms-workflow-run-id": handle.run_id}},

@@ -25,11 +25,15 @@ from typing import Any
 from gateway import Services
 from runtime.engine.state import RunState
 
-__all__ = ["CheckpointWriter", "LeaseLost", "NullSink", "dumps"]
+__all__ = ["CheckpointWriter", "LeaseLost", "NullSink", "RunExists", "dumps"]
 
 
 class LeaseLost(Exception):
     """Another process owns this run now (its fencing token moved on)."""
+
+
+class RunExists(Exception):
+    """A run inserted with an id that is taken: it was started before (nothing written)."""
 
 
 def dumps(value: Any) -> str:
@@ -50,7 +54,9 @@ _INSERT_RUN = (
     "INSERT INTO runtime_runs (id, workflow, version, status, start_time, end_time, "
     "client_tracking_id, trigger, error, outputs, response, variables, created_at, "
     "lease_owner, lease_expires, fence, wake_at) VALUES "
-    "(?, ?, ?, ?, ?, NULL, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?, NULL)")
+    "(?, ?, ?, ?, ?, NULL, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?, NULL) "
+    "ON CONFLICT (id) DO NOTHING")
+_EXISTING = "SELECT id FROM runtime_runs WHERE id IN ({marks})"
 _INSERT_RUN_KEYS = ("id", "workflow", "version", "status", "start_time",
                     "client_tracking_id", "trigger", "variables", "created_at",
                     "lease_owner", "lease_expires", "fence")
@@ -133,7 +139,7 @@ class CheckpointWriter:
             batch, self._pending = self._pending, {}
             work = self._prepare(batch)
             try:
-                lost = await self._commit(work)
+                lost, existing = await self._commit(work)
             except BaseException as exc:
                 for entry in batch.values():
                     for waiter in entry.waiters:
@@ -148,12 +154,14 @@ class CheckpointWriter:
                 for waiter in entry.waiters:
                     if waiter.done():
                         continue
-                    if run_id in lost:
+                    if run_id in existing:
+                        waiter.set_exception(RunExists(run_id))
+                    elif run_id in lost:
                         waiter.set_exception(LeaseLost(run_id))
                     else:
                         waiter.set_result(None)
 
-    async def _commit(self, work: dict[str, Any]) -> set[str]:
+    async def _commit(self, work: dict[str, Any]) -> tuple[set[str], set[str]]:
         if self.postgres:
             return await self.db.run(self._write, work)
         # SQLite commits in well under a millisecond in WAL mode: done on the loop, a
@@ -193,15 +201,25 @@ class CheckpointWriter:
             self._conn = self.db.engine.raw_connection()
         return self._conn
 
-    def _write(self, work: dict[str, Any]) -> set[str]:
+    def _write(self, work: dict[str, Any]) -> tuple[set[str], set[str]]:
+        """Commit a batch; answers the runs fenced out and the new runs whose id exists."""
         conn = self._connection()
         cursor = conn.cursor()
         lost: set[str] = set()
+        existing: set[str] = set()
         try:
             if not self.postgres:
                 cursor.execute("BEGIN IMMEDIATE")
-            if work["inserts"]:
-                cursor.executemany(self.statements["insert"], work["inserts"])
+            inserts = work["inserts"]
+            if inserts:
+                # A taken id (a run started again by id) fails only its own run, never
+                # the batch; ON CONFLICT covers another process inserting it meanwhile.
+                marks = ", ".join(["%s" if self.postgres else "?"] * len(inserts))
+                cursor.execute(_EXISTING.format(marks=marks), [row[0] for row in inserts])
+                existing = {str(row[0]) for row in cursor.fetchall()}
+                fresh = [row for row in inserts if row[0] not in existing]
+                if fresh:
+                    cursor.executemany(self.statements["insert"], fresh)
             rows: list[tuple[Any, ...]] = []
             updates = work["updates"]
             if updates:
@@ -222,7 +240,7 @@ class CheckpointWriter:
                     if found:
                         cursor.executemany(self.statements[kind], found)
             for run_id, found in work["records"].items():
-                if run_id not in lost:
+                if run_id not in lost and run_id not in existing:
                     rows.extend(found)
             if rows:
                 cursor.executemany(self.statements["upsert"], rows)
@@ -235,7 +253,7 @@ class CheckpointWriter:
             raise
         finally:
             cursor.close()
-        return lost
+        return lost, existing
 
     async def aclose(self) -> None:
         """Close once the batch being written is committed: on PostgreSQL it is written

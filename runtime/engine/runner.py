@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import random
@@ -28,7 +29,13 @@ import structlog
 
 from gateway import BackgroundService, Conflict, NotFound, Services
 from gateway.expressions import ExpressionError
-from runtime.engine.checkpoints import CheckpointWriter, LeaseLost, NullSink, dumps
+from runtime.engine.checkpoints import (
+    CheckpointWriter,
+    LeaseLost,
+    NullSink,
+    RunExists,
+    dumps,
+)
 from runtime.engine.clock import Clock, SystemClock, iso
 from runtime.engine.definition import Index
 from runtime.engine.history import StoredHistory
@@ -45,7 +52,7 @@ from runtime.engine.state import RunState
 from runtime.engine.store import RunRows, RuntimeLease
 from runtime.settings import RuntimeSettings
 
-__all__ = ["DurableEngine", "new_run_id"]
+__all__ = ["DurableEngine", "derived_run_id", "new_run_id"]
 
 log = structlog.get_logger("portway.runtime.engine")
 
@@ -60,6 +67,15 @@ def new_run_id(now: datetime) -> str:
     """A Logic Apps-like run id whose text sorts newest first."""
     ticks = _TICKS_AT_EPOCH + int(now.timestamp() * 10_000_000)
     return f"{_MAX_TICKS - ticks:020d}{_RNG.randrange(10 ** 9):09d}CU{_RNG.randrange(100):02d}"
+
+
+def derived_run_id(parent_run_id: str, salt: str) -> str:
+    """The run id a run started by another run's action always gets (a child workflow's):
+    the parent's time part, so it sorts beside it, and a digest of the parent and ``salt``
+    (the action's tracking id), so a replay of the action finds the same run."""
+    digest = int.from_bytes(hashlib.sha256(
+        f"{parent_run_id}/{salt}".encode()).digest()[:8], "big")
+    return f"{parent_run_id[:20]}{digest % 10 ** 9:09d}CU{digest // 10 ** 9 % 100:02d}"
 
 
 @dataclass
@@ -138,6 +154,8 @@ class DurableEngine:
             "fence": 1})
         try:
             await self.writer.flush(state)
+        except RunExists:
+            return _Handle(self, run_id)  # started before (a trigger event, a replay)
         except Exception as exc:
             if _is_duplicate(exc):
                 return _Handle(self, run_id)

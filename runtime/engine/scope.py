@@ -168,6 +168,10 @@ class HandlerContext:
         return self._name
 
     @property
+    def tracking_id(self) -> str:
+        return self._scope.state.tracking_id(self._key)
+
+    @property
     def action(self) -> Mapping[str, Any]:
         return self._action
 

@@ -15,7 +15,14 @@ from gateway import Conflict, NotFound, Services
 from runtime.engine.checkpoints import LeaseLost
 from runtime.engine.state import RunState
 from runtime.store.tables import action_results, runs
-from tests.runtime.engine.support import CALLS, Harness, ManualClock, request, statuses
+from tests.runtime.engine.support import (
+    CALLS,
+    Harness,
+    ManualClock,
+    definition,
+    request,
+    statuses,
+)
 
 pytestmark = pytest.mark.both_backends
 
@@ -327,3 +334,23 @@ def test_a_stopping_lease_holder_gives_back_every_run_it_claimed_so_another_take
     # An action the holder had in flight when it stopped may run once more, never more.
     assert all(1 <= CALLS.get(f"{r['id']}/Count", 0) <= 2 for r in records)
     assert claimed > 0
+
+
+def test_starting_a_taken_run_id_is_a_no_op_and_spoils_no_other_run_in_the_batch(
+        services: Services) -> None:
+    async def body(h: Harness) -> Any:
+        version = h.source.add(definition({"C": {"type": "Compose", "inputs": 1}}))
+        first = await h.engine.start_run(version, request(), run_id="0" * 20 + "1" * 9 + "CU01")
+        await h.finish(first.run_id)
+        # Both inserts go in one group commit: the taken id must fail only itself.
+        again, other = await asyncio.gather(
+            h.engine.start_run(version, request(), run_id=first.run_id),
+            h.engine.start_run(version, request()))
+        return first.run_id, again.run_id, await h.finish(other.run_id)
+
+    first, again, other = run(body, lambda: Harness(services))
+    assert again == first
+    assert other["status"] == "Succeeded"
+    with services.db.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(runs).where(
+            runs.c.id == first)).scalar() == 1

@@ -119,6 +119,29 @@ def _wait(check: Any, timeout: float = 60.0) -> Any:
     raise AssertionError("timed out")
 
 
+def _deploy_and_call(base: str, auth: dict[str, str], workflows: dict[str, Any],
+                     call: str) -> str:
+    """Deploy the workflows (in order), call ``call``'s Request trigger; its run id."""
+    for name, body in workflows.items():
+        deployed = httpx.put(f"{base}/v1/workflows/{name}", headers=auth, json=body,
+                             timeout=30)
+        assert deployed.status_code == 201, deployed.text
+    url = httpx.post(f"{base}/v1/workflows/{call}/triggers/manual/callback-url",
+                     headers=auth, timeout=30).json()["value"]
+    started = httpx.post(url, json={}, timeout=30)
+    assert started.status_code == 202, started.text
+    return started.headers["x-ms-workflow-run-id"]
+
+
+def _ended(base: str, auth: dict[str, str], run_id: str) -> dict[str, Any]:
+    def done() -> dict[str, Any] | None:
+        run = httpx.get(f"{base}/v1/runs/{run_id}", headers=auth, timeout=30).json()
+        return run if run.get("status") not in ("Running", "Waiting") else None
+
+    found: dict[str, Any] = _wait(done)
+    return found
+
+
 def test_a_run_killed_mid_action_resumes_and_runs_no_completed_action_twice(
         tmp_path: Path, database_env: dict[str, str]) -> None:
     upstream = Upstream()
@@ -126,26 +149,61 @@ def test_a_run_killed_mid_action_resumes_and_runs_no_completed_action_twice(
         with portway_process(tmp_path, database_env) as (base, process):
             owner = (tmp_path / "var" / "owner.token").read_text().strip()
             auth = {"authorization": f"Bearer {owner}"}
-            deployed = httpx.put(f"{base}/v1/workflows/killme", headers=auth,
-                                 json=_workflow(up), timeout=30)
-            assert deployed.status_code == 201, deployed.text
-            url = httpx.post(f"{base}/v1/workflows/killme/triggers/manual/callback-url",
-                             headers=auth, timeout=30).json()["value"]
-            started = httpx.post(url, json={}, timeout=30)
-            assert started.status_code == 202, started.text
-            run_id = started.headers["x-ms-workflow-run-id"]
+            run_id = _deploy_and_call(base, auth, {"killme": _workflow(up)}, "killme")
             assert upstream.hanging.wait(30)
             _kill_tree(process.pid)  # kill -9 of the server and its workers, mid Step2
             process.wait(10)
         upstream.release.set()
         with portway_process(tmp_path, database_env) as (base, _):
-            def done() -> dict[str, Any] | None:
-                run = httpx.get(f"{base}/v1/runs/{run_id}", headers=auth, timeout=30).json()
-                return run if run.get("status") not in ("Running", "Waiting") else None
-
-            run = _wait(done)
+            run = _ended(base, auth, run_id)
     assert run["status"] == "Succeeded", run
     assert [upstream.count(n) for n in ("1", "2", "3")] == [1, 2, 1], upstream.hits
     second = [hit for hit in upstream.hits if hit["step"] == "2"]
     assert {hit["run"] for hit in second} == {run_id}
     assert second[0]["tracking"] == second[1]["tracking"] != ""
+
+
+def _parent_and_child(base: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    child = {"kind": "Stateful", "definition": {
+        "triggers": {"manual": {"type": "Request", "kind": "Http"}},
+        "actions": {
+            "Work": {"type": "Http", "inputs": {"method": "GET", "uri": f"{base}/step/2",
+                                                "retryPolicy": {"type": "none"}}},
+            "Answer": {"type": "Response", "inputs": {"statusCode": 200,
+                                                      "body": "@body('Work')"},
+                       "runAfter": {"Work": ["Succeeded"]}}}}}
+    parent = {"kind": "Stateful", "definition": {
+        "triggers": {"manual": {"type": "Request", "kind": "Http"}},
+        "actions": {
+            "Child": {"type": "Workflow", "inputs": {
+                "host": {"workflow": {"id": "child"}, "triggerName": "manual"},
+                "body": {"from": "parent"}}},
+            "After": {"type": "Compose", "inputs": "@body('Child')",
+                      "runAfter": {"Child": ["Succeeded"]}}}}}
+    return parent, child
+
+
+def test_a_parent_killed_after_starting_its_child_finds_the_same_child_on_replay(
+        tmp_path: Path, database_env: dict[str, str]) -> None:
+    upstream = Upstream()
+    with serve_in_thread(upstream.app()) as up:
+        parent, child = _parent_and_child(up)
+        with portway_process(tmp_path, database_env) as (base, process):
+            owner = (tmp_path / "var" / "owner.token").read_text().strip()
+            auth = {"authorization": f"Bearer {owner}"}
+            run_id = _deploy_and_call(base, auth, {"child": child, "parent": parent},
+                                      "parent")
+            assert upstream.hanging.wait(30)  # the child runs; the parent waits for it
+            before = httpx.get(f"{base}/v1/runs/{run_id}", headers=auth, timeout=30).json()
+            _kill_tree(process.pid)  # kill -9 before the parent's Child is checkpointed
+            process.wait(10)
+        assert before["actions"]["Child"]["status"] == "Running", before
+        upstream.release.set()
+        with portway_process(tmp_path, database_env) as (base, _):
+            run = _ended(base, auth, run_id)
+            children = httpx.get(f"{base}/v1/workflows/child/runs", headers=auth,
+                                 timeout=30).json()["value"]
+    assert run["status"] == "Succeeded", run
+    assert run["actions"]["After"]["outputs"] == {"step": "2"}
+    assert len(children) == 1, [c["id"] for c in children]
+    assert {hit["run"] for hit in upstream.hits} == {children[0]["id"]}
