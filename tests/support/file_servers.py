@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +26,22 @@ from pyftpdlib.servers import FTPServer
 from tests.support.servers import free_port
 
 USER, PASSWORD = "portway", "s3cret-ftp"
+
+
+class Gate:
+    """Holds the FTP server's folder listings (``MLSD``) while ``closed``: a poll then hangs
+    mid-way (``held`` is set) until the gate opens again."""
+
+    def __init__(self) -> None:
+        self.closed = threading.Event()
+        self.held = threading.Event()
+
+    def pass_through(self) -> None:
+        if self.closed.is_set():
+            self.held.set()
+            deadline = time.monotonic() + 60
+            while self.closed.is_set() and time.monotonic() < deadline:
+                time.sleep(0.02)
 
 
 @dataclass
@@ -55,8 +72,10 @@ def self_signed(folder: Path, name: str = "localhost") -> Path:
 
 
 @contextmanager
-def ftp_server(root: Path, *, tls: bool = False) -> Iterator[FileServer]:
-    """pyftpdlib serving ``root`` to ``USER``/``PASSWORD`` (read and write) on loopback."""
+def ftp_server(root: Path, *, tls: bool = False, gate: Gate | None = None
+               ) -> Iterator[FileServer]:
+    """pyftpdlib serving ``root`` to ``USER``/``PASSWORD`` (read and write) on loopback;
+    its listings wait at ``gate`` when one is given."""
     root.mkdir(parents=True, exist_ok=True)
     authorizer = DummyAuthorizer()
     authorizer.add_user(USER, PASSWORD, str(root), perm="elradfmwMT")
@@ -68,6 +87,14 @@ def ftp_server(root: Path, *, tls: bool = False) -> Iterator[FileServer]:
         handler.tls_data_required = True
     else:
         handler = type("Handler", (FTPHandler,), {})
+    if gate is not None:
+        listing = handler.ftp_MLSD
+
+        def held_listing(self: Any, path: str) -> Any:
+            gate.pass_through()
+            return listing(self, path)
+
+        handler.ftp_MLSD = held_listing
     handler.authorizer = authorizer
     handler.banner = "portway test ftp"
     handler.auth_failed_timeout = 0
