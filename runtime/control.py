@@ -10,7 +10,7 @@ import asyncio
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from gateway import BadRequest, Services, command_services, remote_of
+from gateway import PortwayError, Services, command_services, remote_of
 from runtime.definitions import WorkflowSpec
 from runtime.host import RuntimeHost
 
@@ -118,7 +118,12 @@ class ApiControl:
         return found
 
     def rotate_key(self, name: str) -> None:
-        raise BadRequest("rotate-key works on the store only (run it without --url)")
+        answer = self.remote.call("POST", f"/v1/workflows/{quote(name)}/regenerateAccessKey",
+                                  json={"keyType": "Primary"})
+        if answer.status_code != 200:  # the one error shape: say its code and message
+            error = answer.json().get("error") or {}
+            raise PortwayError(f"{error.get('code')}: {error.get('message')}",
+                               code=str(error.get("code") or "RemoteError"))
 
     def runs(self, workflow: str, status: str | None, top: int) -> list[dict[str, Any]]:
         params: dict[str, Any] = {"$top": top}

@@ -113,6 +113,13 @@ def runtime_openapi() -> dict[str, Any]:
         "/v1/workflows/{name}/disable": {"post": _op(
             "Disable a workflow", "disableWorkflow", {"200": _json(_WORKFLOW)},
             params=[_path("name")])},
+        "/v1/workflows/{name}/regenerateAccessKey": {"post": {**_op(
+            "A new trigger-signing key: every callback URL given out before answers 401 "
+            "(Logic Apps' regenerateAccessKey)", "regenerateAccessKey",
+            {"200": {"description": "rotated"}}, params=[_path("name")]),
+            "requestBody": {"required": False, "content": {"application/json": {
+                "schema": {"type": "object", "additionalProperties": False, "properties": {
+                    "keyType": {"enum": ["NotSpecified", "Primary"]}}}}}}}},
         "/v1/workflows/{name}/triggers/{trigger}/callback-url": {"post": _op(
             "A Request trigger's signed callback URL (Logic Apps' listCallbackUrl)",
             "listCallbackUrl", {"200": _json(_CALLBACK)},

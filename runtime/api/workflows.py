@@ -1,5 +1,7 @@
 """Workflows and app settings over HTTP: ``/v1/workflows[/{name}]`` (GET, PUT, DELETE),
-``/v1/workflows/{name}/enable|disable``, ``/v1/appsettings[/{name}]``.
+``/v1/workflows/{name}/enable|disable``, ``/v1/workflows/{name}/regenerateAccessKey``
+(Logic Apps' ``Workflows_RegenerateAccessKey``: a new trigger-signing key, so every
+callback URL given out before answers 401), ``/v1/appsettings[/{name}]``.
 
 A PUT is validated whole before anything is stored (``runtime.definitions.check``): a bad
 definition gets 400 with every finding's file and JSON pointer in ``details``, and nothing
@@ -15,7 +17,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway import BadRequest, PayloadTooLarge, authenticate, read_json_object, require_role
+from gateway import (
+    BadRequest,
+    PayloadTooLarge,
+    authenticate,
+    read_json_object,
+    require_role,
+)
 from runtime.api.common import audit, host_of_request, valid_name
 from runtime.definitions import check, from_body
 from runtime.definitions.limits import MAX_DEFINITION_BYTES
@@ -83,6 +91,27 @@ async def disable_workflow(request: Request) -> Response:
     return await _set_enabled(request, False)
 
 
+#: ``keyType`` values of Logic Apps' regenerateAccessKey; Portway signs with one key.
+_KEY_TYPES = ("NotSpecified", "Primary")
+
+
+async def regenerate_access_key(request: Request) -> Response:
+    caller = await authenticate(request)
+    name = request.path_params["name"]
+    require_role(caller, "contributor", f"workflows/{name}", action="workflow.regeneratekey")
+    body = await read_json_object(request)  # {} when there is none
+    unknown = sorted(set(body) - {"keyType"})
+    if unknown:
+        raise BadRequest(f"regenerateAccessKey takes only keyType, not {unknown[0]!r}")
+    if body.get("keyType", "Primary") not in _KEY_TYPES:
+        raise BadRequest("keyType must be Primary (or NotSpecified): Portway signs "
+                         "callback URLs with one key per workflow")
+    host = host_of_request(request)
+    await host.services.db.run(host.workflows.rotate_trigger_key, name)
+    await audit(request, caller.name, "workflow.regeneratekey", f"workflows/{name}")
+    return Response(status_code=200)
+
+
 async def get_appsettings(request: Request) -> Response:
     caller = await authenticate(request)
     require_role(caller, "reader", "appsettings", action="appsettings.read")
@@ -125,6 +154,8 @@ routes = [
     Route("/v1/workflows/{name}", delete_workflow, methods=["DELETE"]),
     Route("/v1/workflows/{name}/enable", enable_workflow, methods=["POST"]),
     Route("/v1/workflows/{name}/disable", disable_workflow, methods=["POST"]),
+    Route("/v1/workflows/{name}/regenerateAccessKey", regenerate_access_key,
+          methods=["POST"]),
     Route("/v1/appsettings", get_appsettings, methods=["GET"]),
     Route("/v1/appsettings", put_appsettings, methods=["PUT"]),
     Route("/v1/appsettings/{name}", delete_appsetting, methods=["DELETE"]),
