@@ -4,8 +4,9 @@
 principal — access check (the linked access check for a workflow's identity), routing,
 validation, throttling, policies, credentials, the egress guard — exactly as an HTTP
 caller of ``/apim/...`` or ``.../operations/{id}`` would. ``send_http`` is for a URL that is
-not a connection's (the ``Http`` action): it goes through the egress guard and the
-gateway's outbound client, with no credentials added. Each answer is read whole, up to
+not a connection's (the ``Http`` action, polling triggers): it goes through the egress
+guard and the data plane's own pooled client (``gateway.outbound``), with no credentials
+added. Each answer is read whole, up to
 the configured response limit.
 """
 
@@ -13,31 +14,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from gateway import outbound
 from gateway.errors import NotFound, Unauthenticated
+from gateway.outbound import Answer
 from gateway.proxy.call import Call
 from gateway.proxy.pipeline import Proxy
-from gateway.proxy.upstream import Timeouts, UpstreamRequest, UpstreamResponse
+from gateway.proxy.upstream import Timeouts, UpstreamResponse
 from gateway.services import Services
 from gateway.store.principals import Principal
 
-
-@dataclass(frozen=True)
-class Answer:
-    """An upstream's whole answer."""
-
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-
-    def header(self, name: str) -> str | None:
-        wanted = name.lower()
-        for key, value in self.headers:
-            if key.lower() == wanted:
-                return value
-        return None
+__all__ = ["Answer", "call_connection", "call_connection_operation", "send_http"]
 
 
 async def call_connection(services: Services, principal: str, connection: str, method: str,
@@ -88,14 +76,10 @@ async def send_http(services: Services, method: str, url: str, *,
         EgressDenied: The guard refused the URL.
         UpstreamUnreachable, UpstreamTimeout: The exchange failed.
     """
-    proxy = _proxy(services)
-    target = await services.egress.acheck(url)
-    limit = services.settings.egress.max_response_bytes
-    response = await proxy.upstream.send(UpstreamRequest(
-        method=method.upper(), target=target, headers=dict(headers or {}), body=body,
+    return await outbound.send(
+        _proxy(services).upstream, services.egress, method, url, headers=headers, body=body,
         timeouts=Timeouts(connect_timeout, read_timeout, total_timeout),
-        max_response_bytes=limit))
-    return await _whole(response, services)
+        max_bytes=services.settings.egress.max_response_bytes)
 
 
 def _proxy(services: Services) -> Proxy:

@@ -1,28 +1,32 @@
-"""Talking to token endpoints with authlib, through the egress guard.
+"""Talking to token endpoints with authlib, on the one outbound client.
 
 authlib's protocol client builds every request (PKCE challenge, grant bodies, client
-authentication) and parses every answer; the HTTP session under it is ours, so each
-token endpoint is vetted by the egress guard and reached at the vetted address. Foreign
-errors (authlib's, httpx's) are translated here and nowhere else.
+authentication) and parses every answer; the HTTP session under it is ours: each request
+goes out through ``gateway.outbound`` (the egress guard, the vetted address, the pooled
+client's timeouts and error codes). Foreign errors (authlib's) and the upstream errors
+of the exchange are translated here, to ``TokenEndpointError``, and nowhere else.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
 from authlib.oauth2.base import OAuth2Error
 from authlib.oauth2.client import OAuth2Client
 
-from gateway.errors import EgressDenied
-from gateway.fetch import pinned_url
+from gateway.errors import EgressDenied, UpstreamError
 from gateway.oauth.errors import ConnectionUnauthenticated, OAuthError, TokenEndpointError
 from gateway.oauth.plan import OAuthPlan
 from gateway.oauth.tokens import TokenSet
+from gateway.outbound import Answer, send_blocking
+from gateway.proxy.upstream import Timeouts
 from gateway.security.egress import EgressGuard
 
 TIMEOUT = 20.0
+#: The most of a token endpoint's answer that is read.
+MAX_ANSWER_BYTES = 1024 * 1024
 #: Token endpoint errors that mean the grant itself is dead: only a new consent helps.
 DEAD_GRANT = frozenset({"invalid_grant", "unauthorized_client"})
 
@@ -35,28 +39,38 @@ class _GuardedSession:
 
     def post(self, url: str, data: dict[str, str] | None = None,
              headers: dict[str, str] | None = None, auth: Any = None,
-             **_: Any) -> httpx.Response:
+             **_: Any) -> _TokenAnswer:
         return self.request("POST", url, data=data, headers=headers, auth=auth)
 
     def request(self, method: str, url: str, data: dict[str, str] | None = None,
                 headers: dict[str, str] | None = None, auth: Any = None,
-                **_: Any) -> httpx.Response:
+                **_: Any) -> _TokenAnswer:
         body = urlencode(data or {})
         all_headers = dict(headers or {})
         if auth is not None:
             # authlib's ClientAuth adds client_secret_basic / _post / none.
             url, all_headers, body = auth.prepare(method, url, all_headers, body)
-        target = self._guard.check(url)
-        default = 443 if target.scheme == "https" else 80
-        all_headers["Host"] = target.host if target.port == default else (
-            f"{target.host}:{target.port}")
-        with httpx.Client(timeout=TIMEOUT, follow_redirects=False) as client:
-            request = client.build_request(method, pinned_url(target), headers=all_headers,
-                                           content=body.encode("utf-8"),
-                                           extensions={"sni_hostname": target.host})
-            response = client.send(request)
-            response.read()
-            return response
+        answer = send_blocking(self._guard, method, url, headers=all_headers,
+                               body=body.encode("utf-8"),
+                               timeouts=Timeouts(min(TIMEOUT, 5.0), TIMEOUT, TIMEOUT),
+                               max_bytes=MAX_ANSWER_BYTES)
+        return _TokenAnswer(answer)
+
+
+class _TokenAnswer:
+    """The part of a requests-like response that authlib reads."""
+
+    def __init__(self, answer: Answer) -> None:
+        self.status_code = answer.status
+        self.headers = dict(answer.headers)
+        self.content = answer.body
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+    def raise_for_status(self) -> None:
+        if self.status_code >= 400:
+            raise TokenEndpointError(f"the token endpoint answered HTTP {self.status_code}")
 
 
 def _client(plan: OAuthPlan, guard: EgressGuard, redirect_uri: str = "") -> OAuth2Client:
@@ -119,14 +133,11 @@ def _call(step: Any, plan: OAuthPlan, previous: TokenSet | None = None) -> Token
         raise TokenEndpointError(
             f"the token endpoint answered the OAuth error {error or 'unknown'!r}",
             details=[{"error": error}], retryable=False) from None
-    except EgressDenied:
+    except (EgressDenied, TokenEndpointError):
         raise
-    except httpx.HTTPStatusError as exc:
-        raise TokenEndpointError(
-            f"the token endpoint answered HTTP {exc.response.status_code}") from None
-    except httpx.HTTPError as exc:
-        raise TokenEndpointError(
-            f"the token endpoint could not be reached ({type(exc).__name__})") from None
+    except UpstreamError as exc:
+        raise TokenEndpointError(f"the token endpoint could not be reached: {exc.message}",
+                                 details=exc.details, retryable=exc.retryable) from None
     except (ValueError, KeyError, TypeError):
         raise TokenEndpointError("the token endpoint's answer is not a token") from None
     if not isinstance(token, dict) or not token.get("access_token"):

@@ -35,6 +35,7 @@ from gateway.proxy.schemas import json_pointer
 from gateway.proxy.throttle import Throttle, build_throttle
 from gateway.proxy.upstream import (
     Timeouts,
+    TlsProfile,
     UpstreamClient,
     UpstreamRequest,
     UpstreamResponse,
@@ -178,7 +179,7 @@ class Proxy:
         return handler
 
     async def send(self, call: Call, method: str, url: str, headers: dict[str, str],
-                   body: Body) -> UpstreamResponse:
+                   body: Body, *, tls: TlsProfile | None = None) -> UpstreamResponse:
         """Egress guard, then the upstream call with retries (the protocols' Transport)."""
         call.upstream_url = url
         target = await steps.vet_target(url, self.services.egress)
@@ -198,7 +199,7 @@ class Proxy:
             return await self.upstream.send(UpstreamRequest(
                 method=method, target=target, headers=headers, body=body,
                 timeouts=Timeouts(options.connect_timeout, options.read_timeout, remaining),
-                max_response_bytes=self._max_response))
+                max_response_bytes=self._max_response, tls=tls))
 
         policy = RetryPolicy(max_retries=options.max_retries,
                              budget_seconds=min(options.retry_budget_seconds,

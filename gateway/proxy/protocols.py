@@ -17,14 +17,15 @@ from __future__ import annotations
 from typing import Protocol
 
 from gateway.proxy.call import Body, Call
-from gateway.proxy.upstream import UpstreamResponse
+from gateway.proxy.upstream import TlsProfile, UpstreamResponse
 
 
 class Transport(Protocol):
-    """Sends one HTTP request for a protocol handler, under the proxy's rules."""
+    """Sends one HTTP request for a protocol handler, under the proxy's rules
+    (``tls``: a TLS profile of the call's own, such as a client certificate)."""
 
     async def send(self, call: Call, method: str, url: str, headers: dict[str, str],
-                   body: Body) -> UpstreamResponse: ...
+                   body: Body, *, tls: TlsProfile | None = None) -> UpstreamResponse: ...
 
 
 class ProtocolHandler(Protocol):

@@ -77,11 +77,7 @@ class UpstreamResponse:
         return _chunks(self)
 
     def header(self, name: str) -> str | None:
-        wanted = name.lower()
-        for key, value in self.headers:
-            if key.lower() == wanted:
-                return value
-        return None
+        return header_value(self.headers, name)
 
     async def read(self, limit: int) -> bytes:
         """The whole body (streamed answers are read now, up to ``limit`` bytes)."""
@@ -106,6 +102,15 @@ class UpstreamResponse:
         if self._release is not None:
             release, self._release = self._release, None
             await release()
+
+
+def header_value(headers: list[tuple[str, str]], name: str) -> str | None:
+    """The first value of header ``name`` (case-insensitive), or None."""
+    wanted = name.lower()
+    for key, value in headers:
+        if key.lower() == wanted:
+            return value
+    return None
 
 
 async def _chunks(response: UpstreamResponse) -> AsyncIterator[bytes]:

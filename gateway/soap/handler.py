@@ -22,7 +22,7 @@ class SoapHandler:
     """Calls SOAP operations of connectors through one ``Sender``.
 
     Args:
-        sender: Sends the HTTP request; the gateway's is ``EgressSender``.
+        sender: Sends the HTTP request; the gateway's goes through the proxy's transport.
         clients: The zeep client cache (one client per connector version).
     """
 

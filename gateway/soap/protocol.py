@@ -30,9 +30,10 @@ from gateway.proxy.steps import route as route_by_path
 from gateway.proxy.upstream import UpstreamResponse
 from gateway.services import Services
 from gateway.soap.auth import ClientCertificate, SoapCredentials
+from gateway.soap.clients import ClientCache
 from gateway.soap.dispatch import body_element, find_operation, requested_action
 from gateway.soap.handler import SoapHandler
-from gateway.soap.sender import EgressSender, HttpReply
+from gateway.soap.sender import HttpReply, TlsProfiles
 
 #: Headers the REST credentials step may have set; SOAP puts its own.
 _CREDENTIAL_HEADERS = frozenset({"authorization", "x-api-key"})
@@ -46,16 +47,11 @@ class SoapProtocolHandler:
     """``ProtocolHandler`` for connectors whose protocol is ``"soap"``."""
 
     def __init__(self, services: Services) -> None:
-        proxy = services.settings.proxy
         self._max_response = services.settings.egress.max_response_bytes
         self._max_request = services.settings.limits.max_request_bytes
-        # Client certificates need a TLS context of their own, which the shared upstream
-        # client cannot take per call; those calls go through this sender (same egress
-        # guard, same timeouts).
-        self._cert_sender = EgressSender(services.egress, connect_timeout=proxy.connect_timeout,
-                                         read_timeout=proxy.read_timeout,
-                                         max_response_bytes=self._max_response)
-        self.soap = SoapHandler(self._cert_sender)
+        # A client certificate is a TLS profile on the same transport as every call.
+        self._profiles = TlsProfiles()
+        self.clients = ClientCache()
 
     async def route_root(self, call: Call) -> None:
         """Find the operation a raw envelope sent to the connection's root is for.
@@ -84,12 +80,12 @@ class SoapProtocolHandler:
         connector = call.resolved.compiled.connector
         credentials = SoapCredentials.from_connection(call.resolved.record.parameters,
                                                       call.resolved.secrets)
-        sender = _PipelineSender(call, transport, self._cert_sender, self._max_response)
+        sender = _PipelineSender(call, transport, self._profiles, self._max_response)
         if call.arguments is None and _content_type(call) in _XML_TYPES:
             envelope = await read_body(call.body, self._max_request)
             caller = {k: v for k, v in call.headers.items()
                       if k.lower() not in _CREDENTIAL_HEADERS}
-            reply = await SoapHandler(sender, self.soap.clients).forward(
+            reply = await SoapHandler(sender, self.clients).forward(
                 connector, call.operation, envelope, caller, credentials)
             headers = [(k, v) for k, v in reply.headers
                        if k.lower() in ("content-type", "content-encoding")]
@@ -98,7 +94,7 @@ class SoapProtocolHandler:
         extra = {k: v for k, v in call.headers.items()
                  if k.lower() not in _CREDENTIAL_HEADERS | _REQUEST_HEADERS
                  and k.lower() != credentials.api_key_header.lower()}
-        result = await SoapHandler(sender, self.soap.clients).call(
+        result = await SoapHandler(sender, self.clients).call(
             connector, call.operation, arguments, credentials, extra)
         return UpstreamResponse(status=200,
                                 headers=[("content-type", "application/json")],
@@ -118,8 +114,7 @@ class SoapProtocolHandler:
         return value
 
     async def aclose(self) -> None:
-        """Close the certificate sender's connections."""
-        await self._cert_sender.aclose()
+        """Nothing to close: connections belong to the proxy's outbound client."""
 
 
 def _content_type(call: Call) -> str:
@@ -135,23 +130,22 @@ def _unique_action(call: Call, action: str) -> bool:
 
 
 class _PipelineSender:
-    """A ``Sender`` over the pipeline's transport (egress guard, retries, size cap)."""
+    """A ``Sender`` over the pipeline's transport (egress guard, timeouts, retries, size
+    cap, error codes), with the connection's client certificate when it has one."""
 
-    def __init__(self, call: Call, transport: Transport, cert_sender: EgressSender,
+    def __init__(self, call: Call, transport: Transport, profiles: TlsProfiles,
                  max_response: int) -> None:
         self._call = call
         self._transport = transport
-        self._cert_sender = cert_sender
+        self._profiles = profiles
         self._max = max_response
 
     async def __call__(self, url: str, headers: dict[str, str], body: bytes, *,
                        method: str = "POST",
                        certificate: ClientCertificate | None = None) -> HttpReply:
-        if certificate is not None:
-            return await self._cert_sender(url, headers, body, method=method,
-                                           certificate=certificate)
+        tls = self._profiles.get(certificate) if certificate is not None else None
         response = await self._transport.send(self._call, method, url, headers,
-                                              body if method != "GET" else None)
+                                              body if method != "GET" else None, tls=tls)
         try:
             content = await response.read(self._max)
         finally:

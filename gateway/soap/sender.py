@@ -1,8 +1,9 @@
-"""The gateway's outbound HTTP for SOAP calls: through the egress guard, with client
-certificates when a connection has one.
+"""What the SOAP handler needs of outbound HTTP: the ``Sender`` seam, its ``HttpReply``,
+and TLS profiles for connections with client certificates.
 
-Foreign exceptions of the HTTP client are translated here, as in
-``gateway.proxy.upstream``.
+Every SOAP request goes out through the proxy's transport (``gateway.soap.protocol``):
+the egress guard, the pooled client, timeouts, retries where they apply and the error
+codes of every proxied call; a client certificate only adds its ``TlsProfile``.
 """
 
 from __future__ import annotations
@@ -14,14 +15,11 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Protocol
 
-import httpx
-
-from gateway.errors import BadRequest, UpstreamTimeout, UpstreamUnreachable
-from gateway.fetch import pinned_url
-from gateway.security.egress import EgressGuard
+from gateway.errors import BadRequest
+from gateway.proxy.upstream import TlsProfile
 from gateway.soap.auth import ClientCertificate
 
-#: TLS contexts kept for connections with client certificates.
+#: TLS profiles kept for connections with client certificates.
 MAX_CERT_CLIENTS = 16
 
 
@@ -41,79 +39,35 @@ class HttpReply:
 
 class Sender(Protocol):
     """Sends one request (POST unless a WSDL HTTP GET binding says otherwise) and
-    returns the whole answer; the gateway provides it."""
+    returns the whole answer; the gateway's goes through the proxy's transport."""
 
     async def __call__(self, url: str, headers: dict[str, str], body: bytes, *,
                        method: str = "POST",
                        certificate: ClientCertificate | None = None) -> HttpReply: ...
 
 
-class EgressSender:
-    """A ``Sender`` that vets every URL with the egress guard and caps the answer."""
+class TlsProfiles:
+    """The TLS profiles of connections with client certificates, by fingerprint.
 
-    def __init__(self, guard: EgressGuard, *, connect_timeout: float = 5.0,
-                 read_timeout: float = 30.0, max_response_bytes: int = 50 * 1024 * 1024
-                 ) -> None:
-        self._guard = guard
-        self._timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
-        self._max = max_response_bytes
-        self._client = httpx.AsyncClient(timeout=self._timeout, follow_redirects=False)
-        self._cert_clients: OrderedDict[str, httpx.AsyncClient] = OrderedDict()
+    Building a context reads the certificate and the CA bundle, so the last
+    ``MAX_CERT_CLIENTS`` are kept; the outbound pool keys connections by the profile's
+    key, so one certificate's connections never serve another's calls.
+    """
 
-    async def __call__(self, url: str, headers: dict[str, str], body: bytes, *,
-                       method: str = "POST",
-                       certificate: ClientCertificate | None = None) -> HttpReply:
-        target = await self._guard.acheck(url)
-        client = self._client if certificate is None else await self._with_cert(certificate)
-        default_port = 443 if target.scheme == "https" else 80
-        host = target.host if target.port == default_port else f"{target.host}:{target.port}"
-        request = client.build_request(method, pinned_url(target),
-                                       headers={**headers, "host": host},
-                                       content=body if method != "GET" else None,
-                                       extensions={"sni_hostname": target.host})
-        try:
-            response = await client.send(request, stream=True)
-            try:
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > self._max:
-                        raise UpstreamUnreachable(
-                            f"the SOAP answer from {target.host!r} is larger than "
-                            f"{self._max} bytes")
-                    chunks.append(chunk)
-            finally:
-                await response.aclose()
-        except httpx.TimeoutException:
-            raise UpstreamTimeout(f"the SOAP service {target.host!r} did not answer in time"
-                                  ) from None
-        except httpx.HTTPError as exc:
-            raise UpstreamUnreachable(f"the SOAP service {target.host!r} could not be reached "
-                                      f"({type(exc).__name__})") from None
-        return HttpReply(status=response.status_code,
-                         headers=[(k, v) for k, v in response.headers.multi_items()],
-                         body=b"".join(chunks))
+    def __init__(self, size: int = MAX_CERT_CLIENTS) -> None:
+        self._size = size
+        self._profiles: OrderedDict[str, TlsProfile] = OrderedDict()
 
-    async def _with_cert(self, certificate: ClientCertificate) -> httpx.AsyncClient:
-        key = certificate.fingerprint
-        client = self._cert_clients.get(key)
-        if client is None:
-            client = httpx.AsyncClient(timeout=self._timeout, follow_redirects=False,
-                                       verify=tls_context(certificate))
-            self._cert_clients[key] = client
-            while len(self._cert_clients) > MAX_CERT_CLIENTS:
-                _, old = self._cert_clients.popitem(last=False)
-                await old.aclose()
-        self._cert_clients.move_to_end(key)
-        return client
-
-    async def aclose(self) -> None:
-        """Close every client this sender opened."""
-        await self._client.aclose()
-        for client in self._cert_clients.values():
-            await client.aclose()
-        self._cert_clients.clear()
+    def get(self, certificate: ClientCertificate) -> TlsProfile:
+        key = f"client-cert:{certificate.fingerprint}"
+        profile = self._profiles.get(key)
+        if profile is None:
+            profile = TlsProfile(key=key, context=tls_context(certificate))
+            self._profiles[key] = profile
+            while len(self._profiles) > self._size:
+                self._profiles.popitem(last=False)
+        self._profiles.move_to_end(key)
+        return profile
 
 
 def tls_context(certificate: ClientCertificate) -> ssl.SSLContext:

@@ -148,7 +148,7 @@ def test_the_zeep_client_is_built_once_per_connector_version(
             answer = client.post(f"/v1/connections/{connection}/operations/add",
                                  json={"a": n, "b": 1})
             assert answer.json() == {"addResult": n + 1}
-    assert handler_of(soap_gateway).soap.clients.builds == 1
+    assert handler_of(soap_gateway).clients.builds == 1
     # A new version of the connector (here: its SOAP 1.2 WSDL) gets a client of its own.
     wsdl = web.get(soap_server.url("soap12") + "/?wsdl", timeout=10).content
     with soap_gateway.client() as client:
@@ -160,7 +160,7 @@ def test_the_zeep_client_is_built_once_per_connector_version(
                              json={"a": 1, "b": 1})
     assert answer.json() == {"addResult": 2}
     assert soap_server.requests[-1].path == "/soap12/"
-    assert handler_of(soap_gateway).soap.clients.builds == 2
+    assert handler_of(soap_gateway).clients.builds == 2
 
 
 def test_wsdl_http_get_and_post_bindings(soap_gateway: RunningGateway,
