@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from typing import Any
 
@@ -72,6 +73,32 @@ class Vault:
         for row in rows:
             values[row.name] = self._open(row)
         return values
+
+    def seal_text(self, owner_kind: str, owner_id: str, name: str, value: str) -> str:
+        """Seal a value its owner keeps in its own rows (not in the vault's table): a
+        printable token that only ``open_text`` with the same identity opens. Tokens are
+        not re-sealed by ``rotate``; they open while the keyring keeps their key."""
+        sealed = seal(self.keyring, owner_kind, owner_id, name, value.encode("utf-8"))
+        return ".".join((sealed.key_id, base64.urlsafe_b64encode(sealed.wrapped_key).decode(),
+                         base64.urlsafe_b64encode(sealed.ciphertext).decode()))
+
+    def open_text(self, owner_kind: str, owner_id: str, name: str, token: str) -> str:
+        """Open a token of ``seal_text`` (the value is not registered for log redaction:
+        its owner never logs it, and a registry of every opened value would only grow).
+
+        Raises:
+            ValueError: Not a token, or not sealed for this identity or by a known key.
+        """
+        key_id, _, rest = token.rpartition(".")
+        key_id, _, wrapped = key_id.rpartition(".")
+        try:
+            sealed = SealedSecret(key_id, base64.urlsafe_b64decode(wrapped),
+                                  base64.urlsafe_b64decode(rest))
+            value = open_sealed(self._keyring_for(key_id), owner_kind, owner_id, name,
+                                sealed).decode("utf-8")
+        except Exception as exc:
+            raise ValueError("the sealed value cannot be opened") from exc
+        return value
 
     def _open(self, row: Any) -> str:
         sealed = SealedSecret(key_id=row.key_id, wrapped_key=row.wrapped_key,

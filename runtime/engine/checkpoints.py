@@ -86,13 +86,14 @@ class NullSink:
 class CheckpointWriter:
     """Queues records of many runs and commits them together."""
 
-    def __init__(self, services: Services, redact: Any = None) -> None:
+    def __init__(self, services: Services, sealer: Any = None) -> None:
         self.db = services.db
         self.postgres = self.db.dialect == "postgresql"
         self._pending: dict[str, _Pending] = {}
         self._task: asyncio.Task[None] | None = None
         self._conn: Any = None
-        self._redact = redact
+        #: ``redaction.Sealer``: what records and variables may show when stored.
+        self._sealer = sealer
         self.batches = 0
         self.statements = {name: self._sql(text) for name, text in (
             ("insert", _INSERT_RUN), ("progress", _PROGRESS), ("final", _FINAL),
@@ -117,7 +118,8 @@ class CheckpointWriter:
 
     def record(self, state: RunState, key: str, record: dict[str, Any],
                handler_state: Mapping[str, Any] | None = None) -> None:
-        shown = self._redact(state, record) if self._redact is not None else record
+        shown = self._sealer.stored(state, key, record) if self._sealer is not None \
+            else record
         self._entry(state).records[key] = (
             state.run_id, key, record["name"], state.next_seq(), str(record["status"]),
             dumps(shown), dumps(handler_state) if handler_state is not None else None)
@@ -178,6 +180,8 @@ class CheckpointWriter:
             changed = state.changed or entry.final is not None or entry.new_row is not None
             state.changed = False
             variables = dumps(state.variables) if changed else ""
+            if variables and self._sealer is not None:
+                variables = self._sealer.stored_variables(state, variables)
             response = dumps(_response(state)) if changed and state.response is not None \
                 else None
             if entry.new_row is not None:

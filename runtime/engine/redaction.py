@@ -5,10 +5,15 @@ An action with ``runtimeConfiguration.secureData.properties`` of ``inputs`` and/
 hides them in run history. The values of ``securestring``/``secureobject`` parameters
 are replaced by ``***`` wherever they appear in a stored record, whole or inside text.
 The run in memory keeps the real values: expressions after the action still see them.
+
+What a stored record hides is sealed beside it (``_sealed``: the real parts, encrypted by
+the vault's keyring for this run and action), so a run resumed after a crash or a timer
+gives later actions the real values too; history never shows ``_sealed``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -16,7 +21,11 @@ from typing import Any
 from runtime.engine.policies import SECURED
 from runtime.engine.state import RunState
 
-__all__ = ["MASK", "redact", "secret_values"]
+__all__ = ["MASK", "Sealer", "redact", "secret_values"]
+
+#: The parts of a record redaction may change, and so the parts sealed when it does.
+_PARTS = ("inputs", "outputs", "error", "trackedProperties")
+_OWNER = "run"
 
 MASK = "***"
 
@@ -73,3 +82,53 @@ def redact(state: RunState, record: dict[str, Any]) -> dict[str, Any]:
     if secrets:
         shown = _mask(shown, secrets)
     return shown
+
+
+class Sealer:
+    """Redacts records for storage, sealing what it hid; reopens them for a replay."""
+
+    def __init__(self, vault: Any) -> None:
+        self.vault = vault
+
+    def stored(self, state: RunState, key: str, record: dict[str, Any]) -> dict[str, Any]:
+        """The record as it may be stored: redacted, the hidden parts sealed."""
+        shown = redact(state, record)
+        if shown is record:
+            return record
+        hidden = {part: record[part] for part in _PARTS
+                  if part in record and shown.get(part) != record[part]}
+        if hidden:
+            shown["_sealed"] = self.vault.seal_text(
+                _OWNER, state.run_id, key, json.dumps(hidden, separators=(",", ":"),
+                                                      default=str))
+        return shown
+
+    def reopened(self, run_id: str, key: str, stored: dict[str, Any]) -> dict[str, Any]:
+        """A stored record with its sealed parts back (as redacted if they cannot be
+        opened: a master key removed from the keyring since)."""
+        token = stored.pop("_sealed", None)
+        if not isinstance(token, str):
+            return stored
+        with contextlib.suppress(ValueError):
+            stored.update(json.loads(self.vault.open_text(_OWNER, run_id, key, token)))
+        return stored
+
+    def stored_variables(self, state: RunState, text: str) -> str:
+        """The run's variables as stored: sealed whole when a secure parameter's value
+        is in them (a JSON string ``sealed:...`` then, never a variables object)."""
+        secrets = secret_values(state) if state.version.secure_parameters else []
+        if not any(secret in text for secret in secrets):
+            return text
+        return json.dumps("sealed:" + self.vault.seal_text(_OWNER, state.run_id,
+                                                           "variables", text))
+
+    def variables(self, run_id: str, stored: str | None) -> dict[str, Any]:
+        """The variables of a stored run row, opened."""
+        found = json.loads(stored) if stored else {}
+        if isinstance(found, str) and found.startswith("sealed:"):
+            try:
+                found = json.loads(self.vault.open_text(_OWNER, run_id, "variables",
+                                                        found.removeprefix("sealed:")))
+            except ValueError:
+                found = {}
+        return found if isinstance(found, dict) else {}

@@ -46,7 +46,7 @@ from runtime.engine.interface import (
     WorkflowVersion,
 )
 from runtime.engine.interpreter import ACTION_FAILED, Interpreter, Sink
-from runtime.engine.redaction import redact
+from runtime.engine.redaction import Sealer
 from runtime.engine.scope import Env, RunScope
 from runtime.engine.state import RunState
 from runtime.engine.store import RunRows, RuntimeLease
@@ -111,7 +111,8 @@ class DurableEngine:
         self.env = Env(services, self.clock, app_settings, settings.foreach_concurrency)
         self.rows = RunRows(services)
         self.history = StoredHistory(services)
-        self.writer = CheckpointWriter(services, redact)
+        self.sealer = Sealer(services.vault)
+        self.writer = CheckpointWriter(services, self.sealer)
         self.sqlite = services.db.dialect == "sqlite"
         self.lease = RuntimeLease(services, self.owner, settings.lease_seconds)
         self.local: dict[str, _Local] = {}
@@ -448,11 +449,11 @@ class DurableEngine:
         stored = json.loads(row.trigger)
         state = RunState(run_id, version, stored.get("expression", {}),
                          row.client_tracking_id, row.start_time, fence=fence)
-        state.variables = json.loads(row.variables) if row.variables else {}
+        state.variables = self.sealer.variables(run_id, row.variables)
         if row.response:
             state.response = _response_from(json.loads(row.response))
         for found in records:
-            record = json.loads(found.record)
+            record = self.sealer.reopened(run_id, found.key, json.loads(found.record))
             state.replay[found.key] = record
             state.seq = max(state.seq, found.seq)
             if found.state is not None:

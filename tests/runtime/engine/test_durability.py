@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from gateway import Conflict, NotFound, Services
 from runtime.engine.checkpoints import LeaseLost
+from runtime.engine.policies import SECURED
 from runtime.engine.state import RunState
 from runtime.store.tables import action_results, runs
 from tests.runtime.engine.support import (
@@ -354,3 +355,47 @@ def test_starting_a_taken_run_id_is_a_no_op_and_spoils_no_other_run_in_the_batch
     with services.db.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(runs).where(
             runs.c.id == first)).scalar() == 1
+
+
+def test_secure_outputs_replayed_after_a_crash_are_the_real_values_and_stay_hidden(
+        services: Services) -> None:
+    clock = ManualClock()
+    secure = {"runtimeConfiguration": {"secureData": {"properties": ["inputs", "outputs"]}}}
+
+    async def body(first: Harness, second: Harness) -> Any:
+        run_id = await first.start({
+            "Secret": {"type": "Compose", "inputs": {"token": "tok-4711"}, **secure},
+            "Password": {"type": "Compose", "inputs": "user:@{parameters('pwd')}"},
+            "Keep": {"type": "InitializeVariable", "inputs": {"variables": [{
+                "name": "kept", "type": "string", "value": "@parameters('pwd')"}]}},
+            "Slow": {"type": "TestSlow", "inputs": {"seconds": 100},
+                     "runAfter": {"Secret": ["Succeeded"], "Password": ["Succeeded"],
+                                  "Keep": ["Succeeded"]}},
+            "Read": {"type": "Compose", "inputs": {
+                "token": "@equals(outputs('Secret')?['token'], 'tok-4711')",
+                "login": "@length(outputs('Password'))",
+                "kept": "@length(variables('kept'))"},
+                "runAfter": {"Slow": ["Succeeded"]}},
+        }, parameters={"pwd": "hunter2-pw"}, secure_parameters=frozenset({"pwd"}))
+        await until(lambda: bool(clock.sleeping))
+        _crash(first)  # between the secure actions and their reader
+        await clock.advance(LEASE + 1)
+        assert await second.engine.tick() == 1
+        await until(lambda: len(clock.sleeping) == 1)
+        await clock.advance(100)
+        return await second.finish(run_id)
+
+    record = run(body, lambda: Harness(services, clock), lambda: Harness(services, clock))
+    assert record["status"] == "Succeeded"
+    assert record["actions"]["Secret"]["outputs"] == SECURED
+    assert record["actions"]["Password"]["outputs"] == "user:***"
+    # The reader got the real values, not the placeholders.
+    assert record["actions"]["Read"]["outputs"] == {
+        "token": True, "login": len("user:hunter2-pw"), "kept": len("hunter2-pw")}
+    with services.db.engine.connect() as conn:
+        stored = " ".join(conn.execute(sa.select(action_results.c.record).where(
+            action_results.c.run_id == record["id"])).scalars())
+        stored += conn.execute(sa.select(runs.c.variables).where(
+            runs.c.id == record["id"])).scalar() or ""
+    assert "tok-4711" not in stored
+    assert "hunter2-pw" not in stored
