@@ -11,6 +11,9 @@ from importlib import resources
 from urllib.parse import urlsplit
 
 SOAP_ENCODING_NS = "http://schemas.xmlsoap.org/soap/encoding/"
+SOAP12_ENCODING_NS = "http://www.w3.org/2003/05/soap-encoding"
+APACHE_SOAP_NS = "http://xml.apache.org/xml-soap"
+XLINK_NS = "http://www.w3.org/1999/xlink"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 SOAP11_ENVELOPE_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12_ENVELOPE_NS = "http://www.w3.org/2003/05/soap-envelope"
@@ -19,11 +22,19 @@ WSDL11_NS = "http://schemas.xmlsoap.org/wsdl/"
 # namespace -> (canonical URL, file name under catalogue/)
 _BY_NAMESPACE: dict[str, tuple[str, str]] = {
     SOAP_ENCODING_NS: ("http://schemas.xmlsoap.org/soap/encoding/", "soap-encoding.xsd"),
+    SOAP12_ENCODING_NS: ("http://www.w3.org/2003/05/soap-encoding", "soap12-encoding.xsd"),
+    APACHE_SOAP_NS: ("http://xml.apache.org/xml-soap", "apache-soap.xsd"),
+    XLINK_NS: ("http://www.w3.org/1999/xlink", "xlink.xsd"),
     XML_NS: ("http://www.w3.org/2001/xml.xsd", "xml.xsd"),
     SOAP11_ENVELOPE_NS: ("http://schemas.xmlsoap.org/soap/envelope/", "soap11-envelope.xsd"),
     SOAP12_ENVELOPE_NS: ("http://www.w3.org/2003/05/soap-envelope", "soap12-envelope.xsd"),
     WSDL11_NS: ("http://schemas.xmlsoap.org/wsdl/", "wsdl11.xsd"),
 }
+
+#: Namespaces schemas use with only a declaration in scope, never importing them (rpc/encoded
+#: WSDLs, Axis 1's apachesoap:Map, xlink:href): an import of the catalogue's schema is
+#: added for them.
+IMPLICIT_NAMESPACES = (SOAP_ENCODING_NS, SOAP12_ENCODING_NS, APACHE_SOAP_NS, XLINK_NS)
 
 # Other spellings of the same documents seen in the wild.
 _ALIASES: dict[str, str] = {

@@ -25,6 +25,13 @@ def zeep_warnings(loaded: LoadedWsdl) -> list[Finding]:
     return findings
 
 
+def repaired(loaded: LoadedWsdl) -> list[Finding]:
+    """A warning for each quirk the transport repaired (``importers.wsdl.repairs``)."""
+    unique = dict.fromkeys((r.rule, xmldoc.display(r.message)) for r in loaded.transport.repairs)
+    return [Finding(rule=rule, severity="warning", message=message)
+            for rule, message in unique]
+
+
 def check_ports(declared: Declared, findings: list[Finding]) -> None:
     for port in declared.ports:
         if port.binding not in declared.bindings:

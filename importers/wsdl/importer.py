@@ -35,6 +35,7 @@ from importers.wsdl.findings import (
     no_operations,
     not_loaded,
     not_offered,
+    repaired,
     zeep_warnings,
 )
 from importers.wsdl.jsonschema import SchemaBuilder
@@ -108,7 +109,7 @@ def _import(main: str, files: Mapping[str, bytes], connector_id: str, fetch: Fet
             preferred_soap_version: str) -> ImportResult:
     loaded = load_wsdl(main, files, fetch)
     declared = scan(loaded.transport.trees.values())
-    findings = zeep_warnings(loaded)
+    findings = [*repaired(loaded), *zeep_warnings(loaded)]
     builder = SchemaBuilder(FacetIndex(loaded.transport.trees.values()))
     operations = _operations(loaded, declared, builder, preferred_soap_version, findings)
     if not operations and not any(f.severity == "error" for f in findings):

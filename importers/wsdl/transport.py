@@ -18,6 +18,7 @@ from importers.errors import PortwayError, UnsafeSpecError
 from importers.fetch import Fetcher
 from importers.wsdl import catalogue, xmldoc
 from importers.wsdl.errors import WsdlReferenceError
+from importers.wsdl.repairs import Bundle, Repair, repair
 
 
 class BundleTransport(Transport):
@@ -38,6 +39,9 @@ class BundleTransport(Transport):
         self.loaded: dict[str, bytes] = {}
         #: key -> the parsed original document, for the importer's own checks
         self.trees: dict[str, Any] = {}
+        #: the quirks repaired in uploaded documents (``importers.wsdl.repairs``)
+        self.repairs: list[Repair] = []
+        self._bundle_index = Bundle(files)
 
     def load(self, url: str) -> bytes:
         """Return the (rewritten) bytes of the document zeep asks for."""
@@ -68,6 +72,8 @@ class BundleTransport(Transport):
                           xmldoc.MAX_BUNDLE_BYTES)
         root = xmldoc.parse(data, key)
         self.loaded[key] = data
+        if kind == "bundle":
+            self.repairs.extend(repair(root, key, self._bundle_index))
         xmldoc.rewrite_references(root)
         # Only import locations differ from the original, which the importer's own
         # checks (port types, bindings, services) never read.

@@ -161,8 +161,9 @@ def rewrite_references(root: etree._Element) -> None:
 def _add_implicit_imports(schema: etree._Element, xsd_ns: str) -> None:
     """Import the well-known schemas a schema uses without importing them.
 
-    rpc/encoded WSDLs refer to ``soapenc:Array`` with only a namespace declaration in
-    scope, and zeep would then fetch the SOAP encoding schema from the network itself.
+    rpc/encoded WSDLs refer to ``soapenc:Array`` (and Axis 1 WSDLs to ``apachesoap:Map``)
+    with only a namespace declaration in scope, and zeep would then fetch the schema from
+    the network itself, or fail.
     """
     target = schema.get("targetNamespace") or ""
     imported = {
@@ -172,8 +173,7 @@ def _add_implicit_imports(schema: etree._Element, xsd_ns: str) -> None:
     in_scope = set()
     for element in schema.iter(tag=etree.Element):
         in_scope.update(element.nsmap.values())
-    if catalogue.SOAP_ENCODING_NS in in_scope:
-        wanted.append(catalogue.SOAP_ENCODING_NS)
+    wanted.extend(ns for ns in catalogue.IMPLICIT_NAMESPACES if ns in in_scope)
     uses_xml = any(
         (element.get("ref") or "").startswith("xml:")
         for element in schema.iter(tag=etree.Element)
