@@ -69,6 +69,8 @@ class FileEntry:
         modified: Last modification, UTC, as precise as the server tells.
         is_folder: A folder rather than a file.
         created: Creation (or status change) time where the store knows it.
+        accessed: Last access, where the store knows it.
+        permissions: POSIX mode bits, where the store knows them.
     """
 
     path: str
@@ -76,6 +78,8 @@ class FileEntry:
     modified: datetime
     is_folder: bool = False
     created: datetime | None = None
+    accessed: datetime | None = None
+    permissions: int | None = None
 
     @property
     def name(self) -> str:

@@ -117,8 +117,10 @@ def ftp_server(root: Path, *, tls: bool = False, gate: Gate | None = None
 
 
 @contextmanager
-def sftp_server(root: Path) -> Iterator[FileServer]:
-    """asyncssh's SFTP server, chrooted to ``root``, for ``USER``/``PASSWORD``."""
+def sftp_server(root: Path, *, client_key: asyncssh.SSHKey | None = None
+                ) -> Iterator[FileServer]:
+    """asyncssh's SFTP server, chrooted to ``root``, for ``USER`` with ``PASSWORD`` (or
+    ``client_key``)."""
     root.mkdir(parents=True, exist_ok=True)
     key = asyncssh.generate_private_key("ssh-ed25519")
     port = free_port()
@@ -135,6 +137,13 @@ def sftp_server(root: Path) -> Iterator[FileServer]:
 
         def validate_password(self, username: str, password: str) -> bool:
             return username == USER and password == PASSWORD
+
+        def public_key_auth_supported(self) -> bool:
+            return client_key is not None
+
+        def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
+            return username == USER and client_key is not None \
+                and key.public_data == client_key.public_data
 
     def chrooted(chan: Any) -> asyncssh.SFTPServer:
         return asyncssh.SFTPServer(chan, chroot=str(root).encode())
