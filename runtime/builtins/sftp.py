@@ -74,6 +74,8 @@ class SftpProvider:
 
     id = "/serviceProviders/Sftp"
     display_name = "SFTP"
+    description = ("Read, write, list and watch files on an SFTP server over SSH, with the "
+                   "server's host key checked before signing in.")
     connection_parameters: Mapping[str, Any] = {
         "type": "object", "required": ["sshHostAddress", "username"],
         "properties": {
