@@ -28,9 +28,9 @@ class RuntimeExtension(Extension):
     settings_section = RuntimeSettings
 
     def routes(self, services: Services) -> Sequence[BaseRoute]:
-        from runtime.api import runs, triggers, workflows
+        from runtime.api import callbacks, runs, triggers, workflows
 
-        return [*workflows.routes, *triggers.routes, *runs.routes]
+        return [*workflows.routes, *triggers.routes, *callbacks.routes, *runs.routes]
 
     def openapi(self) -> Mapping[str, Any]:
         from runtime.api.openapi import runtime_openapi
@@ -60,9 +60,13 @@ class RuntimeExtension(Extension):
         host = host_of(services)
         if not host.settings.enabled:
             return []
+        from runtime.triggers.webhooks import WebhookSubscriber
+
         scheduler = TriggerScheduler(host, clock=host.engine.clock,
                                      interval=host.settings.trigger_seconds)
-        return [host.engine.worker, scheduler.service]
+        subscriber = WebhookSubscriber(host, clock=host.engine.clock,
+                                       interval=host.settings.trigger_seconds)
+        return [host.engine.worker, scheduler.service, subscriber.service]
 
     async def shutdown(self, services: Services) -> None:
         from runtime.host import detach, host_of

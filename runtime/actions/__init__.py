@@ -21,6 +21,7 @@ def _handlers() -> list[ActionHandler]:
         response,
         table,
         variables,
+        webhooks,
         workflow,
     )
 
@@ -28,7 +29,7 @@ def _handlers() -> list[ActionHandler]:
             *variables.HANDLERS, response.Response(), http.Http(),
             connectors.ApiConnection(), connectors.ServiceProvider(), workflow.Workflow(),
             workflow.Wait(), workflow.Expression(), table.Table(), inline_code.JavaScriptCode(),
-            *hosted.HANDLERS]
+            webhooks.HttpWebhook(), webhooks.ApiConnectionWebhook(), *hosted.HANDLERS]
 
 
 def register_all() -> None:

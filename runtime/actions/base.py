@@ -82,6 +82,11 @@ class ActionContext(Protocol):
         """The action's tracking id (``x-ms-tracking-id``): the same in every life of the
         run, distinct for each repetition inside loops; handlers derive ids from it that
         a replay after a crash must find again (a child run's id)."""
+
+    @property
+    def action_key(self) -> str:
+        """The action's name, with its loop iteration indexes inside a ``Foreach`` or
+        ``Until`` (``Name#0.2``): unique in the run."""
         ...
 
     @property

@@ -163,7 +163,16 @@ def runtime_openapi() -> dict[str, Any]:
                              **_errors(502)}, public=True,
             params=[_path("workflow"), _path("trigger"), _path("run"), *_SIGNED])},
         "/api/{workflow}/triggers/{trigger}/invoke": _invoke(
-            "Call a Request trigger (signed URL, no bearer token)", "invokeTrigger", []),
+            "Call a Request trigger, or a webhook trigger's callback URL (signed URL, no "
+            "bearer token)", "invokeTrigger", []),
+        "/api/{workflow}/runs/{run}/actions/{action}/run": {"post": {
+            **_op("Call back a waiting webhook action (signed URL, no bearer token)",
+                  "callBackAction", {"200": {"description": "stored; the run goes on"},
+                                     **_errors(409, 413)}, public=True,
+                  params=[_path("workflow"), _path("run"),
+                          {"name": "action", "in": "path", "required": True,
+                           "schema": {"type": "string"}}, *_SIGNED]),
+            "requestBody": _ANY_BODY}},
         "/api/{workflow}/triggers/{trigger}/invoke/{rest}": _invoke(
             "Call a Request trigger with a relativePath", "invokeTriggerPath",
             [{"name": "rest", "in": "path", "required": True, "schema": {"type": "string"}}]),
@@ -172,7 +181,8 @@ def runtime_openapi() -> dict[str, Any]:
         "Workflow": {"type": "object", "properties": {
             "name": {"type": "string"}, "version": {"type": "string"},
             "kind": {"enum": ["Stateful", "Stateless"]}, "enabled": {"type": "boolean"},
-            "state": {"type": "string"}, "principal": {"type": "string"},
+            "state": {"enum": ["Enabled", "Disabled", "Error"]},
+            "stateMessage": {"type": "string"}, "principal": {"type": "string"},
             "definition": _OBJ, "parameters": _OBJ, "connectionReferences": _OBJ,
             "createdTime": {"type": "string"}, "changedTime": {"type": "string"}}},
         "Run": {"type": "object", "properties": {

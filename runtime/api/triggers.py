@@ -62,6 +62,7 @@ from runtime.triggers.request import (
 )
 from runtime.triggers.scheduler import POLLING_TYPES, TriggerScheduler
 from runtime.triggers.state import Fire, TriggerStates
+from runtime.triggers.subscriptions import WEBHOOK_TRIGGER_TYPES
 
 #: What the 202 of an asynchronous Response asks the caller to wait between polls (s).
 POLL_SECONDS = 1
@@ -81,9 +82,15 @@ def _trigger_of(record: WorkflowRecord, name: str) -> dict[str, Any]:
     return trigger
 
 
-def _request_trigger(record: WorkflowRecord, name: str) -> RequestTrigger:
+def _request_trigger(record: WorkflowRecord, name: str, *, webhooks: bool = False
+                     ) -> RequestTrigger:
+    """The trigger's callback settings; ``webhooks``: a webhook trigger's URL (which its
+    subscription handed out) is called like a Request trigger's, with any method."""
     trigger = _trigger_of(record, name)
-    if str(trigger.get("type", "")).lower() != "request":
+    kind = str(trigger.get("type", "")).lower()
+    if webhooks and kind in WEBHOOK_TRIGGER_TYPES:
+        return RequestTrigger.of(name, {})
+    if kind != "request":
         raise BadRequest(f"the trigger {name!r} is a {trigger.get('type')} trigger, not a "
                          "Request trigger: it has no callback URL")
     return RequestTrigger.of(name, trigger)
@@ -121,7 +128,7 @@ async def invoke(request: Request) -> Response:
     key = await host.services.db.run(host.workflows.trigger_key, workflow)
     check_signature(key, workflow, trigger_name, queries)
     record = await host.services.db.run(host.workflows.get, workflow)
-    trigger = _request_trigger(record, trigger_name)
+    trigger = _request_trigger(record, trigger_name, webhooks=True)
     if not record.enabled:
         raise WorkflowDisabled(f"the workflow {workflow!r} is disabled")
     if trigger.method and request.method != trigger.method:

@@ -268,6 +268,11 @@ def _trigger(walk: _Walk, name: str, trigger: Any, pointer: str) -> None:
         walk.add(walk.at(f"{pointer}/type"), f"unknown trigger type {kind!r}")
     if isinstance(kind, str) and kind.lower() in ("apiconnection", "apiconnectionwebhook"):
         _connection_reference(walk, trigger, pointer)
+    if isinstance(kind, str) and kind.lower() in ("httpwebhook", "apiconnectionwebhook"):
+        from runtime.actions.webhooks import findings_of
+
+        for finding in findings_of(kind.lower(), trigger, walk.at(pointer)):
+            walk.add(finding.pointer, finding.message)
     inputs = trigger.get("inputs")
     if isinstance(kind, str) and kind.lower() == "request" and isinstance(inputs, dict):
         method = inputs.get("method")

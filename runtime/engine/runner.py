@@ -179,6 +179,13 @@ class DurableEngine:
         if local is not None:
             self._stop(local, "cancel")
 
+    async def wake(self, run_id: str, key: str) -> bool:
+        """Resume a waiting action now rather than at its timer (a webhook action's
+        callback arrived); the worker that claims the run calls its handler's ``resume``.
+        A run held in memory right now wakes at its own timer instead."""
+        now = self.clock.now().timestamp()
+        return await self.services.db.run(self.rows.wake, run_id, key, now)
+
     async def resubmit(self, run_id: str) -> str:
         loaded = await self.services.db.run(self.rows.load, run_id)
         if loaded is None:

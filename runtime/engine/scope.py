@@ -172,6 +172,10 @@ class HandlerContext:
         return self._scope.state.tracking_id(self._key)
 
     @property
+    def action_key(self) -> str:
+        return self._key
+
+    @property
     def action(self) -> Mapping[str, Any]:
         return self._action
 

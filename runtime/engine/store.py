@@ -133,6 +133,24 @@ class RunRows:
                 ).values(status="Cancelled", record=json.dumps(record), state=None))
         return True
 
+    def wake(self, run_id: str, key: str, now: float) -> bool:
+        """Wake a waiting action now (a webhook's callback came): its timer and the run's
+        move to ``now``, so a worker resumes it at once. False when it is not waiting."""
+        with self.db.write() as conn:
+            found = conn.execute(sa.select(action_results.c.record).where(
+                action_results.c.run_id == run_id, action_results.c.key == key,
+                action_results.c.status == "Waiting")).scalar()
+            if found is None:
+                return False
+            record = json.loads(found)
+            record["_wakeAt"] = now
+            conn.execute(action_results.update().where(
+                action_results.c.run_id == run_id, action_results.c.key == key).values(
+                record=json.dumps(record)))
+            conn.execute(runs.update().where(runs.c.id == run_id,
+                                             runs.c.status == "Waiting").values(wake_at=now))
+        return True
+
     def purge(self, before: float, limit: int = 500) -> int:
         """Delete ended runs created before ``before`` (retention)."""
         with self.db.engine.begin() as conn:

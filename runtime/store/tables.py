@@ -122,3 +122,36 @@ trigger_fires = sa.Table(
     sa.Column("outputs", sa.Text, nullable=False),  # JSON: the trigger's outputs
     sa.Column("fired_at", sa.Float, nullable=False),
 )
+
+# -- webhook subscriptions and their callbacks (revision r0004) ------------------------
+
+# One row per live subscription: a webhook trigger's (run_id NULL) while its workflow is
+# enabled, or a webhook action's while its run waits. The evaluated unsubscribe request
+# may hold credentials: it is sealed in the vault (owner ``runtime.webhook``, this id).
+webhook_subscriptions = sa.Table(
+    "runtime_webhook_subscriptions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("workflow", sa.String(200), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),  # the trigger's or action's name
+    sa.Column("run_id", sa.String(64), nullable=True),  # an action's run
+    sa.Column("action_key", sa.String(500), nullable=True),  # with loop indexes
+    sa.Column("version", sa.String(64), nullable=False),
+    # SHA-256 of what was subscribed (version, trigger, callback URL): a change of any
+    # of them unsubscribes and subscribes again.
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # Subscribing | Subscribed
+    sa.Column("response", sa.Text, nullable=True),  # JSON: the subscribe call's answer
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_runtime_webhook_subscriptions_workflow", "workflow", "name"),
+    sa.Index("ix_runtime_webhook_subscriptions_run", "run_id", "action_key"),
+)
+
+# The callback a waiting webhook action received (one per subscription: the first wins).
+webhook_callbacks = sa.Table(
+    "runtime_webhook_callbacks",
+    metadata,
+    sa.Column("subscription", sa.String(64), primary_key=True),
+    sa.Column("outputs", sa.Text, nullable=False),  # JSON {"headers", "body"}
+    sa.Column("received_at", sa.Float, nullable=False),
+)

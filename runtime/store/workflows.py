@@ -68,6 +68,8 @@ class WorkflowRecord:
     connection_references: dict[str, str]
     created_at: float
     updated_at: float
+    #: Why the workflow is in the ``Error`` state (a webhook subscription failed...).
+    state_message: str = ""
 
     def public(self) -> dict[str, Any]:
         """The API's view: secure parameter values are never shown."""
@@ -77,6 +79,7 @@ class WorkflowRecord:
             "kind": self.kind,
             "enabled": self.enabled,
             "state": self.state,
+            **({"stateMessage": self.state_message} if self.state_message else {}),
             "principal": self.name + "@workflows",
             "definition": self.definition,
             "parameters": self.parameters,
@@ -178,8 +181,10 @@ class WorkflowStore:
                 self.vault.put_many(conn, WORKFLOW_OWNER, spec.name,
                                     {TRIGGER_KEY: secrets.token_urlsafe(32)})
             return "created"
+        # A new version is a fresh start: a failed webhook subscription is tried again.
         conn.execute(workflows.update().where(workflows.c.name == spec.name).values(
-            version=version, updated_at=now))
+            version=version, updated_at=now, state_message="", state=sa.case(
+                (workflows.c.enabled.is_(True), "Enabled"), else_="Disabled")))
         return "updated"
 
     def delete(self, name: str) -> None:
@@ -199,7 +204,7 @@ class WorkflowStore:
         with self.db.write() as conn:
             done = conn.execute(workflows.update().where(workflows.c.name == name).values(
                 enabled=enabled, state="Enabled" if enabled else "Disabled",
-                updated_at=time.time()))
+                state_message="", updated_at=time.time()))
             if done.rowcount == 0:
                 raise NotFound(f"no workflow {name!r}")
         return self.get(name)
@@ -233,7 +238,8 @@ class WorkflowStore:
             kind=row.kind, definition=json.loads(row.definition),
             parameters=json.loads(row.parameters),
             connection_references=json.loads(row.connections)["references"],
-            created_at=row.created_at, updated_at=row.updated_at)
+            created_at=row.created_at, updated_at=row.updated_at,
+            state_message=row.state_message or "")
 
     def trigger_key(self, name: str) -> str | None:
         return self.vault.get(WORKFLOW_OWNER, name, TRIGGER_KEY)

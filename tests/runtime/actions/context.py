@@ -55,6 +55,10 @@ class Context:
         return self._name
 
     @property
+    def action_key(self) -> str:
+        return self._name
+
+    @property
     def action(self) -> Mapping[str, Any]:
         return self._action
 

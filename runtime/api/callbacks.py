@@ -1,0 +1,54 @@
+"""A webhook action's callback: ``POST /api/{workflow}/runs/{run}/actions/{action}/run``.
+
+No bearer token: the signature (``runtime/triggers/subscriptions.py``) names the workflow,
+the run and the action, keyed with the workflow's trigger key, so a rotated key or a
+deleted workflow makes the URL answer 401. The callback's headers and body (parsed as a
+Request trigger's are, within the request size limit) are stored once, only while the
+action waits for them — a second callback is 409, one for an action that no longer waits
+404, and neither stores anything — and the run is woken to go on. The answer is
+``200`` with no body.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from gateway import Conflict, NotFound, read_body
+from runtime.api.common import host_of_request
+from runtime.store.webhooks import WebhookRows
+from runtime.triggers.request import check_signature, parse_body, trigger_headers
+from runtime.triggers.subscriptions import action_permission
+
+
+async def action_callback(request: Request) -> Response:
+    host = host_of_request(request)
+    workflow = request.path_params["workflow"]
+    run_id = request.path_params["run"]
+    action = request.path_params["action"]
+    db = host.services.db
+    key = await db.run(host.workflows.trigger_key, workflow)
+    check_signature(key, workflow, action, dict(request.query_params),
+                    action_permission(run_id, action))
+    body = await read_body(request)
+    present, value = parse_body(request.headers.get("content-type"), body)
+    outputs = {"headers": trigger_headers(request.headers.raw)}
+    if present:
+        outputs["body"] = value
+    outcome = await db.run(WebhookRows(host.services).record_callback, run_id, action,
+                           outputs)
+    if outcome == "gone":
+        raise NotFound(f"the action {action!r} of the run {run_id!r} is not waiting for a "
+                       "callback")
+    if outcome == "duplicate":
+        raise Conflict(f"the action {action!r} of the run {run_id!r} was called back "
+                       "already")
+    await host.engine.wake(run_id, action)
+    return Response(status_code=200)
+
+
+routes = [
+    Route("/api/{workflow}/runs/{run}/actions/{action}/run", action_callback,
+          methods=["POST"]),
+]
