@@ -87,7 +87,7 @@ def sql_row_to_run(rows: int) -> dict[str, float]:
             reference.thread.start()
             committed: dict[int, float] = {}
             conn = sqlite3.connect(database)
-            chance = random.Random(7)  # noqa: S311 - spacing, not security
+            chance = random.Random(7)  # the moments rows are added at, not a secret
             for n in range(rows):
                 time.sleep(chance.uniform(0.05, 1.0))
                 cursor = conn.execute('INSERT INTO "Customers" ("Name") VALUES (?)',
