@@ -23,6 +23,7 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
@@ -138,7 +139,10 @@ def _sqlite(path: str) -> Database:
     if not path or path == ":memory:" or path.startswith("file:"):
         raise SqlRequestInvalid("a SQLite connection needs a database file (an in-memory "
                                 "database lives and dies with one connection)")
-    return Database("sqlite", URL.create("sqlite+pysqlite", database=path))
+    # Opened read-write, never created: a mistyped path is an error, not a new empty file.
+    return Database("sqlite", URL.create("sqlite+pysqlite",
+                                         database=f"file:{quote(path)}?mode=rw",
+                                         query={"uri": "true"}))
 
 
 class Engines:

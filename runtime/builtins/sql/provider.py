@@ -151,7 +151,7 @@ def _limits(settings: RuntimeSettings) -> Limits:
     return Limits(settings.sql_max_rows, settings.sql_max_result_bytes)
 
 
-_TRANSIENT = ("locked", "connect", "timeout", "unable to open", "terminat", "closed")
+_TRANSIENT = ("locked", "connect", "timeout", "terminat", "closed")
 
 
 def _translated(exc: sa.exc.DBAPIError) -> SqlFailed:

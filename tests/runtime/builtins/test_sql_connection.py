@@ -4,6 +4,7 @@ hosts the egress guard forbids, Portway's own store."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
@@ -52,3 +53,12 @@ def test_a_loopback_database_needs_the_egress_allow_list(
     with pytest.raises(PortwayError) as caught:
         invoke(services, provider, "executeQuery", connection, {"query": "SELECT 1"})
     assert caught.value.code == "EgressDenied"
+
+
+def test_a_mistyped_sqlite_path_is_an_error_and_creates_no_file(tmp_path: Path) -> None:
+    missing = tmp_path / "custmers.db"
+    with pytest.raises(PortwayError) as caught:
+        asyncio.run(SqlProvider().invoke("getTables", {"connectionString":
+                                                       f"sqlite:///{missing}"}, {}))
+    assert (caught.value.code, caught.value.retryable) == ("SqlOperationFailed", False)
+    assert not missing.exists()
