@@ -24,6 +24,7 @@ Time is the injected clock's: tests call ``tick`` after moving a manual clock.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -34,7 +35,7 @@ import sqlalchemy as sa
 from gateway import BackgroundService, Conflict, NotFound, PortwayError, Services
 from runtime.engine import Clock, SystemClock, iso
 from runtime.engine.interface import TriggerRecord, WorkflowVersion
-from runtime.store.tables import workflows
+from runtime.store.tables import trigger_states, workflows
 from runtime.triggers.concurrency import TriggerLimits, limits_of
 from runtime.triggers.polling import (
     evaluate_in_trigger,
@@ -74,6 +75,7 @@ _POLLERS = {"http": poll_http, "apiconnection": poll_api_connection,
 #: Trigger types (lower case) that poll an endpoint.
 POLLING_TYPES = frozenset(_POLLERS)
 _BATCH = 200
+_PARALLEL = 32
 _ROUNDS = 3
 _EPSILON = timedelta(microseconds=1)
 
@@ -88,6 +90,7 @@ class TriggerScheduler:
         self.interval = interval
         self.max_windows = max_windows
         self.states = TriggerStates(host.services)
+        self._synced: tuple[Any, ...] | None = None
         self.service = BackgroundService("runtime-triggers", self.work, singleton=True)
 
     async def work(self, services: Services) -> None:
@@ -109,21 +112,33 @@ class TriggerScheduler:
         db = self.host.services.db
         now = self.clock.now()
         await db.run(self._sync, now)
-        for row in await db.run(self.states.due, now.timestamp(), _BATCH):
-            trigger = await db.run(self._current, row)
-            if trigger is None:
-                continue  # the next sync starts it afresh
-            try:
-                limits = limits_of(trigger)
-                if limits.limited and _kind(trigger) != "slidingwindow" and await db.run(
-                        self._skip, row, trigger, limits, now):
-                    continue
-                if _kind(trigger) in _POLLERS:
-                    await self._poll(row, trigger, now)
-                else:
-                    await db.run(self._fire, row, trigger, now)
-            except PortwayError as exc:  # one trigger's fault never stops the others
-                log.warning("trigger %s/%s cannot fire: %s", row.workflow, row.trigger, exc)
+        due = await db.run(self.states.due, now.timestamp(), _BATCH)
+        # Triggers due together poll together (a bounded number at once), so a thousand
+        # due in the same second are not polled one after another.
+        gate = asyncio.Semaphore(_PARALLEL)
+
+        async def one(row: TriggerRow) -> None:
+            async with gate:
+                await self._due(row, now)
+
+        await asyncio.gather(*(one(row) for row in due))
+
+    async def _due(self, row: TriggerRow, now: datetime) -> None:
+        db = self.host.services.db
+        trigger = await db.run(self._current, row)
+        if trigger is None:
+            return  # the next sync starts it afresh
+        try:
+            limits = limits_of(trigger)
+            if limits.limited and _kind(trigger) != "slidingwindow" and await db.run(
+                    self._skip, row, trigger, limits, now):
+                return
+            if _kind(trigger) in _POLLERS:
+                await self._poll(row, trigger, now)
+            else:
+                await db.run(self._fire, row, trigger, now)
+        except PortwayError as exc:  # one trigger's fault never stops the others
+            log.warning("trigger %s/%s cannot fire: %s", row.workflow, row.trigger, exc)
 
     async def poll_now(self, workflow: str, trigger: str) -> list[str]:
         """Poll one polling trigger now, out of its schedule (which stays as it was): its
@@ -212,6 +227,9 @@ class TriggerScheduler:
     # -- sync --------------------------------------------------------------------------
 
     def _sync(self, now: datetime) -> None:
+        mark = self._deployed()
+        if mark == self._synced:
+            return  # no workflow was deployed, changed or deleted since the last sync
         rows = self.states.rows()
         seen: set[tuple[str, str]] = set()
         for record in self.host.workflows.all():
@@ -223,6 +241,17 @@ class TriggerScheduler:
                     continue
                 self.states.reset(self._fresh(record.name, name, trigger, digest, now))
         self.states.forget([key for key in rows if key not in seen])
+        self._synced = mark
+
+    def _deployed(self) -> tuple[Any, ...]:
+        """What changes whenever a workflow is deployed, changed or deleted (how many
+        there are, the latest change), or another process dropped trigger states."""
+        with self.host.services.db.engine.connect() as conn:
+            mark = conn.execute(sa.select(sa.func.count(), sa.func.max(
+                workflows.c.updated_at)).select_from(workflows)).one()
+            states = conn.execute(sa.select(sa.func.count()).select_from(
+                trigger_states)).scalar_one()
+        return (*mark, states)
 
     def _fresh(self, workflow: str, name: str, trigger: Mapping[str, Any], digest: str,
                now: datetime) -> TriggerRow:
