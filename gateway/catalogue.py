@@ -51,9 +51,9 @@ from importers import Connector, Finding, ImportResult
 log = get_logger("portway.catalogue")
 
 __all__ = ["BreakingChanges", "BuiltinConnector", "ConnectorInUse", "ManagedConnector",
-           "StoredImport", "builtin_connectors", "builtin_summaries", "check_deletable",
-           "check_not_builtin", "labelled", "load_managed_catalogue", "shipped_ids",
-           "store_import", "summary_of", "tier_findings"]
+           "StoredImport", "builtin_connectors", "builtin_summaries", "catalogue_summaries",
+           "check_deletable", "check_not_builtin", "labelled", "load_managed_catalogue",
+           "shipped_ids", "store_import", "summary_of", "tier_findings"]
 
 TIERS = ("standard", "enterprise")
 KINDS = ("builtin", "managed", "custom")
@@ -285,3 +285,16 @@ def check_not_builtin(connector_id: str, builtins: dict[str, Connector]) -> None
             "runtime and cannot be uploaded, replaced or deleted; its connections are a "
             "workflow's serviceProviderConnections (connections.json)",
             details=[{"connector": connector_id}])
+
+
+def catalogue_summaries(services: Services, builtins: dict[str, Connector], *,
+                        kind: str | None = None, tier: str | None = None,
+                        network: str | None = None, text: str | None = None
+                        ) -> list[dict[str, Any]]:
+    """The catalogue's list: the stored connectors and the built-in ones that pass the
+    filters, sorted by id (a stored connector under a built-in's id is hidden by it)."""
+    stored = services.connectors.summaries(kind=kind, tier=tier, network=network, text=text)
+    items = [item for item in stored if item["id"] not in builtins]
+    items += builtin_summaries(builtins, kind=kind, tier=tier, network=network, text=text)
+    items.sort(key=lambda item: str(item["id"]))
+    return items

@@ -24,7 +24,7 @@ from gateway.catalogue import (
     NETWORKS,
     TIERS,
     builtin_connectors,
-    builtin_summaries,
+    catalogue_summaries,
     check_deletable,
     check_not_builtin,
     store_import,
@@ -90,12 +90,9 @@ async def list_connectors(request: Request) -> Response:
     tier = _label(request, "tier", TIERS)
     network = _label(request, "network", NETWORKS)
     text = request.query_params.get("q") or request.query_params.get("text")
-    stored = await services.db.run(lambda: services.connectors.summaries(
-        kind=kind, tier=tier, network=network, text=text))
     builtins = builtins_of(request)
-    items = [item for item in stored if item["id"] not in builtins]
-    items += builtin_summaries(builtins, kind=kind, tier=tier, network=network, text=text)
-    items.sort(key=lambda item: str(item["id"]))
+    items = await services.db.run(lambda: catalogue_summaries(
+        services, builtins, kind=kind, tier=tier, network=network, text=text))
     return JSONResponse(page(request, items, key="id"))
 
 

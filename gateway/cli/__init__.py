@@ -7,13 +7,13 @@ import importlib.metadata
 import sys
 from collections.abc import Sequence
 
-from gateway.cli import database, expressions, importing, keys, serve, tokens
+from gateway.cli import connectors, database, expressions, importing, keys, serve, tokens
 from gateway.cli.common import close_opened
 from gateway.errors import BadRequest, PortwayError
 from gateway.extensions import discovered_extensions
 from gateway.logging import configure_logging
 
-GROUPS = (serve, importing, tokens, keys, database, expressions)
+GROUPS = (serve, importing, connectors, tokens, keys, database, expressions)
 
 
 def version() -> str:

@@ -5,7 +5,9 @@ without the runtime."""
 
 from __future__ import annotations
 
+import json
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,6 +15,7 @@ import pytest
 
 import importers
 from gateway.catalogue import builtin_connectors
+from gateway.cli import main
 from runtime.builtins import ENTRY_POINT_GROUP
 from runtime.builtins.catalogue import catalogue_entry
 from runtime.extension import RuntimeExtension
@@ -95,3 +98,35 @@ def test_a_built_in_connector_is_read_only(runtime_gateway: RunningGateway,
     assert set(error) == {"code", "message", "requestId", "details"}
     assert client.get("/v1/connectors/smtp").json()["kind"] == "builtin"
     assert client.get("/v1/connections/mail").status_code == 404
+
+
+def test_the_command_line_lists_built_in_connectors_from_the_store_and_over_the_api(
+        runtime_gateway: RunningGateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        database_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PORTWAY_DATABASE_URL", database_url)
+    assert main(["import", str(_spec(tmp_path)), "--name", "widgets"]) == 0
+    capsys.readouterr()
+    assert main(["connectors", "list"]) == 0
+    lines = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert ["smtp", "builtin", "standard", "core", "1", "SMTP"] in lines
+    assert ["widgets", "custom"] in [line[:2] for line in lines]
+    assert [line[0] for line in lines] == sorted(line[0] for line in lines)
+    assert main(["connectors", "list", "--kind", "builtin", "--json"]) == 0
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert "smtp" in {c["id"] for c in listed} and {c["kind"] for c in listed} == {"builtin"}
+    token = tmp_path / "token"
+    token.write_text(runtime_gateway.owner_token)
+    assert main(["connectors", "list", "-q", "email", "--json", "--url",
+                 runtime_gateway.url, "--token-file", str(token)]) == 0
+    remote = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [c["id"] for c in remote] == ["smtp"]
+
+
+def _spec(folder: Path) -> Path:
+    path = folder / "widgets.json"
+    path.write_text(json.dumps({
+        "swagger": "2.0", "info": {"title": "Widgets", "version": "1"},
+        "host": "widgets.example.net", "paths": {"/w": {"get": {
+            "operationId": "ListWidgets", "responses": {"200": {"description": "ok"}}}}}}))
+    return path
