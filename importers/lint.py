@@ -35,6 +35,7 @@ RULES: dict[str, tuple[Severity, str]] = {
     "summary-punctuation": ("warning", "a summary does not end with a full stop"),
     "operation-description": ("warning", "every operation has a description"),
     "parameter-summary": ("warning", "every visible parameter has an x-ms-summary"),
+    "internal-required-default": ("warning", "a required internal parameter has a default"),
     "path-parameter": ("error", "every {name} in a path has a matching path parameter"),
     "response-schema": ("warning", "a successful response that returns content has a schema"),
     "webhook-notification-url": ("error", "a webhook trigger says where the callback URL goes"),
@@ -191,6 +192,14 @@ def _operation_rules(c: Connector, op: Operation) -> list[Finding]:
             out.append(_f("path-parameter", where,
                           f"the path {op.path!r} uses {{{name}}}, which no path parameter"
                           " declares"))
+    for index, p in enumerate(op.parameters):
+        if p.visibility == "internal" and p.required and p.default is None \
+                and p.location != "body":
+            # Power Automate hides it and sends its default; with none, no maker can
+            # call the operation, and Portway has nothing to fill in for a caller.
+            out.append(_f("internal-required-default", f"{where}/parameters/{index}",
+                          f"parameter {p.name!r} of {op.operation_id!r} is internal and "
+                          "required but has no default"))
     if c.source_format == "swagger2":
         for index, p in enumerate(op.parameters):
             if p.visibility != "internal" and not p.summary and p.location != "body":

@@ -78,6 +78,7 @@ class CompiledSchema:
         #: Why the schema cannot be used ("" when it can); an unusable schema checks nothing
         #: (the upstream still validates) rather than make the operation uncallable.
         self.unusable = ""
+        self._root = root
         self._validator: Any = None
         try:
             self._validator = jsonschema_rs.Draft4Validator(
@@ -100,10 +101,37 @@ class CompiledSchema:
             if isinstance(error.kind, jsonschema_rs.ValidationErrorKind.Required):
                 # Point at the field that is missing, not at the object that lacks it.
                 parts.append(error.kind.property)
-            found.append(Problem(prefix + json_pointer(parts), error.message[:300]))
+            deeper = self._inside_nullable(error, prefix + json_pointer(parts), limit)
+            found.extend(deeper or [Problem(prefix + json_pointer(parts),
+                                            error.message[:300])])
             if len(found) >= limit:
                 break
-        return found
+        return found[:limit]
+
+    def _inside_nullable(self, error: Any, pointer: str, limit: int) -> list[Problem]:
+        """For a value that fits neither branch of ``anyOf: [schema, null]`` (how nullable
+        and nillable fields read), the problems inside the one branch it meant: the field
+        that is wrong, not "is not valid under any of the schemas"."""
+        if not isinstance(error.kind, jsonschema_rs.ValidationErrorKind.AnyOf) \
+                or error.instance is None:
+            return []
+        node: Any = self._root
+        for part in error.schema_path:
+            node = node[part] if isinstance(node, dict | list) else None
+        branches = [b for b in node or () if b != {"type": "null"}] \
+            if isinstance(node, list) else []
+        if len(branches) != 1 or len(node) != 2:
+            return []
+        root = {key: value for key, value in self._root.items()
+                if key in ("components", "definitions", "$defs")}
+        try:
+            branch = jsonschema_rs.Draft4Validator({**root, "allOf": branches},
+                                                   retriever=_refuse, validate_formats=False)
+        except (ValueError, jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError):
+            return []
+        narrowed = CompiledSchema.__new__(CompiledSchema)
+        narrowed.unusable, narrowed._root, narrowed._validator = "", root, branch
+        return narrowed.problems(error.instance, prefix=pointer, limit=limit)
 
 
 def json_pointer(parts: list[Any]) -> str:

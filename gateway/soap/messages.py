@@ -7,6 +7,7 @@ schemas describe it (``importers.wsdl.jsonschema``): one key per child element, 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from zeep.wsdl.bindings.http import HttpBinding, HttpGetBinding
 from zeep.wsdl.messages.multiref import process_multiref
 from zeep.xsd import ComplexType, Element
 
+from gateway.proxy.schemas import json_pointer
 from gateway.soap.clients import SoapClient
 from gateway.soap.errors import SoapFault, SoapHttpError, SoapRequestInvalid, SoapResponseInvalid
 from gateway.soap.values import to_json, xml_to_json
@@ -62,9 +64,7 @@ def build_request(client: SoapClient, operation: Operation, arguments: Mapping[s
             operation.soap.operation, args, kwargs, client=client.client,
             options={"address": operation.soap.address})
     except (TypeError, ValueError, LookupError, zeep_exceptions.Error) as exc:
-        raise SoapRequestInvalid(
-            f"the input does not fit operation {operation.operation_id!r}: "
-            f"{_clean(str(exc))}", details=[{"operation": operation.operation_id}]) from None
+        raise _not_fitting(operation, exc) from None
     return Outbound("POST", address, {str(k).lower(): str(v) for k, v in headers.items()},
                     envelope=envelope)
 
@@ -75,9 +75,7 @@ def _http_request(binding: Any, zeep_operation: Any, operation: Operation,
     try:
         serialized = zeep_operation.input.serialize(**dict(arguments))
     except (TypeError, ValueError, LookupError, zeep_exceptions.Error) as exc:
-        raise SoapRequestInvalid(
-            f"the input does not fit operation {operation.operation_id!r}: "
-            f"{_clean(str(exc))}", details=[{"operation": operation.operation_id}]) from None
+        raise _not_fitting(operation, exc) from None
     url = address.rstrip("/") + "/" + (serialized.path or "").lstrip("/")
     content = serialized.content
     if isinstance(content, dict):
@@ -280,6 +278,23 @@ def _body(envelope: etree._Element) -> etree._Element | None:
 
 def _snippet(content: bytes) -> str:
     return content[:200].decode("utf-8", "replace")
+
+
+_UNEXPECTED = re.compile(r"unexpected keyword argument '([^']+)'")
+
+
+def _not_fitting(operation: Operation, exc: Exception) -> SoapRequestInvalid:
+    """zeep's refusal of the JSON input, pointing at the argument it names when it does."""
+    message = _clean(str(exc))
+    detail: dict[str, Any] = {"operation": operation.operation_id}
+    unexpected = _UNEXPECTED.search(message)
+    if unexpected:
+        name = unexpected.group(1)
+        detail.update(name=name, pointer=json_pointer([name]),
+                      message=f"operation {operation.operation_id!r} has no argument {name!r}")
+    return SoapRequestInvalid(
+        f"the input does not fit operation {operation.operation_id!r}: {message}",
+        details=[detail])
 
 
 def _clean(text: str) -> str:

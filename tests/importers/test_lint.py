@@ -56,6 +56,9 @@ CASES: dict[str, dict[str, Any]] = {
     "operation-description": swagger_doc(paths={"/a": {"get": op(description="")}}),
     "parameter-summary": swagger_doc(paths={"/a": {"get": op(parameters=[
         {"name": "q", "in": "query", "type": "string"}])}}),
+    "internal-required-default": swagger_doc(paths={"/a": {"get": op(parameters=[
+        {"name": "v", "in": "query", "type": "string", "required": True,
+         "x-ms-visibility": "internal"}])}}),
     "path-parameter": swagger_doc(paths={"/a/{id}": {"get": op()}}),
     "response-schema": swagger_doc(paths={"/a": {"get": op(responses={
         "200": {"description": "ok"}})}}),

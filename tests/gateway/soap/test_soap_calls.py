@@ -211,3 +211,25 @@ def test_a_service_that_declares_no_security_connects_with_no_parameters(
     assert "authorization" not in soap_server.requests[-1].headers
     # Something given that fits no way fully is still a question, not a guess.
     assert half.status_code == 400
+
+
+def test_input_that_does_not_fit_points_at_the_field(soap_gateway: RunningGateway,
+                                                     soap_server: SoapServer) -> None:
+    connection = connect(soap_gateway, soap_server, "soap11")
+    before = len(soap_server.requests)
+    with soap_gateway.client() as client:
+        unknown = client.post(f"/v1/connections/{connection}/operations/add",
+                              json={"a": 2, "b": 40, "c": 1})
+        nested = client.post(f"/v1/connections/{connection}/operations/echo_person",
+                             json={"person": {"name": 3}})
+        wrong = client.post(f"/v1/connections/{connection}/operations/add",
+                            json={"a": "x", "b": 1})
+    assert unknown.status_code == 400
+    assert [(d["name"], d["pointer"]) for d in unknown.json()["error"]["details"]] == [
+        ("c", "/c")]
+    # A nillable field that is neither null nor its type: the field inside is named.
+    assert nested.status_code == 400
+    assert [d["pointer"] for d in nested.json()["error"]["details"]] == ["/person/name"]
+    assert wrong.json()["error"]["details"][0]["pointer"] == "/a"
+    assert "integer" in wrong.json()["error"]["details"][0]["message"]
+    assert len(soap_server.requests) == before  # nothing reached the service

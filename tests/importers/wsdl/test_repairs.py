@@ -111,6 +111,9 @@ CASES: dict[str, tuple[dict[str, bytes], str | None]] = {
             b'<soap:header message="tns:Missing" part="h" use="literal"/>')},
         "wsdl-header-message-missing"),
     # What zeep already reads as it is: no repair, no warning.
+    "a wrapper schema whose targetNamespace is XML Schema's own": (
+        {"main.wsdl": wsdl(inline(imported("types.xsd"), "http://www.w3.org/2001/XMLSchema")),
+         "types.xsd": schema(ELEMENTS)}, None),
     "an include chain": (
         {"main.wsdl": wsdl(inline('<xsd:include schemaLocation="a.xsd"/>', "urn:types")),
          "a.xsd": schema('<xsd:include schemaLocation="b.xsd"/>'
