@@ -28,12 +28,13 @@ from __future__ import annotations
 
 import mimetypes
 import posixpath
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from gateway import BadRequest, Conflict, NotFound, PayloadTooLarge
+from gateway import BadRequest, Conflict, NotFound, PayloadTooLarge, PortwayError
 from gateway.expressions import Content, to_json_compatible
 from runtime.actions.response import body_bytes
 
@@ -53,6 +54,7 @@ __all__ = [
     "server_host",
     "stamp",
     "too_large",
+    "unless_missing",
     "write_bytes",
 ]
 
@@ -230,6 +232,16 @@ def too_large(size: int, limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(f"the file is larger than the {limit} bytes a file connector "
                            f"handles (runtime.file_max_bytes)", code="FileTooLarge",
                            details=[{"size": size, "limit": limit}])
+
+
+@contextmanager
+def unless_missing(skip: bool) -> Iterator[None]:
+    """Let a ``FileNotFound`` pass silently when ``skip`` (``skipIfFileNotPresent``)."""
+    try:
+        yield
+    except PortwayError as exc:
+        if not (skip and exc.code == "FileNotFound"):
+            raise
 
 
 def not_found(path: str) -> NotFound:

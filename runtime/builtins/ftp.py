@@ -21,7 +21,7 @@ import asyncio
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from gateway import BadRequest, PortwayError, UpstreamTimeout
+from gateway import BadRequest, UpstreamTimeout
 from runtime.builtins.calling import runtime_settings
 from runtime.builtins.file_trigger import new_files, rule_of
 from runtime.builtins.files import (
@@ -36,6 +36,7 @@ from runtime.builtins.files import (
     schema,
     server_host,
     stamp,
+    unless_missing,
     write_bytes,
 )
 from runtime.builtins.ftp_client import FtpServer, FtpSession, session
@@ -186,11 +187,8 @@ async def _server(connection: Mapping[str, Any]) -> FtpServer:
 
 
 def _delete(opened: FtpSession, path: str, skip_missing: bool) -> None:
-    try:
+    with unless_missing(skip_missing):
         opened.delete(path)
-    except PortwayError as exc:
-        if not (skip_missing and exc.code == "FileNotFound"):
-            raise
 
 
 def _walk(opened: FtpSession, folder: str, depth: int, limit: int) -> list[FileEntry]:
