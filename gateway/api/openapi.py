@@ -156,7 +156,7 @@ def build_openapi(extensions: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any
             "get": _op("A connection (secrets never returned)", {"200": _json(_OBJ)},
                        params=[_path("name")], operation_id="getConnection"),
             "put": _op("Create or replace a connection", {"200": _json(_OBJ),
-                       "201": _json(_OBJ), **_errors(422)}, params=[_path("name")],
+                       "201": _json(_OBJ), **_errors(409, 422)}, params=[_path("name")],
                        body=_CONNECTION_BODY, operation_id="putConnection"),
             "patch": _op("Change tags, display name or parameters", {"200": _json(_OBJ)},
                          params=[_path("name")], body=_PATCH_BODY,

@@ -1,4 +1,5 @@
-"""A built-in connector's connection secret stays in the vault: an SMTP workflow deployed
+"""A built-in connector's connection secret stays in the vault — written inline in
+connections.json or read from an app setting: an SMTP workflow deployed
 to the real ``portway serve`` sends through a real SMTP server that checks the password,
 and the marker password is in none of the database files, the API's answers or the log
 — neither when the login works nor when a wrong one fails the action."""
@@ -41,8 +42,12 @@ def _send(connection: str, subject: str, after: dict[str, Any]) -> dict[str, Any
 def _project(root: Path, port: int) -> Path:
     project = root / "project"
     _write(project / "host.json", {"version": "2.0"})
+    # One password read from an app setting (sealed too), one written inline.
+    _write(project / "local.settings.json", {"IsEncrypted": False, "Values": {
+        "SMTP_PASSWORD": MARKER}})
     _write(project / "connections.json", {"serviceProviderConnections": {
-        "mail": _connection(port, MARKER), "badmail": _connection(port, WRONG)}})
+        "mail": _connection(port, "@appsetting('SMTP_PASSWORD')"),
+        "badmail": _connection(port, WRONG)}})
     _write(project / "Notify" / "workflow.json", {"kind": "Stateful", "definition": {
         "$schema": "https://schema.management.azure.com/providers/Microsoft.Logic/schemas/"
                    "2016-06-01/workflowdefinition.json#",
@@ -101,7 +106,7 @@ def test_a_built_in_connections_password_appears_nowhere_but_the_vault(
                 assert (bad["status"], bad["error"]["code"]) == (
                     "Failed", "SmtpAuthenticationFailed")
                 assert bad["retryHistory"] == []  # a refused login is not retried
-                for path in ("/v1/workflows", "/v1/workflows/Notify",
+                for path in ("/v1/workflows", "/v1/workflows/Notify", "/v1/appsettings",
                              "/v1/workflows/Notify/runs", f"/v1/runs/{run_id}",
                              "/v1/connectors/smtp"):
                     got = client.get(path)

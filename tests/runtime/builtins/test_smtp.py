@@ -213,3 +213,25 @@ def test_an_unreachable_server_is_a_retryable_upstream_error() -> None:
     with pytest.raises(PortwayError) as failed:
         _send(port, {"from": "a@example.com", "to": "b@example.com"})
     assert failed.value.code == "UpstreamUnreachable" and failed.value.retryable
+
+
+def test_port_465_speaks_tls_from_the_first_byte(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    cert, key = self_signed(tmp_path, "127.0.0.1")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    box = Mailbox()
+    # aiosmtpd counts only STARTTLS as TLS for AUTH; this session is TLS from the start.
+    controller = Controller(box, hostname="127.0.0.1", port=465, authenticator=_login,
+                            ssl_context=context, auth_require_tls=False)
+    try:
+        controller.start()
+    except (OSError, RuntimeError) as exc:  # the port is privileged or taken here
+        pytest.skip(f"cannot listen on port 465: {exc}")
+    try:
+        _send(465, {"from": "a@example.com", "to": "b@example.com", "subject": "implicit"},
+              ssl_on=True)
+    finally:
+        controller.stop()
+    assert [m["Subject"] for _, _, m in box.received] == ["implicit"]
