@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -23,6 +24,10 @@ from runtime.settings import RuntimeSettings
 __all__ = ["SqlProvider"]
 
 T = TypeVar("T")
+
+#: The SQL connector's own worker threads: a poll waiting on a table lock or a slow query
+#: holds one of these, never a thread the rest of the runtime needs.
+_THREADS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="portway-sql")
 
 _TABLE = {"tableName": {"type": "string", "title": "Table name"}}
 _WHERE = {"columnValuesForWhereCondition": {"type": "object",
@@ -138,7 +143,7 @@ class SqlProvider:
                 return work(conn)
 
         try:
-            return await asyncio.to_thread(in_thread)
+            return await asyncio.get_running_loop().run_in_executor(_THREADS, in_thread)
         except PortwayError:
             raise
         except sa.exc.DBAPIError as exc:
