@@ -163,3 +163,29 @@ def test_a_workflow_outside_the_access_policies_polls_nothing_and_says_why(
     assert run_ids(services, "club-outsider") == []
     assert "club-outsider@workflows" in state_of(services)
     assert "lastError" in state_of(services)
+
+
+def test_the_advanced_schedule_decides_when_it_polls(
+        services: Services, members: Members, owner: httpx.Client) -> None:
+    clock = ManualClock(START)  # 10:00 UTC
+    members.ready = True
+    host = host_for(services, clock)
+    scheduled = trigger()
+    scheduled["When_a_member_is_added"]["recurrence"] = {
+        "frequency": "Day", "interval": 1, "schedule": {"hours": [12], "minutes": [30]}}
+    deploy(host, "club-noon", scheduled, references={"members": "club"})
+    assert owner.put("/v1/connections/club/access-policies/club-noon@workflows"
+                     ).status_code == 200
+    scheduler = TriggerScheduler(host, clock=clock)
+
+    async def body() -> list[int]:
+        started = [await scheduler.tick()]
+        await clock.advance(2 * 3600 + 29 * 60)  # 12:29
+        started.append(await scheduler.tick())
+        await clock.advance(60)  # 12:30
+        started.append(await scheduler.tick())
+        await host.engine.aclose()
+        return started
+
+    assert run(body, services) == [0, 0, 2]
+    assert len(members.seen) == 1
