@@ -76,15 +76,41 @@ class Bundle:
 def repair(root: etree._Element, key: str, bundle: Bundle) -> list[Repair]:
     """Repair the quirks of the uploaded document ``key`` (in place); what was done."""
     repairs: list[Repair] = []
-    for node, attribute in _references(root):
+    nodes = _Nodes(root)  # one walk of the tree for every repair
+    for node, attribute in _references(nodes):
         _repair_location(node, attribute, key, bundle, repairs)
-    _wrap_loose_references(root, key, bundle.namespace_of, repairs)
-    for xsd_ns in xmldoc.XSD_NAMESPACES:
-        for node in list(root.iter(f"{{{xsd_ns}}}import", f"{{{xsd_ns}}}include")):
-            _repair_namespace(node, key, bundle.namespace_of, repairs)
-    _unwrap_complex_content(root, key, repairs)
-    _drop_headers_of_missing_messages(root, key, repairs)
+    _wrap_loose_references(nodes, key, bundle.namespace_of, repairs)
+    for node in nodes.xsd("import", "include"):
+        _repair_namespace(node, key, bundle.namespace_of, repairs)
+    _unwrap_complex_content(nodes, key, repairs)
+    _drop_headers_of_missing_messages(root, nodes, key, repairs)
     return repairs
+
+
+_SOAP_BINDING_NAMESPACES = ("http://schemas.xmlsoap.org/wsdl/soap/",
+                            "http://schemas.xmlsoap.org/wsdl/soap12/")
+
+
+class _Nodes:
+    """The elements the repairs look at, by tag, found in one walk of the tree."""
+
+    _XSD_NAMES = ("import", "include", "redefine", "complexContent")
+
+    def __init__(self, root: etree._Element) -> None:
+        tags = [f"{{{ns}}}{name}" for ns in xmldoc.XSD_NAMESPACES for name in self._XSD_NAMES]
+        tags += [f"{{{xmldoc.WSDL11_NS}}}import", f"{{{xmldoc.WSDL11_NS}}}types"]
+        tags += [f"{{{ns}}}header" for ns in _SOAP_BINDING_NAMESPACES]
+        self._by_tag: dict[str, list[etree._Element]] = {}
+        for node in root.iter(*tags):
+            self._by_tag.setdefault(node.tag, []).append(node)
+
+    def xsd(self, *names: str) -> list[etree._Element]:
+        """The XML Schema elements of these local names (every XSD namespace), in order."""
+        return [node for ns in xmldoc.XSD_NAMESPACES for name in names
+                for node in self._by_tag.get(f"{{{ns}}}{name}", [])]
+
+    def of(self, tag: str) -> list[etree._Element]:
+        return self._by_tag.get(tag, [])
 
 
 def target_namespace(data: bytes) -> str | None:
@@ -114,12 +140,9 @@ class _Bytes:
         return chunk
 
 
-def _references(root: etree._Element) -> list[tuple[etree._Element, str]]:
-    found: list[tuple[etree._Element, str]] = []
-    for xsd_ns in xmldoc.XSD_NAMESPACES:
-        for tag in ("import", "include", "redefine"):
-            found.extend((node, "schemaLocation") for node in root.iter(f"{{{xsd_ns}}}{tag}"))
-    found.extend((node, "location") for node in root.iter(f"{{{xmldoc.WSDL11_NS}}}import"))
+def _references(nodes: _Nodes) -> list[tuple[etree._Element, str]]:
+    found = [(node, "schemaLocation") for node in nodes.xsd("import", "include", "redefine")]
+    found += [(node, "location") for node in nodes.of(f"{{{xmldoc.WSDL11_NS}}}import")]
     return [(node, attribute) for node, attribute in found if (node.get(attribute) or "").strip()]
 
 
@@ -167,9 +190,9 @@ def _repair_location(node: etree._Element, attribute: str, key: str, bundle: Bun
             "(another letter case); that file is read")))
 
 
-def _wrap_loose_references(root: etree._Element, key: str, namespace_of: NamespaceOf,
+def _wrap_loose_references(nodes: _Nodes, key: str, namespace_of: NamespaceOf,
                            repairs: list[Repair]) -> None:
-    for types in root.iter(f"{{{xmldoc.WSDL11_NS}}}types"):
+    for types in nodes.of(f"{{{xmldoc.WSDL11_NS}}}types"):
         for node in list(types):
             if not isinstance(node.tag, str):
                 continue
@@ -190,36 +213,32 @@ def _wrap_loose_references(root: etree._Element, key: str, namespace_of: Namespa
                 "straight under wsdl:types, outside any xsd:schema; read as if inside one")))
 
 
-def _unwrap_complex_content(root: etree._Element, key: str, repairs: list[Repair]) -> None:
-    for xsd_ns in xmldoc.XSD_NAMESPACES:
+def _unwrap_complex_content(nodes: _Nodes, key: str, repairs: list[Repair]) -> None:
+    for content in nodes.xsd("complexContent"):
+        xsd_ns = etree.QName(content).namespace
         derivations = {f"{{{xsd_ns}}}extension", f"{{{xsd_ns}}}restriction"}
-        for content in list(root.iter(f"{{{xsd_ns}}}complexContent")):
-            children = [c for c in content if isinstance(c.tag, str)
-                        and c.tag != f"{{{xsd_ns}}}annotation"]
-            owner = content.getparent()
-            if not children or owner is None or any(c.tag in derivations for c in children):
-                continue
-            for child in children:
-                content.addprevious(child)
-            owner.remove(content)
-            repairs.append(Repair("wsdl-complex-content-unwrapped", (
-                f"{key}: complex type {owner.get('name') or '(anonymous)'!r} has "
-                "xsd:complexContent without an extension or restriction; its content is read "
-                "as the type's own")))
+        children = [c for c in content if isinstance(c.tag, str)
+                    and c.tag != f"{{{xsd_ns}}}annotation"]
+        owner = content.getparent()
+        if not children or owner is None or any(c.tag in derivations for c in children):
+            continue
+        for child in children:
+            content.addprevious(child)
+        owner.remove(content)
+        repairs.append(Repair("wsdl-complex-content-unwrapped", (
+            f"{key}: complex type {owner.get('name') or '(anonymous)'!r} has "
+            "xsd:complexContent without an extension or restriction; its content is read "
+            "as the type's own")))
 
 
-_SOAP_BINDING_NAMESPACES = ("http://schemas.xmlsoap.org/wsdl/soap/",
-                            "http://schemas.xmlsoap.org/wsdl/soap12/")
-
-
-def _drop_headers_of_missing_messages(root: etree._Element, key: str,
+def _drop_headers_of_missing_messages(root: etree._Element, nodes: _Nodes, key: str,
                                       repairs: list[Repair]) -> None:
     wsdl = xmldoc.WSDL11_NS
     if root.tag != f"{{{wsdl}}}definitions" or root.find(f"{{{wsdl}}}import") is not None:
         return  # the message may live in an imported WSDL
     defined = {node.get("name") for node in root.iterfind(f"{{{wsdl}}}message")}
     for soap_ns in _SOAP_BINDING_NAMESPACES:
-        for header in list(root.iter(f"{{{soap_ns}}}header")):
+        for header in nodes.of(f"{{{soap_ns}}}header"):
             message = (header.get("message") or "").rpartition(":")[2]
             parent = header.getparent()
             if not message or message in defined or parent is None:
