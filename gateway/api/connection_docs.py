@@ -6,8 +6,9 @@
   caller of *this connection* sees it, ready for Swagger UI or a client generator: its
   server is ``/apim/{connector}/{connection}`` on this gateway, its security is the
   gateway's bearer token (the upstream's credentials are the gateway's to add, so the
-  upstream's security schemes are left out), and operations Portway cannot carry out are
-  marked deprecated with the reason.
+  upstream's security schemes are left out), operations Portway cannot carry out are
+  marked deprecated with the reason, and the inputs the data plane fills with their
+  defaults (``gateway.proxy.defaults``: internal or required ones) are optional.
 
 Both need the reader role on the connection.
 """
@@ -24,6 +25,7 @@ from starlette.routing import Route
 from gateway.api.auth import authenticate, services_of
 from gateway.api.paging import PAGING, page
 from gateway.api.strict import check_query
+from gateway.proxy.defaults import fills_parameter, without_filled_required
 from gateway.security.access import require_role
 from importers import Connector
 
@@ -86,6 +88,7 @@ def connection_document(connector: Connector, connection: str, origin: str
             if not isinstance(operation, dict):
                 continue
             operation.pop("security", None)
+            _filled_inputs_optional(document, operation)
             reason = unsupported.get(str(operation.get("operationId")))
             if reason:
                 operation["deprecated"] = True
@@ -93,6 +96,34 @@ def connection_document(connector: Connector, connection: str, origin: str
                     f"{operation.get('description', '')}\n\nNot callable: {reason} "
                     "(answers 501).").strip()
     return document
+
+
+def _filled_inputs_optional(document: dict[str, Any], operation: dict[str, Any]) -> None:
+    """A caller may leave out what the gateway fills in: those inputs are not required."""
+    parameters = operation.get("parameters")
+    if not isinstance(parameters, list):
+        parameters = []
+    for index, parameter in enumerate(parameters):
+        resolved = _local(document, parameter)
+        if isinstance(resolved, dict) and resolved.get("required") and fills_parameter(resolved):
+            parameters[index] = {**resolved, "required": False}
+    body = operation.get("requestBody")
+    content = body.get("content") if isinstance(body, dict) else None
+    for media in (content or {}).values() if isinstance(content, dict) else ():
+        if isinstance(media, dict):
+            without_filled_required(media.get("schema"))
+
+
+def _local(document: dict[str, Any], node: Any) -> Any:
+    """``node``, or what its local ``$ref`` (``#/components/parameters/X``) names."""
+    ref = node.get("$ref") if isinstance(node, dict) else None
+    if not isinstance(ref, str) or not ref.startswith("#/"):
+        return node
+    target: Any = document
+    for part in ref[2:].split("/"):
+        target = target.get(part.replace("~1", "/").replace("~0", "~")) \
+            if isinstance(target, dict) else None
+    return target
 
 
 routes = [

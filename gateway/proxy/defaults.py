@@ -171,6 +171,47 @@ def fill_value(schema: dict[str, Any], value: Any, depth: int = 0) -> Any:
     return filled
 
 
+def fills_parameter(parameter: dict[str, Any]) -> bool:
+    """Whether the data plane fills this OpenAPI parameter object when a call leaves it
+    out (so a caller may treat it as optional)."""
+    schema = parameter.get("schema")
+    has_default = "default" in parameter or (isinstance(schema, dict) and "default" in schema)
+    return has_default and parameter.get("in") in ("query", "header") and bool(
+        parameter.get("required") or parameter.get("x-ms-visibility") == "internal")
+
+
+def without_filled_required(schema: Any, depth: int = 0) -> None:
+    """Drop from each ``required`` of an inline body schema the properties the data plane
+    fills (in place; ``$ref``s are not followed)."""
+    if depth > _MAX_DEPTH or not isinstance(schema, dict):
+        return
+    for part in schema.get("allOf") or ():
+        without_filled_required(part, depth + 1)
+    without_filled_required(schema.get("items"), depth + 1)
+    properties = schema.get("properties")
+    if not isinstance(properties, dict):
+        return
+    builds = {name: _fills_something(sub, depth + 1) for name, sub in properties.items()}
+    for sub in properties.values():
+        without_filled_required(sub, depth + 1)  # the inner ones first
+
+    def filled(name: str) -> bool:
+        sub = properties.get(name)
+        if not isinstance(sub, dict):
+            return False
+        if _is_object(sub):  # built when something inside gets a default: whole if then
+            return builds[name] and not _required(sub)  # nothing else is required
+        return "default" in sub
+
+    required = _required(schema)
+    kept = [name for name in required if not filled(name)]
+    if len(kept) < len(required):
+        if kept:
+            schema["required"] = kept
+        else:
+            schema.pop("required", None)
+
+
 def as_text(value: Any) -> str:
     """A default as the text of a query parameter or header."""
     if isinstance(value, bool):

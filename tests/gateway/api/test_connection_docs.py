@@ -3,8 +3,11 @@ generator: the server is the connection on this gateway, the security the gatewa
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from openapi_core import OpenAPI
 
+from importers import import_sources
 from tests.gateway.api.test_errors import assert_error_shape
 from tests.gateway.conftest import RunningGateway
 from tests.gateway.proxy.conftest import Upstream, add_connection, build_connector
@@ -42,3 +45,22 @@ def test_a_stranger_sees_neither(gateway: RunningGateway, upstream: Upstream) ->
         for path in ("operations", "openapi.json"):
             assert_error_shape(client.get(f"/v1/connections/demo-conn/{path}"), 403,
                                "Forbidden")
+
+
+def test_inputs_the_gateway_fills_are_optional_in_the_document(
+        gateway: RunningGateway, upstream: Upstream, corpus: Path) -> None:
+    [result] = import_sources([str(corpus / "powerplatform/certified-connectors/BulkSMS")],
+                              connector_id="bulksms")
+    assert result.connector is not None
+    result.connector.base_url = upstream.url
+    add_connection(gateway.services, result.connector, name="sms",
+                   secrets={"username": "u", "password": "p"})
+    with gateway.client() as client:
+        document = client.get("/v1/connections/sms/openapi.json").json()
+    operation = document["paths"]["/v1/messages"]["post"]
+    [auto_unicode] = operation["parameters"]
+    assert (auto_unicode["name"], auto_unicode["required"]) == ("auto-unicode", False)
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    # userSuppliedId (internal) and longMessageMaxParts have defaults the gateway sends.
+    assert body["required"] == ["body", "to"]
+    OpenAPI.from_dict(document)

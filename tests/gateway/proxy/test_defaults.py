@@ -17,7 +17,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from gateway.proxy.defaults import fill_value, operation_defaults
+from gateway.proxy.defaults import (
+    fill_value,
+    fills_parameter,
+    operation_defaults,
+    without_filled_required,
+)
 from importers import Connector, Operation, Parameter, import_sources
 from tests.gateway.conftest import RunningGateway
 from tests.support.servers import serve_in_thread
@@ -193,3 +198,19 @@ def test_optional_inputs_that_are_not_internal_are_never_filled() -> None:
         "inner": {"kind": "k"}, "items": [{"n": 1}, {"n": 5}]}
     assert fill_value(defaults.body_schema, {"inner": None}) == {"inner": None}
     assert defaults.fill_arguments({"hidden": None}) == {"hidden": None, "needed": "n"}
+
+
+def test_what_is_filled_is_not_required_of_a_caller() -> None:
+    schema: dict[str, Any] = {"type": "object", "required": ["to", "meta", "kind"],
+                              "properties": {
+        "to": {"type": "string"},
+        "kind": {"type": "string", "default": "sms"},
+        "meta": {"type": "object", "required": ["source"], "properties": {
+            "source": {"type": "string", "default": "portway"}}}}}
+    without_filled_required(schema)
+    assert schema["required"] == ["to"]
+    assert "required" not in schema["properties"]["meta"]
+    assert fills_parameter({"name": "v", "in": "query", "required": True,
+                            "schema": {"type": "string", "default": "1"}})
+    assert not fills_parameter({"name": "id", "in": "path", "required": True, "default": 1})
+    assert not fills_parameter({"name": "page", "in": "query", "default": 1})
