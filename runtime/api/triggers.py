@@ -27,6 +27,7 @@ from email.utils import formatdate
 from typing import Any
 from urllib.parse import quote
 
+import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -177,15 +178,16 @@ def _enqueue(host: RuntimeHost, workflow: str, trigger: str, outputs: dict[str, 
              limits: TriggerLimits) -> str:
     """Queue a Request trigger's run behind its concurrency limit (the trigger scheduler
     starts it when there is room); refuses with 429 when the queue is full."""
-    with host.services.db.engine.connect() as conn:
+    def admit(conn: sa.Connection) -> None:
         if limits.queue_full(conn, workflow):
             raise Throttled(f"the workflow {workflow!r} has {limits.waiting} runs waiting, "
                             "the most its trigger's concurrency allows",
                             retry_after=QUEUE_FULL_SECONDS)
+
     now = datetime.now(UTC)
     run_id = new_run_id(now)
     TriggerStates(host.services).enqueue(Fire(run_id, workflow, trigger, outputs,
-                                              now.timestamp()))
+                                              now.timestamp()), admit)
     return run_id
 
 

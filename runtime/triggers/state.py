@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -168,10 +168,17 @@ class TriggerStates:
             return [Fire(row.run_id, row.workflow, row.trigger, json.loads(row.outputs),
                          row.fired_at) for row in conn.execute(query).all()]
 
-    def enqueue(self, fire: Fire) -> None:
+    def enqueue(self, fire: Fire, admit: Callable[[sa.Connection], None] | None = None
+                ) -> None:
         """Record a run to start when its trigger's concurrency lets it (a Request
-        trigger's call, queued)."""
+        trigger's call, queued). ``admit`` runs first in the same transaction, with the
+        workflow's row locked (it raises to refuse), so calls racing for the last place
+        in the queue take it once."""
         with self.db.write() as conn:
+            if admit is not None:
+                conn.execute(sa.select(workflows.c.name).where(
+                    workflows.c.name == fire.workflow).with_for_update())
+                admit(conn)
             conn.execute(trigger_fires.insert().values(
                 run_id=fire.run_id, workflow=fire.workflow, trigger=fire.trigger,
                 outputs=json.dumps(fire.outputs), fired_at=fire.fired_at))

@@ -9,17 +9,19 @@ them)."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway import Services
+from gateway import Services, Throttled
 from gateway.services import build_services
 from runtime.host import RuntimeHost
 from runtime.store.tables import trigger_fires, trigger_states
@@ -145,3 +147,37 @@ def test_two_processes_starting_waiting_runs_at_once_start_exactly_the_limit(
     finally:
         other.db.dispose()
     assert count(services, trigger_fires) == 8
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_calls_racing_for_the_last_places_in_the_queue_take_each_once(
+        services: Services, tmp_path: Path, database_url: str) -> None:
+    other = build_services(make_settings(tmp_path / "other", database_url))
+    deploy(host_for(services, ManualClock(START)), "queue", limited(runs=1, waiting=3))
+    limits = limits_of(limited(runs=1, waiting=3)["tick"])
+    queues = [TriggerStates(services), TriggerStates(other)]
+    start = threading.Barrier(10)
+    taken: list[bool] = []
+
+    def admit(conn: sa.Connection) -> None:
+        if limits.queue_full(conn, "queue"):
+            raise Throttled("full", retry_after=1)
+
+    def call(n: int) -> None:
+        start.wait()
+        try:
+            queues[n % 2].enqueue(Fire(f"call-{n}", "queue", "tick", {}, n), admit)
+            taken.append(True)
+        except Throttled:
+            taken.append(False)
+
+    threads = [threading.Thread(target=call, args=(n,)) for n in range(10)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        other.db.dispose()
+    assert sorted(taken) == [False] * 6 + [True] * 4  # one to start at once, three waiting
+    assert count(services, trigger_fires) == 4
