@@ -1,12 +1,13 @@
 """A webhook action's callback: ``POST /api/{workflow}/runs/{run}/actions/{action}/run``.
 
-No bearer token: the signature (``runtime/triggers/subscriptions.py``) names the workflow,
-the run and the action, keyed with the workflow's trigger key, so a rotated key or a
-deleted workflow makes the URL answer 401. The callback's headers and body (parsed as a
-Request trigger's are, within the request size limit) are stored once, only while the
-action waits for them — a second callback is 409, one for an action that no longer waits
-404, and neither stores anything — and the run is woken to go on. The answer is
-``200`` with no body.
+A caller outside ``[runtime] trigger_allowed_callers`` is 403 before anything is read, as
+for trigger URLs. No bearer token: the signature (``runtime/triggers/subscriptions.py``)
+names the workflow, the run and the action, keyed with the workflow's trigger key, so a
+rotated key or a deleted workflow makes the URL answer 401. The callback's headers and
+body (parsed as a Request trigger's are, within the request size limit) are stored once,
+only while the action waits for them — a second callback is 409, one for an action that
+no longer waits 404, and neither stores anything — and the run is woken to go on. The
+answer is ``200`` with no body.
 """
 
 from __future__ import annotations
@@ -18,12 +19,15 @@ from starlette.routing import Route
 from gateway import Conflict, NotFound, read_body
 from runtime.api.common import host_of_request
 from runtime.store.webhooks import WebhookRows
+from runtime.triggers.callers import check_caller
 from runtime.triggers.request import check_signature, parse_body, trigger_headers
 from runtime.triggers.subscriptions import action_permission
 
 
 async def action_callback(request: Request) -> Response:
     host = host_of_request(request)
+    check_caller(host.settings, request.client.host if request.client else None,
+                 request.headers)
     workflow = request.path_params["workflow"]
     run_id = request.path_params["run"]
     action = request.path_params["action"]

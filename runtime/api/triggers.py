@@ -3,7 +3,9 @@ trigger by hand.
 
 - ``POST /v1/workflows/{name}/triggers/{trigger}/callback-url`` — Logic Apps'
   listCallbackUrl shape (contributor).
-- ``ANY /api/{workflow}/triggers/{trigger}/invoke[/{relativePath}]`` — no bearer token:
+- ``ANY /api/{workflow}/triggers/{trigger}/invoke[/{relativePath}]`` — a Request
+  trigger's URL, and the callback URL a webhook trigger's subscription handed out (its
+  call's headers and body become the run's trigger outputs). No bearer token:
   the signature names the workflow and trigger (``runtime/triggers/request.py``). A caller
   outside ``[runtime] trigger_allowed_callers`` is 403 (``runtime/triggers/callers.py``),
   a bad or stale signature 401, and nothing starts. The run's ``Response`` is the answer
@@ -64,6 +66,7 @@ from runtime.triggers.request import (
 from runtime.triggers.scheduler import POLLING_TYPES, TriggerScheduler
 from runtime.triggers.state import Fire, TriggerStates
 from runtime.triggers.subscriptions import WEBHOOK_TRIGGER_TYPES
+from runtime.triggers.webhooks import split_callback
 
 #: What the 202 of an asynchronous Response asks the caller to wait between polls (s).
 POLL_SECONDS = 1
@@ -151,7 +154,12 @@ async def invoke(request: Request) -> Response:
         outputs["relativePathParameters"] = path_values
     if present:
         outputs["body"] = value
-    limits = limits_of(_trigger_of(record, trigger_name))
+    definition = _trigger_of(record, trigger_name)
+    limits = limits_of(definition)
+    if str(definition.get("type", "")).lower() in WEBHOOK_TRIGGER_TYPES and (
+            definition.get("splitOn") or definition.get("conditions")):
+        return await _fire_split(host, record, trigger_name, definition, outputs, limits,
+                                 request)
     if limits.runs is not None:
         run_id = await host.services.db.run(_enqueue, host, workflow, trigger_name, outputs,
                                             limits)
@@ -168,6 +176,29 @@ async def invoke(request: Request) -> Response:
                                                                trigger_name, handle.run_id, key))
     answer = await handle.response(host.settings.response_timeout_seconds)
     return _answer(record, handle, answer, request)
+
+
+async def _fire_split(host: RuntimeHost, record: WorkflowRecord, trigger_name: str,
+                      definition: dict[str, Any], outputs: dict[str, Any],
+                      limits: TriggerLimits, request: Request) -> Response:
+    """A webhook callback with ``splitOn`` / ``conditions``: one run per item that passes
+    (queued under the trigger's concurrency); ``202`` naming the first run, if any."""
+    db = host.services.db
+    version = await db.run(host.workflows.version, record.version)
+    batch = split_callback(host, version, trigger_name, definition, outputs)
+    stamp = now_iso()
+    first: RunHandle | _Ran | None = None
+    for each in batch:
+        if limits.runs is not None:
+            started: RunHandle | _Ran = _Ran(await db.run(
+                _enqueue, host, record.name, trigger_name, each, limits))
+        else:
+            started = await host.engine.start_run(version, TriggerRecord(
+                name=trigger_name, outputs=each, start_time=stamp, end_time=stamp))
+        first = first or started
+    if first is None:
+        return Response(status_code=202)
+    return _accepted_only(record, first, request)
 
 
 #: What a Request trigger's 429 asks the caller to wait when its runs' queue is full (s).

@@ -54,6 +54,7 @@ __all__ = ["WEBHOOK_TRIGGER_TYPES", "action_callback_url", "action_permission",
 #: The trigger types (lower case) that subscribe on enable.
 WEBHOOK_TRIGGER_TYPES = frozenset({"httpwebhook", "apiconnectionwebhook"})
 _LIST_CALLBACK_URL = re.compile(r"listCallbackUrl\(\s*\)", re.IGNORECASE)
+_INTERPOLATION = re.compile(r"@\{[^{}]*\}")
 
 
 def public_base(host: RuntimeHost) -> str:
@@ -97,7 +98,10 @@ def with_callback_url(value: Any, url: str) -> Any:
         if "@" not in value:
             return value
         literal = "'" + url.replace("'", "''") + "'"
-        return _LIST_CALLBACK_URL.sub(lambda _: literal, value)
+        if value.startswith("@") and not value.startswith("@@"):  # a whole expression
+            return _LIST_CALLBACK_URL.sub(lambda _: literal, value)
+        return _INTERPOLATION.sub(  # text: only inside its @{...} parts
+            lambda part: _LIST_CALLBACK_URL.sub(lambda _: literal, part.group(0)), value)
     if isinstance(value, Mapping):
         return {key: with_callback_url(item, url) for key, item in value.items()}
     if isinstance(value, list):

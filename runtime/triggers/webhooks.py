@@ -30,13 +30,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from gateway import BackgroundService, NotFound, PortwayError, Services
 from gateway.expressions import ExpressionError
 from runtime.engine import Clock, SystemClock
+from runtime.errors import TriggerRequestInvalid
 from runtime.store.webhooks import Subscription, WebhookRows
-from runtime.triggers.polling import _TriggerScope
+from runtime.triggers.polling import _split_and_filter, _TriggerScope
 from runtime.triggers.subscriptions import (
     WEBHOOK_TRIGGER_TYPES,
     connection_request,
@@ -52,7 +54,8 @@ from runtime.triggers.subscriptions import (
 if TYPE_CHECKING:
     from runtime.host import RuntimeHost
 
-__all__ = ["WebhookSubscriber", "subscribe_block", "unsubscribe", "unsubscribe_block"]
+__all__ = ["WebhookSubscriber", "split_callback", "subscribe_block", "unsubscribe",
+           "unsubscribe_block"]
 
 log = logging.getLogger("portway.runtime.triggers")
 
@@ -100,6 +103,22 @@ def unsubscribe_block(kind: str, inputs: Mapping[str, Any], url: str, evaluate: 
             return None
         return http_request(evaluate(with_callback_url(block, url)), "unsubscribe")
     return unsubscribe_at_location(subscribe, answer)
+
+
+def split_callback(host: RuntimeHost, version: Any, name: str, trigger: Mapping[str, Any],
+                   outputs: dict[str, Any]) -> list[dict[str, Any]]:
+    """A callback's trigger outputs, one per run: ``splitOn`` (a ``batch`` connector
+    trigger's ``@triggerBody()?['value']``) and ``conditions`` as for polling triggers.
+
+    Raises:
+        TriggerRequestInvalid: ``splitOn`` or a condition cannot be evaluated on the call.
+    """
+    try:
+        return [each for _, each in _split_and_filter(
+            host, version, name, trigger, outputs, 0, datetime.now(UTC))]
+    except ExpressionError as exc:
+        raise TriggerRequestInvalid(f"the callback does not fit the trigger's splitOn or "
+                                    f"conditions: {exc}") from None
 
 
 class WebhookSubscriber:

@@ -6,9 +6,10 @@ Each deployable unit is a Standard project folder (``connections.json`` /
 workflow definitions (a Standard ``workflow.json``, a Consumption gallery or ARM
 template). What Portway runs is asked of the runtime itself: leaf action types with a
 handler (``runtime.actions.registry``), the engine's control types, service providers in
-``runtime.builtins.registry``, and the triggers Portway fires (Request, the schedules, and
-the polling triggers: Http, ApiConnection, ServiceProvider; the other trigger types are
-validated but never fire). A unit that uses anything else is
+``runtime.builtins.registry``, and the triggers Portway fires (Request, the schedules, the
+polling triggers: Http, ApiConnection, ServiceProvider, and the webhook triggers:
+HttpWebhook, ApiConnectionWebhook; the other trigger types are validated but never fire).
+A unit that uses anything else is
 skipped with what it uses; a unit with an action type Portway has no handler for must be
 refused whole, with the file and JSON pointer of that action (host-only types such as
 ``Xslt`` deploy, since a run may skip them, and fail the run that reaches them).
@@ -33,7 +34,7 @@ from tests.runtime.corpus.cases import HOST_ONLY_ACTIONS
 pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 
 FIRED_TRIGGERS = frozenset({"request", "recurrence", "slidingwindow", "http", "apiconnection",
-                            "serviceprovider"})
+                            "serviceprovider", "httpwebhook", "apiconnectionwebhook"})
 # Units that use only what Portway runs but that it does not deploy yet: whose part, why.
 KNOWN_GAPS: dict[str, str] = {}
 PROJECT_FILES = ("connections.json", "parameters.json", "local.settings.json")
@@ -117,7 +118,7 @@ def what_portway_lacks(definition: dict[str, Any]) -> list[str]:
         kind = str(trigger.get("type", "")).lower()
         if kind not in FIRED_TRIGGERS:
             lacks.append(f"trigger {name!r} of type {trigger.get('type')} (Portway fires "
-                         "Request, schedule and polling triggers only)")
+                         "Request, schedule, polling and webhook triggers only)")
     for name, action in _actions(definition.get("actions", {})):
         kind = str(action.get("type", ""))
         if kind.lower() == "serviceprovider":

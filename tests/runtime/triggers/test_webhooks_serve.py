@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.runtime.engine.test_kill import _kill_tree, _wait, database_env  # noqa: F401
+from tests.support.databases import create_database, drop_database
 from tests.support.servers import portway_process, serve_in_thread
 
 pytestmark = pytest.mark.slow
@@ -38,20 +40,31 @@ class Subscriber:
         self.base = ""
 
     def app(self) -> Starlette:
-        async def subscribe(request: Request) -> Response:
-            body = json.loads(await request.body() or b"null")
-            if self.refuse:
-                self._record("refused", "", body, request)
-                return JSONResponse({"error": "no more subscriptions"}, status_code=503)
-            with self.lock:
-                number = str(1 + sum(1 for c in self.calls if c["kind"] == "subscribe"))
-            self._record("subscribe", number, body, request)
-            return JSONResponse({"id": number}, status_code=201, headers={
-                "location": f"{self.base}/subscriptions/{number}"})
+        def taker(kind: str, where: str) -> Any:
+            """A subscribe endpoint: 201 with the new subscription's Location."""
 
-        async def delete(request: Request) -> Response:
-            self._record("delete", request.path_params["id"], None, request)
-            return Response(status_code=204)
+            async def take(request: Request) -> Response:
+                body = json.loads(await request.body() or b"null")
+                if self.refuse:
+                    self._record("refused", "", body, request)
+                    return JSONResponse({"error": "no more subscriptions"}, status_code=503)
+                with self.lock:
+                    number = str(1 + sum(1 for c in self.calls if c["kind"] == kind))
+                self._record(kind, number, body, request)
+                return JSONResponse({"id": number}, status_code=201, headers={
+                    "location": f"{self.base}{where}/{number}"})
+
+            return take
+
+        def ender(kind: str) -> Any:
+            async def end(request: Request) -> Response:
+                self._record(kind, request.path_params["id"], None, request)
+                return Response(status_code=204)
+
+            return end
+
+        subscribe, hook = taker("subscribe", "/subscriptions"), taker("hook", "/api/hooks")
+        delete, unhook = ender("delete"), ender("unhook")
 
         async def unsubscribe(request: Request) -> Response:
             body = json.loads(await request.body() or b"null")
@@ -64,7 +77,9 @@ class Subscriber:
         return Starlette(routes=[
             Route("/", root), Route("/subscribe", subscribe, methods=["POST"]),
             Route("/subscriptions/{id}", delete, methods=["DELETE"]),
-            Route("/unsubscribe", unsubscribe, methods=["POST"])])
+            Route("/unsubscribe", unsubscribe, methods=["POST"]),
+            Route("/api/hooks", hook, methods=["POST"]),
+            Route("/api/hooks/{id}", unhook, methods=["DELETE"])])
 
     def _record(self, kind: str, number: str, body: Any, request: Request) -> None:
         with self.lock:
@@ -83,6 +98,14 @@ PUBLIC = "http://portway.test"
 
 def at(url: str, base: str) -> str:
     return base + url.removeprefix(PUBLIC)
+
+
+def serve_env(tmp_path: Path, **more: str) -> dict[str, str]:
+    """``portway serve`` for these tests: loopback reachable, triggers and runs looked at
+    often, callback URLs on ``PUBLIC``, no shipped catalogue."""
+    return {"PORTWAY_EGRESS_ALLOW": "127.0.0.1/32", "PORTWAY_RUNTIME_TRIGGER_SECONDS": "0.2",
+            "PORTWAY_RUNTIME_POLL_SECONDS": "0.1", "PORTWAY_RUNTIME_PUBLIC_URL": PUBLIC,
+            "PORTWAY_CATALOGUE_DIRECTORY": str(tmp_path / "no-catalogue"), **more}
 
 
 @pytest.fixture
@@ -121,9 +144,11 @@ def _schema() -> dict[str, Any]:
             "contentVersion": "1.0.0.0"}
 
 
-def hook_trigger_workflow(sub: str, topic: str = "orders") -> dict[str, Any]:
+def hook_trigger_workflow(sub: str, topic: str = "orders", *, split: bool = False
+                          ) -> dict[str, Any]:
+    splitting = {"splitOn": "@triggerBody()?['value']"} if split else {}
     return {"definition": {**_schema(), "triggers": {"When_an_order_comes": {
-        "type": "HttpWebhook", "inputs": {
+        **splitting, "type": "HttpWebhook", "inputs": {
             "subscribe": {"method": "POST", "uri": f"{sub}/subscribe",
                           "body": {"callbackUrl": "@{listCallbackUrl()}", "topic": topic}},
             "unsubscribe": {"method": "DELETE",
@@ -210,9 +235,7 @@ def test_an_http_webhook_trigger_subscribes_fires_and_unsubscribes(
 
 def test_a_refused_subscription_leaves_the_workflow_in_error_until_enabled(
         tmp_path: Path, subscriber: Subscriber, api: Any) -> None:
-    env = {"PORTWAY_EGRESS_ALLOW": "127.0.0.1/32", "PORTWAY_RUNTIME_TRIGGER_SECONDS": "0.2",
-           "PORTWAY_RUNTIME_PUBLIC_URL": PUBLIC,
-           "PORTWAY_CATALOGUE_DIRECTORY": str(tmp_path / "no-catalogue")}
+    env = serve_env(tmp_path)
     subscriber.refuse = True
     with portway_process(tmp_path, env) as (base, _):
         client = api(base)
@@ -297,9 +320,7 @@ def test_a_webhook_action_waits_durably_across_kill_9_for_its_callback(
 
 def test_a_webhook_action_without_a_callback_times_out_and_unsubscribes(
         tmp_path: Path, subscriber: Subscriber, api: Any) -> None:
-    env = {"PORTWAY_EGRESS_ALLOW": "127.0.0.1/32", "PORTWAY_RUNTIME_POLL_SECONDS": "0.1",
-           "PORTWAY_RUNTIME_PUBLIC_URL": PUBLIC,
-           "PORTWAY_CATALOGUE_DIRECTORY": str(tmp_path / "no-catalogue")}
+    env = serve_env(tmp_path)
     with portway_process(tmp_path, env) as (base, _):
         client = api(base)
         assert client.put("/v1/workflows/Approve", json=webhook_action_workflow(
@@ -317,3 +338,230 @@ def test_a_webhook_action_without_a_callback_times_out_and_unsubscribes(
         late = httpx.post(at(subscriber.of("subscribe")[0]["body"]["callbackUrl"], base),
                           json={"approved": True}, timeout=30)
         assert late.status_code == 404
+
+
+def relay_swagger(base: str) -> dict[str, Any]:
+    """A connector with a webhook trigger (``x-ms-trigger``, ``x-ms-notification-url``,
+    201 + ``Location``) and the DELETE that ends a subscription, behind basic auth."""
+    return {
+        "swagger": "2.0", "info": {"title": "Relay", "version": "1.0"},
+        "host": base.removeprefix("http://"), "basePath": "/api", "schemes": ["http"],
+        "securityDefinitions": {"basic": {"type": "basic"}}, "security": [{"basic": []}],
+        "paths": {
+            "/hooks": {
+                "x-ms-notification-content": {"description": "A bounce",
+                                              "schema": {"type": "object"}},
+                "post": {
+                    "operationId": "OnBounce", "x-ms-trigger": "single",
+                    "consumes": ["application/json"],
+                    "parameters": [{"name": "body", "in": "body", "required": True,
+                                    "schema": {"type": "object", "properties": {
+                                        "callbackUrl": {"type": "string",
+                                                        "x-ms-notification-url": True},
+                                        "event": {"type": "string"}}}}],
+                    "responses": {"201": {"description": "Subscribed"}}}},
+            "/hooks/{hookId}": {"delete": {
+                "operationId": "DeleteHook",
+                "parameters": [{"name": "hookId", "in": "path", "required": True,
+                                "type": "string"}],
+                "responses": {"204": {"description": "Removed"}}}}},
+    }
+
+
+def relay_trigger_workflow() -> dict[str, Any]:
+    return {"connectionReferences": {"relay": {"connection": "relay1"}},
+            "definition": {**_schema(), "triggers": {"When_a_message_bounces": {
+                "type": "ApiConnectionWebhook", "inputs": {
+                    "host": {"connection": {"referenceName": "relay"}},
+                    "body": {"callbackUrl": "@{listCallbackUrl()}", "event": "bounce"},
+                    "path": "/hooks"}}},
+                "actions": {"Who": {"type": "Compose", "runAfter": {},
+                                    "inputs": "@triggerBody()?['to']"}}}}
+
+
+def relay_action_workflow() -> dict[str, Any]:
+    return {"connectionReferences": {"relay": {"connection": "relay1"}},
+            "definition": {**_schema(), "triggers": {"manual": {
+                "type": "Request", "kind": "Http", "inputs": {}}},
+                "actions": {"Wait_for_bounce": {
+                    "type": "ApiConnectionWebhook", "runAfter": {}, "inputs": {
+                        "host": {"connection": {"referenceName": "relay"}},
+                        "body": {"callbackUrl": "@listCallbackUrl()", "event": "bounce"},
+                        "path": "/hooks"}}}}}
+
+
+def test_api_connection_webhooks_subscribe_through_the_gateway_under_the_workflow(
+        tmp_path: Path, subscriber: Subscriber, api: Any) -> None:
+    env = serve_env(tmp_path)
+    with portway_process(tmp_path, env) as (base, _):
+        client = api(base)
+        assert client.put("/v1/connectors/relay",
+                          json=relay_swagger(subscriber.base)).status_code in (200, 201)
+        made = client.put("/v1/connections/relay1", json={
+            "connector": "relay", "parameters": {"username": "relay-user",
+                                                 "password": "s3cret-pw"}})
+        assert made.status_code == 201, made.text
+
+        # Not in the connection's access policies: the linked access check refuses the
+        # subscribe before any byte goes upstream, and the workflow says why.
+        assert client.put("/v1/workflows/Bounces",
+                          json=relay_trigger_workflow()).status_code == 201
+        record = _wait(lambda: (found := client.get("/v1/workflows/Bounces").json())[
+            "state"] == "Error" and found)
+        assert "Bounces@workflows" in record["stateMessage"]
+        assert subscriber.of("hook") == []
+
+        policy = client.put("/v1/connections/relay1/access-policies/Bounces@workflows")
+        assert policy.status_code == 200, policy.text
+        assert client.post("/v1/workflows/Bounces/enable").status_code == 200
+        [hook] = _wait(lambda: subscriber.of("hook"))
+        assert hook["body"]["event"] == "bounce"
+        assert hook["headers"]["authorization"].startswith("Basic ")
+        url = hook["body"]["callbackUrl"]
+        assert urlsplit(url).path == "/api/Bounces/triggers/When_a_message_bounces/invoke"
+        fired = httpx.post(at(url, base), json={"to": "a@example.net"}, timeout=30)
+        assert fired.status_code == 202, fired.text
+        run = _wait(lambda: finished(client, fired.headers["x-ms-workflow-run-id"]))
+        assert run["actions"]["Who"]["outputs"] == "a@example.net"
+
+        # Disabled: a DELETE of the subscribe's Location, through the connection.
+        assert client.post("/v1/workflows/Bounces/disable").status_code == 200
+        [unhook] = _wait(lambda: subscriber.of("unhook"))
+        assert unhook["id"] == "1"
+        assert unhook["headers"]["authorization"] == hook["headers"]["authorization"]
+
+        # The action: subscribes through the connection, waits, unsubscribes after.
+        assert client.put("/v1/workflows/Bounces", json=relay_action_workflow(
+        )).status_code == 200
+        assert client.post("/v1/workflows/Bounces/enable").status_code == 200
+        url = client.post("/v1/workflows/Bounces/triggers/manual/callback-url").json()["value"]
+        started = httpx.post(at(url, base), json={}, timeout=30)
+        run_id = started.headers["x-ms-workflow-run-id"]
+        second = _wait(lambda: subscriber.of("hook")[1:])[0]
+        answered = httpx.post(at(second["body"]["callbackUrl"], base),
+                              json={"to": "b@example.net"}, timeout=30)
+        assert answered.status_code == 200, answered.text
+        run = _wait(lambda: finished(client, run_id))
+        assert run["status"] == "Succeeded", run
+        assert run["actions"]["Wait_for_bounce"]["outputs"]["body"] == {"to": "b@example.net"}
+        _wait(lambda: [c["id"] for c in subscriber.of("unhook")] == ["1", "2"])
+    log = (tmp_path / "portway.log").read_text(errors="replace")
+    assert "s3cret-pw" not in log and "Traceback" not in log
+
+
+def test_hostile_callbacks_are_refused_store_nothing_and_the_server_stays_responsive(
+        tmp_path: Path, subscriber: Subscriber, api: Any) -> None:
+    env = serve_env(tmp_path, PORTWAY_LIMITS_MAX_REQUEST_BYTES="65536")
+    with portway_process(tmp_path, env) as (base, _):
+        client = api(base)
+        assert client.put("/v1/workflows/Approve", json=webhook_action_workflow(
+            subscriber.base)).status_code == 201
+        url = client.post("/v1/workflows/Approve/triggers/manual/callback-url").json()["value"]
+        run_id = httpx.post(at(url, base), json={"ticket": "T-3"},
+                            timeout=30).headers["x-ms-workflow-run-id"]
+        [sub] = _wait(lambda: subscriber.of("subscribe"))
+        callback = at(sub["body"]["callbackUrl"], base)
+        _wait(lambda: client.get(f"/v1/runs/{run_id}").json()["status"] == "Waiting")
+
+        def refused(response: httpx.Response, status: int, code: str) -> None:
+            assert response.status_code == status, response.text
+            error = response.json()["error"]
+            assert error["code"] == code and error["requestId"]
+
+        refused(httpx.post(callback, content=b"x" * 100_000, timeout=30,
+                           headers={"content-type": "application/json"}), 413,
+                "PayloadTooLarge")
+        refused(httpx.post(callback, content=b'{"approved": tru', timeout=30,
+                           headers={"content-type": "application/json"}), 400,
+                "InvalidRequestContent")
+        refused(httpx.post(callback, content=b"[" * 50_000, timeout=30,
+                           headers={"content-type": "application/json"}), 400,
+                "InvalidRequestContent")
+        refused(httpx.post(callback.split("&sig=")[0], json={}, timeout=30), 401,
+                "DirectApiAuthorizationRequired")
+        other = callback.replace(f"/runs/{run_id}/", "/runs/08584000000000000000000000000CU00/")
+        refused(httpx.post(other, json={}, timeout=30), 401, "DirectApiAuthorizationRequired")
+        refused(httpx.put(callback, json={}, timeout=30), 405, "MethodNotAllowed")
+
+        # A bounded flood of forged callbacks: every one 401, the server keeps answering.
+        forged = callback.replace("sig=", "sig=forged")
+        with httpx.Client(timeout=30) as flood:
+            codes = {flood.post(forged, json={"approved": True}).status_code
+                     for _ in range(300)}
+        assert codes == {401}
+        started = time.monotonic()
+        assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200
+        assert time.monotonic() - started < 2.0
+        run = client.get(f"/v1/runs/{run_id}").json()
+        assert run["status"] == "Waiting"  # nothing was stored for it
+
+        # After a key rotation the URL handed out before is stale: 401, nothing stored.
+        assert client.post("/v1/workflows/Approve/regenerateAccessKey").status_code in (
+            200, 204)
+        refused(httpx.post(callback, json={"approved": True}, timeout=30), 401,
+                "DirectApiAuthorizationRequired")
+        assert client.get(f"/v1/runs/{run_id}").json()["status"] == "Waiting"
+        assert client.post(f"/v1/runs/{run_id}/cancel").status_code == 200
+        # A cancelled run's subscription is ended too.
+        [undone] = _wait(lambda: subscriber.of("unsubscribe"))
+        assert undone["body"] == {"id": "T-3"}
+
+
+def test_a_rotated_key_resubscribes_webhook_triggers_with_the_new_url(
+        tmp_path: Path, subscriber: Subscriber, api: Any) -> None:
+    env = serve_env(tmp_path)
+    with portway_process(tmp_path, env) as (base, _):
+        client = api(base)
+        assert client.put("/v1/workflows/Orders", json=hook_trigger_workflow(
+            subscriber.base, split=True)).status_code == 201
+        [first] = _wait(lambda: subscriber.of("subscribe"))
+        # splitOn: a batch callback starts one run per item.
+        batch = httpx.post(at(first["body"]["callbackUrl"], base), timeout=30,
+                           json={"value": [{"order": 1}, {"order": 2}]})
+        assert batch.status_code == 202, batch.text
+        _wait(lambda: len(runs_of(client, "Orders")) == 2)
+        ran = [_wait(lambda r=r: finished(client, r["id"])) for r in runs_of(client, "Orders")]
+        assert sorted(r["actions"]["Echo"]["outputs"] for r in ran) == [1, 2]
+        misfit = httpx.post(at(first["body"]["callbackUrl"], base), json={"value": 3},
+                            timeout=30)
+        assert misfit.status_code == 400, misfit.text
+        assert client.post("/v1/workflows/Orders/regenerateAccessKey").status_code in (
+            200, 204)
+        second = _wait(lambda: subscriber.of("subscribe")[1:])[0]
+        assert second["body"]["callbackUrl"] != first["body"]["callbackUrl"]
+        assert [c["id"] for c in subscriber.of("delete")] == ["1"]
+        stale = httpx.post(at(first["body"]["callbackUrl"], base), json={}, timeout=30)
+        assert stale.status_code == 401
+        fresh = httpx.post(at(second["body"]["callbackUrl"], base), timeout=30,
+                           json={"value": [{"order": 3}]})
+        assert fresh.status_code == 202, fresh.text
+
+
+def test_two_processes_on_one_postgresql_subscribe_once_and_unsubscribe_once(
+        tmp_path: Path, subscriber: Subscriber, api: Any, postgres_server_url: str) -> None:
+    name = "w_" + uuid.uuid4().hex[:12]
+    env = serve_env(
+        tmp_path, PORTWAY_RUNTIME_LEASE_SECONDS="2",
+        PORTWAY_SECURITY_MASTER_KEY_FILE=str(tmp_path / "var" / "master.key"),
+        PORTWAY_SECURITY_OWNER_TOKEN_FILE=str(tmp_path / "var" / "owner.token"),
+        PORTWAY_DATABASE_URL=create_database(postgres_server_url, name))
+    second_dir = tmp_path / "second"
+    second_dir.mkdir()
+    try:
+        with portway_process(tmp_path, env) as (base, _), \
+                portway_process(second_dir, env) as (other, _):
+            client = api(base)
+            assert client.put("/v1/workflows/Orders", json=hook_trigger_workflow(
+                subscriber.base)).status_code == 201
+            _wait(lambda: subscriber.of("subscribe"))
+            time.sleep(2.0)  # several rounds of both processes
+            assert len(subscriber.of("subscribe")) == 1
+            # Either process takes the callback; one run.
+            url = subscriber.of("subscribe")[0]["body"]["callbackUrl"]
+            assert httpx.post(at(url, other), json={"order": 5}, timeout=30).status_code == 202
+            assert client.delete("/v1/workflows/Orders").status_code == 204
+            _wait(lambda: subscriber.of("delete"))
+            time.sleep(1.0)
+            assert len(subscriber.of("delete")) == 1
+    finally:
+        drop_database(postgres_server_url, name)
