@@ -75,6 +75,8 @@ _UPSERT = (
 class NullSink:
     """For Stateless runs without history: nothing is written."""
 
+    durable = False
+
     def record(self, state: RunState, key: str, record: dict[str, Any],
                handler_state: Mapping[str, Any] | None = None) -> None:
         return None
@@ -85,6 +87,8 @@ class NullSink:
 
 class CheckpointWriter:
     """Queues records of many runs and commits them together."""
+
+    durable = True
 
     def __init__(self, services: Services, sealer: Any = None) -> None:
         self.db = services.db

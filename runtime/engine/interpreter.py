@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any, Protocol
 
 from gateway.expressions import ExpressionError
@@ -41,10 +42,16 @@ ACTION_FAILED = {"code": "ActionFailed",
                  "message": "An action failed. No dependent actions succeeded."}
 
 _RNG = random.SystemRandom()
+#: The key of the suspended state the engine keeps for a retry's wait.
+RETRY_WAIT = "_retryWait"
 
 
 class Sink(Protocol):
     """Where records go to be durable (the checkpoint writer, or nowhere for Stateless)."""
+
+    #: Whether what is recorded survives the process: then waits (Wait, a retry's
+    #: interval) are durable timers; else they are waited in the process.
+    durable: bool
 
     def record(self, state: RunState, key: str, record: dict[str, Any],
                handler_state: Mapping[str, Any] | None = None) -> None:
@@ -277,7 +284,9 @@ class Interpreter:
                 self.end(key, record, "Cancelled", code="Cancelled")
             raise
         if isinstance(outcome, Suspend):
-            record["status"] = "Waiting"
+            # A retry's wait keeps the action Running (with its retryHistory), as Logic
+            # Apps shows it; a handler's own suspension makes it Waiting.
+            record["status"] = "Running" if RETRY_WAIT in outcome.state else "Waiting"
             if outcome.inputs is not None:
                 record["inputs"] = outcome.inputs
             wake = outcome.until.timestamp()
@@ -319,19 +328,23 @@ class Interpreter:
                 "code": "NotSupported",
                 "message": f"The action type '{kind}' is not supported."}), None
         context = HandlerContext(scope, name, action, key, inputs)
-        if previous is not None and previous.get("status") == "Waiting":
-            wake = previous.get("_wakeAt")
-            if isinstance(wake, int | float) and wake > self.env.clock.now().timestamp():
+        retrying = False
+        wake = previous.get("_wakeAt") if previous is not None else None
+        if previous is not None and isinstance(wake, int | float) and previous.get(
+                "status") in ("Waiting", "Running"):
+            if wake > self.env.clock.now().timestamp():
                 from datetime import UTC, datetime
 
                 return Suspend(datetime.fromtimestamp(wake, UTC),
                                self.state.suspended.get(key, {}))
             state = self.state.suspended.pop(key, {})
-            return await self._attempts(handler, context, action, record, inputs,
-                                        resume=state)
+            if RETRY_WAIT not in state:
+                return await self._attempts(handler, context, action, record, inputs,
+                                            resume=state)
+            retrying = True  # a retry's durable wait is over: the next try, afresh
         if not getattr(handler, "pure", False):
             # A side effect: say so durably first, so a crash re-runs it at most once.
-            attempts = int((previous or {}).get("_attempts", 0)) + 1
+            attempts = (0 if retrying else int((previous or {}).get("_attempts", 0))) + 1
             if attempts > 2:
                 return ActionResult("Failed", "ActionInterrupted", error={
                     "code": "ActionInterrupted",
@@ -362,7 +375,14 @@ class Interpreter:
             record["retryHistory"].append({
                 "startTime": started, "endTime": self.now(), "code": outcome.code,
                 "clientRequestId": record["trackingId"], "error": outcome.error})
-            await self.env.clock.sleep(policy.delay(retry, _RNG, outcome.retry_after))
+            delay = policy.delay(retry, _RNG, outcome.retry_after)
+            if not getattr(self.sink, "durable", False):
+                await self.env.clock.sleep(delay)  # a run without checkpoints waits here
+                continue
+            # A durable timer, as Wait: the run leaves memory and any process resumes
+            # it when due, with the next try.
+            return Suspend(self.env.clock.now() + timedelta(seconds=delay),
+                           {RETRY_WAIT: retry})
 
     async def _once(self, handler: Any, context: HandlerContext, timeout: float | None,
                     resume: Mapping[str, Any] | None) -> ActionResult | Suspend:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
+
 from gateway import NotFound, Services
 from runtime.actions import registry
 from runtime.actions.base import ActionContext, ActionResult, Finding, Suspend
@@ -19,6 +21,7 @@ from runtime.engine import build_engine
 from runtime.engine.interface import TriggerRecord, WorkflowVersion
 from runtime.engine.runner import DurableEngine
 from runtime.settings import RuntimeSettings
+from runtime.store.tables import runs
 
 
 class ManualClock:
@@ -196,6 +199,28 @@ class Harness:
         if local is not None and local.task is not None:
             await asyncio.wait_for(asyncio.shield(local.task), timeout)
         return self.engine.get(run_id)
+
+    def wake_at(self, run_id: str) -> float:
+        with self.services.db.engine.connect() as conn:
+            found = conn.execute(sa.select(runs.c.wake_at).where(runs.c.id == run_id)).scalar()
+        return float(found)
+
+    async def through_timers(self, run_id: str, step: float, rounds: int = 50
+                             ) -> tuple[list[float], dict[str, Any]]:
+        """Finish a run whose waits are durable timers: each time it waits (out of
+        memory), note how long its timer is, then move the clock on ``step`` at a time
+        until the worker loop resumes it. Answers the waits and the run record."""
+        waits: list[float] = []
+        for _ in range(rounds):
+            record = await self.finish(run_id)
+            if record["status"] != "Waiting":
+                return waits, record
+            assert run_id not in self.engine.local  # a waiting run holds no slot
+            waits.append(round(self.wake_at(run_id) - self.clock.now().timestamp(), 3))
+            while run_id not in self.engine.local:
+                await self.clock.advance(step)
+                await self.engine.tick()
+        raise AssertionError("the run kept waiting")
 
     async def run(self, actions: Mapping[str, Any], body: Any = None, **extra: Any
                   ) -> dict[str, Any]:

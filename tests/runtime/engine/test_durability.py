@@ -399,3 +399,33 @@ def test_secure_outputs_replayed_after_a_crash_are_the_real_values_and_stay_hidd
             runs.c.id == record["id"])).scalar() or ""
     assert "tok-4711" not in stored
     assert "hunter2-pw" not in stored
+
+
+def test_a_retry_wait_is_a_durable_timer_that_another_process_resumes_when_due(
+        services: Services) -> None:
+    clock = ManualClock()
+
+    async def body(first: Harness, second: Harness) -> Any:
+        run_id = await first.start({"Call": {"type": "TestFlaky", "inputs": {
+            "failures": 1, "retryPolicy": {"type": "fixed", "count": 2,
+                                           "interval": "PT30M"}}}})
+        waiting = await first.finish(run_id)
+        held = run_id in first.engine.local
+        wait = first.wake_at(run_id) - clock.now().timestamp()
+        _crash(first)  # the process dies during the retry's wait
+        await clock.advance(1700)
+        early = await second.engine.tick()
+        await clock.advance(101)
+        due = await second.engine.tick()
+        return waiting, held, wait, early, due, await second.finish(run_id)
+
+    waiting, held, wait, early, due, record = run(
+        body, lambda: Harness(services, clock), lambda: Harness(services, clock))
+    assert waiting["status"] == "Waiting" and not held  # no slot held while waiting
+    assert waiting["actions"]["Call"]["status"] == "Running"
+    assert len(waiting["actions"]["Call"]["retryHistory"]) == 1
+    assert wait == 1800.0
+    assert (early, due) == (0, 1)
+    assert record["status"] == "Succeeded"
+    assert record["actions"]["Call"]["outputs"]["body"] == {"calls": 2}
+    assert len(record["actions"]["Call"]["retryHistory"]) == 1

@@ -359,18 +359,13 @@ def test_tracked_properties_are_evaluated_after_the_action(sqlite_services: Serv
         "id": 42, "status": "Succeeded", "fixed": "x"}
 
 
-def test_retry_policy_fixed_retries_then_succeeds_without_sleeping(
+def test_retry_policy_fixed_retries_then_succeeds_on_durable_timers(
         sqlite_services: Services) -> None:
     async def body(h: Harness) -> Any:
         run_id = await h.start({"Call": {"type": "TestFlaky", "inputs": {
             "failures": 2, "retryPolicy": {"type": "fixed", "count": 3,
                                            "interval": "PT10S"}}}})
-        waits = []
-        for _ in range(5):
-            await asyncio.sleep(0.02)
-            waits.extend(h.clock.sleeping)
-            await h.clock.advance(10)
-        return waits, await h.finish(run_id)
+        return await h.through_timers(run_id, 1)
 
     waits, record = run(sqlite_services, body, clock=ManualClock())
     call = record["actions"]["Call"]
@@ -384,12 +379,7 @@ def test_the_default_retry_policy_waits_exponentially_within_bounds(
         sqlite_services: Services) -> None:
     async def body(h: Harness) -> Any:
         run_id = await h.start({"Call": {"type": "TestFlaky", "inputs": {"failures": 9}}})
-        waits = []
-        for _ in range(8):
-            await asyncio.sleep(0.02)
-            waits.extend(h.clock.sleeping)
-            await h.clock.advance(60)
-        return waits, await h.finish(run_id)
+        return await h.through_timers(run_id, 5)
 
     waits, record = run(sqlite_services, body, clock=ManualClock())
     assert len(waits) == 4
@@ -397,6 +387,25 @@ def test_the_default_retry_policy_waits_exponentially_within_bounds(
     assert 15 <= waits[2] <= 30 and 30 <= waits[3] <= 45
     assert record["actions"]["Call"]["status"] == "Failed"
     assert len(record["actions"]["Call"]["retryHistory"]) == 4
+
+
+def test_a_stateless_run_waits_its_retries_in_the_process(sqlite_services: Services
+                                                          ) -> None:
+    async def body(h: Harness) -> Any:
+        run_id = await h.start({"Call": {"type": "TestFlaky", "inputs": {
+            "failures": 1, "retryPolicy": {"type": "fixed", "count": 1,
+                                           "interval": "PT20S"}}}}, kind="Stateless")
+        await asyncio.sleep(0.02)
+        waits = list(h.clock.sleeping)
+        local = h.engine.local[run_id]
+        assert local.task is not None
+        await h.clock.advance(20)
+        await local.task
+        return waits, local.state.records["Call"]
+
+    waits, call = run(sqlite_services, body, clock=ManualClock())
+    assert waits == [20.0]
+    assert call["status"] == "Succeeded" and len(call["retryHistory"]) == 1
 
 
 def test_retry_policy_none_fails_at_once(sqlite_services: Services) -> None:
