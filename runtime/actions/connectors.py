@@ -10,6 +10,11 @@ which is called under the workflow's own principal, so the linked access check,
 policies, validation, credentials, throttling and the egress guard all apply. A refusal
 fails the action with the gateway's error (``Forbidden`` for the access check) and sends
 nothing upstream. ``host`` is read as written: the engine does not evaluate it.
+
+A ``202 Accepted`` with a ``Location`` starts Logic Apps' asynchronous pattern, as for
+``Http`` (unless ``operationOptions`` says ``DisableAsyncPattern``): the action suspends
+durably and polls the Location with ``GET`` on the same connection, after
+``Retry-After`` (or 20 seconds), until the answer is not 202.
 """
 
 from __future__ import annotations
@@ -18,10 +23,11 @@ import json
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
-from gateway import PortwayError, call_connection
+from gateway import NotFound, PortwayError, Services, call_connection
 from gateway.expressions import to_string
-from runtime.actions.base import ActionContext, ActionResult, Finding
+from runtime.actions.base import ActionContext, ActionResult, Finding, Suspend
 from runtime.actions.common import (
     LeafHandler,
     check_kind,
@@ -30,10 +36,9 @@ from runtime.actions.common import (
     require,
     succeeded,
 )
+from runtime.actions.http import finish
 from runtime.actions.http_content import (
-    answer_result,
     encode_request,
-    outputs_of,
     request_headers,
 )
 from runtime.builtins.calling import calling
@@ -97,6 +102,35 @@ def reference_name(host: Any) -> str | None:
     return None
 
 
+async def location_on_connection(services: Services, connection: str, location: str
+                                 ) -> tuple[str, list[tuple[str, str]]]:
+    """A ``Location`` an upstream gave, as a path and query on the same connection.
+
+    Only its path and query are used, so an upstream cannot send the connection's
+    credentials to another host: a Location under Logic Apps' ``/apim/<connector>/
+    <connection>/`` or under the connector's base path is taken relative to it.
+    """
+    parts = urlsplit(location)
+    path = parts.path or "/"
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if not parts.netloc:
+        return path, query
+    marker = "/apim/"
+    if marker in path:
+        rest = path.split(marker, 1)[1].split("/", 2)
+        if len(rest) == 3 and rest[1] == connection:
+            return "/" + rest[2], query
+    try:
+        record = await services.db.run(services.connections.get, connection)
+        found = await services.db.run(services.connectors.get, record.connector_id)
+    except NotFound:
+        return path, query
+    base = urlsplit(found.connector.base_url).path.rstrip("/")
+    if base and (path == base or path.startswith(base + "/")):
+        path = path[len(base):] or "/"
+    return path, query
+
+
 def error_result(error: PortwayError, shown: Any) -> ActionResult:
     """A refusal or failure of the gateway as the action's result."""
     outputs = {"statusCode": error.status_code,
@@ -121,11 +155,38 @@ class ApiConnection(LeafHandler):
         for key in ("headers", "queries"):
             check_kind(inputs, key, pointer, findings, kinds=(dict,))
 
-    async def run(self, context: ActionContext) -> ActionResult:
+    async def run(self, context: ActionContext) -> ActionResult | Suspend:
+        request = self._request(context)
+        if isinstance(request, ActionResult):
+            return request
+        connection, shown, headers = request
+        inputs = context.inputs if isinstance(context.inputs, Mapping) else {}
+        body = encode_request(inputs.get("body"), headers)
+        queries = inputs.get("queries")
+        query = [(str(k), to_string(v)) for k, v in queries.items()] \
+            if isinstance(queries, Mapping) else []
+        return await self._call(context, connection, shown, headers, str(
+            inputs.get("method", "")).upper(), to_string(inputs.get("path", "")), query, body)
+
+    async def resume(self, context: ActionContext, state: Mapping[str, Any]
+                     ) -> ActionResult | Suspend:
+        """Poll a 202's Location once more: a GET on the same connection, with the same
+        headers, through the same pipeline (Logic Apps' asynchronous pattern)."""
+        request = self._request(context)
+        if isinstance(request, ActionResult):
+            return request
+        connection, shown, headers = request
+        path, query = await location_on_connection(context.services, connection,
+                                                   str(state.get("location", "")))
+        return await self._call(context, connection, shown, headers, "GET", path, query,
+                                None, polls=int(state.get("polls", 0)))
+
+    @staticmethod
+    def _request(context: ActionContext
+                 ) -> tuple[str, dict[str, Any], dict[str, str]] | ActionResult:
+        """The connection, the inputs as shown, and the headers of a call."""
         inputs = context.inputs if isinstance(context.inputs, Mapping) else {}
         reference = resolve_reference(context, context.action.get("inputs", {}).get("host"))
-        method = str(inputs.get("method", "")).upper()
-        path = to_string(inputs.get("path", ""))
         shown = {key: inputs[key] for key in ("method", "path", "queries", "headers", "body")
                  if key in inputs}
         shown["host"] = {"connection": {"referenceName": reference}}
@@ -136,10 +197,13 @@ class ApiConnection(LeafHandler):
                           inputs=shown)
         headers = context.workflow_headers()
         headers.update(request_headers(inputs.get("headers")))
-        body = encode_request(inputs.get("body"), headers)
-        queries = inputs.get("queries")
-        query = [(str(k), to_string(v)) for k, v in queries.items()] \
-            if isinstance(queries, Mapping) else []
+        return connection, shown, headers
+
+    @staticmethod
+    async def _call(context: ActionContext, connection: str, shown: dict[str, Any],
+                    headers: dict[str, str], method: str, path: str,
+                    query: list[tuple[str, str]], body: bytes | None, polls: int = 0
+                    ) -> ActionResult | Suspend:
         try:
             answer = await call_connection(
                 context.services, context.version.principal, connection, method,
@@ -147,7 +211,8 @@ class ApiConnection(LeafHandler):
                 request_id=headers.get("x-ms-tracking-id", ""))
         except PortwayError as exc:
             return error_result(exc, shown)
-        return answer_result(outputs_of(answer.status, answer.headers, answer.body), shown)
+        # The Location of a 202 is kept as given; only its path is ever called.
+        return finish(context, answer, shown, url="", polls=polls)
 
 
 class ServiceProvider(LeafHandler):

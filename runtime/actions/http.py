@@ -11,7 +11,7 @@ status's word as code (``OK``, ``Created``); a 4xx/5xx fails with it (``NotFound
 ``retryPolicy`` decides), carrying ``Retry-After``. A ``202`` with a ``Location`` starts
 Logic Apps' asynchronous pattern unless ``operationOptions`` says ``DisableAsyncPattern``:
 the action suspends (durably: a ``Suspend``, never a sleep) and polls the location with
-``GET`` after ``Retry-After`` seconds (5 when absent) until the answer is not 202.
+``GET`` after ``Retry-After`` seconds (20 when absent) until the answer is not 202.
 ``runtimeConfiguration.contentTransfer.transferMode: Chunked`` moves the body in chunks
 (``runtime/actions/http_chunked.py``).
 """
@@ -49,8 +49,9 @@ from runtime.actions.http_content import (
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
 AUTH_KINDS = ("none", "basic", "raw", "activedirectoryoauth", "clientcertificate",
               "managedserviceidentity")
-#: Seconds between polls of a 202's Location when the answer gives no Retry-After.
-DEFAULT_POLL_SECONDS = 5.0
+#: Seconds between polls of a 202's Location when the answer gives no Retry-After (the
+#: Logic Apps engine's default: 20 seconds).
+DEFAULT_POLL_SECONDS = 20.0
 
 
 @dataclass
@@ -118,7 +119,8 @@ async def send(context: ActionContext, request: Outbound) -> Answer | ActionResu
 
 def finish(context: ActionContext, answer: Answer, shown: Any, *, url: str,
            polls: int = 0) -> ActionResult | Suspend:
-    """The action's result for an answer: success, failure or a 202 to poll."""
+    """The action's result for an answer: success, failure or a 202 to poll (its
+    Location resolved against ``url``; kept as given when ``url`` is empty)."""
     outputs = outputs_of(answer.status, answer.headers, answer.body)
     retry_after = retry_after_seconds(header_value(outputs["headers"], "retry-after"),
                                       context.now().timestamp())

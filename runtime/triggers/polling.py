@@ -30,11 +30,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 from gateway import Answer, NotFound, PortwayError, call_connection, send_http
 from gateway.expressions import EvaluationContext, ExpressionError, evaluate_value, to_string
-from runtime.actions.connectors import reference_name
+from runtime.actions.connectors import location_on_connection, reference_name
 from runtime.actions.http import with_queries
 from runtime.actions.http_content import (
     encode_request,
@@ -206,38 +205,14 @@ async def poll_api_connection(host: RuntimeHost, version: WorkflowVersion, name:
         query = [(str(k), to_string(v)) for k, v in queries.items()] \
             if isinstance(queries, Mapping) else []
         if state.get("location"):
-            path, query = await _next_poll(host, connection, str(state["location"]))
+            path, query = await location_on_connection(host.services, connection,
+                                                       str(state["location"]))
         answer = await call_connection(host.services, version.principal, connection, method,
                                        path, query=query, headers=headers, body=body)
     except (ExpressionError, PortwayError) as exc:
         after["lastError"] = str(exc)
         return PollOutcome(state=after)
     return _outcome(host, version, name, trigger, answer, after, polls, now)
-
-
-async def _next_poll(host: RuntimeHost, connection: str, location: str
-                     ) -> tuple[str, list[tuple[str, str]]]:
-    """A ``Location`` as a path and query relative to the connection's connector."""
-    parts = urlsplit(location)
-    path = parts.path or "/"
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    if not parts.netloc:
-        return path, query
-    marker = "/apim/"
-    if marker in path:
-        rest = path.split(marker, 1)[1].split("/", 2)
-        if len(rest) == 3 and rest[1] == connection:
-            return "/" + rest[2], query
-    services = host.services
-    try:
-        record = await services.db.run(services.connections.get, connection)
-        found = await services.db.run(services.connectors.get, record.connector_id)
-    except NotFound:
-        return path, query
-    base = urlsplit(found.connector.base_url).path.rstrip("/")
-    if base and (path == base or path.startswith(base + "/")):
-        path = path[len(base):] or "/"
-    return path, query
 
 
 async def poll_provider(host: RuntimeHost, version: WorkflowVersion, name: str,

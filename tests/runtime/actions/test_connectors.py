@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 
 from gateway import PortwayError, WorkflowIdentities
 from gateway.services import Services
-from runtime.actions.base import ActionResult
+from runtime.actions.base import ActionResult, Suspend
 from runtime.actions.connectors import (
     ApiConnection,
     ServiceProvider,
@@ -221,3 +222,74 @@ def test_service_provider_dispatch_and_deploy_findings(services: Services) -> No
     unknown["inputs"]["serviceProviderConfiguration"]["serviceProviderId"] = "/x/sql"
     assert [f.pointer for f in ServiceProvider().validate(unknown, "/actions/S")] == [
         "/actions/S/inputs/serviceProviderConfiguration/serviceProviderId"]
+
+
+def jobs_swagger(base: str) -> dict[str, Any]:
+    spec = mail_swagger(base)
+    spec["info"]["title"] = "Jobs"
+    spec["paths"] = {
+        "/job": {"post": {"operationId": "StartJob",
+                          "responses": {"202": {"description": "started"}}}},
+        "/job/status": {"get": {"operationId": "JobStatus",
+                                "responses": {"200": {"description": "done"}}}}}
+    return spec
+
+
+START = {"type": "ApiConnection", "inputs": {
+    "host": {"connection": {"referenceName": "jobs"}}, "method": "post", "path": "/job"}}
+
+
+@pytest.fixture
+def jobs(services: Services, upstream: Recorder) -> Iterator[Context]:
+    """A gateway with connector ``jobs`` and connection ``jobs1`` the workflow may use;
+    yields the context of an ApiConnection action that starts a job."""
+    with gateway_with_connection(services, "jobs", jobs_swagger(upstream.url), "jobs1",
+                                 {"api_key": KEY}) as owner:
+        assert owner.put("/v1/connections/jobs1/access-policies/wf@workflows"
+                         ).status_code == 200
+    WorkflowIdentities(services.db).put("wf", {"jobs": "jobs1"})
+    upstream.seen.clear()
+    yield Context.for_handler(ApiConnection(), START, services=services,
+                              version=version({"jobs": "jobs1"}), name="Start_job")
+
+
+def test_a_202_with_location_polls_the_location_on_the_same_connection_until_done(
+        services: Services, upstream: Recorder, jobs: Context) -> None:
+    handler = ApiConnection()
+    first = with_data_plane(services, lambda: handler.run(jobs))
+    assert isinstance(first, Suspend)  # Retry-After: 3
+    assert first.until == jobs.now() + timedelta(seconds=3)
+    assert first.state == {"location": "/job/status", "polls": 1}
+    second = with_data_plane(services, lambda: handler.resume(jobs, first.state))
+    assert isinstance(second, Suspend)  # no Retry-After: Logic Apps' 20 seconds
+    assert second.until == jobs.now() + timedelta(seconds=20)
+    done = with_data_plane(services, lambda: handler.resume(jobs, second.state))
+    assert isinstance(done, ActionResult)
+    assert (done.status, done.code, done.outputs["body"]) == ("Succeeded", "OK",
+                                                              {"done": True})
+    assert [(s["method"], s["path"]) for s in upstream.seen] == [
+        ("POST", "/job"), ("GET", "/job/status"), ("GET", "/job/status")]
+    # Every poll went through the pipeline: the connection's credential, the workflow's
+    # headers.
+    assert all(s["headers"]["x-api-key"] == KEY for s in upstream.seen)
+    assert all(s["headers"]["x-ms-workflow-operation-name"] == "Start_job"
+               for s in upstream.seen)
+
+
+def test_a_location_on_another_host_is_polled_by_its_path_on_the_connection(
+        services: Services, upstream: Recorder, jobs: Context) -> None:
+    state = {"location": "http://198.51.100.7/job/status?token=x", "polls": 1}
+    result = with_data_plane(services, lambda: ApiConnection().resume(jobs, state))
+    assert isinstance(result, Suspend)  # the recorder's first status poll is a 202
+    assert [(s["method"], s["path"]) for s in upstream.seen] == [("GET", "/job/status")]
+
+
+def test_disable_async_pattern_keeps_an_api_connection_202(
+        services: Services, upstream: Recorder, jobs: Context) -> None:
+    action = dict(START, operationOptions="DisableAsyncPattern")
+    context = Context.for_handler(ApiConnection(), action, services=services,
+                                  version=version({"jobs": "jobs1"}), name="Start_job")
+    result = with_data_plane(services, lambda: ApiConnection().run(context))
+    assert isinstance(result, ActionResult)
+    assert (result.status, result.code) == ("Succeeded", "Accepted")
+    assert result.outputs["headers"]["location"] == "/job/status"
