@@ -21,8 +21,8 @@ class RuntimeSettings:
     #: triggers, in seconds (the finest schedule it keeps).
     trigger_seconds: float = 1.0
     #: How long a Request trigger's caller waits for a synchronous ``Response``, in seconds
-    #: (Logic Apps: 120), before it gets ``202 Accepted``.
-    response_timeout_seconds: float = 120.0
+    #: (Logic Apps Standard's inbound request limit: 225), before it gets ``202 Accepted``.
+    response_timeout_seconds: float = 225.0
     #: The address callers reach this deployment at, used in callback URLs
     #: (``https://flows.example``); empty: the address of the request asking for the URL.
     public_url: str = ""

@@ -1,6 +1,12 @@
 """Logic Apps' documented limits on a workflow definition (Microsoft's "Limits and
-configuration reference for Azure Logic Apps"), checked at deploy, and the WDL parameter
-types' value check."""
+configuration reference for Azure Logic Apps", the Standard/single-tenant values where the
+two differ), checked at deploy, and the WDL parameter types' value check.
+
+Where Portway differs on purpose: ``MAX_TRIGGERS`` is Consumption's JSON limit (Standard
+allows one trigger), because Portway deploys both forms; ``MAX_DEFINITION_BYTES`` is
+Portway's own bound (the reference gives none for Standard). docs/workflows.md lists the
+run-time limits beside these.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ from typing import Any
 MAX_ACTIONS = 500
 #: Nesting depth of actions (a Scope in a Foreach in an If... counts each level).
 MAX_NESTING = 8
-#: Triggers per workflow.
+#: Triggers per workflow (Consumption's limit in JSON; Standard's is 1).
 MAX_TRIGGERS = 10
 #: Characters in an action or trigger name.
 MAX_NAME_LENGTH = 80
@@ -21,8 +27,14 @@ MAX_EXPRESSION_LENGTH = 8192
 MAX_VARIABLES = 250
 #: Parameters per workflow (Standard's limit; Consumption's is 50).
 MAX_PARAMETERS = 500
-#: Bytes of a definition (Logic Apps: 1 MB).
+#: Bytes of a definition (Portway's bound).
 MAX_DEFINITION_BYTES = 1024 * 1024
+#: Cases of one Switch action.
+MAX_SWITCH_CASES = 25
+#: Entries of the definition's ``outputs``.
+MAX_OUTPUTS = 10
+#: Characters of the definition's ``description``.
+MAX_DESCRIPTION_LENGTH = 256
 
 NAME = re.compile(r"[A-Za-z0-9._-]{1,200}")
 

@@ -97,6 +97,12 @@ def validate(spec: WorkflowSpec, *, leaf_types: frozenset[str],
     if walk.count > limits.MAX_ACTIONS:
         walk.add(walk.at("/actions"), f"a workflow has at most {limits.MAX_ACTIONS} actions, "
                                       f"not {walk.count}")
+    if len(definition.get("outputs") or {}) > limits.MAX_OUTPUTS:
+        walk.add(walk.at("/outputs"), f"a workflow has at most {limits.MAX_OUTPUTS} outputs")
+    description = definition.get("description")
+    if isinstance(description, str) and len(description) > limits.MAX_DESCRIPTION_LENGTH:
+        walk.add(walk.at("/description"), "a description has at most "
+                                          f"{limits.MAX_DESCRIPTION_LENGTH} characters")
     if len(walk.variables) > limits.MAX_VARIABLES:
         walk.add(walk.at("/actions"), f"a workflow has at most {limits.MAX_VARIABLES} "
                                       "variables")
@@ -127,6 +133,10 @@ def _collect(walk: _Walk, actions: Any, pointer: str, depth: int) -> None:
         if not isinstance(action, dict):
             walk.add(walk.at(here), "an action must be an object")
             continue
+        cases = action.get("cases")
+        if isinstance(cases, dict) and len(cases) > limits.MAX_SWITCH_CASES:
+            walk.add(walk.at(f"{here}/cases"), "a Switch has at most "
+                                               f"{limits.MAX_SWITCH_CASES} cases")
         if str(action.get("type", "")).lower() == "initializevariable":
             for var in ((action.get("inputs") or {}).get("variables") or []):
                 if isinstance(var, dict) and isinstance(var.get("name"), str):

@@ -97,6 +97,26 @@ def test_long_names_and_expressions_and_too_many_triggers() -> None:
     assert "at most 8192 characters" in messages
 
 
+def test_switch_cases_outputs_and_description_are_held_to_the_documented_limits() -> None:
+    cases = {f"c{i}": {"case": i, "actions": {}} for i in range(26)}
+    details = _findings({
+        "description": "d" * 257,
+        "outputs": {f"o{i}": {"type": "String", "value": "x"} for i in range(11)},
+        "actions": {"Pick": {"type": "Switch", "expression": "@triggerBody()", "runAfter": {},
+                             "cases": cases, "default": {"actions": {}}}}})
+    found = {(d["pointer"], d["message"]) for d in details}
+    assert ("/definition/actions/Pick/cases", "a Switch has at most 25 cases") in found
+    assert ("/definition/outputs", "a workflow has at most 10 outputs") in found
+    assert ("/definition/description", "a description has at most 256 characters") in found
+    check([WorkflowSpec(name="w", definition={  # at the limits: deployed
+        "triggers": {"manual": {"type": "Request", "kind": "Http"}},
+        "description": "d" * 256,
+        "outputs": {f"o{i}": {"type": "String", "value": "x"} for i in range(10)},
+        "actions": {"Pick": {"type": "Switch", "expression": "@triggerBody()", "runAfter": {},
+                             "cases": dict(list(cases.items())[:25]),
+                             "default": {"actions": {}}}}})])
+
+
 def test_a_recurrence_the_scheduler_cannot_compute_is_a_finding_at_its_field() -> None:
     details = _findings({"triggers": {
         "a": {"type": "Recurrence", "recurrence": {"frequency": "Day", "interval": 0}},
