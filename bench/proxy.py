@@ -217,12 +217,15 @@ def cpu_seconds(pid: int | None) -> float:
 
 
 def wrk(url: str, connections: int, seconds: float, token: str | None = None,
-        pid: int | None = None) -> dict[str, float]:
+        pid: int | None = None, script: Path | None = None) -> dict[str, float]:
     """One wrk run: requests per second, p50/p99 latency in milliseconds, and the CPU
-    the server ``pid`` (with its children) spent per request, in microseconds."""
+    the server ``pid`` (with its children) spent per request, in microseconds.
+    ``script`` is a wrk Lua script (a POST and its body, say)."""
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency"]
     if token:
         command += ["-H", f"Authorization: Bearer {token}"]
+    if script is not None:
+        command += ["-s", str(script)]
     cpu_before = cpu_seconds(pid)
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True,
                             timeout=seconds + 60).stdout

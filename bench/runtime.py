@@ -22,6 +22,7 @@ import contextlib
 import json
 import multiprocessing
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +34,13 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
+from bench.proxy import (  # noqa: E402
+    free_port,
+    portway,
+    portway_environment,
+    wait_for_port,
+    wrk,
+)
 from gateway.services import build_services  # noqa: E402
 from runtime.engine import build_engine  # noqa: E402
 from runtime.engine.interface import TriggerRecord, WorkflowVersion  # noqa: E402
@@ -163,13 +171,16 @@ def durable(url: str, processes: int, total: int, concurrency: int, folder: str)
     return per * processes / elapsed
 
 
-async def _holder(url: str, total: int, folder: str, out: Any) -> None:
-    """Hold the runtime lease, accept runs, and stop at once with them in flight."""
+async def _holder(url: str, total: int, folder: str, out: Any, go: Any) -> None:
+    """Hold the runtime lease, accept runs when told, and stop at once with them in
+    flight."""
     services, engine = _engine(url, folder)
     while not await engine._may_run_here():
         await asyncio.sleep(0.01)
     worker = asyncio.create_task(engine.work(services))
     out.put("holding")
+    while not go.is_set():
+        await asyncio.sleep(0.005)
     await asyncio.gather(*(engine.start_run(VERSION, TriggerRecord("manual", {
         "headers": {}, "body": {"id": n}})) for n in range(total)))
     out.put(time.time())
@@ -177,10 +188,14 @@ async def _holder(url: str, total: int, folder: str, out: Any) -> None:
     await _stop(services, worker)
 
 
-async def _heir(url: str, total: int, folder: str, expected: int, out: Any) -> None:
+async def _heir(url: str, total: int, folder: str, expected: int, out: Any, go: Any
+                ) -> None:
     """Accept runs while the other process holds the lease, then finish every run."""
     services, engine = _engine(url, folder)
     worker = asyncio.create_task(engine.work(services))
+    out.put("ready")
+    while not go.is_set():
+        await asyncio.sleep(0.005)
     await asyncio.gather(*(engine.start_run(VERSION, TriggerRecord("manual", {
         "headers": {}, "body": {"id": n}})) for n in range(total)))
     ended = sa.select(sa.func.count()).select_from(runs).where(
@@ -216,14 +231,19 @@ def handover(url: str, total: int, folder: str) -> dict[str, float]:
     holder_out: Any = context.Queue()
     heir_out: Any = context.Queue()
     per = total // 2
-    started = time.time()
-    holder = context.Process(target=_process, args=(_holder, url, per, folder, holder_out))
+    go = context.Event()
+    holder = context.Process(target=_process,
+                             args=(_holder, url, per, folder, holder_out, go))
     holder.start()
-    if holder_out.get(timeout=60) != "holding":
+    if holder_out.get(timeout=120) != "holding":
         raise SystemExit("the holder did not take the runtime lease")
     heir = context.Process(target=_process,
-                           args=(_heir, url, per, folder, 2 * per, heir_out))
+                           args=(_heir, url, per, folder, 2 * per, heir_out, go))
     heir.start()
+    if heir_out.get(timeout=120) != "ready":
+        raise SystemExit("the second process did not start")
+    started = time.time()
+    go.set()  # both accept runs at once; the holder stops as soon as it has its own
     stopped = holder_out.get(timeout=180)
     in_flight = holder_out.get(timeout=60)
     holding, done = heir_out.get(timeout=180)
@@ -281,12 +301,157 @@ def checkpoint_paths(url: str, runs_count: int) -> dict[str, float]:
     return found
 
 
+# -- through the real ``portway serve`` -----------------------------------------------
+
+BARE_APP = """
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+
+async def hello(request: Request) -> JSONResponse:
+    body = await request.json()
+    return JSONResponse({"hello": body.get("n")})
+
+
+async def item(request: Request) -> JSONResponse:
+    return JSONResponse({"item": request.path_params["n"]})
+
+
+app = Starlette(routes=[Route("/hello", hello, methods=["POST"]),
+                        Route("/item/{n}", item)])
+"""
+POST_SCRIPT = """wrk.method = "POST"
+wrk.body = '{"n": 1}'
+wrk.headers["Content-Type"] = "application/json"
+"""
+RESPOND = {"definition": {
+    "triggers": {"manual": {"type": "Request", "kind": "Http"}},
+    "actions": {"Answer": {"type": "Response", "inputs": {
+        "statusCode": 200, "body": {"hello": "@triggerBody()?['n']"}}}}}, "kind": "Stateful"}
+
+
+def _foreach(upstream: str, items: int) -> dict[str, Any]:
+    return {"kind": "Stateful", "definition": {
+        "triggers": {"manual": {"type": "Request", "kind": "Http"}},
+        "actions": {"Each": {
+            "type": "Foreach", "foreach": f"@range(0, {items})",
+            "runtimeConfiguration": {"concurrency": {"repetitions": 20}},
+            "actions": {"Call": {"type": "Http", "inputs": {
+                "method": "GET", "uri": f"{upstream}/item/@{{items('Each')}}",
+                "retryPolicy": {"type": "none"}}}}}}}}
+
+
+@contextlib.contextmanager
+def _bare(folder: Path, port: int) -> Any:
+    """The same answer from a bare Starlette app, served by granian as Portway is."""
+    (folder / "bare_app.py").write_text(BARE_APP)
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "granian"), "--interface", "asgi", "--host",
+         "127.0.0.1", "--port", str(port), "--log-level", "warning", "bare_app:app"],
+        cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, process)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def _peak_rss_kb(pid: int) -> int:
+    """The peak resident set (VmHWM) of a process and its descendants, summed."""
+    total = 0
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                total += int(line.split()[1])
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += _peak_rss_kb(int(child))
+    except (OSError, ValueError):
+        pass
+    return total
+
+
+def served(seconds: float, items: int) -> dict[str, Any]:
+    """Request trigger -> Response through ``portway serve`` beside a bare Starlette app
+    (wrk, same connections, same duration), and a Foreach of ``items`` Http calls."""
+    import httpx
+
+    folder = Path(tempfile.mkdtemp(prefix="portway-bench-runtime-"))
+    environment = portway_environment(folder)
+    ports = {name: free_port() for name in ("bare", "portway")}
+    found: dict[str, Any] = {}
+    script = folder / "post.lua"
+    script.write_text(POST_SCRIPT)
+    with _bare(folder, ports["bare"]), portway(folder, environment,
+                                               ports["portway"]) as process:
+        base = f"http://127.0.0.1:{ports['portway']}"
+        owner = (folder / "owner.token").read_text().strip()
+        auth = {"authorization": f"Bearer {owner}"}
+        upstream = f"http://127.0.0.1:{ports['bare']}"
+        for name, body in (("respond", RESPOND), ("fanout", _foreach(upstream, items))):
+            answer = httpx.put(f"{base}/v1/workflows/{name}", headers=auth, json=body,
+                               timeout=30)
+            if answer.status_code != 201:
+                raise SystemExit(f"deploying {name} failed: {answer.text}")
+        url = httpx.post(f"{base}/v1/workflows/respond/triggers/manual/callback-url",
+                         headers=auth, timeout=30).json()["value"]
+        checked = httpx.post(url, json={"n": 1}, timeout=30)
+        if checked.status_code != 200 or checked.json() != {"hello": 1}:
+            raise SystemExit(f"the Response answered {checked.status_code} {checked.text}")
+        for connections in (1, 16):
+            wrk(url, connections, 2, script=script)  # warm up
+            found[f"portway/{connections}"] = wrk(url, connections, seconds,
+                                                  pid=process.pid, script=script)
+            found[f"bare/{connections}"] = wrk(f"{upstream}/hello", connections, seconds,
+                                               script=script)
+        fanout = httpx.post(f"{base}/v1/workflows/fanout/triggers/manual/callback-url",
+                            headers=auth, timeout=30).json()["value"]
+        started = time.perf_counter()
+        run_id = httpx.post(fanout, json={}, timeout=30).headers["x-ms-workflow-run-id"]
+        while True:
+            run = httpx.get(f"{base}/v1/runs/{run_id}", headers=auth, timeout=30).json()
+            if run.get("status") not in ("Running", "Waiting"):
+                break
+            if time.perf_counter() - started > 300:
+                raise SystemExit("the Foreach run did not end in 300 s")
+            time.sleep(0.05)
+        found["foreach"] = {"seconds": time.perf_counter() - started,
+                            "status": run["status"],
+                            "peak_rss_mb": _peak_rss_kb(process.pid) / 1024,
+                            "calls": len(run["actions"]["Call"].get("repetitions") or [])}
+    return found
+
+
+def report_served(found: dict[str, Any], items: int) -> None:
+    print("Request trigger -> Response through portway serve (Stateful: the run is stored "
+          "and checkpointed), beside a bare Starlette app (same server, same request):")
+    for connections in (1, 16):
+        mine, bare = found[f"portway/{connections}"], found[f"bare/{connections}"]
+        print(f"  {connections:2d} connection(s): portway p50 {mine['p50']:.2f} ms, p99 "
+              f"{mine['p99']:.2f} ms, {mine['rps']:.0f} calls/s ({mine['cpu_us']:.0f} us CPU "
+              f"per call); bare p50 {bare['p50']:.2f} ms, p99 {bare['p99']:.2f} ms, "
+              f"{bare['rps']:.0f} calls/s; ratio {mine['rps'] / bare['rps']:.2f}")
+    each = found["foreach"]
+    print(f"Foreach of {items} Http calls to a loopback upstream, 20 at once: "
+          f"{each['status']} in {each['seconds']:.2f} s ({each['calls']} calls recorded, "
+          f"{items / each['seconds']:.0f} calls/s), peak RSS of portway serve "
+          f"{each['peak_rss_mb']:.0f} MB")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=200)
     parser.add_argument("--handover-runs", type=int, default=1000)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--http-seconds", type=float, default=5.0,
+                        help="seconds per wrk run against portway serve and the bare app")
+    parser.add_argument("--foreach-items", type=int, default=1000)
+    parser.add_argument("--no-http", action="store_true",
+                        help="skip the benchmarks through portway serve")
     args = parser.parse_args()
     os.environ.setdefault("PORTWAY_LOG_LEVEL", "warning")
     results: list[tuple[str, float]] = []
@@ -321,6 +486,8 @@ def main() -> int:
         print("checkpoint records/s on PostgreSQL:")
         for name, rate in pg_paths.items():
             print(f"  {name:44s} {rate:9.0f}")
+    if not args.no_http:
+        report_served(served(args.http_seconds, args.foreach_items), args.foreach_items)
     sqlite_one = results[0][1]
     if sqlite_one < 550:
         print(f"below the goal of 550 runs/s on SQLite: {sqlite_one:.0f}", file=sys.stderr)
