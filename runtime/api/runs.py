@@ -15,8 +15,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway import BadRequest, authenticate, require_role
+from gateway import BadRequest, NotFound, authenticate, require_role
 from runtime.api.common import audit, host_of_request
+from runtime.triggers.state import TriggerStates
 
 RUN_STATUSES = ("Running", "Waiting", "Succeeded", "Failed", "Cancelled")
 MAX_TOP = 250
@@ -68,7 +69,16 @@ async def list_runs(request: Request) -> Response:
 async def _readable_run(request: Request, needed: str, action: str) -> tuple[Any, dict[str, Any]]:
     caller = await authenticate(request)
     host = host_of_request(request)
-    run = await host.services.db.run(host.history.get, request.path_params["id"])
+    run_id = request.path_params["id"]
+    try:
+        run = await host.services.db.run(host.history.get, run_id)
+    except NotFound:
+        # A run fired behind its trigger's concurrency is Waiting until it starts.
+        waiting = await host.services.db.run(TriggerStates(host.services).waiting_run,
+                                             run_id)
+        if waiting is None or needed != "reader":
+            raise
+        run = waiting
     require_role(caller, needed, f"workflows/{run['workflow']}", action=action)
     return caller, run
 

@@ -183,6 +183,23 @@ class TriggerStates:
                 run_id=fire.run_id, workflow=fire.workflow, trigger=fire.trigger,
                 outputs=json.dumps(fire.outputs), fired_at=fire.fired_at))
 
+    def waiting_run(self, run_id: str) -> dict[str, Any] | None:
+        """A fired run that waits for its start (behind its trigger's concurrency), in the
+        run record's shape with status ``Waiting``; None when there is no such fire."""
+        with self.db.engine.connect() as conn:
+            row = conn.execute(sa.select(trigger_fires).where(
+                trigger_fires.c.run_id == run_id)).first()
+        if row is None:
+            return None
+        fired = moment(row.fired_at).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
+        return {"id": row.run_id, "workflow": row.workflow, "status": "Waiting",
+                "startTime": fired, "endTime": None, "clientTrackingId": row.run_id,
+                "error": None, "outputs": None,
+                "trigger": {"name": row.trigger, "status": "Succeeded", "code": "OK",
+                            "startTime": fired, "endTime": fired, "inputs": None,
+                            "outputs": json.loads(row.outputs)},
+                "actions": {}}
+
     def started(self, run_id: str) -> None:
         with self.db.write() as conn:
             conn.execute(trigger_fires.delete().where(trigger_fires.c.run_id == run_id))

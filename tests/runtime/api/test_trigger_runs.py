@@ -1,7 +1,8 @@
 """Firing triggers over HTTP against a running gateway with the runtime: a polling trigger
 run by hand polls once (204 when it finds nothing, 202 with the run's id when it fires),
 and a Request trigger with ``runtimeConfiguration.concurrency`` queues its runs — one in
-flight at a time, one waiting, the next call refused with 429 in the one error shape."""
+flight at a time, one waiting (read as a ``Waiting`` run until it starts), the next call
+refused with 429 in the one error shape."""
 
 from __future__ import annotations
 
@@ -102,6 +103,8 @@ def test_a_request_trigger_with_concurrency_queues_runs_and_refuses_beyond(
     refused = answers[2].json()["error"]
     assert refused["code"] == "Throttled" and "retry-after" in answers[2].headers
     assert "x-ms-workflow-run-id" not in answers[2].headers
+    waiting = client.get(f"/v1/runs/{answers[1].headers['x-ms-workflow-run-id']}").json()
+    assert (waiting["status"], waiting["trigger"]["outputs"]["body"]) == ("Waiting", {"n": 1})
     runs = [finished(client, a.headers["x-ms-workflow-run-id"]) for a in answers[:2]]
     assert [r["status"] for r in runs] == ["Succeeded", "Succeeded"]
     assert [r["trigger"]["outputs"]["body"] for r in runs] == [{"n": 0}, {"n": 1}]
