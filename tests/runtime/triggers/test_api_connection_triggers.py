@@ -7,6 +7,7 @@ poll's path on the same connection."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -189,3 +190,25 @@ def test_the_advanced_schedule_decides_when_it_polls(
 
     assert run(body, services) == [0, 0, 2]
     assert len(members.seen) == 1
+
+
+@pytest.mark.both_backends
+def test_two_processes_polling_at_once_start_each_member_once(
+        services: Services, members: Members, owner: httpx.Client) -> None:
+    clock = ManualClock(START)
+    members.ready = True
+    hosts = [host_for(services, clock) for _ in range(2)]
+    deploy(hosts[0], "club-race", trigger(), references={"members": "club"})
+    assert owner.put("/v1/connections/club/access-policies/club-race@workflows"
+                     ).status_code == 200
+
+    async def body() -> None:
+        schedulers = [TriggerScheduler(host, clock=clock) for host in hosts]
+        await asyncio.gather(*(s.tick() for s in schedulers for _ in range(3)))
+        for s in schedulers:
+            await s.start_pending()
+        for host in hosts:
+            await host.engine.aclose()
+
+    run(body, services)
+    assert len(run_ids(services, "club-race")) == 2
