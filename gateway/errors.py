@@ -163,7 +163,8 @@ class UpstreamError(PortwayError):
     """The upstream service failed to answer properly.
 
     ``retryable`` is what the retrier reads. When the error's details name the phase it
-    happened in, that decides it: before anything was sent (``resolve``, ``connect``) the
+    happened in, that decides it: before anything was sent (``resolve``, ``pool``: no
+    connection came free, ``connect``) the
     same call may be tried again; after (``tls``, ``response``, ``exchange``, ``total``)
     the upstream may have acted on it, so it is not retried blindly. Without a phase the
     class says.

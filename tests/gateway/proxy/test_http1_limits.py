@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from gateway.errors import ConfigError, UpstreamTimeout
+from gateway.errors import ConfigError, UpstreamTimeout, UpstreamUnreachable
 from gateway.proxy.http1 import Http1Upstream
 from gateway.proxy.upstream import Timeouts, UpstreamRequest
 from gateway.security.egress import VettedTarget
@@ -182,6 +182,37 @@ def test_a_refused_connect_gives_its_place_back() -> None:
             await client.aclose()
 
     assert asyncio.run(go()) == 0
+
+
+def test_the_head_size_limit_is_the_clients_setting() -> None:
+    async def go() -> tuple[BaseException | None, bytes]:
+        big = b"HTTP/1.1 200 OK\r\nX-Big: " + b"b" * 300 + b"\r\nContent-Length: 2\r\n\r\nok"
+
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(big)
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        strict, roomy = Http1Upstream(max_head_bytes=200), Http1Upstream(max_head_bytes=400)
+        try:
+            try:
+                await _call(strict, _get(port))
+                refused: BaseException | None = None
+            except UpstreamUnreachable as exc:
+                refused = exc
+            return refused, await _call(roomy, _get(port))
+        finally:
+            await strict.aclose()
+            await roomy.aclose()
+            server.close()
+
+    refused, body = asyncio.run(go())
+    assert isinstance(refused, UpstreamUnreachable)
+    assert "the response head is too large" in refused.message
+    assert body == b"ok"
 
 
 @pytest.mark.parametrize("key, value", [("max_connections", "0"),
