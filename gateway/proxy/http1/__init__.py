@@ -118,21 +118,21 @@ class Http1Upstream:
                     port=target.port, ssl=tls,
                     server_hostname=target.host if tls is not None else None)
         except TimeoutError:
-            pool.forget(origin)
+            closer()
             raise UpstreamTimeout(f"the upstream {target.host!r} did not accept a connection "
                                   "in time", details=[{"phase": "connect"}]) from None
         except ssl.SSLError as exc:
-            pool.forget(origin)
+            closer()
             raise UpstreamUnreachable(f"TLS with {target.host!r} failed ({exc.reason})",
                                       details=[{"phase": "tls"}]) from None
         except OSError as exc:
-            pool.forget(origin)
+            closer()
             reason = ("connection refused" if isinstance(exc, ConnectionRefusedError)
                       else type(exc).__name__)
             raise UpstreamUnreachable(f"the upstream {target.host!r} could not be reached "
                                       f"({reason})", details=[{"phase": "connect"}]) from None
         except BaseException:
-            pool.forget(origin)
+            closer()
             raise
         return conn, False
 

@@ -47,7 +47,7 @@ class Pool:
 
     async def acquire(self, origin: Origin, timeout: float) -> Connection | None:
         """An idle connection to ``origin``, or None when a new one may be opened (its
-        place is then counted: ``opened`` or ``forget`` must follow).
+        place is then counted: a ``closer`` must give it back).
 
         Raises:
             PoolTimeout: The limits stayed reached for ``timeout`` seconds.
@@ -79,7 +79,8 @@ class Pool:
                     self._waiters.remove(entry)
 
     def closer(self, origin: Origin) -> _Closer:
-        """The callback a new connection to ``origin`` calls once when it closes."""
+        """The callback a new connection to ``origin`` calls when it closes; called
+        without a connection when opening it failed (it counts once either way)."""
         return _Closer(self, origin)
 
     def forget(self, origin: Origin) -> None:
@@ -180,16 +181,20 @@ class Pool:
 
 
 class _Closer:
-    """Tells the pool once that a connection closed."""
+    """Gives a counted place back once: when its connection closes, or when it could not
+    be opened at all (whichever the caller learns first)."""
 
-    __slots__ = ("_origin", "_pool")
+    __slots__ = ("_done", "_origin", "_pool")
 
     def __init__(self, pool: Pool, origin: Origin) -> None:
         self._pool = pool
         self._origin = origin
+        self._done = False
 
-    def __call__(self, conn: Connection) -> None:
-        self._pool.forget(self._origin)
+    def __call__(self, conn: Connection | None = None) -> None:
+        if not self._done:
+            self._done = True
+            self._pool.forget(self._origin)
 
 
 def _expire(waiter: asyncio.Future[None]) -> None:
