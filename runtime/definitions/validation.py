@@ -243,16 +243,43 @@ def _action(walk: _Walk, name: str, action: dict[str, Any], pointer: str) -> Non
     if key == "apiconnection" or key == "apiconnectionwebhook":
         _connection_reference(walk, action, pointer)
     if key == "serviceprovider":
-        config = (action.get("inputs") or {}).get("serviceProviderConfiguration") \
-            if isinstance(action.get("inputs"), dict) else None
-        conn = config.get("connectionName") if isinstance(config, dict) else None
-        if isinstance(conn, str) and conn not in walk.spec.service_provider_connections:
-            walk.add(walk.at(f"{pointer}/inputs/serviceProviderConfiguration/connectionName"),
-                     f"no service provider connection {conn!r} in connections.json")
+        _service_provider(walk, action, pointer, trigger=False)
     own = {k: v for k, v in action.items() if k not in _NESTED_KEYS}
     if isinstance(action.get("else"), dict):
         own["else"] = {k: v for k, v in action["else"].items() if k != "actions"}
     _expressions(walk, own, pointer)
+
+
+def _service_provider(walk: _Walk, node: dict[str, Any], pointer: str, *,
+                      trigger: bool) -> None:
+    """A ``ServiceProvider`` action's or trigger's connector, operation and connection
+    (``runtime.builtins.addressing``; an action's handler checks the names it knows)."""
+    from runtime.builtins.addressing import connection_problems, operation_problems
+
+    inputs = node.get("inputs")
+    config = inputs.get("serviceProviderConfiguration") if isinstance(inputs, dict) else None
+    where = f"{pointer}/inputs/serviceProviderConfiguration"
+    if not isinstance(config, dict):
+        if trigger:
+            walk.add(walk.at(where), "a ServiceProvider trigger needs a "
+                                     "serviceProviderConfiguration object")
+        return
+    provider_id = config.get("serviceProviderId")
+    for name, message in operation_problems(provider_id, config.get("operationId"),
+                                             trigger=trigger, known_checked=not trigger):
+        walk.add(walk.at(f"{where}/{name}"), message)
+    conn = config.get("connectionName")
+    if not isinstance(conn, str):
+        if trigger:
+            walk.add(walk.at(f"{where}/connectionName"), "'connectionName' is required")
+        return
+    entry = walk.spec.service_provider_connections.get(conn)
+    if entry is None:
+        walk.add(walk.at(f"{where}/connectionName"),
+                 f"no service provider connection {conn!r} in connections.json")
+        return
+    for message in connection_problems(provider_id, conn, entry):
+        walk.add(walk.at(f"{where}/connectionName"), message)
 
 
 def _connection_reference(walk: _Walk, action: dict[str, Any], pointer: str) -> None:
@@ -278,6 +305,8 @@ def _trigger(walk: _Walk, name: str, trigger: Any, pointer: str) -> None:
         walk.add(walk.at(f"{pointer}/type"), f"unknown trigger type {kind!r}")
     if isinstance(kind, str) and kind.lower() in ("apiconnection", "apiconnectionwebhook"):
         _connection_reference(walk, trigger, pointer)
+    if isinstance(kind, str) and kind.lower() == "serviceprovider":
+        _service_provider(walk, trigger, pointer, trigger=True)
     if isinstance(kind, str) and kind.lower() in ("httpwebhook", "apiconnectionwebhook"):
         from runtime.actions.webhooks import findings_of
 

@@ -95,7 +95,8 @@ def test_the_example_passes_the_publishers_lint(example: ModuleType) -> None:
 
 def _install(tmp_path: Path) -> Path:
     """pip-install a copy of the example into a folder of its own (the build writes beside
-    its sources), and beside it a distribution whose entry point names a missing module."""
+    its sources), and beside it a distribution whose entry points name a missing module and
+something that is not a provider."""
     site = tmp_path / "site"
     source = tmp_path / "example-source"
     shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns("project", "__pycache__"))
@@ -108,7 +109,8 @@ def _install(tmp_path: Path) -> Path:
     (broken / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-connector\n"
                                      "Version: 0.1\n")
     (broken / "entry_points.txt").write_text(
-        "[portway.connectors]\nbroken = no_such_module_here:Provider\n")
+        "[portway.connectors]\nbroken = no_such_module_here:Provider\n"
+        "notaprovider = json:JSONDecoder\n")
     return site
 
 
@@ -161,4 +163,5 @@ def test_the_installed_example_runs_its_workflows_on_portway_serve(tmp_path: Pat
     assert [json.loads(line)["order"] for line in lines] == ["A-1", "A-2", "A-3"]
     log = (tmp_path / "portway.log").read_text(errors="replace")
     assert "connector_entry_point_failed" in log and "broken" in log
+    assert "connector_entry_point_not_a_provider" in log and "notaprovider" in log
     assert "Traceback" not in log, log[-3000:]
