@@ -55,10 +55,11 @@ def test_a_loopback_database_needs_the_egress_allow_list(
     assert caught.value.code == "EgressDenied"
 
 
-def test_a_mistyped_sqlite_path_is_an_error_and_creates_no_file(tmp_path: Path) -> None:
+def test_a_mistyped_sqlite_path_is_an_error_and_creates_no_file(
+        tmp_path: Path, provider: SqlProvider) -> None:
     missing = tmp_path / "custmers.db"
     with pytest.raises(PortwayError) as caught:
-        asyncio.run(SqlProvider().invoke("getTables", {"connectionString":
-                                                       f"sqlite:///{missing}"}, {}))
+        asyncio.run(provider.invoke("getTables", {"connectionString": f"sqlite:///{missing}"},
+                                    {}))
     assert (caught.value.code, caught.value.retryable) == ("SqlOperationFailed", False)
     assert not missing.exists()

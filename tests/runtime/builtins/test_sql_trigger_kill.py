@@ -122,7 +122,8 @@ def test_kill_9_mid_poll_and_right_after_firing_starts_each_row_once(
     with portway_process(workdir, env) as (base, process):
         deploy(workdir, base, project)
         wait_until_watching(store_url)
-        writer = engine_for(customers_url).connect()
+        writer_engine = engine_for(customers_url)
+        writer = writer_engine.connect()
         writer.begin()  # takes key 1 and holds the table until it commits
         writer.execute(sa.text('INSERT INTO "Customers" ("Name") VALUES (\'Slow\')'))
         add_customers(customers_url, ["Ada", "Grace"])  # keys 2 and 3, committed first
@@ -132,6 +133,7 @@ def test_kill_9_mid_poll_and_right_after_firing_starts_each_row_once(
     assert fired_not_started(store_url) == 0
     writer.commit()
     writer.close()
+    writer_engine.dispose()
     add_customers(customers_url, ["Linus"])  # key 4, while Portway is down
     with portway_process(workdir, env) as (base, process):
         with client_of(workdir, base) as client:
