@@ -22,7 +22,7 @@ from runtime.errors import SqlObjectNotFound, SqlRequestInvalid
 __all__ = ["TableInfo", "find_table", "split_name", "table_names"]
 
 _TTL = 5.0
-_cache: dict[tuple[int, str | None, str], tuple[float, TableInfo]] = {}
+_cache: dict[tuple[str, str | None, str], tuple[float, TableInfo]] = {}
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def find_table(conn: sa.Connection, text: object, *, views: bool = True) -> Tabl
     if schema is not None and schema not in inspector.get_schema_names():
         lowered = {s.lower(): s for s in inspector.get_schema_names()}
         schema = lowered.get(schema.lower())
-    key = (id(conn.engine), schema, name)
+    key = (repr(conn.engine.url), schema, name)  # repr masks the password
     cached = _cache.get(key)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
