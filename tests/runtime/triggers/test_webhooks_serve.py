@@ -565,3 +565,36 @@ def test_two_processes_on_one_postgresql_subscribe_once_and_unsubscribe_once(
             assert len(subscriber.of("delete")) == 1
     finally:
         drop_database(postgres_server_url, name)
+
+
+def test_a_webhook_action_in_a_foreach_gets_one_url_per_repetition(
+        tmp_path: Path, subscriber: Subscriber, api: Any) -> None:
+    wait = webhook_action_workflow(subscriber.base)["definition"]["actions"][
+        "Wait_for_approval"]
+    definition = {**_schema(), "triggers": {"manual": {"type": "Request", "kind": "Http",
+                                                       "inputs": {}}},
+                  "actions": {"Each": {"type": "Foreach", "runAfter": {},
+                                       "foreach": "@triggerBody()?['tickets']",
+                                       "actions": {"Wait_for_approval": wait}}}}
+    with portway_process(tmp_path, serve_env(tmp_path)) as (base, _):
+        client = api(base)
+        assert client.put("/v1/workflows/Each", json={"definition": definition}
+                          ).status_code == 201
+        url = client.post("/v1/workflows/Each/triggers/manual/callback-url").json()["value"]
+        run_id = httpx.post(at(url, base), json={"tickets": ["a", "b"]},
+                            timeout=30).headers["x-ms-workflow-run-id"]
+        subs = _wait(lambda: len(subscriber.of("subscribe")) == 2 and subscriber.of(
+            "subscribe"))
+        paths = sorted(urlsplit(s["body"]["callbackUrl"]).path for s in subs)
+        assert paths == [f"/api/Each/runs/{run_id}/actions/Wait_for_approval%230/run",
+                         f"/api/Each/runs/{run_id}/actions/Wait_for_approval%231/run"]
+        for number, sub in enumerate(subs):
+            answered = httpx.post(at(sub["body"]["callbackUrl"], base),
+                                  json={"approved": number}, timeout=30)
+            assert answered.status_code == 200, answered.text
+            time.sleep(0.5)
+        run = _wait(lambda: finished(client, run_id), timeout=60)
+        assert run["status"] == "Succeeded", run
+        repetitions = run["actions"]["Wait_for_approval"]["repetitions"]
+        assert sorted(r["outputs"]["body"]["approved"] for r in repetitions) == [0, 1]
+        _wait(lambda: len(subscriber.of("unsubscribe")) == 2)

@@ -1,0 +1,3 @@
+"""The store tests share the trigger tests' services (SQLite, and PostgreSQL where marked)."""
+
+from tests.runtime.triggers.conftest import services  # noqa: F401
