@@ -20,6 +20,7 @@ from runtime.settings import RuntimeSettings
 from runtime.store.appsettings import AppSettingsStore
 from runtime.store.tables import runs
 from runtime.store.workflows import WorkflowStore
+from runtime.triggers.scheduler import TriggerScheduler
 from tests.runtime.engine.support import ManualClock
 
 T = TypeVar("T")
@@ -76,3 +77,13 @@ def run(body: Callable[[], Awaitable[T]], services: Services | None = None) -> T
             services.proxy = None
 
     return asyncio.run(main())
+
+
+async def race(hosts: list[RuntimeHost], clock: ManualClock, ticks: int = 3) -> None:
+    """Processes ticking their schedulers at once, then starting what they recorded."""
+    schedulers = [TriggerScheduler(host, clock=clock) for host in hosts]
+    await asyncio.gather(*(s.tick() for s in schedulers for _ in range(ticks)))
+    for scheduler in schedulers:
+        await scheduler.start_pending()
+    for host in hosts:
+        await host.engine.aclose()

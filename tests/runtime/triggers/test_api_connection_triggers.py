@@ -7,7 +7,6 @@ poll's path on the same connection."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +23,7 @@ from runtime.host import RuntimeHost
 from runtime.store.tables import trigger_states
 from runtime.triggers.scheduler import TriggerScheduler
 from tests.runtime.engine.support import ManualClock
-from tests.runtime.triggers.support import START, deploy, host_for, run, run_ids
+from tests.runtime.triggers.support import START, deploy, host_for, race, run, run_ids
 from tests.support.gateways import gateway_with_connection
 from tests.support.servers import serve_in_thread
 
@@ -202,13 +201,5 @@ def test_two_processes_polling_at_once_start_each_member_once(
     assert owner.put("/v1/connections/club/access-policies/club-race@workflows"
                      ).status_code == 200
 
-    async def body() -> None:
-        schedulers = [TriggerScheduler(host, clock=clock) for host in hosts]
-        await asyncio.gather(*(s.tick() for s in schedulers for _ in range(3)))
-        for s in schedulers:
-            await s.start_pending()
-        for host in hosts:
-            await host.engine.aclose()
-
-    run(body, services)
+    run(lambda: race(hosts, clock), services)
     assert len(run_ids(services, "club-race")) == 2

@@ -5,7 +5,6 @@ polling at once start each item's run once."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +19,7 @@ from gateway import Services
 from runtime.store.tables import trigger_states
 from runtime.triggers.scheduler import TriggerScheduler
 from tests.runtime.engine.support import ManualClock
-from tests.runtime.triggers.support import START, deploy, host_for, run, run_ids
+from tests.runtime.triggers.support import START, deploy, host_for, race, run, run_ids
 from tests.support.servers import serve_in_thread
 
 pytestmark = pytest.mark.both_backends
@@ -106,13 +105,5 @@ def test_two_processes_polling_at_once_start_each_item_once(
     hosts = [host_for(services, clock) for _ in range(2)]
     deploy_with_parameter(hosts[0], feed, "race")
 
-    async def body() -> None:
-        schedulers = [TriggerScheduler(host, clock=clock) for host in hosts]
-        await asyncio.gather(*(s.tick() for s in schedulers for _ in range(3)))
-        for s in schedulers:
-            await s.start_pending()
-        for host in hosts:
-            await host.engine.aclose()
-
-    run(body, services)
+    run(lambda: race(hosts, clock), services)
     assert len(run_ids(services, "race")) == 2
