@@ -24,8 +24,13 @@ class RuntimeSettings:
     #: (Logic Apps Standard's inbound request limit: 225), before it gets ``202 Accepted``.
     response_timeout_seconds: float = 225.0
     #: The address callers reach this deployment at, used in callback URLs
-    #: (``https://flows.example``); empty: the address of the request asking for the URL.
+    #: (``https://flows.example``); empty: the address of the request asking for the URL,
+    #: and for webhook subscriptions (made by no request) the address the server listens on.
     public_url: str = ""
+    #: The longest a webhook action waits before it looks for its callback itself (a
+    #: callback normally wakes it at once; one that came while its run was busy elsewhere
+    #: is found within this time), in seconds.
+    webhook_recheck_seconds: float = 30.0
     #: The largest file a file connector (FTP, SFTP, file system) reads or writes, in
     #: bytes; a bigger one fails the action (``FileTooLarge``). Logic Apps' built-in FTP
     #: allows 200 MB; a file's content is held in memory and in the run record.

@@ -39,11 +39,7 @@ from runtime.triggers.subscriptions import (
 )
 from runtime.triggers.webhooks import subscribe_block, unsubscribe, unsubscribe_block
 
-__all__ = ["RECHECK_SECONDS", "ApiConnectionWebhook", "HttpWebhook"]
-
-#: The longest a waiting action sleeps before it looks for its callback itself: a
-#: callback that came while the run was busy elsewhere is found within this time.
-RECHECK_SECONDS = 30.0
+__all__ = ["ApiConnectionWebhook", "HttpWebhook"]
 
 
 class _Webhook(LeafHandler):
@@ -115,7 +111,7 @@ class _Webhook(LeafHandler):
         now = context.now().timestamp()
         deadline = float(state["deadline"])
         if came is None and now < deadline:
-            wake = min(deadline, now + RECHECK_SECONDS)
+            wake = min(deadline, now + host.settings.webhook_recheck_seconds)
             return Suspend(until=datetime.fromtimestamp(wake, UTC), state=dict(state),
                            inputs=view)
         found = await db.run(rows.get, subscription_id)
