@@ -40,12 +40,13 @@ from typing import Any
 from pydantic import ValidationError
 
 import importers
-from gateway.errors import Conflict, NotFound
+from gateway.errors import BadRequest, Conflict, NotFound
 from gateway.extensions import Extension
 from gateway.logging import get_logger
 from gateway.policies.checking import with_policy_findings
 from gateway.services import Services
 from gateway.store.connectors import ConnectorInUse
+from gateway.store.principals import validate_name
 from importers import Connector, Finding, ImportResult
 
 log = get_logger("portway.catalogue")
@@ -246,11 +247,12 @@ def builtin_connectors(extensions: Sequence[Extension]) -> dict[str, Connector]:
         for entry in extension.builtin_connectors():
             try:
                 connector = Connector.model_validate(entry)
-            except ValidationError as exc:
+                validate_name(connector.id, "connector")
+            except (ValidationError, BadRequest) as exc:
                 log.warning("a built-in connector's catalogue entry is not a connector "
                             "definition", extension=extension.name,
                             connector=str(entry.get("id", ""))[:100],
-                            errors=exc.error_count())
+                            error=str(exc)[:300])
                 continue
             found.setdefault(connector.id, connector.model_copy(
                 update={"kind": "builtin", "network": "core"}))
@@ -278,8 +280,9 @@ def builtin_summaries(builtins: dict[str, Connector], *, kind: str | None = None
 
 
 def check_not_builtin(connector_id: str, builtins: dict[str, Connector]) -> None:
-    """Raises BuiltinConnector when ``connector_id`` is a built-in connector's."""
-    if connector_id in builtins:
+    """Raises BuiltinConnector when ``connector_id`` is a built-in connector's (in any
+    case: ``SMTP`` is not a custom connector beside ``smtp``)."""
+    if connector_id.lower() in {known.lower() for known in builtins}:
         raise BuiltinConnector(
             f"{connector_id!r} is a built-in connector: it runs inside the workflow "
             "runtime and cannot be uploaded, replaced or deleted; its connections are a "

@@ -39,10 +39,10 @@ class RuntimeExtension(Extension):
 
     def builtin_connectors(self) -> Sequence[Mapping[str, Any]]:
         from runtime.builtins import load_providers, providers
-        from runtime.builtins.catalogue import catalogue_entry
+        from runtime.builtins.catalogue import catalogue_entries
 
         load_providers()
-        return [catalogue_entry(provider) for provider in providers()]
+        return catalogue_entries(providers())
 
     def startup(self, services: Services) -> None:
         from runtime.host import attach

@@ -18,13 +18,31 @@ so it needs nothing of the runtime. A provider maps to it so:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
+
+import structlog
 
 from runtime.builtins.registry import ProviderOperation, ServiceProvider
 
+_log = structlog.get_logger("portway.runtime.builtins")
+
 _TYPES = {"integer": "int", "number": "int", "boolean": "bool", "object": "object",
           "array": "array"}
+
+
+def catalogue_entries(providers: Iterable[ServiceProvider]) -> list[dict[str, Any]]:
+    """The entries of ``providers``; one whose description fails (a third party's code
+    raising in ``operations()``, say) is logged and left out, the others still listed."""
+    entries = []
+    for provider in providers:
+        try:
+            entries.append(catalogue_entry(provider))
+        except Exception as exc:  # a third party's code: anything can go wrong
+            _log.error("connector_catalogue_entry_failed",
+                       provider=str(getattr(provider, "id", ""))[:200],
+                       error=type(exc).__name__)
+    return entries
 
 
 def catalogue_id(provider: ServiceProvider) -> str:

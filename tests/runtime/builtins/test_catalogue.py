@@ -16,8 +16,10 @@ import pytest
 import importers
 from gateway.catalogue import builtin_connectors
 from gateway.cli import main
+from gateway.extensions import Extension
 from runtime.builtins import ENTRY_POINT_GROUP
-from runtime.builtins.catalogue import catalogue_entry
+from runtime.builtins.catalogue import catalogue_entries, catalogue_entry
+from runtime.builtins.smtp import SmtpProvider
 from runtime.extension import RuntimeExtension
 from tests.gateway.conftest import RunningGateway
 
@@ -41,6 +43,33 @@ def test_every_shipped_built_in_connector_passes_the_publishers_lint() -> None:
 def test_a_gateway_without_the_runtime_lists_no_built_in_connector() -> None:
     assert builtin_connectors([]) == {}
     assert "smtp" in builtin_connectors([RuntimeExtension()])
+
+
+class _Broken:
+    id = "/serviceProviders/broken"
+    display_name = "Broken"
+    connection_parameters: dict[str, Any] = {}
+
+    def operations(self) -> Any:
+        raise RuntimeError("a third party's bug")
+
+
+class _Describing(Extension):
+    name = "describing"
+
+    def builtin_connectors(self) -> list[dict[str, Any]]:
+        good = catalogue_entry(SmtpProvider())
+        return [{**good, "id": "a/b"}, {**good, "id": ""}, {"id": "x", "nonsense": 1},
+                {**good, "id": "mail"}, {**good, "id": "mail", "displayName": "Second"}]
+
+
+def test_a_provider_or_entry_that_cannot_be_described_is_left_out_the_rest_listed(
+        ) -> None:
+    entries = catalogue_entries([_Broken(), SmtpProvider()])
+    assert [e["id"] for e in entries] == ["smtp"]
+    found = builtin_connectors([_Describing()])
+    assert list(found) == ["mail"] and found["mail"].display_name == "SMTP"
+    assert found["mail"].kind == "builtin"
 
 
 def _list(client: httpx.Client, **query: str) -> list[dict[str, Any]]:
@@ -81,6 +110,8 @@ def test_the_catalogue_lists_and_shows_the_built_in_connectors(
 
 @pytest.mark.parametrize(("method", "path", "body"), [
     ("PUT", "/v1/connectors/smtp", b'{"swagger": "2.0", "info": {"title": "x", '
+                                   b'"version": "1"}, "paths": {}}'),
+    ("PUT", "/v1/connectors/SMTP", b'{"swagger": "2.0", "info": {"title": "x", '
                                    b'"version": "1"}, "paths": {}}'),
     ("DELETE", "/v1/connectors/smtp", b""),
     ("DELETE", "/v1/connectors/smtp?force=true", b""),
