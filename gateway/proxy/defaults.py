@@ -27,6 +27,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway import boundedjson
+from gateway.errors import BadRequest
 from importers import Connector, Operation
 
 #: Deeper than this a body schema is not walked (schemas are finite, recursion is cut on
@@ -95,11 +97,13 @@ class OperationDefaults:
             value: Any = {}
         else:
             try:
-                value = json.loads(body)
-            except ValueError:
-                return body
-        return json.dumps(fill_value(self.body_schema, value), ensure_ascii=False,
-                          separators=(",", ":")).encode()
+                value = boundedjson.loads(body)
+            except BadRequest:
+                return body  # validation says what is wrong with it
+        filled = fill_value(self.body_schema, value)
+        if body and filled == value:
+            return body  # nothing to add: the caller's bytes go on as they came
+        return json.dumps(filled, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 class ConnectorDefaults:

@@ -112,7 +112,11 @@ async def fill_defaults(call: Call, max_body_bytes: int) -> None:
                 call.content_length = None
         return
     if is_json(content_type):
-        call.body = defaults.fill_body(await read_body(call.body, max_body_bytes))
+        body = await read_body(call.body, max_body_bytes)
+        if len(body) < THREAD_THRESHOLD:
+            call.body = defaults.fill_body(body)
+        else:  # parsing a long body would hold up every other call
+            call.body = await anyio.to_thread.run_sync(defaults.fill_body, body)
         call.content_length = None
 
 

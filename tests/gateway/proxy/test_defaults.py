@@ -214,3 +214,21 @@ def test_what_is_filled_is_not_required_of_a_caller() -> None:
                             "schema": {"type": "string", "default": "1"}})
     assert not fills_parameter({"name": "id", "in": "path", "required": True, "default": 1})
     assert not fills_parameter({"name": "page", "in": "query", "default": 1})
+
+
+def test_a_hostile_body_gets_the_error_validation_gives_and_nothing_is_sent(
+        gateway: RunningGateway, recorder: Recorder, bulksms: str) -> None:
+    deep = b'{"to": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    with gateway.client() as client:
+        too_deep = client.post("/apim/bulksms/sms/v1/messages", content=deep,
+                               headers={"content-type": "application/json"})
+        not_json = client.post("/apim/bulksms/sms/v1/messages", content=b"{nope",
+                               headers={"content-type": "application/json"})
+        untouched = client.post("/apim/bulksms/sms/v1/messages", content=(
+            b'{ "to": "+441",  "body": "hi", "userSuppliedId": "x", '
+            b'"longMessageMaxParts": 1 }'), headers={"content-type": "application/json"})
+    assert (too_deep.status_code, not_json.status_code) == (400, 400)
+    assert untouched.status_code == 201
+    # Nothing to fill: the caller's bytes go on exactly as sent.
+    assert [seen["body"] for seen in recorder.seen] == [
+        '{ "to": "+441",  "body": "hi", "userSuppliedId": "x", "longMessageMaxParts": 1 }']
