@@ -192,6 +192,7 @@ class FtpSession:
         """One file's or folder's metadata (``SIZE`` and ``MDTM``; a path without a size
         that the server lets us enter is a folder)."""
         with translate(path):
+            self.client.voidcmd("TYPE I")  # a listing left ASCII mode, where SIZE lies
             try:
                 size = self.client.size(path)
             except ftplib.error_perm:

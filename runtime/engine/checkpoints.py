@@ -20,9 +20,11 @@ import contextlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from gateway import Services
+from gateway.expressions import to_json_compatible
 from runtime.engine.state import RunState
 
 __all__ = ["CheckpointWriter", "LeaseLost", "NullSink", "RunExists", "dumps"]
@@ -37,7 +39,15 @@ class RunExists(Exception):
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_stored)
+
+
+def _stored(value: Any) -> Any:
+    # Binary content (an Http answer's image, a file connector's file) is kept as Logic
+    # Apps' {"$content-type", "$content"} envelope, decimals as numbers; not "b'...'".
+    if isinstance(value, (bytes, bytearray, Decimal)):
+        return to_json_compatible(value)
+    return str(value)
 
 
 @dataclass

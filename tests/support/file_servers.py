@@ -72,10 +72,11 @@ def self_signed(folder: Path, name: str = "localhost") -> Path:
 
 
 @contextmanager
-def ftp_server(root: Path, *, tls: bool = False, gate: Gate | None = None
-               ) -> Iterator[FileServer]:
+def ftp_server(root: Path, *, tls: bool = False, gate: Gate | None = None,
+               mlsd: bool = True) -> Iterator[FileServer]:
     """pyftpdlib serving ``root`` to ``USER``/``PASSWORD`` (read and write) on loopback;
-    its listings wait at ``gate`` when one is given."""
+    its listings wait at ``gate`` when one is given; ``mlsd=False`` makes it an old
+    server without ``MLSD``/``MLST``."""
     root.mkdir(parents=True, exist_ok=True)
     authorizer = DummyAuthorizer()
     authorizer.add_user(USER, PASSWORD, str(root), perm="elradfmwMT")
@@ -87,6 +88,9 @@ def ftp_server(root: Path, *, tls: bool = False, gate: Gate | None = None
         handler.tls_data_required = True
     else:
         handler = type("Handler", (FTPHandler,), {})
+    if not mlsd:
+        handler.proto_cmds = {k: v for k, v in handler.proto_cmds.items()
+                              if k not in ("MLSD", "MLST")}
     if gate is not None:
         listing = handler.ftp_MLSD
 

@@ -202,3 +202,33 @@ def test_the_trigger_takes_at_most_max_file_count_oldest_first(
                               parameters, state)
         taken.append([item["name"] for item in outputs["body"]] if outputs else [])
     assert taken == [["a.txt", "b.txt"], ["c.txt"], []]
+
+
+def test_a_server_without_mlsd_is_listed_by_name(services: Services, tmp_path: Path) -> None:
+    with ftp_server(tmp_path / "old", mlsd=False) as old:
+        (old.root / "in").mkdir()
+        (old.root / "in" / "a.txt").write_text("abc")
+        (old.root / "in" / "sub").mkdir()
+        listed = invoke(services, FTP, "listFilesInFolder", connection(old),
+                        {"folderPath": "/in"})["body"]
+    assert [(e["path"], e["size"], e["isFolder"]) for e in listed] == [
+        ("/in/a.txt", 3, False), ("/in/sub", 0, True)]
+
+
+def test_the_trigger_looks_into_subfolders_only_when_asked(services: Services,
+                                                           server: FileServer) -> None:
+    (server.root / "in" / "deep").mkdir(parents=True)
+    (server.root / "in" / "top.txt").write_text("t")
+    (server.root / "in" / "deep" / "low.txt").write_text("l")
+    values = connection(server)
+
+    def settled(parameters: dict[str, Any]) -> list[str]:
+        _, state = poll(services, FTP, "whenFtpFilesAreAddedOrModified", values, parameters,
+                        {})
+        outputs, _ = poll(services, FTP, "whenFtpFilesAreAddedOrModified", values,
+                          parameters, state)
+        return sorted(item["path"] for item in outputs["body"])
+
+    assert settled({"folderPath": "/in"}) == ["/in/top.txt"]
+    assert settled({"folderPath": "/in", "ignoreSubFolders": False}) == [
+        "/in/deep/low.txt", "/in/top.txt"]

@@ -429,3 +429,18 @@ def test_a_retry_wait_is_a_durable_timer_that_another_process_resumes_when_due(
     assert record["status"] == "Succeeded"
     assert record["actions"]["Call"]["outputs"]["body"] == {"calls": 2}
     assert len(record["actions"]["Call"]["retryHistory"]) == 1
+
+
+def test_binary_content_and_decimals_are_stored_as_logic_apps_shows_them() -> None:
+    import json
+    from decimal import Decimal
+
+    from gateway.expressions import Content
+    from runtime.engine.checkpoints import dumps
+
+    stored = json.loads(dumps({"body": Content(b"\x00\xff", "image/png"),
+                               "raw": b"ab", "amount": Decimal("1.5")}))
+    assert stored == {"body": {"$content-type": "image/png", "$content": "AP8="},
+                      "raw": {"$content-type": "application/octet-stream",
+                              "$content": "YWI="},
+                      "amount": 1.5}
