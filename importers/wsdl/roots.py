@@ -3,7 +3,8 @@
 A WSDL split over files (service -> bindings -> port types, a WCF ``?wsdl=wsdl0``) is
 one connector: its parts are imported by the root and fail on their own. A root is a
 ``.wsdl`` that no other document of the upload imports; when imports go in a circle, the
-files that declare a service are the roots.
+files that declare a service are the roots. Locations are read as the import reads them,
+repairs included (``importers.wsdl.repairs``: backslashes, letter case, local copies).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from lxml import etree
 
 from importers.errors import PortwayError
 from importers.wsdl import xmldoc
+from importers.wsdl.repairs import Bundle, repair
 
 
 def wsdl_roots(files: Mapping[str, bytes], names: list[str] | None = None) -> list[str]:
@@ -29,11 +31,13 @@ def wsdl_roots(files: Mapping[str, bytes], names: list[str] | None = None) -> li
                         else (k for k in files if k.lower().endswith(".wsdl")))
     imported: set[str] = set()
     with_service: set[str] = set()
+    bundle = Bundle(files)
     for name in candidates:
         try:
             root = xmldoc.parse(files[name], name)
         except (PortwayError, KeyError):
             continue  # unreadable: left a root, so that its import says why
+        repair(root, name, bundle)
         if root.find(f"{{{xmldoc.WSDL11_NS}}}service") is not None:
             with_service.add(name)
         for target in _references(root):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from importers import UnsafeSpecError
-from importers.wsdl import WsdlReferenceError, import_wsdl, import_wsdl_or_raise
+from importers.wsdl import WsdlReferenceError, import_wsdl, import_wsdl_or_raise, wsdl_roots
 
 WSDL = '''<?xml version="1.0"?>
 <wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/"
@@ -232,3 +232,13 @@ def test_well_known_namespaces_used_without_an_import_come_from_the_catalogue(
 
 def _refuse_loudly(url: str) -> bytes:
     raise AssertionError(f"fetched {url}")
+
+
+def test_a_part_imported_through_a_repair_is_not_taken_for_a_root() -> None:
+    part = (b'<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" '
+            b'targetNamespace="urn:types"/>')
+    files = {"main.wsdl": wsdl(inline(ELEMENTS, "urn:types"), imports=(
+                 '<wsdl:import namespace="urn:parts" location="Parts\\Types.WSDL"/>'
+                 '<wsdl:import namespace="urn:more" location="http://example.com/more.wsdl"/>')),
+             "parts/types.wsdl": part, "more.wsdl": part}
+    assert wsdl_roots(files) == ["main.wsdl"]
