@@ -12,12 +12,12 @@ the configured response limit.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from gateway import outbound
 from gateway.errors import NotFound, Unauthenticated
+from gateway.ids import new_request_id
 from gateway.outbound import Answer
 from gateway.proxy.call import Call
 from gateway.proxy.pipeline import Proxy
@@ -39,7 +39,7 @@ async def call_connection(services: Services, principal: str, connection: str, m
             check, 404 for no such connection or operation, 502/504 upstream failures).
     """
     proxy = _proxy(services)
-    request_id = request_id or uuid.uuid4().hex
+    request_id = request_id or new_request_id()
     outbound = {name.lower(): value for name, value in (headers or {}).items()}
     outbound.setdefault("x-ms-client-request-id", request_id)
     call = Call(request_id=request_id, principal=await _principal(services, principal),

@@ -7,12 +7,11 @@ request id and echoed; otherwise a new one is made. It is stored in
 
 from __future__ import annotations
 
-import uuid
-
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.api.errors import error_body
+from gateway.ids import new_request_id
 from gateway.logging import get_logger
 
 log = get_logger("portway.requests")
@@ -57,7 +56,7 @@ class RequestIdMiddleware:
                 if len(candidate) <= MAX_CLIENT_ID and candidate.isprintable():
                     request_id = candidate
         if not request_id:
-            request_id = uuid.uuid4().hex
+            request_id = new_request_id()
         url_bytes = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
         if url_bytes > MAX_URL_BYTES or header_bytes > MAX_HEADER_BYTES:
             await _refuse_oversized(send, request_id, url_bytes > MAX_URL_BYTES)

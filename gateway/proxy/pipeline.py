@@ -15,12 +15,12 @@ import asyncio
 import gc
 import json
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
 
 from gateway.errors import BadRequest, PortwayError, UpstreamTimeout
+from gateway.ids import new_request_id
 from gateway.logging import get_logger
 from gateway.metrics import record_call, record_retry, record_upstream_error
 from gateway.proxy import steps
@@ -97,7 +97,7 @@ class Proxy:
         (``scheme://host`` of an HTTP caller) lets ``updatenextlink`` point next links
         back through the gateway; in process there is none and links stay as they are.
         """
-        request_id = request_id or uuid.uuid4().hex
+        request_id = request_id or new_request_id()
         call = Call(request_id=request_id, principal=principal, connection=connection,
                     connector_id=None, method="POST", path="", query=[],
                     headers={"x-ms-client-request-id": request_id}, arguments=arguments,
