@@ -6,7 +6,7 @@ errors point at the field."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from gateway.proxy.defaults import (
     operation_defaults,
     without_filled_required,
 )
-from importers import Connector, Operation, Parameter, import_sources
+from importers import Connector, ImportResult, Operation, Parameter, import_sources
 from tests.gateway.conftest import RunningGateway
 from tests.support.servers import serve_in_thread
 
@@ -232,3 +232,18 @@ def test_a_hostile_body_gets_the_error_validation_gives_and_nothing_is_sent(
     # Nothing to fill: the caller's bytes go on exactly as sent.
     assert [seen["body"] for seen in recorder.seen] == [
         '{ "to": "+441",  "body": "hi", "userSuppliedId": "x", "longMessageMaxParts": 1 }']
+
+
+@pytest.mark.corpus
+def test_every_corpus_operation_works_out_its_defaults(
+        corpus_imports: Callable[[str], list[ImportResult]]) -> None:
+    filled_operations = 0
+    for result in corpus_imports("powerplatform"):
+        for operation in result.connector.operations if result.connector else []:
+            defaults = operation_defaults(operation)
+            arguments = defaults.fill_arguments({})
+            json.dumps(arguments)  # plain JSON, whatever the spec wrote
+            assert set(arguments) <= {p.name for p in operation.parameters}
+            filled_operations += not defaults.empty
+    # 3,093 operations of 416 connectors on the development machine's corpus.
+    assert filled_operations > 2000
