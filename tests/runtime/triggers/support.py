@@ -28,12 +28,24 @@ START = datetime(2026, 3, 7, 10, 0, 0, tzinfo=UTC)
 COMPOSE = {"Say": {"type": "Compose", "inputs": "tick", "runAfter": {}}}
 
 
+#: The engines ``host_for`` built, by the id of their services: the ``services`` fixture
+#: closes their checkpoint connections before it disposes of the database (an engine's
+#: writer keeps one DBAPI connection, which psycopg warns about when it is collected open).
+ENGINES: dict[int, list[Any]] = {}
+
+
+def close_engines(services: Services) -> None:
+    for engine in ENGINES.pop(id(services), []):
+        engine.writer.close()
+
+
 def host_for(services: Services, clock: ManualClock) -> RuntimeHost:
     """One process's runtime (its engine does not run the runs it stores)."""
     settings = RuntimeSettings(enabled=False)
     app_settings = AppSettingsStore(services)
     workflows = WorkflowStore(services, app_settings)
     engine = build_engine(services, settings, workflows, app_settings, clock=clock)
+    ENGINES.setdefault(id(services), []).append(engine)
     return RuntimeHost(services=services, settings=settings, workflows=workflows,
                        app_settings=app_settings, engine=engine, history=engine)
 
