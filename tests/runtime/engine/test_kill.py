@@ -42,7 +42,8 @@ class Upstream:
             n = request.path_params["n"]
             self.hits.append({"step": n,
                               "run": request.headers.get("x-ms-workflow-run-id", ""),
-                              "tracking": request.headers.get("x-ms-tracking-id", "")})
+                              "tracking": request.headers.get("x-ms-tracking-id", ""),
+                              "query": request.url.query})
             if n == "2" and not self.hanging.is_set():
                 self.hanging.set()
                 for _ in range(600):
@@ -207,3 +208,31 @@ def test_a_parent_killed_after_starting_its_child_finds_the_same_child_on_replay
     assert run["actions"]["After"]["outputs"] == {"step": "2"}
     assert len(children) == 1, [c["id"] for c in children]
     assert {hit["run"] for hit in upstream.hits} == {children[0]["id"]}
+
+
+def test_a_secure_output_read_after_kill_9_is_the_real_value_and_stays_hidden(
+        tmp_path: Path, database_env: dict[str, str]) -> None:
+    upstream = Upstream()
+    secure = {"runtimeConfiguration": {"secureData": {"properties": ["inputs", "outputs"]}}}
+    with serve_in_thread(upstream.app()) as up:
+        workflow = _workflow(up)
+        actions = workflow["definition"]["actions"]
+        actions["Secret"] = {"type": "Compose", "inputs": "tok-4711", **secure}
+        actions["Step1"]["runAfter"] = {"Secret": ["Succeeded"]}
+        actions["Step3"]["inputs"]["uri"] += "?token=@{outputs('Secret')}"
+        with portway_process(tmp_path, database_env) as (base, process):
+            owner = (tmp_path / "var" / "owner.token").read_text().strip()
+            auth = {"authorization": f"Bearer {owner}"}
+            run_id = _deploy_and_call(base, auth, {"secure": workflow}, "secure")
+            assert upstream.hanging.wait(30)
+            _kill_tree(process.pid)  # kill -9 between the secure action and its reader
+            process.wait(10)
+        upstream.release.set()
+        with portway_process(tmp_path, database_env) as (base, _):
+            run = _ended(base, auth, run_id)
+            shown = httpx.get(f"{base}/v1/runs/{run_id}", headers=auth, timeout=30).text
+    assert run["status"] == "Succeeded", run
+    assert [hit["query"] for hit in upstream.hits if hit["step"] == "3"] == ["token=tok-4711"]
+    assert run["actions"]["Secret"]["outputs"] == "Content not shown due to security " \
+                                                   "configuration."
+    assert "tok-4711" not in shown.replace("token=tok-4711", "")
