@@ -18,10 +18,9 @@ import ftplib
 import io
 import ssl
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from gateway import Forbidden, PortwayError, UpstreamError, UpstreamTimeout, UpstreamUnreachable
 from runtime.builtins.files import FileEntry, not_found, too_large
@@ -156,36 +155,54 @@ class FtpSession:
 
     def listing(self, folder: str, limit: int) -> list[FileEntry]:
         """The folder's entries (not ``.``/``..``). Raises PortwayError; more than
-        ``limit`` entries is an error rather than a silent cut."""
+        ``limit`` entries is an error rather than a silent cut, noticed while the listing
+        arrives (a server cannot make it grow without end)."""
         with translate(folder):
+            with suppress(ftplib.error_perm):  # else the server lists its default facts
+                self.client.sendcmd("OPTS MLST type;size;modify;")
             try:
-                facts = list(self.client.mlsd(folder, facts=["type", "size", "modify"]))
+                lines = self._lines(f"MLSD {folder}", limit)
             except ftplib.error_perm as exc:
                 if str(exc)[:3] not in ("500", "501", "502", "504"):
                     raise
                 return self._listed_by_name(folder, limit)
         entries = []
-        for name, fact in facts:
+        for line in lines:
+            facts, _, name = line.partition(" ")
+            fact = {k.lower(): v for k, _, v in (f.partition("=") for f in facts.split(";"))}
             kind = fact.get("type", "file").lower()
-            if kind in ("cdir", "pdir") or name in (".", ".."):
+            if kind in ("cdir", "pdir") or name in (".", "..", "") or "/" in name:
                 continue
             entries.append(FileEntry(
                 path=_join(folder, name), size=int(fact.get("size") or 0),
                 modified=_moment(fact["modify"]) if "modify" in fact else datetime.now(UTC),
                 is_folder=kind == "dir"))
-        _bound(entries, limit)
+        if len(entries) > limit:
+            raise _too_many(limit)
         return entries
+
+    def _lines(self, command: str, limit: int) -> list[str]:
+        lines: list[str] = []
+
+        def take(line: str) -> None:
+            lines.append(line)
+            if len(lines) > limit + 2:  # + the "." and ".." some servers list
+                raise _too_many(limit)
+
+        self.client.retrlines(command, take)
+        return lines
 
     def _listed_by_name(self, folder: str, limit: int) -> list[FileEntry]:
         with translate(folder):
-            names = self.client.nlst(folder)
+            names = self._lines(f"NLST {folder}", limit)
         entries = []
         for raw in names:
             name = raw.rsplit("/", 1)[-1]
             if name in (".", "..", ""):
                 continue
             entries.append(self.stat(_join(folder, name)))
-            _bound(entries, limit)
+        if len(entries) > limit:
+            raise _too_many(limit)
         return entries
 
     def stat(self, path: str) -> FileEntry:
@@ -248,8 +265,6 @@ class FtpSession:
                 continue  # it exists (or the write below says what is wrong)
 
 
-def _bound(entries: list[Any], limit: int) -> None:
-    if len(entries) > limit:
-        raise UpstreamError(f"the folder holds more than {limit} entries "
-                            "(runtime.file_listing_max)", code="FolderTooLarge",
-                            retryable=False)
+def _too_many(limit: int) -> UpstreamError:
+    return UpstreamError(f"the folder holds more than {limit} entries "
+                         "(runtime.file_listing_max)", code="FolderTooLarge", retryable=False)

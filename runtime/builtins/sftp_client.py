@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import posixpath
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from contextlib import aclosing, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import asyncssh
 
@@ -185,15 +185,21 @@ class SftpSession:
             permissions=int(attrs.permissions or 0))
 
     async def listing(self, folder: str, limit: int) -> list[FileEntry]:
+        entries: list[FileEntry] = []
         with translate(folder):
-            names = await self.client.readdir(self.remote(folder))
-        entries = [self._entry(folder.rstrip("/") + "/" + str(n.filename), n.attrs)
-                   for n in names if n.filename not in (".", "..")
-                   and n.attrs.type != asyncssh.FILEXFER_TYPE_SYMLINK]
-        if len(entries) > limit:
-            raise UpstreamError(f"the folder holds more than {limit} entries "
-                                "(runtime.file_listing_max)", code="FolderTooLarge",
-                                retryable=False)
+            found = cast(AsyncGenerator[asyncssh.SFTPName, None],
+                         self.client.scandir(self.remote(folder)))
+            async with aclosing(found) as names:  # closed while the session still is
+                async for name in names:
+                    if name.filename in (".", "..") or "/" in str(name.filename) \
+                            or name.attrs.type == asyncssh.FILEXFER_TYPE_SYMLINK:
+                        continue
+                    entries.append(self._entry(
+                        folder.rstrip("/") + "/" + str(name.filename), name.attrs))
+                    if len(entries) > limit:  # noticed as the names arrive
+                        raise UpstreamError(f"the folder holds more than {limit} entries "
+                                            "(runtime.file_listing_max)",
+                                            code="FolderTooLarge", retryable=False)
         return entries
 
     async def stat(self, path: str) -> FileEntry:

@@ -232,3 +232,21 @@ def test_the_trigger_looks_into_subfolders_only_when_asked(services: Services,
     assert settled({"folderPath": "/in"}) == ["/in/top.txt"]
     assert settled({"folderPath": "/in", "ignoreSubFolders": False}) == [
         "/in/deep/low.txt", "/in/top.txt"]
+
+
+def test_a_folder_past_the_listing_limit_fails_while_it_is_listed(
+        tmp_path: Path, database_url: str, server: FileServer) -> None:
+    for n in range(6):
+        (server.root / f"f{n}.txt").write_text("x")
+    limits = {}
+    for limit in (5, 6):
+        bounded = build_services(make_settings(tmp_path, database_url,
+                                               runtime={"file_listing_max": limit}))
+        try:
+            limits[limit] = len(invoke(bounded, FTP, "listFilesInFolder", connection(server),
+                                       {"folderPath": "/"})["body"])
+        except PortwayError as exc:
+            limits[limit] = exc.code
+        finally:
+            bounded.db.dispose()
+    assert limits == {5: "FolderTooLarge", 6: 6}

@@ -171,3 +171,19 @@ def test_the_triggers_fire_once_per_settled_file_with_content_when_asked(
             single.append(outputs["body"]["fileMetadata"]["name"])
             assert "content" not in outputs["body"]
     assert single == ["a.txt", "b.txt", "c.txt"]
+
+
+def test_a_folder_past_the_listing_limit_fails(tmp_path: Path, database_url: str,
+                                               server: FileServer) -> None:
+    from gateway.services import build_services
+    from tests.gateway.conftest import make_settings
+
+    for n in range(4):
+        (server.root / f"f{n}.txt").write_text("x")
+    bounded = build_services(make_settings(tmp_path, database_url,
+                                           runtime={"file_listing_max": 3}))
+    try:
+        error = refused(bounded, connection(server), "listFolder", folderPath="/")
+    finally:
+        bounded.db.dispose()
+    assert error.code == "FolderTooLarge"
