@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from gateway import Services
-from tests.runtime.engine.support import Harness, ManualClock, statuses
+from tests.runtime.engine.support import CALLS, Harness, ManualClock, statuses
 
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$")
 
@@ -480,3 +480,23 @@ def test_an_expression_bomb_fails_its_action_quickly(sqlite_services: Services) 
     assert record["actions"]["Bomb"]["status"] == "Failed"
     assert record["actions"]["Bomb"]["code"] == "InvalidTemplate"
     assert record["actions"]["After"]["status"] == "Succeeded"
+
+
+def test_retries_inside_a_foreach_wait_on_durable_timers_and_every_item_ends(
+        sqlite_services: Services) -> None:
+    async def body(h: Harness) -> Any:
+        run_id = await h.start({"Each": {
+            "type": "Foreach", "foreach": "@createArray(1, 2, 3)", "actions": {
+                "Call": {"type": "TestFlaky", "inputs": {
+                    "failures": 1, "n": "@items('Each')",
+                    "retryPolicy": {"type": "fixed", "count": 2, "interval": "PT10S"}}}}}})
+        return await h.through_timers(run_id, 1)
+
+    waits, record = run(sqlite_services, body, clock=ManualClock())
+    # The handler's count is per action: the first call of the three fails, its
+    # iteration waits durably while the others end, then its retry succeeds.
+    assert waits == [10.0]
+    assert record["status"] == "Succeeded"
+    repetitions = record["actions"]["Call"]["repetitions"]
+    assert [r["status"] for r in repetitions] == ["Succeeded"] * 3
+    assert CALLS[f"{record['id']}/Call"] == 4
