@@ -216,9 +216,15 @@ class DurableEngine:
         if local is not None and not self._index(local.state.version).responds:
             return None  # nothing will answer: the caller gets 202 at once
         if local is not None:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(local.state.response_ready.wait(), timeout)
-            return local.state.response
+            if local.state.response is not None or self.local.get(run_id) is local:
+                return local.state.response
+            # The run left memory without answering: it ended, or it waits on a durable
+            # timer (a retry, a Wait, a poll) and answers later, here or elsewhere.
+            timeout = deadline - loop.time()
         # Ended (and no longer held here) or run by another process: its stored answer
         # first, so a zero timeout still finds a Response given before the run ended.
         stored = await self.services.db.run(self.rows.response_of, run_id)

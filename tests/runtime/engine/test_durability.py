@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -444,3 +445,27 @@ def test_binary_content_and_decimals_are_stored_as_logic_apps_shows_them() -> No
                       "raw": {"$content-type": "application/octet-stream",
                               "$content": "YWI="},
                       "amount": 1.5}
+
+
+def test_a_caller_still_gets_the_response_when_the_run_waits_on_a_retry_timer_first(
+        services: Services) -> None:
+    clock = ManualClock()
+
+    async def body(h: Harness) -> Any:
+        run_id = await h.start({
+            "Call": {"type": "TestFlaky", "inputs": {
+                "failures": 1, "retryPolicy": {"type": "fixed", "count": 1,
+                                               "interval": "PT10S"}}},
+            "Answer": {"type": "Response", "inputs": {"statusCode": 200,
+                                                      "body": "@body('Call')"},
+                       "runAfter": {"Call": ["Succeeded"]}}})
+        waiting = asyncio.create_task(h.engine.wait_response(run_id, 60))
+        await until(lambda: run_id not in h.engine.local)  # out of memory, on its timer
+        assert not waiting.done()
+        await clock.advance(10)
+        assert await h.engine.tick() == 1
+        return await asyncio.wait_for(waiting, 10)
+
+    answer = run(body, lambda: Harness(services, clock))
+    assert answer is not None and answer.status == 200
+    assert json.loads(answer.body) == {"calls": 2}
