@@ -248,19 +248,21 @@ class ServiceProvider(LeafHandler):
         provider_id = str(config.get("serviceProviderId", ""))
         operation = str(config.get("operationId", ""))
         connection_name = str(config.get("connectionName", ""))
+        # The run record shows what the action was given, as Logic Apps' run history does.
+        shown = {"parameters": parameters, "serviceProviderConfiguration": config}
         provider = provider_for(provider_id)
         if provider is None or operation not in provider.operations():
             return failed("NotFound", f"Portway has no built-in connector '{provider_id}' "
-                                      f"with an operation '{operation}'.")
+                                      f"with an operation '{operation}'.", inputs=shown)
         connection = context.version.service_provider_connections.get(connection_name)
         if connection is None:
             return failed("ConnectionNotFound",
                           f"The workflow has no service provider connection "
-                          f"'{connection_name}'.")
+                          f"'{connection_name}'.", inputs=shown)
         values = connection.get("parameterValues") or {}
         try:
             with calling(context.services):
                 outputs = await provider.invoke(operation, values, parameters)
         except PortwayError as exc:
-            return failed(exc.code, exc.message, retryable=exc.retryable)
-        return succeeded(outputs)
+            return failed(exc.code, exc.message, retryable=exc.retryable, inputs=shown)
+        return succeeded(outputs, inputs=shown)

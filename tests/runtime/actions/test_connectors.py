@@ -208,11 +208,16 @@ def test_service_provider_dispatch_and_deploy_findings(services: Services) -> No
                                                        services=services)))
     assert isinstance(result, ActionResult)
     assert result.outputs == {"body": {"parameters": {"text": "hi!"}, "where": "here"}}
+    assert result.inputs == {  # the run record shows what the action was given
+        "parameters": {"text": "hi!"},
+        "serviceProviderConfiguration": action["inputs"]["serviceProviderConfiguration"]}
+    assert "where" not in str(result.inputs)  # the connection's values are not shown
     failing = {**action, "inputs": {**action["inputs"], "parameters": {"fail": True}}}
     result = asyncio.run(ServiceProvider().run(Context(failing, version=known,
                                                        services=services)))
     assert isinstance(result, ActionResult)
     assert (result.status, result.code) == ("Failed", "EchoFailed")
+    assert result.inputs["parameters"] == {"fail": True}
     assert ServiceProvider().validate(action, "/actions/S") == []
     unknown = {"type": "ServiceProvider", "inputs": {"serviceProviderConfiguration": {
         "connectionName": "c", "operationId": "nope",
