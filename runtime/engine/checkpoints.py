@@ -60,13 +60,15 @@ class _Pending:
     final: dict[str, Any] | None = None
 
 
-_INSERT_RUN = (
+#: A page of new runs in one statement; a taken id inserts nothing and is not returned.
+_INSERT_RUNS = (
     "INSERT INTO runtime_runs (id, workflow, version, status, start_time, end_time, "
     "client_tracking_id, trigger, error, outputs, response, variables, created_at, "
-    "lease_owner, lease_expires, fence, wake_at) VALUES "
-    "(?, ?, ?, ?, ?, NULL, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?, NULL) "
-    "ON CONFLICT (id) DO NOTHING")
-_EXISTING = "SELECT id FROM runtime_runs WHERE id IN ({marks})"
+    "lease_owner, lease_expires, fence, wake_at) VALUES {rows} "
+    "ON CONFLICT (id) DO NOTHING RETURNING id")
+_INSERT_ROW = "(?, ?, ?, ?, ?, NULL, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?, NULL)"
+#: New runs per insert statement (12 parameters each, well within SQLite's 32,766).
+_INSERT_PAGE = 500
 _INSERT_RUN_KEYS = ("id", "workflow", "version", "status", "start_time",
                     "client_tracking_id", "trigger", "variables", "created_at",
                     "lease_owner", "lease_expires", "fence")
@@ -110,7 +112,7 @@ class CheckpointWriter:
         self._sealer = sealer
         self.batches = 0
         self.statements = {name: self._sql(text) for name, text in (
-            ("insert", _INSERT_RUN), ("progress", _PROGRESS), ("final", _FINAL),
+            ("progress", _PROGRESS), ("final", _FINAL),
             ("upsert", _UPSERT))}
 
     def _sql(self, text: str) -> str:
@@ -229,15 +231,15 @@ class CheckpointWriter:
             if not self.postgres:
                 cursor.execute("BEGIN IMMEDIATE")
             inserts = work["inserts"]
-            if inserts:
-                # A taken id (a run started again by id) fails only its own run, never
-                # the batch; ON CONFLICT covers another process inserting it meanwhile.
-                marks = ", ".join(["%s" if self.postgres else "?"] * len(inserts))
-                cursor.execute(_EXISTING.format(marks=marks), [row[0] for row in inserts])
-                existing = {str(row[0]) for row in cursor.fetchall()}
-                fresh = [row for row in inserts if row[0] not in existing]
-                if fresh:
-                    cursor.executemany(self.statements["insert"], fresh)
+            for start in range(0, len(inserts), _INSERT_PAGE):
+                # A taken id (a run started again by id, here or by another process at
+                # the same moment) inserts nothing: it fails only its own run's start,
+                # never the batch.
+                page = inserts[start:start + _INSERT_PAGE]
+                cursor.execute(self._sql(_INSERT_RUNS.format(rows=", ".join(
+                    [_INSERT_ROW] * len(page)))), [value for row in page for value in row])
+                inserted = {str(row[0]) for row in cursor.fetchall()}
+                existing.update(str(row[0]) for row in page if row[0] not in inserted)
             rows: list[tuple[Any, ...]] = []
             updates = work["updates"]
             if updates:

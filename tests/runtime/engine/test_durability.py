@@ -469,3 +469,35 @@ def test_a_caller_still_gets_the_response_when_the_run_waits_on_a_retry_timer_fi
     answer = run(body, lambda: Harness(services, clock))
     assert answer is not None and answer.status == 200
     assert json.loads(answer.body) == {"calls": 2}
+
+
+@pytest.mark.postgres
+def test_two_processes_starting_the_same_run_id_at_once_run_it_once(
+        tmp_path: Any, postgres_server_url: str) -> None:
+    from tests.runtime.engine.conftest import services_for
+
+    with services_for(tmp_path, postgres_server_url) as services:
+        clock = ManualClock()
+
+        async def body(a: Harness, b: Harness) -> Any:
+            version = a.source.add(definition({
+                "Count": {"type": "TestFlaky", "inputs": {"failures": 0}},
+                "Slow": {"type": "TestSlow", "inputs": {"seconds": 100},
+                         "runAfter": {"Count": ["Succeeded"]}}}))
+            ids = [f"{n:020d}{n:09d}CU00" for n in range(20)]
+            for run_id in ids:  # both start it at the same moment
+                await asyncio.gather(a.engine.start_run(version, request(), run_id=run_id),
+                                     b.engine.start_run(version, request(), run_id=run_id))
+            await until(lambda: len(clock.sleeping) == len(ids))
+            held = [sum(run_id in h.engine.local for h in (a, b)) for run_id in ids]
+            await clock.advance(100)
+            for run_id in ids:
+                for h in (a, b):
+                    if run_id in h.engine.local:
+                        await h.finish(run_id)
+            return ids, held
+
+        ids, held = run(body, lambda: Harness(services, clock),
+                        lambda: Harness(services, clock))
+        assert held == [1] * len(ids)
+        assert all(CALLS[f"{run_id}/Count"] == 1 for run_id in ids)
