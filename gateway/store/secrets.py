@@ -13,11 +13,20 @@ from gateway.security.crypto import Keyring, SealedSecret, open_sealed, seal
 from gateway.store.database import Database
 from gateway.store.tables import secrets
 
+_ONE = sa.select(secrets).where(
+    secrets.c.owner_kind == sa.bindparam("owner_kind"),
+    secrets.c.owner_id == sa.bindparam("owner_id"), secrets.c.name == sa.bindparam("name"))
+#: Opened values kept per sealed row, at most (a hot secret is opened once, not per call).
+_OPENED_MOST = 512
+
 
 class Vault:
     def __init__(self, db: Database, keyring: Keyring) -> None:
         self.db = db
         self.keyring = keyring
+        # Keyed by the sealed row itself: a secret written again (another process's
+        # rotation) is new ciphertext, so a stale value is never served.
+        self._opened: dict[tuple[str, str, str, str, bytes, bytes], str] = {}
 
     def put_many(self, conn: sa.Connection, owner_kind: str, owner_id: str,
                  values: dict[str, str]) -> None:
@@ -53,16 +62,28 @@ class Vault:
                 secrets.c.owner_kind == owner_kind, secrets.c.owner_id == owner_id)).scalar()
         return float(value) if value is not None else None
 
-    def get(self, owner_kind: str, owner_id: str, name: str) -> str | None:
-        """Open one secret, or None when there is none. The value is registered for log
-        redaction."""
-        with self.db.engine.connect() as conn:
-            row = conn.execute(sa.select(secrets).where(
-                secrets.c.owner_kind == owner_kind, secrets.c.owner_id == owner_id,
-                secrets.c.name == name)).first()
+    def get(self, owner_kind: str, owner_id: str, name: str,
+            conn: sa.Connection | None = None) -> str | None:
+        """Open one secret, or None when there is none; read now (on ``conn`` when given),
+        so a value written by any process is the one answered. The value is registered
+        for log redaction."""
+        params = {"owner_kind": owner_kind, "owner_id": owner_id, "name": name}
+        if conn is None:
+            with self.db.engine.connect() as own:
+                row = own.execute(_ONE, params).first()
+        else:
+            row = conn.execute(_ONE, params).first()
         if row is None:
             return None
-        return self._open(row)
+        cached = (owner_kind, owner_id, name, row.key_id, bytes(row.wrapped_key),
+                  bytes(row.ciphertext))
+        value = self._opened.get(cached)
+        if value is None:
+            value = self._open(row)
+            if len(self._opened) >= _OPENED_MOST:
+                self._opened.clear()
+            self._opened[cached] = value
+        return value
 
     def get_all(self, owner_kind: str, owner_id: str) -> dict[str, str]:
         """Open every secret of an owner. Values are registered for log redaction."""

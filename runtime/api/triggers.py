@@ -45,7 +45,12 @@ from gateway import (
 )
 from runtime.actions.response import has_asynchronous_response, response_of_run
 from runtime.api.common import audit, host_of_request
-from runtime.engine.interface import ResponseRecord, RunHandle, TriggerRecord
+from runtime.engine.interface import (
+    ResponseRecord,
+    RunHandle,
+    TriggerRecord,
+    WorkflowVersion,
+)
 from runtime.engine.runner import new_run_id
 from runtime.errors import NoResponse, WorkflowDisabled
 from runtime.host import RuntimeHost
@@ -128,10 +133,8 @@ async def invoke(request: Request) -> Response:
     _check_caller(request, host)
     workflow = request.path_params["workflow"]
     trigger_name = request.path_params["trigger"]
-    queries = dict(request.query_params)
-    key = await host.services.db.run(host.workflows.trigger_key, workflow)
-    check_signature(key, workflow, trigger_name, queries)
-    record = await host.services.db.run(host.workflows.get, workflow)
+    record, key, version = await host.services.db.run(
+        _signed_call, host, workflow, trigger_name, dict(request.query_params))
     trigger = _request_trigger(record, trigger_name, webhooks=True)
     if not record.enabled:
         raise WorkflowDisabled(f"the workflow {workflow!r} is disabled")
@@ -158,33 +161,43 @@ async def invoke(request: Request) -> Response:
     limits = limits_of(definition)
     if str(definition.get("type", "")).lower() in WEBHOOK_TRIGGER_TYPES and (
             definition.get("splitOn") or definition.get("conditions")):
-        return await _fire_split(host, record, trigger_name, definition, outputs, limits,
-                                 request)
+        return await _fire_split(host, version, record, trigger_name, definition, outputs,
+                                 limits, request)
     if limits.runs is not None:
         run_id = await host.services.db.run(_enqueue, host, workflow, trigger_name, outputs,
                                             limits)
         return _accepted_only(record, _Ran(run_id), request)
-    version = await host.services.db.run(host.workflows.version, record.version)
     stamp = now_iso()
     inputs = {"schema": trigger.schema} if trigger.schema else None
     handle = await host.engine.start_run(version, TriggerRecord(
         name=trigger_name, outputs=outputs, inputs=inputs, start_time=stamp, end_time=stamp,
         client_tracking_id=request.headers.get("x-ms-client-tracking-id")))
     if has_asynchronous_response(version.definition.get("actions") or {}):
-        assert key is not None
         return _accepted(record, handle, request, _polling_url(request, host, workflow,
                                                                trigger_name, handle.run_id, key))
     answer = await handle.response(host.settings.response_timeout_seconds)
     return _answer(record, handle, answer, request)
 
 
-async def _fire_split(host: RuntimeHost, record: WorkflowRecord, trigger_name: str,
-                      definition: dict[str, Any], outputs: dict[str, Any],
+def _signed_call(host: RuntimeHost, workflow: str, trigger: str, queries: dict[str, str]
+                 ) -> tuple[WorkflowRecord, str, WorkflowVersion]:
+    """A trigger call's one trip to the store: the workflow and its signing key read on
+    one connection, the signature checked (401 before anything else is told), and the
+    version a run would start on."""
+    record, key = host.workflows.with_trigger_key(workflow)
+    check_signature(key, workflow, trigger, queries)
+    assert key is not None
+    if record is None:
+        raise NotFound(f"no workflow {workflow!r}")
+    return record, key, host.workflows.version(record.version)
+
+
+async def _fire_split(host: RuntimeHost, version: WorkflowVersion, record: WorkflowRecord,
+                      trigger_name: str, definition: dict[str, Any], outputs: dict[str, Any],
                       limits: TriggerLimits, request: Request) -> Response:
     """A webhook callback with ``splitOn`` / ``conditions``: one run per item that passes
     (queued under the trigger's concurrency); ``202`` naming the first run, if any."""
     db = host.services.db
-    version = await db.run(host.workflows.version, record.version)
     batch = split_callback(host, version, trigger_name, definition, outputs)
     stamp = now_iso()
     first: RunHandle | _Ran | None = None

@@ -43,6 +43,10 @@ _last_id = 0
 _SELECT = sa.select(workflows, workflow_versions.c.kind, workflow_versions.c.definition,
                     workflow_versions.c.parameters, workflow_versions.c.connections).join(
     workflow_versions, workflow_versions.c.id == workflows.c.version)
+_BY_NAME = sa.select(workflows).where(workflows.c.name == sa.bindparam("name"))
+_VERSION_CONTENT = sa.select(
+    workflow_versions.c.kind, workflow_versions.c.definition, workflow_versions.c.parameters,
+    workflow_versions.c.connections).where(workflow_versions.c.id == sa.bindparam("id"))
 _id_lock = threading.Lock()
 
 
@@ -120,6 +124,9 @@ class WorkflowStore:
         self.identities = WorkflowIdentities(services.db)
         self.app_settings = app_settings
         self._versions: dict[str, WorkflowVersion] = {}
+        #: A version's content as a record shows it, read once (versions never change).
+        self._contents: dict[str, tuple[str, dict[str, Any], dict[str, dict[str, Any]],
+                                        dict[str, str]]] = {}
 
     # -- writing ---------------------------------------------------------------------
 
@@ -243,6 +250,34 @@ class WorkflowStore:
 
     def trigger_key(self, name: str) -> str | None:
         return self.vault.get(WORKFLOW_OWNER, name, TRIGGER_KEY)
+
+    def with_trigger_key(self, name: str) -> tuple[WorkflowRecord | None, str | None]:
+        """The workflow (None when there is none) and its signing key, read now on one
+        connection: a trigger call's lookup. The current version's content is parsed
+        once per version, and the key opened once per sealed value, so a deploy, an
+        enable or a rotation by any process counts from the next call."""
+        with self.db.engine.connect() as conn:
+            row = conn.execute(_BY_NAME, {"name": name}).first()
+            key = self.vault.get(WORKFLOW_OWNER, name, TRIGGER_KEY, conn)
+            if row is None:
+                return None, key
+            content = self._contents.get(row.version)
+            if content is None:
+                found = conn.execute(_VERSION_CONTENT, {"id": row.version}).first()
+                if found is None:
+                    return None, key
+                content = (found.kind, json.loads(found.definition),
+                           json.loads(found.parameters),
+                           json.loads(found.connections)["references"])
+                if len(self._contents) > 1000:
+                    self._contents.clear()
+                self._contents[row.version] = content
+        kind, definition, parameters, references = content
+        return WorkflowRecord(
+            name=row.name, version=row.version, enabled=bool(row.enabled), state=row.state,
+            kind=kind, definition=definition, parameters=parameters,
+            connection_references=references, created_at=row.created_at,
+            updated_at=row.updated_at, state_message=row.state_message or ""), key
 
     def current(self, workflow: str) -> WorkflowVersion:
         """The workflow's current version. Raises NotFound."""
