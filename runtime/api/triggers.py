@@ -22,6 +22,7 @@ trigger by hand.
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -163,15 +164,18 @@ async def invoke(request: Request) -> Response:
             definition.get("splitOn") or definition.get("conditions")):
         return await _fire_split(host, version, record, trigger_name, definition, outputs,
                                  limits, request)
-    if limits.runs is not None:
-        run_id = await host.services.db.run(_enqueue, host, workflow, trigger_name, outputs,
-                                            limits)
-        return _accepted_only(record, _Ran(run_id), request)
-    stamp = now_iso()
     inputs = {"schema": trigger.schema} if trigger.schema else None
+    tracking = request.headers.get("x-ms-client-tracking-id")
+    if limits.runs is not None:
+        queued = Fire(new_run_id(datetime.now(UTC)), workflow, trigger_name, outputs,
+                      time.time(), tracking, inputs)
+        await host.services.db.run(enqueue_run, host, queued, limits)
+        return _accepted_only(record, _Ran(queued.run_id, client_tracking_id=tracking or ""),
+                              request)
+    stamp = now_iso()
     handle = await host.engine.start_run(version, TriggerRecord(
         name=trigger_name, outputs=outputs, inputs=inputs, start_time=stamp, end_time=stamp,
-        client_tracking_id=request.headers.get("x-ms-client-tracking-id")))
+        client_tracking_id=tracking))
     if has_asynchronous_response(version.definition.get("actions") or {}):
         return _accepted(record, handle, request, _polling_url(request, host, workflow,
                                                                trigger_name, handle.run_id, key))
@@ -203,8 +207,10 @@ async def _fire_split(host: RuntimeHost, version: WorkflowVersion, record: Workf
     first: RunHandle | _Ran | None = None
     for each in batch:
         if limits.runs is not None:
-            started: RunHandle | _Ran = _Ran(await db.run(
-                _enqueue, host, record.name, trigger_name, each, limits))
+            queued = Fire(new_run_id(datetime.now(UTC)), record.name, trigger_name, each,
+                          time.time())
+            await db.run(enqueue_run, host, queued, limits)
+            started: RunHandle | _Ran = _Ran(queued.run_id)
         else:
             started = await host.engine.start_run(version, TriggerRecord(
                 name=trigger_name, outputs=each, start_time=stamp, end_time=stamp))
@@ -218,21 +224,16 @@ async def _fire_split(host: RuntimeHost, version: WorkflowVersion, record: Workf
 QUEUE_FULL_SECONDS = 5
 
 
-def _enqueue(host: RuntimeHost, workflow: str, trigger: str, outputs: dict[str, Any],
-             limits: TriggerLimits) -> str:
-    """Queue a Request trigger's run behind its concurrency limit (the trigger scheduler
-    starts it when there is room); refuses with 429 when the queue is full."""
+def enqueue_run(host: RuntimeHost, fire: Fire, limits: TriggerLimits) -> None:
+    """Queue a run behind its trigger's concurrency limit (the trigger scheduler starts it
+    when there is room); refuses with 429 when the queue is full."""
     def admit(conn: sa.Connection) -> None:
-        if limits.queue_full(conn, workflow):
-            raise Throttled(f"the workflow {workflow!r} has {limits.waiting} runs waiting, "
-                            "the most its trigger's concurrency allows",
+        if limits.queue_full(conn, fire.workflow):
+            raise Throttled(f"the workflow {fire.workflow!r} has {limits.waiting} runs "
+                            "waiting, the most its trigger's concurrency allows",
                             retry_after=QUEUE_FULL_SECONDS)
 
-    now = datetime.now(UTC)
-    run_id = new_run_id(now)
-    TriggerStates(host.services).enqueue(Fire(run_id, workflow, trigger, outputs,
-                                              now.timestamp()), admit)
-    return run_id
+    TriggerStates(host.services).enqueue(fire, admit)
 
 
 def _accepted_only(record: WorkflowRecord, handle: RunHandle | _Ran, request: Request
@@ -360,8 +361,9 @@ async def run_trigger(request: Request) -> Response:
         run_id = fired[0] if fired else None
     elif limits.runs is not None:
         outputs: dict[str, Any] = {"headers": {}} if kind != "recurrence" else {}
-        run_id = await host.services.db.run(_enqueue, host, name, trigger_name, outputs,
-                                            limits)
+        queued = Fire(new_run_id(datetime.now(UTC)), name, trigger_name, outputs, time.time())
+        await host.services.db.run(enqueue_run, host, queued, limits)
+        run_id = queued.run_id
     else:
         version = await host.services.db.run(host.workflows.version, record.version)
         stamp = now_iso()

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from gateway import BadRequest, NotFound, Services
+from runtime.engine.interface import OtherRuns
 from runtime.store.tables import action_results, runs
 
 __all__ = ["StoredHistory", "action_entries"]
@@ -84,22 +85,31 @@ class StoredHistory:
         return record
 
     def list(self, workflow: str, *, status: str | None = None, top: int = 50,
-             skiptoken: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+             skiptoken: str | None = None, others: OtherRuns | None = None,
+             ) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of the workflow's runs, newest first, and the next page's token.
+
+        ``others``' records (``interface.OtherRuns``) are merged in the same order."""
         top = min(max(top, 1), 250)
         query = sa.select(runs).where(runs.c.workflow == workflow)
         if status:
             query = query.where(sa.func.lower(runs.c.status) == status.lower())
+        cursor: tuple[float, str] | None = None
         if skiptoken:
             try:
                 created, run_id = skiptoken.split("|", 1)
-                after = float(created)
+                cursor = (float(created), run_id)
             except ValueError as exc:
                 raise BadRequest("the skiptoken is not one this server gave") from exc
-            query = query.where(sa.or_(runs.c.created_at < after, sa.and_(
-                runs.c.created_at == after, runs.c.id < run_id)))
+            query = query.where(sa.or_(runs.c.created_at < cursor[0], sa.and_(
+                runs.c.created_at == cursor[0], runs.c.id < cursor[1])))
         query = query.order_by(runs.c.created_at.desc(), runs.c.id.desc()).limit(top + 1)
         with self.db.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        page = [_summary(row) for row in rows[:top]]
-        more = f"{rows[top - 1].created_at!r}|{rows[top - 1].id}" if len(rows) > top else None
+            keyed = [(row.created_at, row.id, _summary(row))
+                     for row in conn.execute(query).all()]
+        if others is not None:
+            keyed = sorted([*keyed, *others(cursor, top + 1)],
+                           key=lambda item: (item[0], item[1]), reverse=True)[:top + 1]
+        page = [record for _, _, record in keyed[:top]]
+        more = f"{keyed[top - 1][0]!r}|{keyed[top - 1][1]}" if len(keyed) > top else None
         return page, more

@@ -9,7 +9,7 @@ same interpreter behind the same ``Engine`` protocol (docs/workflows.md).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -135,6 +135,12 @@ class Engine(Protocol):
         ...
 
 
+#: Run records kept outside the runs' table (runs waiting for their start):
+#: ``(cursor, limit) -> [(created, id, record)]``, newest first, at most ``limit``, only
+#: those before the cursor ``(created, id)`` when it is given.
+OtherRuns = Callable[[tuple[float, str] | None, int], list[tuple[float, str, dict[str, Any]]]]
+
+
 class RunHistory(Protocol):
     """Reads run records in PRODUCT.md's shape (secrets redacted)."""
 
@@ -148,8 +154,10 @@ class RunHistory(Protocol):
         ...
 
     def list(self, workflow: str, *, status: str | None = None, top: int = 50,
-             skiptoken: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
-        """Runs of a workflow, newest first, and the skiptoken of the next page."""
+             skiptoken: str | None = None, others: OtherRuns | None = None,
+             ) -> tuple[list[dict[str, Any]], str | None]:
+        """Runs of a workflow, newest first, and the skiptoken of the next page;
+        ``others``' records (runs kept elsewhere) merged in the same order."""
         ...
 
 

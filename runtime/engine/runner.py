@@ -41,6 +41,7 @@ from runtime.engine.definition import Index
 from runtime.engine.history import StoredHistory
 from runtime.engine.interface import (
     AppSettings,
+    OtherRuns,
     ResponseRecord,
     TriggerRecord,
     WorkflowVersion,
@@ -179,6 +180,23 @@ class DurableEngine:
         if local is not None:
             self._stop(local, "cancel")
 
+    async def record_cancelled(self, version: WorkflowVersion, trigger: TriggerRecord,
+                               run_id: str) -> bool:
+        """Store a run cancelled before it started (it waited behind its trigger's
+        concurrency): its record with the trigger, status ``Cancelled``, no actions.
+        False, writing nothing, when a run with this id exists (it started meanwhile:
+        ``cancel`` it instead)."""
+        now = self.clock.now()
+        state = RunState(run_id, version, {}, "", trigger.start_time or iso(now), fence=1)
+        state.trigger = self._trigger_record(version, trigger, state, now)
+        return await self.services.db.run(self.rows.insert_ended, {
+            "id": run_id, "workflow": version.workflow, "version": version.version,
+            "status": "Cancelled", "start_time": state.start_time, "end_time": iso(now),
+            "client_tracking_id": state.client_tracking_id,
+            "trigger": dumps(_stored_trigger(state, trigger)),
+            "error": dumps({"code": "Cancelled", "message": "The run was cancelled."}),
+            "created_at": now.timestamp(), "fence": 1})
+
     async def wake(self, run_id: str, key: str) -> bool:
         """Resume a waiting action now rather than at its timer (a webhook action's
         callback arrived); the worker that claims the run calls its handler's ``resume``.
@@ -206,8 +224,10 @@ class DurableEngine:
         return self.history.get(run_id)
 
     def list(self, workflow: str, *, status: str | None = None, top: int = 50,
-             skiptoken: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
-        return self.history.list(workflow, status=status, top=top, skiptoken=skiptoken)
+             skiptoken: str | None = None, others: OtherRuns | None = None,
+             ) -> tuple[list[dict[str, Any]], str | None]:
+        return self.history.list(workflow, status=status, top=top, skiptoken=skiptoken,
+                                 others=others)
 
     # -- responses ----------------------------------------------------------------------
 

@@ -113,6 +113,15 @@ class RunRows:
                 runs.c.id.in_(run_ids))).all()
         return {row.id: (row.status, row.response) for row in rows}
 
+    def insert_ended(self, row: dict[str, Any]) -> bool:
+        """Store a run that ended before it started (cancelled while it waited); False,
+        writing nothing, when a run with its id exists (it started meanwhile)."""
+        with self.db.write() as conn:
+            if conn.execute(sa.select(runs.c.id).where(runs.c.id == row["id"])).first():
+                return False
+            conn.execute(runs.insert().values(**row))
+        return True
+
     def cancel(self, run_id: str, end_time: str) -> bool:
         """Mark a run and its unfinished actions ``Cancelled``; False if it had ended."""
         with self.db.write() as conn:

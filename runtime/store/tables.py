@@ -121,6 +121,10 @@ trigger_fires = sa.Table(
     sa.Column("trigger", sa.String(200), nullable=False),
     sa.Column("outputs", sa.Text, nullable=False),  # JSON: the trigger's outputs
     sa.Column("fired_at", sa.Float, nullable=False),
+    # A Request call's x-ms-client-tracking-id, and the trigger's inputs (JSON) (r0005).
+    sa.Column("client_tracking_id", sa.String(200), nullable=True),
+    sa.Column("inputs", sa.Text, nullable=True),
+    sa.Index("ix_runtime_trigger_fires_workflow", "workflow", "fired_at"),
 )
 
 # -- webhook subscriptions and their callbacks (revision r0004) ------------------------

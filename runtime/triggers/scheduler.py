@@ -34,7 +34,7 @@ import sqlalchemy as sa
 
 from gateway import BackgroundService, Conflict, NotFound, PortwayError, Services
 from runtime.engine import Clock, SystemClock, iso
-from runtime.engine.interface import TriggerRecord, WorkflowVersion
+from runtime.engine.interface import WorkflowVersion
 from runtime.store.tables import trigger_states, workflows
 from runtime.triggers.concurrency import TriggerLimits, limits_of
 from runtime.triggers.polling import (
@@ -201,10 +201,7 @@ class TriggerScheduler:
         return started
 
     async def _start(self, version: WorkflowVersion, fire: Fire) -> None:
-        stamp = iso(moment(fire.fired_at))
-        await self.host.engine.start_run(version, TriggerRecord(
-            name=fire.trigger, outputs=fire.outputs, start_time=stamp, end_time=stamp),
-            run_id=fire.run_id)
+        await self.host.engine.start_run(version, fire.trigger_record(), run_id=fire.run_id)
         await self.host.services.db.run(self.states.started, fire.run_id)
 
     async def _start_within(self, limits: TriggerLimits, version: WorkflowVersion,

@@ -21,6 +21,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from gateway import Services
+from runtime.engine.clock import iso
+from runtime.engine.interface import TriggerRecord
 from runtime.store.tables import trigger_fires, trigger_states, workflows
 
 __all__ = ["Fire", "TriggerRow", "TriggerStates", "event_run_id", "trigger_digest"]
@@ -71,6 +73,43 @@ class Fire:
     trigger: str
     outputs: dict[str, Any] = field(default_factory=dict)
     fired_at: float = 0.0
+    #: A Request call's ``x-ms-client-tracking-id`` (the run id when None).
+    client_tracking_id: str | None = None
+    #: The trigger's inputs for the run record (a Request trigger's ``schema``).
+    inputs: dict[str, Any] | None = None
+
+    def row(self) -> dict[str, Any]:
+        """The ``runtime_trigger_fires`` row of this fire."""
+        return {"run_id": self.run_id, "workflow": self.workflow, "trigger": self.trigger,
+                "outputs": json.dumps(self.outputs), "fired_at": self.fired_at,
+                "client_tracking_id": self.client_tracking_id,
+                "inputs": json.dumps(self.inputs) if self.inputs is not None else None}
+
+    @classmethod
+    def of(cls, row: Any) -> Fire:
+        return cls(row.run_id, row.workflow, row.trigger, json.loads(row.outputs),
+                   row.fired_at, row.client_tracking_id,
+                   json.loads(row.inputs) if row.inputs is not None else None)
+
+    def trigger_record(self) -> TriggerRecord:
+        """What the run starts with."""
+        stamp = iso(moment(self.fired_at))
+        return TriggerRecord(name=self.trigger, outputs=self.outputs, inputs=self.inputs,
+                             start_time=stamp, end_time=stamp,
+                             client_tracking_id=self.client_tracking_id)
+
+    def waiting_record(self) -> dict[str, Any]:
+        """The run record of this fire while it waits for its start: status ``Waiting``,
+        its trigger's outputs, no actions yet."""
+        fired = iso(moment(self.fired_at))
+        return {"id": self.run_id, "workflow": self.workflow, "status": "Waiting",
+                "startTime": fired, "endTime": None,
+                "clientTrackingId": self.client_tracking_id or self.run_id,
+                "error": None, "outputs": None,
+                "trigger": {"name": self.trigger, "status": "Succeeded", "code": "OK",
+                            "startTime": fired, "endTime": fired, "inputs": self.inputs,
+                            "outputs": self.outputs},
+                "actions": {}}
 
 
 class TriggerStates:
@@ -154,9 +193,7 @@ class TriggerStates:
                 trigger_fires.c.run_id.in_([fire.run_id for fire in fires]))).scalars())
             for fire in fires:
                 if fire.run_id not in taken:
-                    conn.execute(trigger_fires.insert().values(
-                        run_id=fire.run_id, workflow=fire.workflow, trigger=fire.trigger,
-                        outputs=json.dumps(fire.outputs), fired_at=fire.fired_at))
+                    conn.execute(trigger_fires.insert().values(**fire.row()))
         return True
 
     def pending(self, limit: int, waiting: frozenset[str] = frozenset()) -> list[Fire]:
@@ -165,8 +202,7 @@ class TriggerStates:
         if waiting:
             query = query.where(trigger_fires.c.workflow.not_in(sorted(waiting)))
         with self.db.engine.connect() as conn:
-            return [Fire(row.run_id, row.workflow, row.trigger, json.loads(row.outputs),
-                         row.fired_at) for row in conn.execute(query).all()]
+            return [Fire.of(row) for row in conn.execute(query).all()]
 
     def enqueue(self, fire: Fire, admit: Callable[[sa.Connection], None] | None = None
                 ) -> None:
@@ -179,26 +215,35 @@ class TriggerStates:
                 conn.execute(sa.select(workflows.c.name).where(
                     workflows.c.name == fire.workflow).with_for_update())
                 admit(conn)
-            conn.execute(trigger_fires.insert().values(
-                run_id=fire.run_id, workflow=fire.workflow, trigger=fire.trigger,
-                outputs=json.dumps(fire.outputs), fired_at=fire.fired_at))
+            conn.execute(trigger_fires.insert().values(**fire.row()))
 
-    def waiting_run(self, run_id: str) -> dict[str, Any] | None:
-        """A fired run that waits for its start (behind its trigger's concurrency), in the
-        run record's shape with status ``Waiting``; None when there is no such fire."""
+    def waiting(self, run_id: str) -> Fire | None:
+        """A fired run that waits for its start (behind its trigger's concurrency); None
+        when there is no such fire."""
         with self.db.engine.connect() as conn:
             row = conn.execute(sa.select(trigger_fires).where(
                 trigger_fires.c.run_id == run_id)).first()
-        if row is None:
-            return None
-        fired = moment(row.fired_at).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
-        return {"id": row.run_id, "workflow": row.workflow, "status": "Waiting",
-                "startTime": fired, "endTime": None, "clientTrackingId": row.run_id,
-                "error": None, "outputs": None,
-                "trigger": {"name": row.trigger, "status": "Succeeded", "code": "OK",
-                            "startTime": fired, "endTime": fired, "inputs": None,
-                            "outputs": json.loads(row.outputs)},
-                "actions": {}}
+        return Fire.of(row) if row is not None else None
+
+    def waiting_run(self, run_id: str) -> dict[str, Any] | None:
+        """``waiting`` in the run record's shape (status ``Waiting``)."""
+        fire = self.waiting(run_id)
+        return fire.waiting_record() if fire is not None else None
+
+    def waiting_of(self, workflow: str, limit: int,
+                   before: tuple[float, str] | None = None) -> list[Fire]:
+        """A workflow's waiting runs, newest first (as its run list sorts), those fired
+        before ``before`` (fired_at, run id) only when it is given."""
+        query = sa.select(trigger_fires).where(trigger_fires.c.workflow == workflow)
+        if before is not None:
+            at, run_id = before
+            query = query.where(sa.or_(trigger_fires.c.fired_at < at, sa.and_(
+                trigger_fires.c.fired_at == at, trigger_fires.c.run_id < run_id)))
+        query = query.order_by(trigger_fires.c.fired_at.desc(),
+                               trigger_fires.c.run_id.desc()).limit(limit)
+        with self.db.engine.connect() as conn:
+            return [Fire.of(row) for row in conn.execute(query).all()]
+
 
     def started(self, run_id: str) -> None:
         with self.db.write() as conn:
