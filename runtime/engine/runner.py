@@ -422,7 +422,14 @@ class DurableEngine:
             return 0
         if self.sqlite:
             if now - self._renewed >= self.settings.lease_seconds / 3 or not self._holds_lease:
+                held = self._holds_lease
                 self._holds_lease = await db.run(self.lease.hold, now)
+                if held and not self._holds_lease:
+                    # Another process took the runtime lease (this one was too late to
+                    # renew it): it runs the runs now, ours too, at once.
+                    log.warning("the runtime lease was taken over; giving back our runs",
+                                runs=len(self.local))
+                    await self._give_back()
             if not self._holds_lease:
                 return 0
         if now - self._renewed >= self.settings.lease_seconds / 3:
@@ -500,6 +507,16 @@ class DurableEngine:
         if self._claiming is not None:
             with contextlib.suppress(BaseException):
                 await self._claiming
+        await self._give_back()
+        with contextlib.suppress(Exception):
+            if self.sqlite and self._holds_lease:
+                await self.services.db.run(self.lease.release)
+        self._holds_lease = False
+        await self.writer.aclose()
+
+    async def _give_back(self) -> None:
+        """Stop the runs of this process without writing over them, and release every
+        run it holds so another process resumes them at once."""
         running = list(self.local.values())
         for local in running:
             self._stop(local, "shutdown")
@@ -507,13 +524,8 @@ class DurableEngine:
             if local.task is not None:
                 with contextlib.suppress(BaseException):
                     await local.task
-        db = self.services.db
         with contextlib.suppress(Exception):
-            await db.run(self.rows.release, self.owner)
-            if self.sqlite and self._holds_lease:
-                await db.run(self.lease.release)
-        self._holds_lease = False
-        await self.writer.aclose()
+            await self.services.db.run(self.rows.release, self.owner)
 
 
 def _header(outputs: Mapping[str, Any], name: str) -> Any:

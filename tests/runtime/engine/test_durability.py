@@ -501,3 +501,27 @@ def test_two_processes_starting_the_same_run_id_at_once_run_it_once(
                         lambda: Harness(services, clock))
         assert held == [1] * len(ids)
         assert all(CALLS[f"{run_id}/Count"] == 1 for run_id in ids)
+
+
+def test_a_process_that_lost_the_sqlite_runtime_lease_gives_its_runs_back(
+        services: Services) -> None:
+    if services.db.dialect != "sqlite":
+        pytest.skip("the runtime lease is SQLite's")
+    clock = ManualClock()
+
+    async def body(a: Harness, b: Harness) -> Any:
+        run_id = await a.start({"Slow": {"type": "TestSlow", "inputs": {"seconds": 100}}})
+        await until(lambda: bool(clock.sleeping))
+        await clock.advance(LEASE + 1)  # a was too late to renew the runtime lease
+        assert await b.engine.tick() == 1  # b holds it now, and the run
+        before = run_id in a.engine.local
+        await a.engine.tick()
+        after = run_id in a.engine.local
+        await until(lambda: len(clock.sleeping) == 1)
+        await clock.advance(100)
+        return before, after, await b.finish(run_id)
+
+    before, after, record = run(body, lambda: Harness(services, clock),
+                                lambda: Harness(services, clock))
+    assert (before, after) == (True, False)
+    assert record["status"] == "Succeeded"
