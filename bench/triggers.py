@@ -267,6 +267,7 @@ def sql_row_to_run(rows: int, store_url: str = "") -> dict[str, float]:
         database = work / "customers.db"
         create_customers(f"sqlite:///{database}")
         env = {"PORTWAY_RUNTIME_TRIGGER_SECONDS": "0.05",
+               "PORTWAY_RUNTIME_SQL_SQLITE_ROOTS": ".",
                "PORTWAY_CATALOGUE_DIRECTORY": str(work / "no-catalogue")}
         if store_url:
             env["PORTWAY_DATABASE_URL"] = store_url

@@ -10,12 +10,16 @@
     ├── SqlRequestInvalid (400)      a SQL built-in operation's parameters, connection
     │                                string or query do not hold (nothing was run)
     └── SqlNotSupported (400)        the database has no such thing (a stored procedure
-                                     on SQLite)
+                                     on SQLite), or a SQLite statement would reach past
+                                     its file (ATTACH, VACUUM INTO, load_extension)
     gateway.Unauthenticated (401)
     └── SignatureInvalid (401)       a trigger URL's signature is missing, wrong or stale
     gateway.Forbidden (403)
-    └── CallerNotAllowed (403)       a trigger URL called from outside the allowed
-                                     caller addresses
+    ├── CallerNotAllowed (403)       a trigger URL called from outside the allowed
+    │                                caller addresses
+    ├── SqliteFileNotAllowed (403)   a SQL connection's SQLite file outside
+    │                                ``[runtime] sql_sqlite_roots`` (or none listed)
+    └── StoreDatabaseNotAllowed (403) a SQL connection naming Portway's own database
     gateway.NotFound (404)
     └── SqlObjectNotFound (404)      a table, column or procedure the database lacks
     gateway.PayloadTooLarge (413)
@@ -88,6 +92,18 @@ class SqlRequestInvalid(BadRequest):
 
 class SqlNotSupported(BadRequest):
     code = "SqlOperationNotSupported"
+
+
+class SqliteFileNotAllowed(Forbidden):
+    """A SQLite file outside ``[runtime] sql_sqlite_roots`` (or none listed)."""
+
+    code = "SqliteFileNotAllowed"
+
+
+class StoreDatabaseNotAllowed(Forbidden):
+    """A connection naming Portway's own database."""
+
+    code = "StoreDatabaseNotAllowed"
 
 
 class SqlObjectNotFound(NotFound):

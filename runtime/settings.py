@@ -43,6 +43,10 @@ class RuntimeSettings:
     #: Folders the File System connector may be rooted in: a connection's ``rootFolder``
     #: must be one of them or lie inside one. Empty: the connector refuses every call.
     filesystem_roots: tuple[str, ...] = ()
+    #: Folders the SQL built-in connector may open SQLite files in (relative ones from the
+    #: server's working directory; a file's real path, links resolved, must lie inside
+    #: one). Empty: SQLite connection strings are refused. Portway's own store never opens.
+    sql_sqlite_roots: tuple[str, ...] = ()
     #: The SQL built-in connector: most rows one operation returns (more is an error,
     #: ``SqlResultTooLarge``; page with ``LIMIT``/``$top``).
     sql_max_rows: int = 10_000

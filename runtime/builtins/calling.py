@@ -2,9 +2,11 @@
 
 The ``ServiceProvider`` action and the polling trigger run each provider call inside
 ``calling(services)``, which binds, for the provider's own code, the gateway's egress
-guard (what ``outbound.vet_server`` vets a server with) and the ``[runtime]`` settings
-(``runtime_settings()``: limits such as ``file_max_bytes``). Outside ``calling`` (a
-provider's own test, a script) the strictest guard and the default settings apply.
+guard (what ``outbound.vet_server`` vets a server with) and a ``Call``: the ``[runtime]``
+settings (``runtime_settings()``: limits such as ``file_max_bytes``) and where Portway's
+own store is (``current_call().store_url``: what no connection may open). Outside
+``calling`` (a provider's own test, a script) the strictest guard, the default settings
+and the default store apply.
 """
 
 from __future__ import annotations
@@ -12,29 +14,47 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 from gateway import Services
+from gateway.settings import DatabaseSettings
 from runtime.builtins.outbound import guarded_by
 from runtime.settings import RuntimeSettings
 
-__all__ = ["calling", "runtime_settings"]
+__all__ = ["Call", "calling", "current_call", "runtime_settings"]
 
-_SETTINGS: ContextVar[RuntimeSettings | None] = ContextVar("portway_builtin_settings",
-                                                           default=None)
+
+@dataclass(frozen=True)
+class Call:
+    """What a provider's code may know of the process it runs in."""
+
+    #: The ``[runtime]`` settings.
+    settings: RuntimeSettings = field(default_factory=RuntimeSettings)
+    #: The URL of Portway's own database (``database.url``), which a provider must never
+    #: let a connection open.
+    store_url: str = DatabaseSettings.url
+
+
+_CALL: ContextVar[Call | None] = ContextVar("portway_builtin_call", default=None)
 
 
 @contextmanager
 def calling(services: Services) -> Iterator[None]:
     """Run a provider's operation on behalf of this process's gateway parts."""
-    settings: RuntimeSettings = services.settings.extension("runtime")
-    token = _SETTINGS.set(settings)
+    token = _CALL.set(Call(settings=services.settings.extension("runtime"),
+                           store_url=services.settings.database.url))
     try:
         with guarded_by(services.egress):
             yield
     finally:
-        _SETTINGS.reset(token)
+        _CALL.reset(token)
+
+
+def current_call() -> Call:
+    """The call in progress (the defaults outside one)."""
+    return _CALL.get() or Call()
 
 
 def runtime_settings() -> RuntimeSettings:
     """The ``[runtime]`` settings of the call in progress (the defaults outside one)."""
-    return _SETTINGS.get() or RuntimeSettings()
+    return current_call().settings

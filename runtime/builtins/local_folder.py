@@ -20,10 +20,20 @@ from datetime import UTC, datetime
 from gateway import BadRequest, Forbidden, PortwayError, UpstreamError
 from runtime.builtins.files import FileEntry, already_exists, not_found, too_large
 
-__all__ = ["LocalFolder", "rooted"]
+__all__ = ["LocalFolder", "inside", "rooted"]
 
 _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
+def inside(real: str, allowed: tuple[str, ...]) -> bool:
+    """Whether the real path ``real`` is one of the ``allowed`` folders or lies inside one
+    (each resolved with ``realpath``, a relative one from the working directory)."""
+    for base in allowed:
+        permitted = os.path.realpath(base)
+        if real == permitted or real.startswith(permitted.rstrip(os.sep) + os.sep):
+            return True
+    return False
 
 
 def rooted(root: str, allowed: tuple[str, ...]) -> str:
@@ -37,13 +47,11 @@ def rooted(root: str, allowed: tuple[str, ...]) -> str:
         raise BadRequest("the connection's rootFolder must be an absolute folder path",
                          code="InvalidConnection")
     real = os.path.realpath(root)
-    for base in allowed:
-        permitted = os.path.realpath(base)
-        if real == permitted or real.startswith(permitted.rstrip(os.sep) + os.sep):
-            if not os.path.isdir(real):
-                raise BadRequest("the connection's rootFolder is not a folder",
-                                 code="InvalidConnection")
-            return real
+    if inside(real, allowed):
+        if not os.path.isdir(real):
+            raise BadRequest("the connection's rootFolder is not a folder",
+                             code="InvalidConnection")
+        return real
     raise Forbidden("the connection's rootFolder is not inside a folder the operator "
                     "allows (runtime.filesystem_roots)", code="RootFolderNotAllowed")
 

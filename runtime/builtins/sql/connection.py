@@ -12,13 +12,18 @@ Accepted:
   it; ``tcp:`` before the host and ``Initial Catalog``, ``Uid``, ``Pwd``, ``SSL Mode`` are
   read too). Keys are case-insensitive; values may be quoted.
 
-A PostgreSQL host is vetted by the gateway's egress guard on every call
-(``runtime.builtins.outbound``: private and loopback addresses only when ``egress.allow``
-names them); the driver connects to exactly the vetted address.
+Where it may point is vetted on every call (``confinement``): a SQLite file must lie in a
+folder of ``[runtime] sql_sqlite_roots`` and is opened by its real path; a PostgreSQL host
+goes through the gateway's egress guard (``runtime.builtins.outbound``: private and
+loopback addresses only when ``egress.allow`` names them) and the driver connects to
+exactly the vetted address; neither may be Portway's own store. A SQLite connection
+cannot reach past its file: an authorizer refuses ``ATTACH``/``DETACH`` (and so
+``VACUUM INTO``) and ``load_extension``, and no database may be attached.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -28,10 +33,12 @@ from urllib.parse import quote
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 
+from runtime.builtins.calling import current_call
 from runtime.builtins.outbound import vet_server
+from runtime.builtins.sql.confinement import refuse_store_server, sqlite_file
 from runtime.errors import SqlRequestInvalid
 
-__all__ = ["Database", "Engines", "parse_connection_string", "vetted_address"]
+__all__ = ["Database", "Engines", "parse_connection_string", "vetted_target"]
 
 _ALIASES = {
     "server": "host", "host": "host", "address": "host", "addr": "host",
@@ -42,6 +49,9 @@ _ALIASES = {
     "ssl mode": "sslmode", "sslmode": "sslmode", "provider": "provider",
 }
 _SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3", ".db3")
+#: The libpq options a PostgreSQL URL may carry (others name files to read, or override
+#: the host, port or database that were vetted).
+_URL_OPTIONS = frozenset({"sslmode", "application_name"})
 _MAX_ENGINES = 64
 
 
@@ -51,6 +61,8 @@ class Database:
 
     dialect: str  # "sqlite" or "postgresql"
     url: URL
+    #: SQLite: the file as written (its real path is vetted before opening).
+    path: str = ""
     #: PostgreSQL: the host name as written (its addresses are vetted before connecting).
     host: str = ""
     port: int = 0
@@ -75,6 +87,10 @@ def _from_url(text: str) -> Database:
     if backend == "sqlite":
         return _sqlite(url.database or "")
     if backend in ("postgresql", "postgres"):
+        unknown = sorted(set(url.query) - _URL_OPTIONS)
+        if unknown:
+            raise SqlRequestInvalid(f"a PostgreSQL connection takes no {unknown[0]!r} "
+                                    f"option (only {', '.join(sorted(_URL_OPTIONS))})")
         url = url.set(drivername="postgresql+psycopg")
         return Database("postgresql", url, host=url.host or "", port=url.port or 5432)
     raise SqlRequestInvalid(f"Portway's SQL connector runs on SQLite and PostgreSQL, not "
@@ -139,14 +155,17 @@ def _sqlite(path: str) -> Database:
     if not path or path == ":memory:" or path.startswith("file:"):
         raise SqlRequestInvalid("a SQLite connection needs a database file (an in-memory "
                                 "database lives and dies with one connection)")
+    return Database("sqlite", _sqlite_url(path), path=path)
+
+
+def _sqlite_url(path: str) -> URL:
     # Opened read-write, never created: a mistyped path is an error, not a new empty file.
-    return Database("sqlite", URL.create("sqlite+pysqlite",
-                                         database=f"file:{quote(path)}?mode=rw",
-                                         query={"uri": "true"}))
+    return URL.create("sqlite+pysqlite", database=f"file:{quote(path)}?mode=rw",
+                      query={"uri": "true"})
 
 
 class Engines:
-    """One SQLAlchemy engine per connection string (and vetted address and timeout).
+    """One SQLAlchemy engine per connection string (and vetted target and timeout).
 
     Statements run in worker threads (the drivers block); ``timeout`` bounds each one
     (PostgreSQL's ``statement_timeout`` and ``lock_timeout``; on SQLite a progress
@@ -157,11 +176,11 @@ class Engines:
         self._engines: dict[tuple[str, str, float], sa.Engine] = {}
         self._lock = threading.Lock()
 
-    def engine(self, connection_string: str, database: Database, address: str,
+    def engine(self, connection_string: str, database: Database, target: str,
                timeout: float) -> sa.Engine:
-        """The engine for a parsed connection string whose host (PostgreSQL) was vetted
-        and resolved to ``address``."""
-        key = (connection_string, address, timeout)
+        """The engine for a parsed connection string vetted as ``target`` (``vetted_target``:
+        the PostgreSQL host's address, the SQLite file's real path)."""
+        key = (connection_string, target, timeout)
         with self._lock:
             known = self._engines.get(key)
             if known is not None:
@@ -170,7 +189,7 @@ class Engines:
                 for old in self._engines.values():
                     old.dispose()
                 self._engines.clear()
-            built = _build(database, address, timeout)
+            built = _build(database, target, timeout)
             self._engines[key] = built
             return built
 
@@ -181,20 +200,29 @@ class Engines:
             self._engines.clear()
 
 
-async def vetted_address(database: Database) -> str:
-    """A PostgreSQL host's address, vetted by the egress guard of the call in progress
-    (empty for SQLite)."""
-    if database.dialect != "postgresql":
-        return ""
+async def vetted_target(database: Database) -> str:
+    """Where the connection may go, vetted for the call in progress: a PostgreSQL host's
+    address (by its egress guard), a SQLite file's real path (by ``sql_sqlite_roots``);
+    never Portway's own store.
+
+    Raises:
+        SqliteFileNotAllowed, StoreDatabaseNotAllowed, gateway.EgressDenied,
+        SqlRequestInvalid.
+    """
+    call = current_call()
+    if database.dialect == "sqlite":
+        return sqlite_file(database.path, call.settings.sql_sqlite_roots, call.store_url)
     if not database.host or database.host.startswith("/"):
         raise SqlRequestInvalid("a PostgreSQL connection needs a host name or address "
                                 "(Portway connects over TCP)")
-    return (await vet_server(database.host, database.port, "postgresql")).address
+    address = (await vet_server(database.host, database.port, "postgresql")).address
+    await refuse_store_server(database.url, address, database.port, call.store_url)
+    return address
 
 
-def _build(database: Database, address: str, timeout: float) -> sa.Engine:
+def _build(database: Database, target: str, timeout: float) -> sa.Engine:
     if database.dialect == "sqlite":
-        engine = sa.create_engine(database.url, poolclass=sa.pool.QueuePool, pool_size=4,
+        engine = sa.create_engine(_sqlite_url(target), poolclass=sa.pool.QueuePool, pool_size=4,
                                   max_overflow=4,
                                   connect_args={"check_same_thread": False,
                                                 "timeout": min(timeout, 10.0)})
@@ -203,7 +231,7 @@ def _build(database: Database, address: str, timeout: float) -> sa.Engine:
     millis = int(timeout * 1000)
     engine = sa.create_engine(
         database.url, pool_size=4, max_overflow=4, pool_pre_ping=True,
-        connect_args={"hostaddr": address, "connect_timeout": max(1, int(timeout)),
+        connect_args={"hostaddr": target, "connect_timeout": max(1, int(timeout)),
                       "options": f"-c statement_timeout={millis} -c lock_timeout={millis}"})
     sa.event.listen(engine, "connect", _untyped_text)
     return engine
@@ -218,8 +246,9 @@ def _untyped_text(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_guard(engine: sa.Engine, timeout: float) -> None:
-    """Interrupt a SQLite statement running past ``timeout`` seconds, counted from when
-    the connection was handed out."""
+    """Keep every SQLite connection to its own file (``_confined``) and interrupt a
+    statement running past ``timeout`` seconds, counted from when the connection was
+    handed out."""
 
     def on_connect(dbapi_connection: Any, record: Any) -> None:
         started = record.info.setdefault("portway_clock", [time.monotonic()])
@@ -227,6 +256,7 @@ def _sqlite_guard(engine: sa.Engine, timeout: float) -> None:
         def check() -> int:
             return 1 if time.monotonic() - started[0] > timeout else 0
 
+        _confined(dbapi_connection)
         dbapi_connection.set_progress_handler(check, 10_000)
 
     def on_checkout(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
@@ -234,3 +264,24 @@ def _sqlite_guard(engine: sa.Engine, timeout: float) -> None:
 
     sa.event.listen(engine, "connect", on_connect)
     sa.event.listen(engine, "checkout", on_checkout)
+
+
+_DENIED_ACTIONS = frozenset({sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH})
+
+
+def _authorize(action: int, _arg1: str | None, arg2: str | None, _database: str | None,
+               _source: str | None) -> int:
+    """SQLite's authorizer: no other file attached (``VACUUM INTO`` attaches its copy), no
+    extension loaded; everything else is the file's own business."""
+    if action in _DENIED_ACTIONS or (action == sqlite3.SQLITE_FUNCTION
+                                     and (arg2 or "").lower() == "load_extension"):
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
+
+
+def _confined(dbapi_connection: sqlite3.Connection) -> None:
+    switch = getattr(dbapi_connection, "enable_load_extension", None)
+    if switch is not None:  # absent where Python was built without extension loading
+        switch(False)
+    dbapi_connection.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+    dbapi_connection.set_authorizer(_authorize)

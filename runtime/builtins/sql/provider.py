@@ -5,6 +5,7 @@ database's errors translated here and nowhere else."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -14,11 +15,11 @@ import sqlalchemy as sa
 from gateway import PortwayError
 from runtime.builtins.calling import runtime_settings
 from runtime.builtins.registry import ProviderOperation
-from runtime.builtins.sql.connection import Engines, parse_connection_string, vetted_address
+from runtime.builtins.sql.connection import Engines, parse_connection_string, vetted_target
 from runtime.builtins.sql.operations import ACTIONS
 from runtime.builtins.sql.triggers import TRIGGERS, poll_rows
 from runtime.builtins.sql.values import Limits
-from runtime.errors import SqlFailed, SqlRequestInvalid
+from runtime.errors import SqlFailed, SqlNotSupported, SqlRequestInvalid
 from runtime.settings import RuntimeSettings
 
 __all__ = ["SqlProvider"]
@@ -134,9 +135,9 @@ class SqlProvider:
             raise SqlRequestInvalid("the operation's 'parameters' must be an object")
         connection_string = connection.get("connectionString")
         database = parse_connection_string(connection_string)
-        address = await vetted_address(database)
+        target = await vetted_target(database)
         timeout = runtime_settings().sql_timeout_seconds
-        engine = self.engines.engine(str(connection_string), database, address, timeout)
+        engine = self.engines.engine(str(connection_string), database, target, timeout)
 
         def in_thread() -> T:
             with engine.begin() as conn:
@@ -157,12 +158,17 @@ def _limits(settings: RuntimeSettings) -> Limits:
 
 
 _TRANSIENT = ("locked", "connect", "timeout", "terminat", "closed")
+#: SQLite's words when the connection's authorizer or its attach limit refused a statement.
+_CONFINED = ("not authorized", "authorization denied", "too many attached databases")
 
 
-def _translated(exc: sa.exc.DBAPIError) -> SqlFailed:
+def _translated(exc: sa.exc.DBAPIError) -> PortwayError:
     """The driver's own message (its first line: never the statement or its values)."""
     text = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else ""
     text = text[:300] or type(exc.orig).__name__
+    if isinstance(exc.orig, sqlite3.Error) and any(w in text for w in _CONFINED):
+        return SqlNotSupported("a SQLite connection reaches its own file only: ATTACH, "
+                               "DETACH, VACUUM INTO and load_extension are not supported")
     if "interrupted" in text or "statement timeout" in text or "lock timeout" in text:
         return SqlFailed(f"the statement ran out of time: {text}", code="SqlTimeout",
                          retryable=True)

@@ -1,5 +1,6 @@
 """Connection strings the SQL connector reads, and the ones it refuses: other databases,
-hosts the egress guard forbids, Portway's own store."""
+hosts the egress guard forbids (where files may be and Portway's own store:
+``test_sql_confinement.py``)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,9 @@ def test_urls_and_ado_net_strings_are_read(text: str, dialect: str, where: str) 
 
 
 @pytest.mark.parametrize("text", [
-    "", "mysql://u:p@h/db", "sqlite://", "sqlite:///:memory:", "Database=shop",
+    "", "mysql://u:p@h/db", "postgresql://u:p@h/db?passfile=/etc/shadow",
+    "postgresql://u:p@h/db?host=/tmp", "postgresql://u:p@h/db?port=1", "sqlite://",
+    "sqlite:///:memory:", "Database=shop",
     "just words", "Server=h;Port=abc",
 ])
 def test_what_is_not_sqlite_or_postgresql_is_refused(text: str) -> None:
@@ -56,10 +59,10 @@ def test_a_loopback_database_needs_the_egress_allow_list(
 
 
 def test_a_mistyped_sqlite_path_is_an_error_and_creates_no_file(
-        tmp_path: Path, provider: SqlProvider) -> None:
+        services: Services, tmp_path: Path, provider: SqlProvider) -> None:
     missing = tmp_path / "custmers.db"
     with pytest.raises(PortwayError) as caught:
-        asyncio.run(provider.invoke("getTables", {"connectionString": f"sqlite:///{missing}"},
-                                    {}))
+        invoke(services, provider, "getTables", {"connectionString": f"sqlite:///{missing}"},
+               {})
     assert (caught.value.code, caught.value.retryable) == ("SqlOperationFailed", False)
     assert not missing.exists()

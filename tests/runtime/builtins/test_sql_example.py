@@ -26,7 +26,8 @@ pytestmark = pytest.mark.slow
 def test_new_customers_become_csv_tables_one_run_each(tmp_path: Path) -> None:
     create_customers(f"sqlite:///{tmp_path / 'customers.db'}")  # the example's own name
     add_customers(f"sqlite:///{tmp_path / 'customers.db'}", ["Before"])
-    env = {"PORTWAY_RUNTIME_TRIGGER_SECONDS": "0.2"}
+    # As docs/workflows.md runs it: SQLite files allowed beside where the server runs.
+    env = {"PORTWAY_RUNTIME_SQL_SQLITE_ROOTS": ".", "PORTWAY_RUNTIME_TRIGGER_SECONDS": "0.2"}
     with portway_process(tmp_path, env) as (base, _):
         deployed = _portway(tmp_path, "workflows", "deploy", str(EXAMPLE), "--json")
         assert deployed.returncode == 0, deployed.stderr
