@@ -134,7 +134,7 @@ async def invoke(request: Request) -> Response:
     _check_caller(request, host)
     workflow = request.path_params["workflow"]
     trigger_name = request.path_params["trigger"]
-    record, key, version = await host.services.db.run(
+    record, key, version = await host.services.db.read_quick(
         _signed_call, host, workflow, trigger_name, dict(request.query_params))
     trigger = _request_trigger(record, trigger_name, webhooks=True)
     if not record.enabled:
