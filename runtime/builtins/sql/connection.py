@@ -18,7 +18,8 @@ goes through the gateway's egress guard (``runtime.builtins.outbound``: private 
 loopback addresses only when ``egress.allow`` names them) and the driver connects to
 exactly the vetted address; neither may be Portway's own store. A SQLite connection
 cannot reach past its file: an authorizer refuses ``ATTACH``/``DETACH`` (and so
-``VACUUM INTO``) and ``load_extension``, and no database may be attached.
+``VACUUM INTO``), ``load_extension`` and the pragmas that set something for the whole
+process (``temp_store_directory``, the heap limits), and no database may be attached.
 """
 
 from __future__ import annotations
@@ -267,14 +268,18 @@ def _sqlite_guard(engine: sa.Engine, timeout: float) -> None:
 
 
 _DENIED_ACTIONS = frozenset({sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH})
+#: Pragmas that set something for the whole process (every connection, the store's too).
+_PROCESS_PRAGMAS = frozenset({"temp_store_directory", "data_store_directory",
+                              "soft_heap_limit", "hard_heap_limit"})
 
 
-def _authorize(action: int, _arg1: str | None, arg2: str | None, _database: str | None,
+def _authorize(action: int, arg1: str | None, arg2: str | None, _database: str | None,
                _source: str | None) -> int:
     """SQLite's authorizer: no other file attached (``VACUUM INTO`` attaches its copy), no
-    extension loaded; everything else is the file's own business."""
+    extension loaded, no process-wide pragma; everything else is the file's own business."""
     if action in _DENIED_ACTIONS or (action == sqlite3.SQLITE_FUNCTION
-                                     and (arg2 or "").lower() == "load_extension"):
+                                     and (arg2 or "").lower() == "load_extension") or (
+            action == sqlite3.SQLITE_PRAGMA and (arg1 or "").lower() in _PROCESS_PRAGMAS):
         return sqlite3.SQLITE_DENY
     return sqlite3.SQLITE_OK
 

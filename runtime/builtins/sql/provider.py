@@ -168,7 +168,9 @@ def _translated(exc: sa.exc.DBAPIError) -> PortwayError:
     text = text[:300] or type(exc.orig).__name__
     if isinstance(exc.orig, sqlite3.Error) and any(w in text for w in _CONFINED):
         return SqlNotSupported("a SQLite connection reaches its own file only: ATTACH, "
-                               "DETACH, VACUUM INTO and load_extension are not supported")
+                               "DETACH, VACUUM INTO, load_extension and process-wide "
+                               "pragmas (temp_store_directory, heap limits) are not "
+                               "supported")
     if "interrupted" in text or "statement timeout" in text or "lock timeout" in text:
         return SqlFailed(f"the statement ran out of time: {text}", code="SqlTimeout",
                          retryable=True)

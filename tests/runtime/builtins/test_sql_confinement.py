@@ -108,6 +108,9 @@ def test_the_store_is_refused_inside_a_root_under_every_name(
     "VACUUM main INTO '{copy}'",
     "DETACH DATABASE main",
     "SELECT load_extension('{copy}')",
+    "PRAGMA temp_store_directory = '{tmp}'",
+    "PRAGMA hard_heap_limit = 1",
+    "PRAGMA soft_heap_limit = 1",
 ])
 def test_a_sqlite_connection_reaches_no_other_file(
         services: Services, provider: SqlProvider, user_db: str, tmp_path: Path,
@@ -115,7 +118,7 @@ def test_a_sqlite_connection_reaches_no_other_file(
     store = make_url(database_url).database
     copy = tmp_path / "copy.db"
     error = refused(services, provider, user_db, "executeQuery",
-                    query=statement.format(store=store, copy=copy))
+                    query=statement.format(store=store, copy=copy, tmp=tmp_path))
     assert (error.status_code, error.code) == (400, "SqlOperationNotSupported")
     assert "ATTACH" in error.message
     assert not copy.exists()
