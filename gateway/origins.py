@@ -13,6 +13,7 @@ never entered them for.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -36,6 +37,7 @@ class SecretsOriginChanged(Conflict):
     code = "SecretsOriginChanged"
 
 
+@functools.lru_cache(maxsize=4096)  # every proxied call with secrets asks it
 def origin_of(url: str) -> str:
     """``scheme://host[:port]`` of ``url``, lower-cased, without a default port ("" when
     it has no host)."""

@@ -40,8 +40,7 @@ async def apim(request: Request) -> Response:
     request_id = request_id_of(request)
     incoming = CallerHeaders(scope["headers"])
     incoming.outbound["x-ms-client-request-id"] = request_id
-    query = parse_qsl(scope.get("query_string", b"").decode("latin-1"),
-                      keep_blank_values=True)
+    query = _query_pairs(scope.get("query_string", b"").decode("latin-1"))
     method = scope["method"]
     params = scope["path_params"]
     origin = _origin(scope, incoming.host)
@@ -65,6 +64,19 @@ async def call_operation(request: Request) -> Response:
         arguments, request_id=request_id,
         gateway_origin=_origin(request.scope, request.headers.get("host", "")))
     return RelayResponse(response)
+
+
+def _query_pairs(text: str) -> list[tuple[str, str]]:
+    """The query's (name, value) pairs, blank values kept, as ``parse_qsl`` gives them;
+    without ``%`` or ``+`` (the usual query) nothing needs decoding."""
+    if "%" in text or "+" in text:
+        return parse_qsl(text, keep_blank_values=True)
+    pairs = []
+    for part in text.split("&"):
+        if part:
+            name, _, value = part.partition("=")
+            pairs.append((name, value))
+    return pairs
 
 
 def _origin(scope: Scope, host: str) -> str:

@@ -98,22 +98,31 @@ class CallPolicies:
         return str(getattr(operation, "operation_id", "") or "")
 
     def _request(self, call: Any, body: Any) -> PolicyRequest:
+        """The call as policies see it. The headers, query and path parameters are the
+        call's own (policies change them in place); the connection's parameters merged
+        with its secrets are made once per cache entry, and never changed."""
         resolved = getattr(call, "resolved", None)
         parameters: dict[str, Any] = {}
         if resolved is not None:
-            parameters.update(getattr(resolved.record, "parameters", {}) or {})
-            parameters.update(getattr(resolved, "secrets", {}) or {})
+            merge = getattr(resolved, "parameters_with_secrets", None)
+            if merge is not None:
+                parameters = merge()
+            else:
+                parameters.update(getattr(resolved.record, "parameters", {}) or {})
+                parameters.update(getattr(resolved, "secrets", {}) or {})
         return PolicyRequest(
             method=call.method, base_url=call.base_url, path=call.path,
-            query=list(call.query), headers=dict(call.headers), body=body,
+            query=call.query, headers=call.headers, body=body,
             operation_id=self._operation_id(call),
-            path_parameters=dict(getattr(call, "path_params", {}) or {}),
+            path_parameters=getattr(call, "path_params", None) or {},
             connection_parameters=parameters,
             gateway_base_url=str(getattr(call, "gateway_base_url", "") or ""))
 
     async def apply_request(self, call: Any) -> None:
         """Run the request policies on ``call`` and write their changes back to it."""
         operation_id = self._operation_id(call)
+        if not self.policies.selected(operation_id, ("request",)):
+            return
         parsed = False
         body: Any = None
         if self.policies.needs_request_body(operation_id) and call.body is not None:
@@ -125,9 +134,11 @@ class CallPolicies:
         call.method = request.method
         call.base_url = request.base_url
         call.path = request.path
-        call.query[:] = request.query
-        call.headers.clear()
-        call.headers.update(request.headers)
+        if request.query is not call.query:
+            call.query[:] = request.query
+        if request.headers is not call.headers:
+            call.headers.clear()
+            call.headers.update(request.headers)
         if parsed:
             call.body = json.dumps(request.body, separators=(",", ":")).encode()
             call.headers.pop("content-length", None)
@@ -138,10 +149,8 @@ class CallPolicies:
         """Run the response policies on ``response``; return it, changed in place."""
         operation_id = self._operation_id(call)
         status = int(response.status)
-        selected = [p for p in self.policies.policies
-                    if p.applies_to(operation_id)
-                    and (p.section == "response" or (p.section == "failure" and status >= 400))]
-        if not selected:
+        sections = ("response", "failure") if status >= 400 else ("response",)
+        if not self.policies.selected(operation_id, sections):
             return response
         parsed = False
         body: Any = None

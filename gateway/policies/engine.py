@@ -38,6 +38,10 @@ class PolicySet:
                  skipped: Sequence[SkippedPolicy] = ()) -> None:
         self.policies = tuple(policies)
         self.skipped = tuple(skipped)
+        # The selection by (operation, sections), made on an operation's first call: the
+        # policies never change, and operation ids are the connector's own (an unknown
+        # one cannot reach here: routing refuses it first), so this stays small.
+        self._selected: dict[tuple[str, tuple[str, ...]], tuple[CompiledPolicy, ...]] = {}
 
     @classmethod
     def compile(cls, policies: Iterable[Policy]) -> PolicySet:
@@ -59,18 +63,26 @@ class PolicySet:
             compiled.append(compiler(Parameters(policy)))
         return cls(compiled, skipped)
 
-    def _select(self, operation_id: str, sections: tuple[str, ...]) -> list[CompiledPolicy]:
-        return [p for p in self.policies
-                if p.section in sections and p.applies_to(operation_id)]
+    def selected(self, operation_id: str, sections: tuple[str, ...]
+                 ) -> tuple[CompiledPolicy, ...]:
+        """The policies of these sections that run for ``operation_id``, in order."""
+        key = (operation_id, sections)
+        found = self._selected.get(key)
+        if found is None:
+            found = tuple(p for p in self.policies
+                          if p.section in sections and p.applies_to(operation_id))
+            if len(self._selected) < 10_000:
+                self._selected[key] = found
+        return found
 
     def needs_request_body(self, operation_id: str) -> bool:
         """Whether a request policy of this operation reads or writes the body."""
-        return any(p.uses_body for p in self._select(operation_id, ("request",)))
+        return any(p.uses_body for p in self.selected(operation_id, ("request",)))
 
     def needs_response_body(self, operation_id: str, status: int = 200) -> bool:
         """Whether a response policy of this operation reads or writes the body."""
         sections = ("response", "failure") if status >= 400 else ("response",)
-        return any(p.uses_body for p in self._select(operation_id, sections))
+        return any(p.uses_body for p in self.selected(operation_id, sections))
 
     def apply_request(self, request: PolicyRequest) -> None:
         """Run the request policies of ``request.operation_id`` on ``request``.
@@ -79,7 +91,7 @@ class PolicySet:
             PolicyExecutionError: A policy failed (an expression error, a bad URL...).
         """
         call = PolicyCall(request)
-        for policy in self._select(request.operation_id, ("request",)):
+        for policy in self.selected(request.operation_id, ("request",)):
             _run(policy, call)
 
     def apply_response(self, request: PolicyRequest, response: PolicyResponse) -> None:
@@ -90,7 +102,7 @@ class PolicySet:
         """
         sections = ("response", "failure") if response.status >= 400 else ("response",)
         call = PolicyCall(request, response)
-        for policy in self._select(request.operation_id, sections):
+        for policy in self.selected(request.operation_id, sections):
             _run(policy, call)
 
     def __len__(self) -> int:

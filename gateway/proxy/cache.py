@@ -20,7 +20,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.errors import NotFound
@@ -51,10 +51,27 @@ class CompiledConnector:
 
 @dataclass(frozen=True)
 class ResolvedConnection:
+    """One connection as calls see it until the entry is refreshed.
+
+    ``derived`` holds what steps compute from the entry alone (the credentials' auth
+    scheme, the parameters merged with the secrets...), once per entry instead of once
+    per call: a refresh builds a new entry, so nothing in it outlives the values it was
+    computed from.
+    """
+
     record: ConnectionRecord
     compiled: CompiledConnector
     secrets: dict[str, str]
     loaded: float
+    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def parameters_with_secrets(self) -> dict[str, Any]:
+        """The connection's public parameters overlaid with its secrets (read only)."""
+        merged: dict[str, Any] | None = self.derived.get("parameters_with_secrets")
+        if merged is None:
+            merged = self.derived["parameters_with_secrets"] = {
+                **(self.record.parameters or {}), **self.secrets}
+        return merged
 
 
 class ConnectorCache:

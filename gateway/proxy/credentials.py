@@ -54,11 +54,39 @@ class _Call(Protocol):
 
 async def inject_call_credentials(services: Services, call: _Call) -> None:
     """The pipeline's hook: put a resolved call's credentials on its request, with a
-    fresh OAuth token where the connection signs in with OAuth."""
+    fresh OAuth token where the connection signs in with OAuth.
+
+    Without OAuth the credentials depend on the cache entry alone, so what to add is
+    worked out on the entry's first call and kept with it (``derived``).
+    """
     resolved: _Resolved = call.resolved
     connector: Connector = resolved.compiled.connector
-    secrets = await credentials_for(services, resolved.record, connector, resolved.secrets)
-    apply_credentials(connector, resolved.record.parameters, secrets, call.headers, call.query)
+    record = resolved.record
+    found = getattr(resolved, "derived", None)
+    derived: dict[str, Any] = found if isinstance(found, dict) else {}
+    plan: Any = derived.get("credentials")
+    if plan is None:
+        if auth_mode(connector, record.parameters, resolved.secrets.keys()) in OAUTH_MODES:
+            plan = "oauth"
+        else:
+            headers: dict[str, str] = {}
+            query: list[tuple[str, str]] = []
+            apply_credentials(connector, record.parameters, resolved.secrets, headers, query)
+            plan = (list(headers.items()), query)
+        derived["credentials"] = plan
+    if plan == "oauth":
+        secrets = await credentials_for(services, record, connector, resolved.secrets)
+        apply_credentials(connector, record.parameters, secrets, call.headers, call.query)
+        return
+    headers_to_set, query_to_set = plan
+    for name, value in headers_to_set:
+        call.headers[name] = value
+    for name, value in query_to_set:
+        # The credential replaces a caller's parameter of the same name, which an
+        # upstream reading the first value would otherwise take instead.
+        lowered = name.lower()
+        call.query[:] = [(k, v) for k, v in call.query if k.lower() != lowered]
+        call.query.append((name, value))
 
 
 def _schemes(connector: Connector) -> list[AuthScheme]:
