@@ -20,6 +20,11 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+#: The operating system's randomness. It keeps no state, so one serves every context
+#: (a policy builds a context per call).
+SYSTEM_RANDOM = _random.SystemRandom()
+
+
 @dataclass(frozen=True)
 class EvaluationContext:
     """Named context data plus the sources of time and chance the functions use.
@@ -38,7 +43,7 @@ class EvaluationContext:
 
     data: Mapping[str, Any] = field(default_factory=dict)
     clock: Clock = system_clock
-    rng: _random.Random = field(default_factory=_random.SystemRandom)
+    rng: _random.Random = SYSTEM_RANDOM
     limits: Limits = DEFAULT_LIMITS
 
     def get(self, name: str, default: Any = None) -> Any:

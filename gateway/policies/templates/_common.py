@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -61,18 +61,7 @@ class PolicyCall:
     def context(self, item: Any = None) -> EvaluationContext:
         """The expression context: connection parameters, request headers and query,
         the section's body, path parameters and the current ``item``."""
-        request = self.request
-        query: dict[str, str] = {}
-        for name, value in request.query:
-            query.setdefault(name, value)
-        return EvaluationContext({
-            "connectionParameters": request.connection_parameters,
-            "headers": request.headers,
-            "queryParameters": query,
-            "body": self.body,
-            "parameters": {**query, **request.path_parameters},
-            "item": item,
-        })
+        return EvaluationContext(_PolicyNames(self, item))
 
     def value(self, text: PolicyText, item: Any = None) -> Any:
         return text.value(self.context(item), self.registry)
@@ -80,6 +69,47 @@ class PolicyCall:
     def string(self, text: PolicyText, item: Any = None) -> str:
         return text.string(self.context(item), self.registry)
 
+
+class _PolicyNames(Mapping[str, Any]):
+    """The names policy expressions read, each made when an expression reads it (most
+    read one or two): the request's as they are at that moment."""
+
+    __slots__ = ("_call", "_item")
+
+    def __init__(self, call: PolicyCall, item: Any) -> None:
+        self._call = call
+        self._item = item
+
+    def _query(self) -> dict[str, str]:
+        query: dict[str, str] = {}
+        for name, value in self._call.request.query:
+            query.setdefault(name, value)
+        return query
+
+    def __getitem__(self, name: str) -> Any:
+        request = self._call.request
+        if name == "connectionParameters":
+            return request.connection_parameters
+        if name == "headers":
+            return request.headers
+        if name == "queryParameters":
+            return self._query()
+        if name == "body":
+            return self._call.body
+        if name == "parameters":
+            return {**self._query(), **request.path_parameters}
+        if name == "item":
+            return self._item
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_NAMES)
+
+    def __len__(self) -> int:
+        return len(_NAMES)
+
+
+_NAMES = ("connectionParameters", "headers", "queryParameters", "body", "parameters", "item")
 
 Action = Callable[[PolicyCall], None]
 
