@@ -32,7 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from gateway import Answer, NotFound, PortwayError, call_connection, send_http
-from gateway.expressions import EvaluationContext, ExpressionError, evaluate_value, to_string
+from gateway.expressions import ExpressionError, to_string
 from runtime.actions.connectors import location_on_connection, reference_name
 from runtime.actions.http import with_queries
 from runtime.actions.http_content import (
@@ -44,11 +44,10 @@ from runtime.actions.http_content import (
 from runtime.builtins.calling import calling
 from runtime.builtins.registry import PollingProvider, provider_for
 from runtime.engine.interface import WorkflowVersion
-from runtime.expressions import REGISTRY, workflow_context
 from runtime.host import RuntimeHost
+from runtime.triggers.scope import TriggerScope, split_and_filter
 
-__all__ = ["PollOutcome", "evaluate_in_trigger", "poll_api_connection", "poll_http",
-           "poll_provider"]
+__all__ = ["PollOutcome", "poll_api_connection", "poll_http", "poll_provider"]
 
 _NO_BODY = ("GET", "HEAD", "DELETE")
 
@@ -68,66 +67,6 @@ class PollOutcome:
     retry_after: float | None = None
 
 
-class _TriggerScope:
-    """The workflow functions a trigger's inputs, ``splitOn`` and ``conditions`` may use:
-    ``parameters()``, ``appsetting()``, ``workflow()`` and ``trigger*()`` of the poll."""
-
-    def __init__(self, host: RuntimeHost, version: WorkflowVersion, name: str,
-                 outputs: Mapping[str, Any] | None, now: datetime) -> None:
-        self.host, self.version, self.name, self.now = host, version, name, now
-        self.outputs = outputs
-
-    def trigger(self) -> Mapping[str, Any]:
-        if self.outputs is None:
-            raise ExpressionError("trigger() has no outputs before the trigger has polled")
-        return {"name": self.name, "outputs": self.outputs, "status": "Succeeded"}
-
-    def action(self, name: str | None) -> Mapping[str, Any] | None:
-        return None
-
-    def scope_results(self, name: str) -> list[Mapping[str, Any]]:
-        return []
-
-    def item(self, loop: str | None) -> Any:
-        raise ExpressionError("items() cannot be used in a trigger")
-
-    def iteration_index(self, loop: str) -> int:
-        raise ExpressionError("iterationIndexes() cannot be used in a trigger")
-
-    def variable(self, name: str) -> Any:
-        raise ExpressionError("variables() cannot be used in a trigger")
-
-    def parameter(self, name: str) -> Any:
-        if name not in self.version.parameters:
-            raise ExpressionError(f"the workflow has no parameter {name!r}")
-        return self.version.parameters[name]
-
-    def appsetting(self, name: str) -> str | None:
-        return self.host.app_settings.get(name)
-
-    def workflow(self) -> Mapping[str, Any]:
-        return {"id": self.version.workflow, "name": self.version.workflow,
-                "type": "workflows"}
-
-    def callback_url(self) -> str | None:
-        return None
-
-    def evaluate(self, value: Any) -> Any:
-        context = workflow_context(self, EvaluationContext(clock=lambda: self.now))
-        return evaluate_value(value, context, REGISTRY)
-
-
-def evaluate_in_trigger(host: RuntimeHost, version: WorkflowVersion, name: str, value: Any,
-                        now: datetime) -> Any:
-    """Evaluate a trigger's value (its ``recurrence``, say) before it has outputs:
-    ``parameters()``, ``appsetting()`` and the library's functions.
-
-    Raises:
-        ExpressionError: An expression fails.
-    """
-    return _TriggerScope(host, version, name, None, now).evaluate(value)
-
-
 async def poll_http(host: RuntimeHost, version: WorkflowVersion, name: str,
                     trigger: Mapping[str, Any], state: Mapping[str, Any],
                     now: datetime) -> PollOutcome:
@@ -138,7 +77,7 @@ async def poll_http(host: RuntimeHost, version: WorkflowVersion, name: str,
     """
     polls = int(state.get("polls", 0))
     after: dict[str, Any] = {**state, "polls": polls + 1}
-    scope = _TriggerScope(host, version, name, None, now)
+    scope = TriggerScope(host, version, name, None, now)
     try:
         inputs = scope.evaluate(trigger.get("inputs") or {})
         if not isinstance(inputs, Mapping) or not isinstance(inputs.get("uri"), str):
@@ -171,7 +110,7 @@ def _outcome(host: RuntimeHost, version: WorkflowVersion, name: str,
     full = outputs_of(answer.status, answer.headers, answer.body)
     outputs = {key: full[key] for key in ("headers", "body") if key in full}
     try:
-        outcome.fired = _split_and_filter(host, version, name, trigger, outputs, polls, now)
+        outcome.fired = split_and_filter(host, version, name, trigger, outputs, polls, now)
     except ExpressionError as exc:
         after["lastError"] = str(exc)
     return outcome
@@ -190,7 +129,7 @@ async def poll_api_connection(host: RuntimeHost, version: WorkflowVersion, name:
     after: dict[str, Any] = {**state, "polls": polls + 1}
     written = trigger.get("inputs") if isinstance(trigger.get("inputs"), Mapping) else {}
     assert isinstance(written, Mapping)
-    scope = _TriggerScope(host, version, name, None, now)
+    scope = TriggerScope(host, version, name, None, now)
     try:
         reference = reference_name(written.get("host"))
         connection = version.connection_references.get(reference or "")
@@ -222,7 +161,7 @@ async def poll_provider(host: RuntimeHost, version: WorkflowVersion, name: str,
     the provider's watermark is kept in the state under ``provider``."""
     polls = int(state.get("polls", 0))
     after: dict[str, Any] = {**state, "polls": polls + 1}
-    scope = _TriggerScope(host, version, name, None, now)
+    scope = TriggerScope(host, version, name, None, now)
     try:
         inputs = scope.evaluate(trigger.get("inputs") or {})
         config = inputs.get("serviceProviderConfiguration") if isinstance(
@@ -254,31 +193,8 @@ async def poll_provider(host: RuntimeHost, version: WorkflowVersion, name: str,
     if outputs is None:
         return outcome
     try:
-        outcome.fired = _split_and_filter(host, version, name, trigger, dict(outputs),
+        outcome.fired = split_and_filter(host, version, name, trigger, dict(outputs),
                                           polls, now)
     except ExpressionError as exc:
         after["lastError"] = str(exc)
     return outcome
-
-
-def _split_and_filter(host: RuntimeHost, version: WorkflowVersion, name: str,
-                      trigger: Mapping[str, Any], outputs: dict[str, Any], polls: int,
-                      now: datetime) -> list[tuple[str, dict[str, Any]]]:
-    runs: list[tuple[str, dict[str, Any]]] = [(f"poll:{polls}", outputs)]
-    split = trigger.get("splitOn")
-    if split:
-        items = _TriggerScope(host, version, name, outputs, now).evaluate(split)
-        if not isinstance(items, list):
-            raise ExpressionError("splitOn must name an array of the trigger's outputs")
-        runs = [(f"poll:{polls}:{index}", {**outputs, "body": item})
-                for index, item in enumerate(items)]
-    conditions = trigger.get("conditions") or []
-    if not isinstance(conditions, list):
-        raise ExpressionError("conditions must be an array")
-    kept = []
-    for key, each in runs:
-        scope = _TriggerScope(host, version, name, each, now)
-        if all(scope.evaluate(c.get("expression")) is True for c in conditions
-               if isinstance(c, Mapping)):
-            kept.append((key, each))
-    return kept

@@ -38,7 +38,6 @@ from runtime.engine.interface import WorkflowVersion
 from runtime.store.tables import trigger_states, workflows
 from runtime.triggers.concurrency import TriggerLimits, limits_of
 from runtime.triggers.polling import (
-    evaluate_in_trigger,
     poll_api_connection,
     poll_http,
     poll_provider,
@@ -50,6 +49,7 @@ from runtime.triggers.schedules import (
     parse_recurrence,
     written_with_expressions,
 )
+from runtime.triggers.scope import evaluate_in_trigger
 from runtime.triggers.state import (
     Fire,
     TriggerRow,

@@ -38,7 +38,7 @@ from gateway.expressions import ExpressionError
 from runtime.engine import Clock, SystemClock
 from runtime.errors import TriggerRequestInvalid
 from runtime.store.webhooks import Subscription, WebhookRows
-from runtime.triggers.polling import _split_and_filter, _TriggerScope
+from runtime.triggers.scope import TriggerScope, split_and_filter
 from runtime.triggers.subscriptions import (
     WEBHOOK_TRIGGER_TYPES,
     connection_request,
@@ -114,7 +114,7 @@ def split_callback(host: RuntimeHost, version: Any, name: str, trigger: Mapping[
         TriggerRequestInvalid: ``splitOn`` or a condition cannot be evaluated on the call.
     """
     try:
-        return [each for _, each in _split_and_filter(
+        return [each for _, each in split_and_filter(
             host, version, name, trigger, outputs, 0, datetime.now(UTC))]
     except ExpressionError as exc:
         raise TriggerRequestInvalid(f"the callback does not fit the trigger's splitOn or "
@@ -187,7 +187,7 @@ class WebhookSubscriber:
         inputs = want.trigger.get("inputs") if isinstance(want.trigger.get("inputs"),
                                                           Mapping) else {}
         assert isinstance(inputs, Mapping)
-        scope = _TriggerScope(self.host, version, want.name, None, now)
+        scope = TriggerScope(self.host, version, want.name, None, now)
         try:
             request = subscribe_block(kind, inputs, want.url, scope.evaluate, version)
         except (ExpressionError, PortwayError) as exc:
@@ -210,7 +210,7 @@ class WebhookSubscriber:
             await db.run(self.rows.remove, subscription.id)
             await self._failed(want, f"the subscriber answered {answer.status}")
             return
-        answered = _TriggerScope(self.host, version, want.name, outputs, now)
+        answered = TriggerScope(self.host, version, want.name, outputs, now)
         try:
             unsubscribe = unsubscribe_block(kind, inputs, want.url, answered.evaluate,
                                             request, outputs)
