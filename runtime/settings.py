@@ -28,8 +28,8 @@ class RuntimeSettings:
     #: and for webhook subscriptions (made by no request) the address the server listens on.
     public_url: str = ""
     #: The longest a webhook action waits before it looks for its callback itself (a
-    #: callback normally wakes it at once; one that came while its run was busy elsewhere
-    #: is found within this time), in seconds.
+    #: callback wakes it at once, even while its run is busy in another branch: this is
+    #: the safety net), in seconds.
     webhook_recheck_seconds: float = 30.0
     #: The largest file a file connector (FTP, SFTP, file system) reads or writes, in
     #: bytes; a bigger one fails the action (``FileTooLarge``). Logic Apps' built-in FTP

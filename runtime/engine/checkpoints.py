@@ -74,8 +74,11 @@ _INSERT_RUN_KEYS = ("id", "workflow", "version", "status", "start_time",
                     "lease_owner", "lease_expires", "fence")
 _PROGRESS = "UPDATE runtime_runs SET variables = ?, response = ? WHERE id = ? AND fence = ?"
 _FENCES = "SELECT id, fence FROM runtime_runs WHERE id IN ({marks})"
+# A run that ends Waiting keeps an earlier ``wake_at`` already on its row: a webhook's
+# callback that came while the run was held in memory (``RunRows.wake``) wakes it at once.
 _FINAL = ("UPDATE runtime_runs SET variables = ?, response = ?, status = ?, end_time = ?, "
-          "error = ?, outputs = ?, lease_owner = ?, lease_expires = ?, wake_at = ? "
+          "error = ?, outputs = ?, lease_owner = ?, lease_expires = ?, wake_at = CASE "
+          "WHEN wake_at IS NOT NULL AND wake_at < ? THEN wake_at ELSE ? END "
           "WHERE id = ? AND fence = ?")
 _UPSERT = (
     "INSERT INTO runtime_action_results (run_id, key, action, seq, status, record, state) "
@@ -208,7 +211,7 @@ class CheckpointWriter:
                 updates.append((run_id, "final", (
                     variables, response, f["status"], f["end_time"], f["error"],
                     f["outputs"], f.get("lease_owner"), f.get("lease_expires"),
-                    f.get("wake_at"), run_id, state.fence), state.fence))
+                    f.get("wake_at"), f.get("wake_at"), run_id, state.fence), state.fence))
             elif entry.new_row is None:
                 # Only the fencing token is checked when the variables did not change.
                 updates.append((run_id, "progress" if changed else None, (

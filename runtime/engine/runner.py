@@ -200,7 +200,8 @@ class DurableEngine:
     async def wake(self, run_id: str, key: str) -> bool:
         """Resume a waiting action now rather than at its timer (a webhook action's
         callback arrived); the worker that claims the run calls its handler's ``resume``.
-        A run held in memory right now wakes at its own timer instead."""
+        A run held in memory right now (here or in another process) is resumed as soon
+        as it ends ``Waiting``, not at its own timer."""
         now = self.clock.now().timestamp()
         return await self.services.db.run(self.rows.wake, run_id, key, now)
 

@@ -53,7 +53,7 @@ class RunRows:
                 run_id, fence = str(row.id), int(row.fence)
                 conn.execute(runs.update().where(runs.c.id == run_id).values(
                     lease_owner=owner, lease_expires=now + lease_seconds, fence=fence + 1,
-                    status="Running"))
+                    status="Running", wake_at=None))
                 claimed.append(Claimed(run_id, fence + 1))
         return claimed
 
@@ -144,7 +144,10 @@ class RunRows:
 
     def wake(self, run_id: str, key: str, now: float) -> bool:
         """Wake a waiting action now (a webhook's callback came): its timer and the run's
-        move to ``now``, so a worker resumes it at once. False when it is not waiting."""
+        move to ``now``, so a worker resumes it at once. A run still held in memory (busy
+        in another branch) keeps ``now`` on its row: when it ends ``Waiting`` its final
+        write keeps the earlier time, so it is resumed as soon as it leaves memory.
+        False when the action is not waiting."""
         with self.db.write() as conn:
             found = conn.execute(sa.select(action_results.c.record).where(
                 action_results.c.run_id == run_id, action_results.c.key == key,
@@ -156,8 +159,9 @@ class RunRows:
             conn.execute(action_results.update().where(
                 action_results.c.run_id == run_id, action_results.c.key == key).values(
                 record=json.dumps(record)))
-            conn.execute(runs.update().where(runs.c.id == run_id,
-                                             runs.c.status == "Waiting").values(wake_at=now))
+            conn.execute(runs.update().where(
+                runs.c.id == run_id, runs.c.status.in_(("Waiting", "Running"))).values(
+                wake_at=now))
         return True
 
     def purge(self, before: float, limit: int = 500) -> int:

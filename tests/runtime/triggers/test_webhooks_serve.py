@@ -5,6 +5,7 @@ across kill -9, and callbacks that must start nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -38,6 +39,8 @@ class Subscriber:
         self.refuse = False
         self.lock = threading.Lock()
         self.base = ""
+        #: ``GET /busy`` answers only once this is set.
+        self.gate = threading.Event()
 
     def app(self) -> Starlette:
         def taker(kind: str, where: str) -> Any:
@@ -74,8 +77,17 @@ class Subscriber:
         async def root(request: Request) -> Response:
             return Response("ok")
 
+        async def busy(request: Request) -> Response:
+            self._record("busy", "", None, request)
+            for _ in range(600):
+                if self.gate.is_set():
+                    break
+                await asyncio.sleep(0.05)
+            return Response("done")
+
         return Starlette(routes=[
-            Route("/", root), Route("/subscribe", subscribe, methods=["POST"]),
+            Route("/", root), Route("/busy", busy),
+            Route("/subscribe", subscribe, methods=["POST"]),
             Route("/subscriptions/{id}", delete, methods=["DELETE"]),
             Route("/unsubscribe", unsubscribe, methods=["POST"]),
             Route("/api/hooks", hook, methods=["POST"]),
@@ -316,6 +328,40 @@ def test_a_webhook_action_waits_durably_across_kill_9_for_its_callback(
         assert again.json()["error"]["code"] == "NotFound"
         assert len(runs_of(client, "Approve")) == 1
     assert len(subscriber.of("subscribe")) == 1
+
+
+def test_a_callback_while_its_run_is_busy_in_another_branch_wakes_it_at_once(
+        tmp_path: Path, subscriber: Subscriber, backend_env: dict[str, str],
+        api: Any) -> None:
+    # The action's own recheck is ten minutes away: only the callback can wake it in time.
+    env = {**backend_env, "PORTWAY_RUNTIME_PUBLIC_URL": PUBLIC,
+           "PORTWAY_RUNTIME_WEBHOOK_RECHECK_SECONDS": "600"}
+    workflow = webhook_action_workflow(subscriber.base)
+    workflow["definition"]["actions"]["Busy"] = {
+        "type": "Http", "runAfter": {},
+        "inputs": {"method": "GET", "uri": f"{subscriber.base}/busy"}}
+    with portway_process(tmp_path, env) as (base, _):
+        client = api(base)
+        assert client.put("/v1/workflows/Approve", json=workflow).status_code == 201
+        url = client.post("/v1/workflows/Approve/triggers/manual/callback-url").json()["value"]
+        started = httpx.post(at(url, base), json={"ticket": "T-3"}, timeout=30)
+        run_id = started.headers["x-ms-workflow-run-id"]
+        [sub] = _wait(lambda: subscriber.of("subscribe"))
+        _wait(lambda: subscriber.of("busy"))
+        _wait(lambda: client.get(f"/v1/runs/{run_id}").json()["actions"].get(
+            "Wait_for_approval", {}).get("status") == "Waiting")
+        # The callback comes while the Busy branch still holds the run in memory.
+        answered = httpx.post(at(sub["body"]["callbackUrl"], base), json={"approved": True},
+                              timeout=30)
+        assert answered.status_code == 200, answered.text
+        assert client.get(f"/v1/runs/{run_id}").json()["status"] == "Running"
+        subscriber.gate.set()
+        run = _wait(lambda: finished(client, run_id), timeout=30)
+        assert run["status"] == "Succeeded", run
+        assert run["actions"]["Busy"]["status"] == "Succeeded"
+        assert run["actions"]["Decision"]["outputs"] is True
+        [undone] = _wait(lambda: subscriber.of("unsubscribe"))
+        assert undone["body"] == {"id": "T-3"}
 
 
 def test_a_webhook_action_without_a_callback_times_out_and_unsubscribes(
