@@ -69,11 +69,15 @@ class _Webhook(LeafHandler):
         earlier = await db.run(rows.get, subscription_id)
         if earlier is not None:  # the action runs again after a crash: drop the old one
             await unsubscribe(host, rows, earlier)
+        try:  # known before the answer, it is kept with the row: a crash cannot orphan it
+            early = unsubscribe_block(self.kind, raw, url, context.evaluate, request, {})
+        except (ExpressionError, PortwayError):
+            early = None
         await db.run(rows.begin, Subscription(
             id=subscription_id, workflow=workflow, name=context.action_name,
             run_id=context.run_id, action_key=context.action_key,
             version=context.version.version, fingerprint=subscription_id,
-            status="Subscribing", response=None))
+            status="Subscribing", response=None), early)
         try:
             answer = await send(host, context.version, request, context.workflow_headers())
         except PortwayError as exc:
@@ -84,7 +88,8 @@ class _Webhook(LeafHandler):
             await db.run(rows.remove, subscription_id)
             return answer_result(outputs, view)
         try:
-            undo = unsubscribe_block(self.kind, raw, url, context.evaluate, request, outputs)
+            undo = early if early is not None else unsubscribe_block(
+                self.kind, raw, url, context.evaluate, request, outputs)
         except (ExpressionError, PortwayError) as exc:
             await db.run(rows.remove, subscription_id)
             return failed("InvalidTemplate", f"The webhook action's unsubscribe request is "

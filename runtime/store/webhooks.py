@@ -2,7 +2,8 @@
 
 A row is written (``Subscribing``) before the subscribe call goes out and marked
 ``Subscribed`` with the subscriber's answer after, so a crash in between leaves a trace
-the next round cleans up. The evaluated unsubscribe request — it may carry credentials —
+the next round cleans up (sending its unsubscribe when that could be made before the
+answer). The evaluated unsubscribe request — it may carry credentials —
 is sealed in the gateway's vault under the row's id, never in the table. A waiting
 webhook action's callback is stored once (the first wins), in the transaction that checks
 its subscription is still live: a callback for an action that stopped waiting stores
@@ -57,8 +58,12 @@ class WebhookRows:
 
     # -- subscriptions ------------------------------------------------------------------
 
-    def begin(self, subscription: Subscription) -> None:
-        """Record a subscribe call about to go out (replacing an earlier row of that id)."""
+    def begin(self, subscription: Subscription,
+              unsubscribe: Mapping[str, Any] | None = None) -> None:
+        """Record a subscribe call about to go out (replacing an earlier row of that id),
+        with the unsubscribe request if it can be made before the answer (one that names
+        only the callback URL, say): a crash during the call leaves a row that can still
+        be unsubscribed, so the next round ends the orphan before it subscribes again."""
         with self.db.write() as conn:
             conn.execute(webhook_subscriptions.delete().where(
                 webhook_subscriptions.c.id == subscription.id))
@@ -70,6 +75,9 @@ class WebhookRows:
                 run_id=subscription.run_id, action_key=subscription.action_key,
                 version=subscription.version, fingerprint=subscription.fingerprint,
                 status="Subscribing", response=None, created_at=time.time()))
+            if unsubscribe is not None:
+                self.vault.put_many(conn, VAULT_OWNER, subscription.id,
+                                    {_UNSUBSCRIBE: json.dumps(dict(unsubscribe))})
 
     def subscribed(self, subscription_id: str, response: Mapping[str, Any],
                    unsubscribe: Mapping[str, Any] | None) -> None:

@@ -11,6 +11,10 @@ to unsubscribe):
 - a subscription nothing wants any more (the workflow was disabled or deleted, the trigger
   removed, a new version deployed, the signing key rotated) is unsubscribed: its sealed
   unsubscribe request is sent and the row goes;
+- a row a crash left ``Subscribing`` (the process died during the subscribe call) is
+  unsubscribed with the request kept beside it when that could be made before the answer
+  (an ``unsubscribe`` naming ``listCallbackUrl()``, not ``triggerOutputs()``), then
+  subscribed again, so no second live subscription is left behind;
 - a trigger without a subscription is subscribed: ``subscribe`` (``HttpWebhook``) or the
   trigger's own inputs (``ApiConnectionWebhook``: a call of the connection's subscribe
   operation under the workflow's principal) with ``listCallbackUrl()`` the trigger's signed
@@ -197,7 +201,13 @@ class WebhookSubscriber:
             id=fingerprint("trigger", want.workflow, want.name)[:32], workflow=want.workflow,
             name=want.name, run_id=None, action_key=None, version=want.version,
             fingerprint=want.fingerprint, status="Subscribing", response=None)
-        await db.run(self.rows.begin, subscription)
+        # An unsubscribe that needs no answer (no triggerOutputs()) is known now: kept
+        # with the row, it ends the subscription even if this process dies in the call.
+        try:
+            early = unsubscribe_block(kind, inputs, want.url, scope.evaluate, request, {})
+        except (ExpressionError, PortwayError):
+            early = None
+        await db.run(self.rows.begin, subscription, early)
         headers = {"x-ms-workflow-name": want.workflow, "x-ms-workflow-version": want.version}
         try:
             answer = await send(self.host, version, request, headers)
@@ -210,14 +220,15 @@ class WebhookSubscriber:
             await db.run(self.rows.remove, subscription.id)
             await self._failed(want, f"the subscriber answered {answer.status}")
             return
-        answered = TriggerScope(self.host, version, want.name, outputs, now)
-        try:
-            unsubscribe = unsubscribe_block(kind, inputs, want.url, answered.evaluate,
-                                            request, outputs)
-        except (ExpressionError, PortwayError) as exc:
-            log.warning("trigger %s/%s: its unsubscribe cannot be made: %s", want.workflow,
-                        want.name, exc)
-            unsubscribe = None
+        unsubscribe = early
+        if unsubscribe is None:
+            answered = TriggerScope(self.host, version, want.name, outputs, now)
+            try:
+                unsubscribe = unsubscribe_block(kind, inputs, want.url, answered.evaluate,
+                                                request, outputs)
+            except (ExpressionError, PortwayError) as exc:
+                log.warning("trigger %s/%s: its unsubscribe cannot be made: %s",
+                            want.workflow, want.name, exc)
         await db.run(self.rows.subscribed, subscription.id, outputs, unsubscribe)
         log.info("trigger %s/%s subscribed", want.workflow, want.name)
 
@@ -231,11 +242,12 @@ class WebhookSubscriber:
 
 
 async def unsubscribe(host: RuntimeHost, rows: WebhookRows, found: Subscription) -> None:
-    """Send a subscription's unsubscribe request (if it has one) and forget it. A failed
-    unsubscribe is logged: the row goes all the same."""
+    """Send a subscription's unsubscribe request (if it has one) and forget it. A row
+    left ``Subscribing`` by a crash is unsubscribed too when its request was known before
+    the answer. A failed unsubscribe is logged: the row goes all the same."""
     db = host.services.db
     request = await db.run(rows.unsubscribe_request, found.id)
-    if request is not None and found.status == "Subscribed":
+    if request is not None:
         try:
             version = await db.run(host.workflows.version, found.version)
             headers = {"x-ms-workflow-name": found.workflow,

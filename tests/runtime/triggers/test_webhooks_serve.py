@@ -41,6 +41,8 @@ class Subscriber:
         self.base = ""
         #: ``GET /busy`` answers only once this is set.
         self.gate = threading.Event()
+        #: While set, a subscribe call is taken (recorded, subscribed) but not answered.
+        self.stall = threading.Event()
 
     def app(self) -> Starlette:
         def taker(kind: str, where: str) -> Any:
@@ -54,6 +56,8 @@ class Subscriber:
                 with self.lock:
                     number = str(1 + sum(1 for c in self.calls if c["kind"] == kind))
                 self._record(kind, number, body, request)
+                while self.stall.is_set():
+                    await asyncio.sleep(0.05)
                 return JSONResponse({"id": number}, status_code=201, headers={
                     "location": f"{self.base}{where}/{number}"})
 
@@ -243,6 +247,40 @@ def test_an_http_webhook_trigger_subscribes_fires_and_unsubscribes(
     log = (tmp_path / "portway.log").read_text(errors="replace")
     assert "Traceback" not in log, log[-3000:]
     assert "sig=" not in log
+
+
+def test_a_kill_9_during_the_subscribe_call_leaves_no_second_live_subscription(
+        tmp_path: Path, subscriber: Subscriber, api: Any) -> None:
+    workflow = hook_trigger_workflow(subscriber.base)
+    workflow["definition"]["triggers"]["When_an_order_comes"]["inputs"]["unsubscribe"] = {
+        "method": "POST", "uri": f"{subscriber.base}/unsubscribe",
+        "body": {"callbackUrl": "@{listCallbackUrl()}"}}
+    env = serve_env(tmp_path)
+    subscriber.stall.set()
+    with portway_process(tmp_path, env) as (base, process):
+        client = api(base)
+        assert client.put("/v1/workflows/Orders", json=workflow).status_code == 201
+        [first] = _wait(lambda: subscriber.of("subscribe"))
+        _kill_tree(process.pid)  # kill -9 while the subscriber has not answered yet
+        process.wait(10)
+    subscriber.stall.clear()
+    assert subscriber.of("unsubscribe") == []
+    with portway_process(tmp_path, env) as (base, _):
+        client = api(base)
+        [orphan] = _wait(lambda: subscriber.of("unsubscribe"))
+        assert orphan["body"] == {"callbackUrl": first["body"]["callbackUrl"]}
+        _wait(lambda: len(subscriber.of("subscribe")) == 2)
+        time.sleep(1.0)  # several rounds: nothing more comes
+        assert len(subscriber.of("subscribe")) == 2
+        assert len(subscriber.of("unsubscribe")) == 1
+        assert client.get("/v1/workflows/Orders").json()["state"] == "Enabled"
+        # The one live subscription fires runs.
+        url = subscriber.of("subscribe")[1]["body"]["callbackUrl"]
+        assert httpx.post(at(url, base), json={"order": 7}, timeout=30).status_code == 202
+        [run] = _wait(lambda: runs_of(client, "Orders"))
+        assert run["status"] in ("Running", "Succeeded")
+        assert client.delete("/v1/workflows/Orders").status_code == 204
+        _wait(lambda: len(subscriber.of("unsubscribe")) == 2)
 
 
 def test_a_refused_subscription_leaves_the_workflow_in_error_until_enabled(
