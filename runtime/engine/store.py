@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway import Services
 from runtime.store.tables import action_results, engine_leases, runs
@@ -116,11 +117,12 @@ class RunRows:
     def insert_ended(self, row: dict[str, Any]) -> bool:
         """Store a run that ended before it started (cancelled while it waited); False,
         writing nothing, when a run with its id exists (it started meanwhile)."""
+        insert = (postgresql.insert if self.postgres else sqlite.insert)(runs)
         with self.db.write() as conn:
-            if conn.execute(sa.select(runs.c.id).where(runs.c.id == row["id"])).first():
-                return False
-            conn.execute(runs.insert().values(**row))
-        return True
+            # ON CONFLICT: a process starting the run at this moment keeps its own row.
+            taken = conn.execute(insert.values(**row).on_conflict_do_nothing(
+                index_elements=[runs.c.id]).returning(runs.c.id)).first()
+        return taken is not None
 
     def cancel(self, run_id: str, end_time: str) -> bool:
         """Mark a run and its unfinished actions ``Cancelled``; False if it had ended."""

@@ -86,6 +86,16 @@ def test_waiting_runs_are_listed_cancelled_and_resubmitted_on_portway_serve(
             rest = owner.get(page["nextLink"]).json()
             assert ([r["id"] for r in rest["value"]], rest["nextLink"]) == ([holder], None)
 
+            reader = owner.post("/v1/tokens", json={"principal": "ro", "role": "reader"})
+            as_reader = {"authorization": f"Bearer {reader.json()['token']}"}
+            for verb in ("cancel", "resubmit"):
+                refused = owner.post(f"/v1/runs/{queued[0]}/{verb}", headers=as_reader)
+                assert refused.status_code == 403, refused.text
+            assert owner.get(f"/v1/runs/{queued[0]}", headers=as_reader
+                             ).json()["status"] == "Waiting"
+            assert owner.post("/v1/runs/08584000000000000000000000000CU00/cancel"
+                              ).status_code == 404
+
             cancelled = owner.post(f"/v1/runs/{queued[0]}/cancel")
             assert cancelled.status_code == 200, cancelled.text
             assert cancelled.json()["status"] == "Cancelled"
