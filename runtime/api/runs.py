@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway import BadRequest, NotFound, authenticate, require_role
-from runtime.api.common import audit, host_of_request
+from runtime.api.common import audit, caller_with, host_of_request
 from runtime.host import RuntimeHost
 from runtime.triggers.state import Fire, TriggerStates
 
@@ -49,9 +49,8 @@ def _top(request: Request) -> int:
 
 
 async def list_runs(request: Request) -> Response:
-    caller = await authenticate(request)
     name = request.path_params["name"]
-    require_role(caller, "reader", f"workflows/{name}", action="run.list")
+    await caller_with(request, "reader", f"workflows/{name}", action="run.list")
     host = host_of_request(request)
     await host.services.db.run(host.workflows.get, name)
     status, top = _status(request), _top(request)

@@ -24,7 +24,7 @@ from gateway import (
     read_json_object,
     require_role,
 )
-from runtime.api.common import audit, host_of_request, valid_name
+from runtime.api.common import audit, caller_with, host_of_request, valid_name
 from runtime.definitions import check, from_body
 from runtime.definitions.limits import MAX_DEFINITION_BYTES
 
@@ -38,9 +38,8 @@ async def list_workflows(request: Request) -> Response:
 
 
 async def get_workflow(request: Request) -> Response:
-    caller = await authenticate(request)
     name = request.path_params["name"]
-    require_role(caller, "reader", f"workflows/{name}", action="workflow.read")
+    await caller_with(request, "reader", f"workflows/{name}", action="workflow.read")
     host = host_of_request(request)
     record = await host.services.db.run(host.workflows.get, name)
     return JSONResponse(record.public())
@@ -63,9 +62,9 @@ async def put_workflow(request: Request) -> Response:
 
 
 async def delete_workflow(request: Request) -> Response:
-    caller = await authenticate(request)
     name = request.path_params["name"]
-    require_role(caller, "contributor", f"workflows/{name}", action="workflow.delete")
+    caller = await caller_with(request, "contributor", f"workflows/{name}",
+                               action="workflow.delete")
     host = host_of_request(request)
     await host.services.db.run(host.workflows.delete, name)
     await audit(request, caller.name, "workflow.delete", f"workflows/{name}")
@@ -73,10 +72,10 @@ async def delete_workflow(request: Request) -> Response:
 
 
 async def _set_enabled(request: Request, enabled: bool) -> Response:
-    caller = await authenticate(request)
     name = request.path_params["name"]
     verb = "enable" if enabled else "disable"
-    require_role(caller, "contributor", f"workflows/{name}", action=f"workflow.{verb}")
+    caller = await caller_with(request, "contributor", f"workflows/{name}",
+                               action=f"workflow.{verb}")
     host = host_of_request(request)
     record = await host.services.db.run(host.workflows.set_enabled, name, enabled)
     await audit(request, caller.name, f"workflow.{verb}", f"workflows/{name}")
@@ -96,9 +95,9 @@ _KEY_TYPES = ("NotSpecified", "Primary")
 
 
 async def regenerate_access_key(request: Request) -> Response:
-    caller = await authenticate(request)
     name = request.path_params["name"]
-    require_role(caller, "contributor", f"workflows/{name}", action="workflow.regeneratekey")
+    caller = await caller_with(request, "contributor", f"workflows/{name}",
+                               action="workflow.regeneratekey")
     body = await read_json_object(request)  # {} when there is none
     unknown = sorted(set(body) - {"keyType"})
     if unknown:
@@ -113,16 +112,14 @@ async def regenerate_access_key(request: Request) -> Response:
 
 
 async def get_appsettings(request: Request) -> Response:
-    caller = await authenticate(request)
-    require_role(caller, "reader", "appsettings", action="appsettings.read")
+    await caller_with(request, "reader", "appsettings", action="appsettings.read")
     host = host_of_request(request)
     names = await host.services.db.run(host.app_settings.names)
     return JSONResponse({"value": names})
 
 
 async def put_appsettings(request: Request) -> Response:
-    caller = await authenticate(request)
-    require_role(caller, "contributor", "appsettings", action="appsettings.put")
+    caller = await caller_with(request, "contributor", "appsettings", action="appsettings.put")
     host = host_of_request(request)
     body: dict[str, Any] = await read_json_object(request)
     bad = [key for key, value in body.items() if not isinstance(value, str) or not key]
@@ -138,8 +135,7 @@ async def put_appsettings(request: Request) -> Response:
 
 
 async def delete_appsetting(request: Request) -> Response:
-    caller = await authenticate(request)
-    require_role(caller, "contributor", "appsettings", action="appsettings.delete")
+    caller = await caller_with(request, "contributor", "appsettings", action="appsettings.delete")
     host = host_of_request(request)
     name = request.path_params["name"]
     await host.services.db.run(host.app_settings.delete, name)
