@@ -60,6 +60,17 @@ class _Walk:
     def at(self, relative: str) -> str:
         return self.spec.pointer + relative
 
+    def named_object(self, what: str, name: str, value: Any, pointer: str) -> bool:
+        """Check an action's or trigger's (``what``: "an action", "a trigger") name length
+        and that it is an object; True when it is one (its own checks can go on)."""
+        if len(name) > limits.MAX_NAME_LENGTH:
+            self.add(self.at(pointer), f"{what} name has at most {limits.MAX_NAME_LENGTH} "
+                                       "characters")
+        if not isinstance(value, dict):
+            self.add(self.at(pointer), f"{what} must be an object")
+            return False
+        return True
+
 
 def validate(spec: WorkflowSpec, *, leaf_types: frozenset[str],
              control_types: frozenset[str], functions: FunctionRegistry | None = None
@@ -127,11 +138,7 @@ def _collect(walk: _Walk, actions: Any, pointer: str, depth: int) -> None:
         if name in walk.actions:
             walk.add(walk.at(here), f"the action name {name!r} is used twice")
         walk.actions[name] = here
-        if len(name) > limits.MAX_NAME_LENGTH:
-            walk.add(walk.at(here), f"an action name has at most {limits.MAX_NAME_LENGTH} "
-                                    "characters")
-        if not isinstance(action, dict):
-            walk.add(walk.at(here), "an action must be an object")
+        if not walk.named_object("an action", name, action, here):
             continue
         cases = action.get("cases")
         if isinstance(cases, dict) and len(cases) > limits.MAX_SWITCH_CASES:
@@ -294,11 +301,7 @@ def _connection_reference(walk: _Walk, action: dict[str, Any], pointer: str) -> 
 
 
 def _trigger(walk: _Walk, name: str, trigger: Any, pointer: str) -> None:
-    if len(name) > limits.MAX_NAME_LENGTH:
-        walk.add(walk.at(pointer), f"a trigger name has at most {limits.MAX_NAME_LENGTH} "
-                                   "characters")
-    if not isinstance(trigger, dict):
-        walk.add(walk.at(pointer), "a trigger must be an object")
+    if not walk.named_object("a trigger", name, trigger, pointer):
         return
     kind = trigger.get("type")
     if not isinstance(kind, str) or kind.lower() not in TRIGGER_TYPES:

@@ -143,3 +143,20 @@ def test_a_trigger_concurrency_out_of_range_is_a_finding_at_its_field() -> None:
     assert sorted(d["pointer"] for d in details) == [
         "/definition/triggers/tick/runtimeConfiguration/concurrency/maximumWaitingRuns",
         "/definition/triggers/tick/runtimeConfiguration/concurrency/runs"]
+
+
+def test_overlong_names_and_non_object_actions_and_triggers() -> None:
+    long = "A" * 81
+    details = _findings({
+        "triggers": {long: {"type": "Request", "kind": "Http"}, "t": "not an object"},
+        "actions": {long: {"type": "Compose", "runAfter": {}, "inputs": 1},
+                    "B": ["not", "an", "object"]}})
+    by_pointer: dict[str, list[str]] = {}
+    for detail in details:
+        by_pointer.setdefault(detail["pointer"], []).append(detail["message"])
+    assert by_pointer[f"/definition/triggers/{long}"] == [
+        "a trigger name has at most 80 characters"]
+    assert by_pointer["/definition/triggers/t"] == ["a trigger must be an object"]
+    assert by_pointer[f"/definition/actions/{long}"] == [
+        "an action name has at most 80 characters"]
+    assert by_pointer["/definition/actions/B"] == ["an action must be an object"]
