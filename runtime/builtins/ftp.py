@@ -68,8 +68,6 @@ class FtpProvider:
 
     id = "/serviceProviders/Ftp"
     display_name = "FTP"
-    description = ("Read, write, list and watch files on an FTP server, plain or over "
-                   "explicit TLS (FTPS).")
     description = ("List, read, create, update and delete files on an FTP server, and "
                    "start runs when files are added or modified.")
     connection_parameters: Mapping[str, Any] = {
