@@ -6,11 +6,17 @@ Where Portway differs on purpose: ``MAX_TRIGGERS`` is Consumption's JSON limit (
 allows one trigger), because Portway deploys both forms; ``MAX_DEFINITION_BYTES`` is
 Portway's own bound (the reference gives none for Standard). docs/workflows.md lists the
 run-time limits beside these.
+
+``KindLimits`` are the limits a Stateless workflow has smaller (the host settings
+``Runtime.Backend.FlowDefaultForeachItemsLimit``, ``MaximumUntilLimitCount``,
+``Stateless.FlowRunTimeout`` and their ``Stateless.*`` forms): refused at deploy where the
+definition says them literally, applied by the engine at run time otherwise.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 #: Actions per workflow, counted across every nested scope.
@@ -35,6 +41,35 @@ MAX_SWITCH_CASES = 25
 MAX_OUTPUTS = 10
 #: Characters of the definition's ``description``.
 MAX_DESCRIPTION_LENGTH = 256
+
+
+
+@dataclass(frozen=True)
+class KindLimits:
+    """The limits that depend on a workflow's kind."""
+
+    #: Items a ``Foreach`` may take.
+    foreach_items: int
+    #: The most an ``Until``'s ``limit.count`` may be.
+    until_count: int
+    #: The most an ``Until``'s ``limit.timeout`` may be, in seconds (None: no bound but
+    #: the run's own duration).
+    until_timeout: float | None
+    #: How long a run may last, in seconds (None: the ``[runtime] run_duration_days``
+    #: setting, Logic Apps' ``Runtime.Backend.FlowRunTimeout``).
+    run_duration: float | None
+
+
+STATEFUL = KindLimits(foreach_items=100_000, until_count=5_000, until_timeout=None,
+                      run_duration=None)
+STATELESS = KindLimits(foreach_items=100, until_count=100, until_timeout=300.0,
+                       run_duration=300.0)
+
+
+def limits_of(kind: str) -> KindLimits:
+    """The limits of a workflow of ``kind`` (``Stateful`` or ``Stateless``)."""
+    return STATELESS if kind == "Stateless" else STATEFUL
+
 
 NAME = re.compile(r"[A-Za-z0-9._-]{1,200}")
 

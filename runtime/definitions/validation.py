@@ -26,6 +26,7 @@ from gateway.expressions import (
 )
 from runtime.definitions import limits
 from runtime.definitions.model import KINDS, PARAMETER_TYPES, Finding, WorkflowSpec
+from runtime.engine.clock import parse_duration
 
 #: Trigger types of the WDL (lower case). Portway fires Request and Recurrence itself;
 #: the others are accepted and validated as far as their shape goes.
@@ -144,12 +145,36 @@ def _collect(walk: _Walk, actions: Any, pointer: str, depth: int) -> None:
         if isinstance(cases, dict) and len(cases) > limits.MAX_SWITCH_CASES:
             walk.add(walk.at(f"{here}/cases"), "a Switch has at most "
                                                f"{limits.MAX_SWITCH_CASES} cases")
+        _kind_limits(walk, action, here)
         if str(action.get("type", "")).lower() == "initializevariable":
             for var in ((action.get("inputs") or {}).get("variables") or []):
                 if isinstance(var, dict) and isinstance(var.get("name"), str):
                     walk.variables.add(var["name"].lower())
         for inner, inner_pointer in _inner_scopes(action, here):
             _collect(walk, inner, inner_pointer, depth + 1)
+
+
+def _kind_limits(walk: _Walk, action: Mapping[str, Any], pointer: str) -> None:
+    """A loop's literal items, count or timeout over the limits of the workflow's kind
+    (an expression's value is bounded at run time instead)."""
+    most = limits.limits_of(walk.spec.kind)
+    kind = str(action.get("type", "")).lower()
+    items = action.get("foreach")
+    if kind == "foreach" and isinstance(items, list) and len(items) > most.foreach_items:
+        walk.add(walk.at(f"{pointer}/foreach"), f"a Foreach of a {walk.spec.kind} workflow "
+                 f"takes at most {most.foreach_items} items, not {len(items)}")
+    limit = action.get("limit")
+    if kind != "until" or not isinstance(limit, Mapping):
+        return
+    count = limit.get("count")
+    if isinstance(count, int) and not isinstance(count, bool) and count > most.until_count:
+        walk.add(walk.at(f"{pointer}/limit/count"), f"an Until of a {walk.spec.kind} "
+                 f"workflow runs at most {most.until_count} times, not {count}")
+    timeout = limit.get("timeout")
+    seconds = parse_duration(timeout) if isinstance(timeout, str) else None
+    if most.until_timeout is not None and seconds is not None and seconds > most.until_timeout:
+        walk.add(walk.at(f"{pointer}/limit/timeout"), f"an Until of a {walk.spec.kind} "
+                 f"workflow waits at most {most.until_timeout:g} seconds, not {timeout!r}")
 
 
 def _inner_scopes(action: Mapping[str, Any], pointer: str) -> Iterator[tuple[Any, str]]:

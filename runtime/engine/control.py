@@ -1,9 +1,11 @@
 """The engine's own actions: Scope, If, Switch, Foreach, Until and Terminate.
 
 Each holds other actions (or ends the run) and records itself like any action. Limits
-that keep a hostile definition bounded at run time: a ``Foreach`` takes at most
-``MAX_FOREACH_ITEMS`` items and runs at most ``MAX_CONCURRENCY`` iterations at once; an
-``Until`` runs at most ``MAX_UNTIL_COUNT`` iterations (Logic Apps' documented limits).
+that keep a hostile definition bounded at run time, Logic Apps' documented ones for the
+run's kind (``runtime.definitions.limits.KindLimits``): a ``Foreach`` takes at most
+``foreach_items`` items (more fails it before any iteration) and runs at most
+``MAX_CONCURRENCY`` iterations at once; an ``Until`` runs at most ``until_count``
+iterations and, in a Stateless run, for at most ``until_timeout``.
 """
 
 from __future__ import annotations
@@ -13,18 +15,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from gateway.expressions import ExpressionError
+from runtime.definitions.limits import limits_of
 from runtime.engine.clock import parse_duration
 from runtime.engine.interpreter import ACTION_FAILED, Interpreter
 from runtime.engine.scope import RunScope
 from runtime.engine.state import Frame, key_of
 from runtime.expressions import REGISTRY
 
-__all__ = ["MAX_CONCURRENCY", "MAX_FOREACH_ITEMS", "MAX_UNTIL_COUNT", "condition",
-           "run_control"]
+__all__ = ["MAX_CONCURRENCY", "condition", "run_control"]
 
-MAX_FOREACH_ITEMS = 100_000
 MAX_CONCURRENCY = 50
-MAX_UNTIL_COUNT = 5_000
 DEFAULT_UNTIL_COUNT = 60
 DEFAULT_UNTIL_TIMEOUT = 3600.0
 
@@ -192,9 +192,10 @@ async def _foreach(interp: Interpreter, name: str, action: Mapping[str, Any],
     if not isinstance(items, list):
         raise _Invalid(f"The result of the evaluation of 'foreach' expression is of type "
                        f"'{type(items).__name__}'. The result must be a valid array.")
-    if len(items) > MAX_FOREACH_ITEMS:
+    most = limits_of(interp.state.version.kind).foreach_items
+    if len(items) > most:
         raise _Invalid(f"The 'foreach' expression gives {len(items)} items, more than the "
-                       f"limit of {MAX_FOREACH_ITEMS}.")
+                       f"limit of {most} of a {interp.state.version.kind} workflow.")
     body = _actions(action)
     statuses: list[str] = [""] * len(items)
     cursor = iter(range(len(items)))
@@ -228,9 +229,12 @@ async def _until(interp: Interpreter, name: str, action: Mapping[str, Any],
             count = scope.evaluate(count)
         except ExpressionError as exc:
             raise _Invalid(exc.message) from exc
-    count = min(max(count, 1), MAX_UNTIL_COUNT) if isinstance(count, int) else \
-        DEFAULT_UNTIL_COUNT
+    kind = limits_of(interp.state.version.kind)
+    count = min(max(count, 1), kind.until_count) if isinstance(count, int) else \
+        min(DEFAULT_UNTIL_COUNT, kind.until_count)
     timeout = parse_duration(limit.get("timeout")) or DEFAULT_UNTIL_TIMEOUT
+    if kind.until_timeout is not None:
+        timeout = min(timeout, kind.until_timeout)
     started = interp.env.clock.now().timestamp()
     body = _actions(action)
     status = "Succeeded"

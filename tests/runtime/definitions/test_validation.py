@@ -160,3 +160,31 @@ def test_overlong_names_and_non_object_actions_and_triggers() -> None:
     assert by_pointer[f"/definition/actions/{long}"] == [
         "an action name has at most 80 characters"]
     assert by_pointer["/definition/actions/B"] == ["an action must be an object"]
+
+
+def test_a_stateless_workflow_is_held_to_its_smaller_loop_limits_at_deploy() -> None:
+    loops = {"actions": {
+        "Each": {"type": "Foreach", "foreach": list(range(101)),
+                 "actions": {"C": {"type": "Compose", "inputs": 1}}},
+        "Again": {"type": "Until", "expression": "@equals(1, 1)",
+                  "limit": {"count": 101, "timeout": "PT6M"},
+                  "actions": {"D": {"type": "Compose", "inputs": 1}}}}}
+    details = _findings(loops, kind="Stateless")
+    found = {d["pointer"]: d["message"] for d in details}
+    assert set(found) == {"/definition/actions/Each/foreach",
+                          "/definition/actions/Again/limit/count",
+                          "/definition/actions/Again/limit/timeout"}
+    assert "at most 100 items, not 101" in found["/definition/actions/Each/foreach"]
+    assert "at most 100 times, not 101" in found["/definition/actions/Again/limit/count"]
+    assert "'PT6M'" in found["/definition/actions/Again/limit/timeout"]
+    # The same loops fit a Stateful workflow; its own Until count limit is 5,000.
+    check([WorkflowSpec(name="w", definition={
+        "triggers": {"manual": {"type": "Request", "kind": "Http"}}, **loops})])
+    loops["actions"]["Again"]["limit"] = {"count": 5001}
+    assert [d["pointer"] for d in _findings(loops)] == [
+        "/definition/actions/Again/limit/count"]
+    # Values only a run knows are bounded when it runs, not refused here.
+    check([WorkflowSpec(name="w", kind="Stateless", definition={
+        "triggers": {"manual": {"type": "Request", "kind": "Http"}},
+        "actions": {"Each": {"type": "Foreach", "foreach": "@range(0, 500)",
+                             "actions": {"C": {"type": "Compose", "inputs": 1}}}}})])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -228,6 +228,18 @@ class Harness:
 
     async def close(self) -> None:
         await self.engine.aclose()
+
+
+def run(services: Services, body: Callable[[Harness], Awaitable[Any]], **kw: Any) -> Any:
+    """``body`` of a fresh harness (``kw``: its clock and settings), closed afterwards."""
+    async def main() -> Any:
+        harness = Harness(services, **kw)
+        try:
+            return await body(harness)
+        finally:
+            await harness.close()
+
+    return asyncio.run(main())
 
 
 def statuses(record: Mapping[str, Any]) -> dict[str, str]:

@@ -4,24 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from gateway import Services
-from tests.runtime.engine.support import CALLS, Harness, ManualClock, statuses
+from tests.runtime.engine.support import CALLS, Harness, ManualClock, run, statuses
 
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$")
-
-
-def run(services: Services, body: Callable[[Harness], Awaitable[Any]], **kw: Any) -> Any:
-    async def main() -> Any:
-        harness = Harness(services, **kw)
-        try:
-            return await body(harness)
-        finally:
-            await harness.close()
-
-    return asyncio.run(main())
 
 
 def simple(services: Services, actions: dict[str, Any], body: Any = None,
