@@ -40,14 +40,14 @@ _MAX_TICKS = 3155378975999999999
 _EPOCH_TICKS = 621355968000000000
 _last_id = 0
 #: A workflow with its current version's content.
-_SELECT = sa.select(workflows, workflow_versions.c.kind, workflow_versions.c.definition,
-                    workflow_versions.c.parameters, workflow_versions.c.connections).join(
-    workflow_versions, workflow_versions.c.id == workflows.c.version)
 _BY_NAME = sa.select(workflows).where(workflows.c.name == sa.bindparam("name"))
 _VERSION_CONTENT = sa.select(
     workflow_versions.c.kind, workflow_versions.c.definition, workflow_versions.c.parameters,
     workflow_versions.c.connections).where(workflow_versions.c.id == sa.bindparam("id"))
 _id_lock = threading.Lock()
+
+#: A version's content as a record shows it: kind, definition, parameters, references.
+_Content = tuple[str, dict[str, Any], dict[str, dict[str, Any]], dict[str, str]]
 
 
 def new_version_id() -> str:
@@ -125,8 +125,7 @@ class WorkflowStore:
         self.app_settings = app_settings
         self._versions: dict[str, WorkflowVersion] = {}
         #: A version's content as a record shows it, read once (versions never change).
-        self._contents: dict[str, tuple[str, dict[str, Any], dict[str, dict[str, Any]],
-                                        dict[str, str]]] = {}
+        self._contents: dict[str, _Content] = {}
 
     # -- writing ---------------------------------------------------------------------
 
@@ -228,25 +227,20 @@ class WorkflowStore:
     def get(self, name: str) -> WorkflowRecord:
         """Raises NotFound."""
         with self.db.engine.connect() as conn:
-            row = conn.execute(_SELECT.where(workflows.c.name == name)).first()
-        if row is None:
+            row = conn.execute(_BY_NAME, {"name": name}).first()
+            content = self._content(conn, row.version) if row is not None else None
+        if row is None or content is None:
             raise NotFound(f"no workflow {name!r}")
-        return self._record(row)
+        return self._current(row, content)
 
     def all(self) -> list[WorkflowRecord]:
+        """Every workflow, by name, read now. The triggers' rounds call this every
+        ``trigger_seconds``: each version's content is parsed once (the cache the trigger
+        call's lookup uses), not every workflow's definition on every round."""
         with self.db.engine.connect() as conn:
-            rows = conn.execute(_SELECT.order_by(workflows.c.name)).all()
-        return [self._record(row) for row in rows]
-
-    @staticmethod
-    def _record(row: Any) -> WorkflowRecord:
-        return WorkflowRecord(
-            name=row.name, version=row.version, enabled=bool(row.enabled), state=row.state,
-            kind=row.kind, definition=json.loads(row.definition),
-            parameters=json.loads(row.parameters),
-            connection_references=json.loads(row.connections)["references"],
-            created_at=row.created_at, updated_at=row.updated_at,
-            state_message=row.state_message or "")
+            rows = conn.execute(sa.select(workflows).order_by(workflows.c.name)).all()
+            found = [(row, self._content(conn, row.version)) for row in rows]
+        return [self._current(row, content) for row, content in found if content is not None]
 
     def trigger_key(self, name: str) -> str | None:
         return self.vault.get(WORKFLOW_OWNER, name, TRIGGER_KEY)
@@ -261,23 +255,35 @@ class WorkflowStore:
             key = self.vault.get(WORKFLOW_OWNER, name, TRIGGER_KEY, conn)
             if row is None:
                 return None, key
-            content = self._contents.get(row.version)
-            if content is None:
-                found = conn.execute(_VERSION_CONTENT, {"id": row.version}).first()
-                if found is None:
-                    return None, key
-                content = (found.kind, json.loads(found.definition),
-                           json.loads(found.parameters),
-                           json.loads(found.connections)["references"])
-                if len(self._contents) > 1000:
-                    self._contents.clear()
-                self._contents[row.version] = content
+            content = self._content(conn, row.version)
+        if content is None:
+            return None, key
+        return self._current(row, content), key
+
+    def _content(self, conn: sa.Connection, version: str) -> _Content | None:
+        """A version's content (kind, definition, parameters, references), parsed once per
+        version (a version never changes); None when there is no such version."""
+        content = self._contents.get(version)
+        if content is None:
+            found = conn.execute(_VERSION_CONTENT, {"id": version}).first()
+            if found is None:
+                return None
+            content = (found.kind, json.loads(found.definition),
+                       json.loads(found.parameters),
+                       json.loads(found.connections)["references"])
+            if len(self._contents) > 1000:
+                self._contents.clear()
+            self._contents[version] = content
+        return content
+
+    @staticmethod
+    def _current(row: Any, content: _Content) -> WorkflowRecord:
         kind, definition, parameters, references = content
         return WorkflowRecord(
             name=row.name, version=row.version, enabled=bool(row.enabled), state=row.state,
             kind=kind, definition=definition, parameters=parameters,
             connection_references=references, created_at=row.created_at,
-            updated_at=row.updated_at, state_message=row.state_message or ""), key
+            updated_at=row.updated_at, state_message=row.state_message or "")
 
     def current(self, workflow: str) -> WorkflowVersion:
         """The workflow's current version. Raises NotFound."""
