@@ -245,6 +245,13 @@ class WorkflowStore:
     def trigger_key(self, name: str) -> str | None:
         return self.vault.get(WORKFLOW_OWNER, name, TRIGGER_KEY)
 
+    def trigger_keys(self, names: list[str]) -> dict[str, str | None]:
+        """Several workflows' signing keys, read now on one connection (the webhook
+        subscriber's round, every ``trigger_seconds``)."""
+        with self.db.engine.connect() as conn:
+            return {name: self.vault.get(WORKFLOW_OWNER, name, TRIGGER_KEY, conn)
+                    for name in names}
+
     def with_trigger_key(self, name: str) -> tuple[WorkflowRecord | None, str | None]:
         """The workflow (None when there is none) and its signing key, read now on one
         connection: a trigger call's lookup. The current version's content is parsed

@@ -162,15 +162,18 @@ class WebhookSubscriber:
 
     def _wanted(self) -> dict[tuple[str, str], _Wanted]:
         wanted: dict[tuple[str, str], _Wanted] = {}
+        hooked = []
         for record in self.host.workflows.all():
             if not record.enabled or record.state == "Error":
                 continue
             triggers = record.definition.get("triggers") or {}
             hooks = {name: t for name, t in triggers.items()
                      if isinstance(t, Mapping) and _kind(t) in WEBHOOK_TRIGGER_TYPES}
-            if not hooks:
-                continue
-            key = self.host.workflows.trigger_key(record.name)
+            if hooks:
+                hooked.append((record, hooks))
+        keys = self.host.workflows.trigger_keys([record.name for record, _ in hooked])
+        for record, hooks in hooked:
+            key = keys.get(record.name)
             if key is None:
                 continue
             for name, trigger in hooks.items():
