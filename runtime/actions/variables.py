@@ -22,6 +22,7 @@ from runtime.actions.common import (
     require,
     succeeded,
 )
+from runtime.actions.schema_errors import json_type_word
 
 TYPES = {"boolean": "Boolean", "integer": "Integer", "float": "Float", "string": "String",
          "array": "Array", "object": "Object"}
@@ -30,20 +31,10 @@ _EMPTY: dict[str, Any] = {"boolean": False, "integer": 0, "float": 0.0, "string"
 
 
 def type_of(value: Any) -> str | None:
-    """The variable type a value belongs to (lower case), or None (null)."""
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return None
+    """The variable type a value belongs to (lower case, a key of ``TYPES``), or None
+    (null, or no JSON value at all)."""
+    word = json_type_word(value).lower()
+    return word if word in TYPES else None
 
 
 def _coerce(name: str, kind: str, value: Any) -> Any:
