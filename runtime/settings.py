@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gateway import ConfigError
+
 
 @dataclass(frozen=True)
 class RuntimeSettings:
@@ -11,6 +13,10 @@ class RuntimeSettings:
     enabled: bool = True
     #: Keep run history this many days (Logic Apps' default is 90).
     retention_days: int = 90
+    #: How long a Stateful run may last from its start, in days (Logic Apps'
+    #: ``Runtime.Backend.FlowRunTimeout``, 90 days); past it the run ends ``TimedOut``,
+    #: even one asleep on a timer. Keep it at most ``retention_days``.
+    run_duration_days: float = 90.0
     #: Iterations of a ``Foreach`` that run at once unless the definition says otherwise.
     foreach_concurrency: int = 20
     #: How long a process's claim on a run lasts without renewal, in seconds.
@@ -64,3 +70,8 @@ class RuntimeSettings:
     #: Proxies in front of Portway (addresses or CIDR ranges) whose ``X-Forwarded-For``
     #: names the caller; from any other peer the header is ignored. Empty: trust none.
     trusted_proxies: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.run_duration_days > 0:
+            raise ConfigError("runtime.run_duration_days must be more than 0, not "
+                              f"{self.run_duration_days}")

@@ -4,9 +4,11 @@ A Stateful run is stored (with its lease, owned by the accepting process) before
 ``start_run`` returns, then interpreted in a task of this process. The worker loop
 (``work``, a background service every process runs) renews the leases of the runs this
 process holds, claims the runs nobody runs (a dead process's, or due timers), resumes
-them by replaying their checkpoints, and applies the retention. A Stateless run lives in
-memory only, unless the app setting ``Workflows.<name>.OperationOptions`` is
-``WithStatelessRunHistory``: then it is kept like a Stateful one.
+them by replaying their checkpoints, ends the runs past the run duration limit (even
+those asleep on a timer: the deadline is the run's stored start plus the limit, so it
+holds across restarts), and applies the retention. A Stateless run lives in memory only,
+unless the app setting ``Workflows.<name>.OperationOptions`` is
+``WithStatelessRunHistory``: then it is kept like a Stateful one; it may last 5 minutes.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import structlog
 
 from gateway import BackgroundService, Conflict, NotFound, Services
 from gateway.expressions import ExpressionError
+from runtime.definitions.limits import limits_of
 from runtime.engine.checkpoints import (
     CheckpointWriter,
     LeaseLost,
@@ -60,6 +63,7 @@ log = structlog.get_logger("portway.runtime.engine")
 _TICKS_AT_EPOCH = 621_355_968_000_000_000  # .NET ticks of 1970-01-01
 _MAX_TICKS = 10 ** 20 - 1
 _RNG = random.SystemRandom()
+RUN_TIMED_OUT = "RunTimedOut"
 _VERSION_GONE = dumps({"code": "WorkflowVersionNotFound",
                        "message": "The workflow version of this run no longer exists."})
 
@@ -349,7 +353,7 @@ class DurableEngine:
         state = local.state
         try:
             interpreter = Interpreter(state, self.env, index, sink)
-            status = await interpreter.run_actions(index.root, ())
+            status = await self._interpret(interpreter, index)
             final = self._final(state, status, interpreter)
             if isinstance(sink, CheckpointWriter):
                 sink.finish_run(state, final)
@@ -362,6 +366,28 @@ class DurableEngine:
         finally:
             state.response_ready.set()
             self.local.pop(state.run_id, None)
+
+    async def _interpret(self, interpreter: Interpreter, index: Index) -> str:
+        """Run the definition; a kind with its own run duration (Stateless: 5 minutes)
+        is stopped when it passes, its actions in flight ``Cancelled``, the run
+        ``TimedOut``. (A Stateful run's limit is the worker loop's: ``tick``.)"""
+        state = interpreter.state
+        limit = limits_of(state.version.kind).run_duration
+        work = interpreter.run_actions(index.root, ())
+        if limit is None:
+            return await work
+        task = asyncio.ensure_future(work)
+        timer = asyncio.ensure_future(self.clock.sleep(limit))
+        try:
+            await asyncio.wait({task, timer}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            timer.cancel()
+            if not task.done():
+                state.stopping = "cancel"
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                state.terminated = ("TimedOut", _timed_out(limit))
+        return "TimedOut" if state.terminated else task.result()
 
     def _final(self, state: RunState, status: str, interpreter: Interpreter
                ) -> dict[str, Any]:
@@ -443,6 +469,7 @@ class DurableEngine:
                 local = self.local.get(run_id)
                 if local is not None:
                     self._stop(local, "shutdown")
+        await self._time_out(now)
         # Claiming and taking up a page is shielded: a process stopped meanwhile
         # (``aclose``) waits for it, then gives back every run it holds.
         self._claiming = asyncio.ensure_future(self._claim(now))
@@ -451,6 +478,19 @@ class DurableEngine:
             self._purged = now
             await db.run(self.rows.purge, now - self.settings.retention_days * 86400.0)
         return claimed
+
+    async def _time_out(self, now: float) -> None:
+        """End every run past the run duration limit (``[runtime] run_duration_days``,
+        from its start), here or anywhere, running or asleep on a timer: ``TimedOut``,
+        its actions in flight ``Cancelled``. A process still running one loses it (its
+        fence moved) and writes nothing more."""
+        limit = self.settings.run_duration_days * 86400.0
+        ended = await self.services.db.run(
+            self.rows.time_out, now - limit, iso(self.clock.now()), dumps(_timed_out(limit)))
+        for run_id in ended:
+            local = self.local.get(run_id)
+            if local is not None:
+                self._stop(local, "shutdown")
 
     async def _claim(self, now: float) -> int:
         """Claim runs in pages while whole pages come back; answers how many."""
@@ -527,6 +567,13 @@ class DurableEngine:
                     await local.task
         with contextlib.suppress(Exception):
             await self.services.db.run(self.rows.release, self.owner)
+
+
+def _timed_out(limit: float) -> dict[str, str]:
+    days = limit / 86400.0
+    span = f"{days:g} days" if limit >= 86400 else f"{limit:g} seconds"
+    return {"code": RUN_TIMED_OUT, "message": f"The run did not end within the run "
+                                              f"duration limit of {span}; it was timed out."}
 
 
 def _header(outputs: Mapping[str, Any], name: str) -> Any:

@@ -130,19 +130,25 @@ class RunRows:
             row = conn.execute(sa.select(runs.c.status).where(runs.c.id == run_id)).first()
             if row is None or row.status not in ("Running", "Waiting"):
                 return False
-            conn.execute(runs.update().where(runs.c.id == run_id).values(
-                status="Cancelled", end_time=end_time, fence=runs.c.fence + 1,
-                lease_owner=None, wake_at=None, error=json.dumps({
-                    "code": "Cancelled", "message": "The run was cancelled."})))
-            for found in conn.execute(sa.select(action_results).where(
-                    action_results.c.run_id == run_id,
-                    action_results.c.status.in_(("Running", "Waiting")))).all():
-                record = json.loads(found.record)
-                record.update(status="Cancelled", code="Cancelled", endTime=end_time)
-                conn.execute(action_results.update().where(
-                    action_results.c.run_id == run_id, action_results.c.key == found.key,
-                ).values(status="Cancelled", record=json.dumps(record), state=None))
+            _end(conn, run_id, "Cancelled", end_time, json.dumps({
+                "code": "Cancelled", "message": "The run was cancelled."}))
         return True
+
+    def time_out(self, started_before: float, end_time: str, error: str,
+                 limit: int = 500) -> list[str]:
+        """End the runs not ended that started before ``started_before`` as ``TimedOut``
+        (their unfinished actions ``Cancelled``); answers their ids."""
+        with self.db.engine.connect() as conn:
+            ids = [str(r.id) for r in conn.execute(sa.select(runs.c.id).where(
+                runs.c.status.in_(("Running", "Waiting")),
+                runs.c.created_at < started_before).limit(limit)).all()]
+        ended: list[str] = []
+        if ids:
+            with self.db.write() as conn:
+                for run_id in ids:
+                    if _end(conn, run_id, "TimedOut", end_time, error):
+                        ended.append(run_id)
+        return ended
 
     def wake(self, run_id: str, key: str, now: float) -> bool:
         """Wake a waiting action now (a webhook's callback came): its timer and the run's
@@ -176,6 +182,26 @@ class RunRows:
                 conn.execute(action_results.delete().where(action_results.c.run_id.in_(ids)))
                 conn.execute(runs.delete().where(runs.c.id.in_(ids)))
         return len(ids)
+
+
+def _end(conn: sa.Connection, run_id: str, status: str, end_time: str, error: str) -> bool:
+    """End a run not ended yet (moving its fence) and mark its unfinished actions
+    ``Cancelled``; False when it had ended meanwhile."""
+    done = conn.execute(runs.update().where(
+        runs.c.id == run_id, runs.c.status.in_(("Running", "Waiting"))).values(
+        status=status, end_time=end_time, fence=runs.c.fence + 1, lease_owner=None,
+        wake_at=None, error=error))
+    if not done.rowcount:
+        return False
+    for found in conn.execute(sa.select(action_results).where(
+            action_results.c.run_id == run_id,
+            action_results.c.status.in_(("Running", "Waiting")))).all():
+        record = json.loads(found.record)
+        record.update(status="Cancelled", code="Cancelled", endTime=end_time)
+        conn.execute(action_results.update().where(
+            action_results.c.run_id == run_id, action_results.c.key == found.key,
+        ).values(status="Cancelled", record=json.dumps(record), state=None))
+    return True
 
 
 class RuntimeLease:

@@ -3,10 +3,15 @@ the run duration limit, on an injected clock."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import pytest
+
 from gateway import Services
-from tests.runtime.engine.support import Harness, request, run
+from tests.runtime.engine.support import Harness, ManualClock, request, run, statuses
+
+DAY = 86400.0
 
 
 def test_a_stateless_foreach_over_more_than_100_items_fails_before_any_iteration(
@@ -56,3 +61,87 @@ def test_a_stateless_until_runs_at_most_100_times_whatever_its_count_says(
     stateless, stateful = run(sqlite_services, body)
     assert len(stateless["actions"]["Tick"]["repetitions"]) == 100
     assert len(stateful["actions"]["Tick"]["repetitions"]) == 150
+
+
+@pytest.mark.both_backends
+def test_a_run_asleep_on_a_timer_past_the_run_duration_is_timed_out_after_a_restart(
+        services: Services) -> None:
+    clock = ManualClock()
+
+    async def accept(h: Harness) -> Any:
+        old = await h.start({"Nap": {"type": "TestPause", "inputs": {"seconds": 200 * DAY}}})
+        await clock.advance(DAY)
+        young = await h.start({"Nap": {"type": "TestPause", "inputs": {"seconds": 200 * DAY}}})
+        await h.finish(old)
+        await h.finish(young)
+        return old, young
+
+    async def later(h: Harness) -> Any:
+        # Another process, 90 days and a second after the first run started: nothing
+        # woke either run, the worker loop alone ends the one past its deadline.
+        await clock.advance(89 * DAY + 1)
+        assert await h.engine.tick() == 0
+        return h.engine.get(old), h.engine.get(young)
+
+    # History kept longer than the run may last, so the timed-out run is still there to
+    # read (with both at 90 days, the retention deletes it as soon as it ends).
+    old, young = run(services, accept, clock=clock, retention_days=120)
+    timed_out, waiting = run(services, later, clock=clock, retention_days=120)
+    assert timed_out["status"] == "TimedOut"
+    assert timed_out["error"]["code"] == "RunTimedOut"
+    assert "90 days" in timed_out["error"]["message"]
+    assert timed_out["endTime"] is not None
+    assert statuses(timed_out) == {"Nap": "Cancelled"}
+    assert waiting["status"] == "Waiting"
+    assert statuses(waiting) == {"Nap": "Waiting"}
+
+
+@pytest.mark.both_backends
+def test_a_run_busy_in_memory_past_its_duration_is_stopped_and_writes_nothing_more(
+        services: Services) -> None:
+    clock = ManualClock()
+
+    async def body(h: Harness) -> Any:
+        run_id = await h.start({
+            "Slow": {"type": "TestSlow", "inputs": {"seconds": 3 * DAY}},
+            "After": {"type": "Compose", "inputs": 1, "runAfter": {"Slow": ["Succeeded"]}}})
+        await clock.advance(2 * DAY)
+        await h.engine.tick()
+        record = await h.finish(run_id)
+        await clock.advance(2 * DAY)  # the Slow handler would have ended by now
+        return record, h.engine.get(run_id), run_id in h.engine.local
+
+    record, later, held = run(services, body, clock=clock, run_duration_days=1.5)
+    assert record["status"] == "TimedOut"
+    assert "1.5 days" in record["error"]["message"]
+    assert statuses(record) == {"Slow": "Cancelled"}
+    assert later == record
+    assert held is False
+
+
+def test_a_stateless_run_past_five_minutes_is_timed_out_and_its_action_cancelled(
+        sqlite_services: Services) -> None:
+    clock = ManualClock()
+
+    async def body(h: Harness) -> Any:
+        h.app_settings.values["Workflows.wf.OperationOptions"] = "WithStatelessRunHistory"
+        quick = await h.start({"Slow": {"type": "TestSlow", "inputs": {"seconds": 299}}},
+                              kind="Stateless")
+        slow = await h.start({"Slow": {"type": "TestSlow", "inputs": {"seconds": 301}},
+                              "After": {"type": "Compose", "inputs": 1,
+                                        "runAfter": {"Slow": ["Succeeded"]}}},
+                             kind="Stateless")
+        for _ in range(500):  # both runs' timers and both handlers asleep on the clock
+            if sorted(clock.sleeping) == [299, 300, 300, 301]:
+                break
+            await asyncio.sleep(0.01)
+        await clock.advance(299)
+        await clock.advance(1)
+        return await h.finish(quick), await h.finish(slow)
+
+    quick, slow = run(sqlite_services, body, clock=clock)
+    assert quick["status"] == "Succeeded"
+    assert slow["status"] == "TimedOut"
+    assert slow["error"] == {"code": "RunTimedOut", "message": "The run did not end within "
+                             "the run duration limit of 300 seconds; it was timed out."}
+    assert statuses(slow) == {"Slow": "Cancelled"}  # "After" never started
