@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -236,3 +237,33 @@ def test_a_secure_output_read_after_kill_9_is_the_real_value_and_stays_hidden(
     assert run["actions"]["Secret"]["outputs"] == "Content not shown due to security " \
                                                    "configuration."
     assert "tok-4711" not in shown.replace("token=tok-4711", "")
+
+
+def test_a_run_asleep_when_killed_is_timed_out_at_its_deadline_by_the_next_process(
+        tmp_path: Path, database_env: dict[str, str]) -> None:
+    # A run may last 6 seconds here; it waits an hour on a durable timer, so only its
+    # deadline, computed from what the killed process stored, can end it.
+    env = {**database_env, "PORTWAY_RUNTIME_RUN_DURATION_DAYS": str(6 / 86400)}
+    sleepy = {"kind": "Stateful", "definition": {
+        "triggers": {"manual": {"type": "Request", "kind": "Http"}},
+        "actions": {"Nap": {"type": "Wait", "inputs": {"interval": {"count": 1,
+                                                                    "unit": "Hour"}}},
+                    "After": {"type": "Compose", "inputs": 1,
+                              "runAfter": {"Nap": ["Succeeded"]}}}}}
+    with portway_process(tmp_path, env) as (base, process):
+        owner = (tmp_path / "var" / "owner.token").read_text().strip()
+        auth = {"authorization": f"Bearer {owner}"}
+        run_id = _deploy_and_call(base, auth, {"sleepy": sleepy}, "sleepy")
+        _wait(lambda: httpx.get(f"{base}/v1/runs/{run_id}", headers=auth,
+                                timeout=30).json().get("status") == "Waiting")
+        _kill_tree(process.pid)
+        process.wait(10)
+    with portway_process(tmp_path, env) as (base, _):
+        run = _ended(base, auth, run_id)
+    assert run["status"] == "TimedOut", run
+    assert run["error"]["code"] == "RunTimedOut"
+    assert run["actions"]["Nap"]["status"] == "Cancelled"
+    assert "After" not in run["actions"]
+    started = datetime.fromisoformat(run["startTime"][:26])
+    ended = datetime.fromisoformat(run["endTime"][:26])
+    assert 6 <= (ended - started).total_seconds() < 40
