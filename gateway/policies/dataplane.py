@@ -103,10 +103,14 @@ class CallPolicies:
         with its secrets are made once per cache entry, and never changed."""
         resolved = getattr(call, "resolved", None)
         parameters: dict[str, Any] = {}
+        memo: dict[Any, Any] | None = None
         if resolved is not None:
             merge = getattr(resolved, "parameters_with_secrets", None)
-            if merge is not None:
+            derived = getattr(resolved, "derived", None)
+            if merge is not None and isinstance(derived, dict):
                 parameters = merge()
+                # Values read from the parameters alone live as long as this entry.
+                memo = derived.setdefault("policy_values", {})
             else:
                 parameters.update(getattr(resolved.record, "parameters", {}) or {})
                 parameters.update(getattr(resolved, "secrets", {}) or {})
@@ -116,7 +120,7 @@ class CallPolicies:
             operation_id=self._operation_id(call),
             path_parameters=getattr(call, "path_params", None) or {},
             connection_parameters=parameters,
-            gateway_base_url=str(getattr(call, "gateway_base_url", "") or ""))
+            gateway_base_url=str(getattr(call, "gateway_base_url", "") or ""), memo=memo)
 
     async def apply_request(self, call: Any) -> None:
         """Run the request policies on ``call`` and write their changes back to it."""

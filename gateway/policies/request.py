@@ -35,6 +35,9 @@ class PolicyRequest:
         gateway_base_url: This connection's address on the gateway
             (``https://gw/apim/{connector}/{connection}``); ``updatenextlink`` points next
             links there. Empty when unknown.
+        memo: Where values computed from ``connection_parameters`` alone are kept, for
+            as long as those parameters stay the same (the data plane passes one per
+            cached connection); None keeps nothing.
     """
 
     method: str
@@ -47,6 +50,7 @@ class PolicyRequest:
     path_parameters: dict[str, str] = field(default_factory=dict)
     connection_parameters: Mapping[str, Any] = field(default_factory=dict)
     gateway_base_url: str = ""
+    memo: dict[Any, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def url(self) -> str:

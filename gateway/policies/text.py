@@ -28,6 +28,7 @@ from gateway.expressions import (
     EvaluationContext,
     ExpressionSyntaxError,
     FunctionRegistry,
+    Literal,
     Node,
     to_json_compatible,
     to_string,
@@ -58,6 +59,10 @@ class PolicyText:
 
     source: str
     parts: tuple[str | Node | Braced, ...]
+    #: Whether the value depends on the connection's parameters alone: every expression
+    #: in it is ``connectionParameters`` of literals (so a value may be kept for as long
+    #: as those parameters stay the same, see ``PolicyRequest.memo``).
+    connection_only: bool = False
 
     @property
     def nodes(self) -> list[Node]:
@@ -210,4 +215,15 @@ def compile_text(text: str) -> PolicyText:
             else:
                 _add(parts, text[pos:at + 1])
                 pos = at + 1
-    return PolicyText(text, tuple(parts))
+    expressions = [part.node if isinstance(part, Braced) else part
+                   for part in parts if not isinstance(part, str)]
+    return PolicyText(text, tuple(parts), connection_only=bool(expressions) and all(
+        _reads_connection_only(node) for node in expressions))
+
+
+def _reads_connection_only(node: Node) -> bool:
+    """Whether ``node`` is ``connectionParameters(...)`` of literals (nested allowed)."""
+    if isinstance(node, Literal):
+        return True
+    return (isinstance(node, Call) and node.name.lower() == "connectionparameters"
+            and all(_reads_connection_only(arg) for arg in node.args))

@@ -64,10 +64,29 @@ class PolicyCall:
         return EvaluationContext(_PolicyNames(self, item))
 
     def value(self, text: PolicyText, item: Any = None) -> Any:
-        return text.value(self.context(item), self.registry)
+        memo = self._memo(text)
+        if memo is None:
+            return text.value(self.context(item), self.registry)
+        key = ("value", id(text))  # the text lives as long as the memo (its policy)
+        if key not in memo:
+            memo[key] = text.value(self.context(item), self.registry)
+        return memo[key]
 
     def string(self, text: PolicyText, item: Any = None) -> str:
-        return text.string(self.context(item), self.registry)
+        memo = self._memo(text)
+        if memo is None:
+            return text.string(self.context(item), self.registry)
+        key = ("string", id(text))
+        found: str | None = memo.get(key)
+        if found is None:
+            found = memo[key] = text.string(self.context(item), self.registry)
+        return found
+
+    def _memo(self, text: PolicyText) -> dict[Any, Any] | None:
+        """Where the value of a text that reads only connection parameters is kept."""
+        if not text.connection_only or self.registry is not POLICY_FUNCTIONS:
+            return None
+        return self.request.memo
 
 
 class _PolicyNames(Mapping[str, Any]):

@@ -129,3 +129,18 @@ def test_body_policies_leave_non_json_bodies_unchanged(gateway, upstream):
                             headers={"content-type": "text/plain"})
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"received": len(payload)}
+
+
+def test_a_changed_connection_parameter_reaches_the_next_call(gateway, upstream):
+    # A value read from connection parameters alone is kept with the cached connection;
+    # a change through the API replaces that entry, so the next call sees the new value.
+    env = env_with(gateway, upstream, policy(
+        "setheader", name="X-Key-Copy", value="@connectionParameters('api_key', 'none')"))
+    with env.client() as client:
+        first = client.get(env.path("items/7")).json()["headers"]["x-key-copy"]
+        again = client.get(env.path("items/7")).json()["headers"]["x-key-copy"]
+        patched = client.patch("/v1/connections/demo-conn",
+                               json={"parameters": {"api_key": "the-new-key"}})
+        assert patched.status_code == 200, patched.text
+        after = client.get(env.path("items/7")).json()["headers"]["x-key-copy"]
+    assert (first, again, after) == (API_KEY, API_KEY, "the-new-key")

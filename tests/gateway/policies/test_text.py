@@ -72,3 +72,19 @@ def test_lone_expression_keeps_its_type():
 def test_malformed_expressions_are_syntax_errors(text):
     with pytest.raises(ExpressionSyntaxError):
         compile_text(text)
+
+
+@pytest.mark.parametrize(("text", "connection_only"), [
+    ("@connectionParameters('region', 'eu')", True),
+    ("https://@connectionParameters('cat').abc.xyz", True),
+    ("@connectionParameters(connectionParameters('which'))", True),
+    ("@connectionParameters('cat');@header('test')", False),
+    ("@connectionParameters(header('test'))", False),
+    ("@guid()", False),
+    ("@utcNow()", False),
+    ("text only", False),
+])
+def test_a_text_knows_whether_only_connection_parameters_decide_it(
+        text: str, connection_only: bool) -> None:
+    # Such a text's value is kept per cached connection instead of evaluated per call.
+    assert compile_text(text).connection_only is connection_only
