@@ -383,15 +383,22 @@ class DurableEngine:
         task = asyncio.ensure_future(work)
         timer = asyncio.ensure_future(self.clock.sleep(left))
         try:
-            await asyncio.wait({task, timer}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait({task, timer},
+                                         return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            # Stopped from outside (cancel, shutdown: ``state.stopping`` says which).
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            raise
         finally:
             timer.cancel()
-            if not task.done():
-                state.stopping = "cancel"
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-                state.terminated = ("TimedOut", _timed_out(limit))
-        return "TimedOut" if state.terminated else task.result()
+        if task in done:
+            return task.result()
+        state.stopping = "cancel"
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        state.terminated = ("TimedOut", _timed_out(limit))
+        return "TimedOut"
 
     def _final(self, state: RunState, status: str, interpreter: Interpreter
                ) -> dict[str, Any]:

@@ -145,3 +145,24 @@ def test_a_stateless_run_past_five_minutes_is_timed_out_and_its_action_cancelled
     assert slow["error"] == {"code": "RunTimedOut", "message": "The run did not end within "
                              "the run duration limit of 300 seconds; it was timed out."}
     assert statuses(slow) == {"Slow": "Cancelled"}  # "After" never started
+
+
+def test_a_stateless_run_stopped_by_a_shutdown_is_given_back_not_timed_out(
+        sqlite_services: Services) -> None:
+    clock = ManualClock()
+
+    async def body(h: Harness) -> Any:
+        h.app_settings.values["Workflows.wf.OperationOptions"] = "WithStatelessRunHistory"
+        run_id = await h.start({"Slow": {"type": "TestSlow", "inputs": {"seconds": 60}}},
+                               kind="Stateless")
+        for _ in range(500):
+            if len(clock.sleeping) == 2:
+                break
+            await asyncio.sleep(0.01)
+        await h.engine.aclose()
+        return h.engine.get(run_id)
+
+    record = run(sqlite_services, body, clock=clock)
+    assert record["status"] == "Running"  # another process resumes it
+    assert record["error"] is None
+    assert statuses(record) == {"Slow": "Running"}
