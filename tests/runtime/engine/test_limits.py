@@ -14,6 +14,15 @@ from tests.runtime.engine.support import Harness, ManualClock, request, run, sta
 DAY = 86400.0
 
 
+async def _asleep(clock: ManualClock, seconds: list[float]) -> None:
+    """Wait (for real, briefly) until exactly these sleeps are pending on ``clock``."""
+    for _ in range(500):
+        if sorted(clock.sleeping) == seconds:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"asleep on the clock: {clock.sleeping}, not {seconds}")
+
+
 def test_a_stateless_foreach_over_more_than_100_items_fails_before_any_iteration(
         sqlite_services: Services) -> None:
     actions = {
@@ -131,10 +140,8 @@ def test_a_stateless_run_past_five_minutes_is_timed_out_and_its_action_cancelled
                               "After": {"type": "Compose", "inputs": 1,
                                         "runAfter": {"Slow": ["Succeeded"]}}},
                              kind="Stateless")
-        for _ in range(500):  # both runs' timers and both handlers asleep on the clock
-            if sorted(clock.sleeping) == [299, 300, 300, 301]:
-                break
-            await asyncio.sleep(0.01)
+        # Both runs' timers and both handlers asleep on the clock.
+        await _asleep(clock, [299, 300, 300, 301])
         await clock.advance(299)
         await clock.advance(1)
         return await h.finish(quick), await h.finish(slow)
@@ -155,10 +162,7 @@ def test_a_stateless_run_stopped_by_a_shutdown_is_given_back_not_timed_out(
         h.app_settings.values["Workflows.wf.OperationOptions"] = "WithStatelessRunHistory"
         run_id = await h.start({"Slow": {"type": "TestSlow", "inputs": {"seconds": 60}}},
                                kind="Stateless")
-        for _ in range(500):
-            if len(clock.sleeping) == 2:
-                break
-            await asyncio.sleep(0.01)
+        await _asleep(clock, [60, 300])
         await h.engine.aclose()
         return h.engine.get(run_id)
 
