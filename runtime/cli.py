@@ -51,8 +51,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     rn = runs.add_subparsers(dest="runs_command", required=True, metavar="COMMAND")
     rlist = rn.add_parser("list", help="a workflow's runs, newest first")
     rlist.add_argument("workflow")
-    rlist.add_argument("--status",
-                       help="Running, Waiting, Succeeded, Failed, Cancelled or TimedOut")
+    rlist.add_argument("--status", help="Running, Waiting, Succeeded, Failed or Cancelled")
     rlist.add_argument("--top", type=int, default=50)
     rlist.add_argument("--json", action="store_true")
     rlist.set_defaults(handler=_runs_list)

@@ -136,7 +136,7 @@ def runtime_openapi() -> dict[str, Any]:
                                                    "maximum": 250}),
                     _query("$skiptoken", {"type": "string"}),
                     _query("status", {"enum": ["Running", "Waiting", "Succeeded",
-                                               "Failed", "Cancelled", "TimedOut"]}),
+                                               "Failed", "Cancelled"]}),
                     _query("$filter", {"type": "string"})])},
         "/v1/runs/{id}": {"get": _op("A run: its trigger and every action", "getRun",
                                      {"200": _json(_RUN)}, params=[_path("id")])},

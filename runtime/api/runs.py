@@ -20,7 +20,7 @@ from runtime.api.common import audit, caller_with, host_of_request
 from runtime.host import RuntimeHost
 from runtime.triggers.state import Fire, TriggerStates
 
-RUN_STATUSES = ("Running", "Waiting", "Succeeded", "Failed", "Cancelled", "TimedOut")
+RUN_STATUSES = ("Running", "Waiting", "Succeeded", "Failed", "Cancelled")
 MAX_TOP = 250
 _FILTER = re.compile(r"^\s*status\s+eq\s+'([A-Za-z]+)'\s*$", re.IGNORECASE)
 

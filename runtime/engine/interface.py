@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-RunStatus = Literal["Running", "Waiting", "Succeeded", "Failed", "Cancelled", "TimedOut"]
+RunStatus = Literal["Running", "Waiting", "Succeeded", "Failed", "Cancelled"]
 ActionStatus = Literal["Running", "Waiting", "Succeeded", "Failed", "Skipped", "TimedOut",
                        "Cancelled"]
 

@@ -397,8 +397,9 @@ class DurableEngine:
         state.stopping = "cancel"
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-        state.terminated = ("TimedOut", _timed_out(limit))
-        return "TimedOut"
+        # PRODUCT.md's run statuses: a run timed out has Failed, with the reason as its error.
+        state.terminated = ("Failed", _timed_out(limit))
+        return "Failed"
 
     def _final(self, state: RunState, status: str, interpreter: Interpreter
                ) -> dict[str, Any]:

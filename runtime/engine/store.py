@@ -146,7 +146,7 @@ class RunRows:
         if ids:
             with self.db.write() as conn:
                 for run_id in ids:
-                    if _end(conn, run_id, "TimedOut", end_time, error):
+                    if _end(conn, run_id, "Failed", end_time, error):
                         ended.append(run_id)
         return ended
 

@@ -260,7 +260,7 @@ def test_a_run_asleep_when_killed_is_timed_out_at_its_deadline_by_the_next_proce
         process.wait(10)
     with portway_process(tmp_path, env) as (base, _):
         run = _ended(base, auth, run_id)
-    assert run["status"] == "TimedOut", run
+    assert run["status"] == "Failed", run
     assert run["error"]["code"] == "RunTimedOut"
     assert run["actions"]["Nap"]["status"] == "Cancelled"
     assert "After" not in run["actions"]

@@ -96,7 +96,7 @@ def test_a_run_asleep_on_a_timer_past_the_run_duration_is_timed_out_after_a_rest
     # read (with both at 90 days, the retention deletes it as soon as it ends).
     old, young = run(services, accept, clock=clock, retention_days=120)
     timed_out, waiting = run(services, later, clock=clock, retention_days=120)
-    assert timed_out["status"] == "TimedOut"
+    assert timed_out["status"] == "Failed"
     assert timed_out["error"]["code"] == "RunTimedOut"
     assert "90 days" in timed_out["error"]["message"]
     assert timed_out["endTime"] is not None
@@ -121,7 +121,7 @@ def test_a_run_busy_in_memory_past_its_duration_is_stopped_and_writes_nothing_mo
         return record, h.engine.get(run_id), run_id in h.engine.local
 
     record, later, held = run(services, body, clock=clock, run_duration_days=1.5)
-    assert record["status"] == "TimedOut"
+    assert record["status"] == "Failed"
     assert "1.5 days" in record["error"]["message"]
     assert statuses(record) == {"Slow": "Cancelled"}
     assert later == record
@@ -148,7 +148,7 @@ def test_a_stateless_run_past_five_minutes_is_timed_out_and_its_action_cancelled
 
     quick, slow = run(sqlite_services, body, clock=clock)
     assert quick["status"] == "Succeeded"
-    assert slow["status"] == "TimedOut"
+    assert slow["status"] == "Failed"
     assert slow["error"] == {"code": "RunTimedOut", "message": "The run did not end within "
                              "the run duration limit of 300 seconds; it was timed out."}
     assert statuses(slow) == {"Slow": "Cancelled"}  # "After" never started
