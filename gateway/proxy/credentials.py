@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from gateway.oauth.plan import OAUTH_MODES, auth_mode
@@ -64,29 +65,16 @@ async def inject_call_credentials(services: Services, call: _Call) -> None:
     record = resolved.record
     found = getattr(resolved, "derived", None)
     derived: dict[str, Any] = found if isinstance(found, dict) else {}
-    plan: Any = derived.get("credentials")
+    plan: CredentialPlan | str | None = derived.get("credentials")
     if plan is None:
-        if auth_mode(connector, record.parameters, resolved.secrets.keys()) in OAUTH_MODES:
-            plan = "oauth"
-        else:
-            headers: dict[str, str] = {}
-            query: list[tuple[str, str]] = []
-            apply_credentials(connector, record.parameters, resolved.secrets, headers, query)
-            plan = (list(headers.items()), query)
+        plan = "oauth" if auth_mode(connector, record.parameters,
+                                    resolved.secrets.keys()) in OAUTH_MODES \
+            else credential_plan(connector, record.parameters, resolved.secrets)
         derived["credentials"] = plan
-    if plan == "oauth":
+    if isinstance(plan, str):  # "oauth": the token may be refreshed at any call
         secrets = await credentials_for(services, record, connector, resolved.secrets)
-        apply_credentials(connector, record.parameters, secrets, call.headers, call.query)
-        return
-    headers_to_set, query_to_set = plan
-    for name, value in headers_to_set:
-        call.headers[name] = value
-    for name, value in query_to_set:
-        # The credential replaces a caller's parameter of the same name, which an
-        # upstream reading the first value would otherwise take instead.
-        lowered = name.lower()
-        call.query[:] = [(k, v) for k, v in call.query if k.lower() != lowered]
-        call.query.append((name, value))
+        plan = credential_plan(connector, record.parameters, secrets)
+    put_credentials(plan, call.headers, call.query)
 
 
 def _schemes(connector: Connector) -> list[AuthScheme]:
@@ -115,30 +103,54 @@ def choose_scheme(connector: Connector, secrets: Mapping[str, str],
     return None
 
 
-def apply_credentials(connector: Connector, public: dict[str, Any], secrets: Mapping[str, str],
-                      headers: dict[str, str], query: list[tuple[str, str]]) -> None:
-    """Add the credentials of the chosen auth scheme to ``headers`` or ``query``."""
+@dataclass(frozen=True)
+class CredentialPlan:
+    """What a connection's credentials add to a request: header values (lower-case
+    names) and query parameters."""
+
+    headers: tuple[tuple[str, str], ...] = ()
+    query: tuple[tuple[str, str], ...] = ()
+
+
+def credential_plan(connector: Connector, public: dict[str, Any],
+                    secrets: Mapping[str, str]) -> CredentialPlan:
+    """The credentials of the chosen auth scheme, as a plan ``put_credentials`` applies."""
     scheme = choose_scheme(connector, secrets, str(public.get("authType") or ""))
     if scheme is None:
-        return
+        return CredentialPlan()
     values = {**public, **secrets}
     if scheme.kind == "apiKey":
         value = str(values.get(scheme.parameters[0] if scheme.parameters else "api_key", ""))
         if scheme.location == "query":
-            # The credential replaces a caller's parameter of the same name, which an
-            # upstream reading the first value would otherwise take instead.
-            name = scheme.key_name.lower()
-            query[:] = [(k, v) for k, v in query if k.lower() != name]
-            query.append((scheme.key_name, value))
-        else:
-            headers[scheme.key_name.lower() or "authorization"] = value
-    elif scheme.kind == "basic":
+            return CredentialPlan(query=((scheme.key_name, value),))
+        return CredentialPlan(headers=((scheme.key_name.lower() or "authorization", value),))
+    if scheme.kind == "basic":
         user = str(values.get("username", ""))
         password = str(values.get("password", ""))
         pair = base64.b64encode(f"{user}:{password}".encode()).decode()
-        headers["authorization"] = f"Basic {pair}"
-    elif scheme.kind == "oauth2":
+        return CredentialPlan(headers=(("authorization", f"Basic {pair}"),))
+    if scheme.kind == "oauth2":
         token = secrets.get("access_token") or next(
             (secrets[n] for n in scheme.parameters if n in secrets), "")
         if token:
-            headers["authorization"] = f"Bearer {token}"
+            return CredentialPlan(headers=(("authorization", f"Bearer {token}"),))
+    return CredentialPlan()
+
+
+def put_credentials(plan: CredentialPlan, headers: dict[str, str],
+                    query: list[tuple[str, str]]) -> None:
+    """Put a plan's credentials on a request. A query credential replaces a caller's
+    parameter of the same name, which an upstream reading the first value would
+    otherwise take instead."""
+    for name, value in plan.headers:
+        headers[name] = value
+    for name, value in plan.query:
+        lowered = name.lower()
+        query[:] = [(k, v) for k, v in query if k.lower() != lowered]
+        query.append((name, value))
+
+
+def apply_credentials(connector: Connector, public: dict[str, Any], secrets: Mapping[str, str],
+                      headers: dict[str, str], query: list[tuple[str, str]]) -> None:
+    """Add the credentials of the chosen auth scheme to ``headers`` or ``query``."""
+    put_credentials(credential_plan(connector, public, secrets), headers, query)
