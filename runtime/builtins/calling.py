@@ -1,12 +1,12 @@
 """The runtime's side of a call into a built-in connector.
 
 The ``ServiceProvider`` action and the polling trigger run each provider call inside
-``calling(services)``, which binds, for the provider's own code, the gateway's egress
-guard (what ``outbound.vet_server`` vets a server with) and a ``Call``: the ``[runtime]``
-settings (``runtime_settings()``: limits such as ``file_max_bytes``) and where Portway's
-own store is (``current_call().store_url``: what no connection may open). Outside
-``calling`` (a provider's own test, a script) the strictest guard, the default settings
-and the default store apply.
+``calling(services)``, which binds, for the provider's own code, one ``Call``: the
+gateway's egress guard (what ``outbound.vet_server`` vets a server with), the
+``[runtime]`` settings (``runtime_settings()``: limits such as ``file_max_bytes``) and
+where Portway's own store is (``current_call().store_url``: what no connection may
+open). Outside ``calling`` (a provider's own test, a script) the strictest guard, the
+default settings and the default store apply.
 """
 
 from __future__ import annotations
@@ -16,12 +16,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from gateway import Services
+from gateway import EgressGuard, Services
 from gateway.settings import DatabaseSettings
-from runtime.builtins.outbound import guarded_by
 from runtime.settings import RuntimeSettings
 
-__all__ = ["Call", "calling", "current_call", "runtime_settings"]
+__all__ = ["Call", "bound", "calling", "current_call", "runtime_settings"]
 
 
 @dataclass(frozen=True)
@@ -33,21 +32,29 @@ class Call:
     #: The URL of Portway's own database (``database.url``), which a provider must never
     #: let a connection open.
     store_url: str = DatabaseSettings.url
+    #: The egress guard every server a provider connects to is vetted by.
+    egress: EgressGuard = field(default_factory=EgressGuard)
 
 
 _CALL: ContextVar[Call | None] = ContextVar("portway_builtin_call", default=None)
 
 
 @contextmanager
-def calling(services: Services) -> Iterator[None]:
-    """Run a provider's operation on behalf of this process's gateway parts."""
-    token = _CALL.set(Call(settings=services.settings.extension("runtime"),
-                           store_url=services.settings.database.url))
+def bound(call: Call) -> Iterator[None]:
+    """Make ``call`` the call in progress for this block."""
+    token = _CALL.set(call)
     try:
-        with guarded_by(services.egress):
-            yield
+        yield
     finally:
         _CALL.reset(token)
+
+
+@contextmanager
+def calling(services: Services) -> Iterator[None]:
+    """Run a provider's operation on behalf of this process's gateway parts."""
+    with bound(Call(settings=services.settings.extension("runtime"),
+                    store_url=services.settings.database.url, egress=services.egress)):
+        yield
 
 
 def current_call() -> Call:
