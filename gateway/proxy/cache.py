@@ -61,7 +61,8 @@ class ResolvedConnection:
 
     record: ConnectionRecord
     compiled: CompiledConnector
-    secrets: dict[str, str]
+    #: Never in a repr: an error message or a log line that prints the entry shows no secret.
+    secrets: dict[str, str] = field(repr=False)
     loaded: float
     derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 

@@ -64,3 +64,14 @@ def test_a_deleted_connection_disappears_through_the_api_at_once(
             assert client.delete("/v1/connections/demo-conn").status_code in (200, 204)
             gone = client.get(env.path("items/1"))
     assert gone.status_code == 404
+
+
+def test_a_cache_entry_prints_no_secret() -> None:
+    """An error message or a log line that shows a resolved connection shows no secret."""
+    from gateway.proxy.cache import ResolvedConnection
+
+    entry = ResolvedConnection(record=None, compiled=None,  # type: ignore[arg-type]
+                               secrets={"api_key": "sk-never-printed"}, loaded=0.0)
+    entry.derived["parameters_with_secrets"] = dict(entry.secrets)  # as calls fill it
+    assert "sk-never-printed" not in repr(entry)
+    assert "sk-never-printed" not in str(entry)
