@@ -12,7 +12,9 @@ succeeds with the callback's ``{"headers", "body"}`` as its outputs. Without a c
 ``limit.timeout`` (default: the run retention, as a run lasts at most that long) the
 action ends ``TimedOut``. Either way the subscription is unsubscribed (``unsubscribe``
 evaluated right after the subscribe; for a connector, a ``DELETE`` of the subscribe's
-``Location``), and so it is when the run is cancelled while it waits.
+``Location``), and so it is when the run is cancelled or timed out while it waits: the
+subscription's row outlives the run, and the webhook service's round
+(``runtime/triggers/webhooks.py``) unsubscribes the rows of ended runs.
 """
 
 from __future__ import annotations

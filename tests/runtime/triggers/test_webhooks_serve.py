@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -422,6 +424,49 @@ def test_a_webhook_action_without_a_callback_times_out_and_unsubscribes(
         late = httpx.post(at(subscriber.of("subscribe")[0]["body"]["callbackUrl"], base),
                           json={"approved": True}, timeout=30)
         assert late.status_code == 404
+
+
+def test_runs_ended_while_no_server_ran_still_unsubscribe_their_webhook_actions(
+        tmp_path: Path, subscriber: Subscriber, api: Any) -> None:
+    # A run timed out (the run duration limit) and a run cancelled (by the CLI, on the
+    # store) while no server runs: the subscription rows outlive the run, so the next
+    # server unsubscribes both, once each.
+    env = serve_env(tmp_path, PORTWAY_RUNTIME_RUN_DURATION_DAYS=str(8 / 86400))
+
+    def start(base: str, client: httpx.Client, ticket: str) -> str:
+        url = client.post("/v1/workflows/Approve/triggers/manual/callback-url").json()["value"]
+        run_id: str = httpx.post(at(url, base), json={"ticket": ticket},
+                                 timeout=30).headers["x-ms-workflow-run-id"]
+        _wait(lambda: len(subscriber.of("subscribe")) == int(ticket[-1]))
+        _wait(lambda: client.get(f"/v1/runs/{run_id}").json()["status"] == "Waiting")
+        return run_id
+
+    with portway_process(tmp_path, env) as (base, process):
+        client = api(base)
+        assert client.put("/v1/workflows/Approve", json=webhook_action_workflow(
+            subscriber.base, "P1D")).status_code == 201
+        timed = start(base, client, "T-1")
+        started = time.monotonic()
+        cancelled = start(base, client, "T-2")
+        _kill_tree(process.pid)  # kill -9 while both wait
+        process.wait(10)
+    ended = subprocess.run([str(Path(sys.executable).parent / "portway"), "runs", "cancel",
+                            cancelled], cwd=tmp_path, capture_output=True, text=True,
+                           env={"PATH": str(Path(sys.executable).parent)}, timeout=120)
+    assert ended.returncode == 0, ended.stderr
+    time.sleep(max(0.0, 8.5 - (time.monotonic() - started)))  # past the first's deadline
+    assert subscriber.of("unsubscribe") == []
+    with portway_process(tmp_path, env) as (base, _):
+        client = api(base)
+        run = _wait(lambda: finished(client, timed), timeout=30)
+        assert (run["status"], run["error"]["code"]) == ("Failed", "RunTimedOut")
+        assert client.get(f"/v1/runs/{cancelled}").json()["status"] == "Cancelled"
+        _wait(lambda: len(subscriber.of("unsubscribe")) == 2)
+        time.sleep(1.0)  # several rounds: nothing more
+        assert sorted(c["body"]["id"] for c in subscriber.of("unsubscribe")) == ["T-1", "T-2"]
+        for sub in subscriber.of("subscribe"):
+            late = httpx.post(at(sub["body"]["callbackUrl"], base), json={}, timeout=30)
+            assert late.status_code == 404
 
 
 def relay_swagger(base: str) -> dict[str, Any]:
