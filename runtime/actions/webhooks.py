@@ -55,7 +55,7 @@ class _Webhook(LeafHandler):
         rows = WebhookRows(host.services)
         raw = context.inputs if isinstance(context.inputs, Mapping) else {}
         workflow = context.version.workflow
-        key = await db.run(host.workflows.trigger_key, workflow)
+        key = await db.run(host.workflows.callback_key, workflow)
         if key is None:
             return failed("WorkflowNotFound",
                           f"The workflow '{workflow}' has no signing key any more.")

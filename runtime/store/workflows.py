@@ -2,8 +2,9 @@
 
 A deploy that changes anything writes a new version; the workflow points at it, and runs
 keep the version they started with. Secure parameter values, ``serviceProviderConnections``
-(connection strings, keys) and each workflow's trigger-signing key are sealed in the
-gateway's vault, never in these tables. The workflow's identity (its principal and
+(connection strings, keys), each workflow's trigger-signing key and the key its webhook
+actions' callback URLs are signed with are sealed in the gateway's vault, never in these
+tables. The workflow's identity (its principal and
 connection references, for the linked access check) is written in the same transaction
 through ``gateway.WorkflowIdentities``.
 
@@ -34,6 +35,8 @@ from runtime.store.tables import workflow_versions, workflows
 VERSION_OWNER = "runtime.version"
 WORKFLOW_OWNER = "runtime.workflow"
 TRIGGER_KEY = "triggerKey"
+#: Signs webhook actions' callback URLs; ``regenerateAccessKey`` leaves it alone.
+CALLBACK_KEY = "actionCallbackKey"
 _PROVIDERS = "serviceProviderConnections"
 #: .NET ticks at 0001-01-01 + 10,000 years: Logic Apps' version ids count down from it.
 _MAX_TICKS = 3155378975999999999
@@ -216,7 +219,8 @@ class WorkflowStore:
         return self.get(name)
 
     def rotate_trigger_key(self, name: str) -> None:
-        """A new signing key: every callback URL given out before stops working."""
+        """A new trigger-signing key: every trigger URL given out before stops working
+        (webhook actions' callback URLs have a key of their own: ``callback_key``)."""
         self.get(name)
         with self.db.write() as conn:
             self.vault.put_many(conn, WORKFLOW_OWNER, name,
@@ -244,6 +248,27 @@ class WorkflowStore:
 
     def trigger_key(self, name: str) -> str | None:
         return self.vault.get(WORKFLOW_OWNER, name, TRIGGER_KEY)
+
+    def callback_key(self, name: str) -> str | None:
+        """The key a workflow's webhook actions sign their callback URLs with, made the
+        first time one asks (workflows deployed before it existed have none yet); None
+        when there is no such workflow. Rotating the trigger key leaves it alone, so a
+        run waiting for a callback can still be called back; deleting the workflow
+        drops it."""
+        key = self.vault.get(WORKFLOW_OWNER, name, CALLBACK_KEY)
+        if key is not None:
+            return key
+        try:
+            with self.db.write() as conn:
+                if conn.execute(sa.select(workflows.c.name).where(
+                        workflows.c.name == name)).first() is None:
+                    return None
+                if self.vault.get(WORKFLOW_OWNER, name, CALLBACK_KEY, conn) is None:
+                    self.vault.put_many(conn, WORKFLOW_OWNER, name,
+                                        {CALLBACK_KEY: secrets.token_urlsafe(32)})
+        except sa.exc.IntegrityError:
+            pass  # another process made it at the same moment: its key is the one
+        return self.vault.get(WORKFLOW_OWNER, name, CALLBACK_KEY)
 
     def trigger_keys(self, names: list[str]) -> dict[str, str | None]:
         """Several workflows' signing keys, read now on one connection (the webhook

@@ -11,8 +11,13 @@ Callback URLs are Logic Apps' (``runtime/triggers/request.py`` signs them):
   %2Fruns%2F<run>%2Factions%2F<action>%2Fread&sv=1.0&sig=…`` (an action inside a loop has
   its iteration indexes after ``#`` in ``<action>``).
 
-Both are signed with the workflow's trigger key: rotating it or deleting the workflow
-makes every URL handed out before answer 401. ``<base>`` is ``runtime.public_url``, else
+A trigger's is signed with the workflow's trigger key, an action's with the workflow's
+callback key (``WorkflowStore.callback_key``). Rotating the trigger key
+(``regenerateAccessKey``: Logic Apps' "callback URL access key for request triggers")
+makes every trigger URL handed out before answer 401 — webhook triggers are subscribed
+again with the new one — while waiting actions stay reachable: their subscription cannot
+be made again, and a callback that can no longer land would strand the run. Deleting the
+workflow drops both keys. ``<base>`` is ``runtime.public_url``, else
 the address the server listens on.
 
 A request is a JSON object, evaluated once, kept (sealed) for the unsubscribe:
@@ -44,7 +49,7 @@ from runtime.actions.http_auth import AuthenticationError, authorization, saniti
 from runtime.actions.http_content import encode_request, header_value, outputs_of, request_headers
 from runtime.engine.interface import WorkflowVersion
 from runtime.host import RuntimeHost
-from runtime.triggers.request import RequestTrigger, callback, sign, signed_query
+from runtime.triggers.request import RequestTrigger, callback, signed_query
 
 __all__ = ["WEBHOOK_TRIGGER_TYPES", "action_callback_url", "action_permission",
            "connection_request", "fingerprint", "http_request", "outputs_of_answer",
@@ -85,10 +90,6 @@ def action_callback_url(host: RuntimeHost, workflow: str, run_id: str, action_ke
     query = signed_query(key, workflow, action_key, granted)
     return (f"{public_base(host)}/api/{quote(workflow, safe='')}/runs/{quote(run_id, safe='')}"
             f"/actions/{quote(action_key, safe='')}/run?{query}")
-
-
-def action_signature(key: str, workflow: str, run_id: str, action_key: str) -> str:
-    return sign(key, workflow, action_key, action_permission(run_id, action_key))
 
 
 def with_callback_url(value: Any, url: str) -> Any:

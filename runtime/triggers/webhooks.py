@@ -23,8 +23,8 @@ to unsubscribe):
   ``ApiConnectionWebhook`` unsubscribes with a ``DELETE`` of the answer's ``Location``.
   A refused or failed subscribe puts the workflow in the ``Error`` state with
   ``stateMessage`` saying why; enabling or deploying it again tries again;
-- a webhook action's subscription whose run ended without it (a cancelled run) is
-  unsubscribed too.
+- a webhook action's subscription whose run ended without it (cancelled, or timed out
+  by the run duration limit, here or while no server ran) is unsubscribed too.
 
 A callback POSTed to the trigger's URL starts a run (``runtime/api/triggers.py``).
 """

@@ -624,16 +624,40 @@ def test_hostile_callbacks_are_refused_store_nothing_and_the_server_stays_respon
         run = client.get(f"/v1/runs/{run_id}").json()
         assert run["status"] == "Waiting"  # nothing was stored for it
 
-        # After a key rotation the URL handed out before is stale: 401, nothing stored.
+        # A rotated trigger key makes the trigger's URL stale, not the waiting action's
+        # (signed with the workflow's callback key): the run can still be called back.
         assert client.post("/v1/workflows/Approve/regenerateAccessKey").status_code in (
             200, 204)
-        refused(httpx.post(callback, json={"approved": True}, timeout=30), 401,
+        refused(httpx.post(at(url, base), json={"ticket": "T-4"}, timeout=30), 401,
                 "DirectApiAuthorizationRequired")
         assert client.get(f"/v1/runs/{run_id}").json()["status"] == "Waiting"
-        assert client.post(f"/v1/runs/{run_id}/cancel").status_code == 200
-        # A cancelled run's subscription is ended too.
+        refused(httpx.post(forged, json={"approved": True}, timeout=30), 401,
+                "DirectApiAuthorizationRequired")
+        answered = httpx.post(callback, json={"approved": True}, timeout=30)
+        assert answered.status_code == 200, answered.text
+        run = _wait(lambda: finished(client, run_id), timeout=30)
+        assert run["status"] == "Succeeded", run
+        assert run["actions"]["Decision"]["outputs"] is True
         [undone] = _wait(lambda: subscriber.of("unsubscribe"))
         assert undone["body"] == {"id": "T-3"}
+        # A new run's action signs with the same callback key, never the new trigger key.
+        fresh = client.post("/v1/workflows/Approve/triggers/manual/callback-url").json()
+        second = httpx.post(at(fresh["value"], base), json={"ticket": "T-5"}, timeout=30)
+        assert second.status_code == 202, second.text
+        [_, sub2] = _wait(lambda: len(subscriber.of("subscribe")) == 2 and
+                          subscriber.of("subscribe"))
+        assert client.post("/v1/workflows/Approve/regenerateAccessKey").status_code in (
+            200, 204)
+        assert client.post(f"/v1/runs/{second.headers['x-ms-workflow-run-id']}/cancel"
+                           ).status_code == 200
+        # A cancelled run's subscription is ended too; its URL then finds nothing waiting.
+        _wait(lambda: len(subscriber.of("unsubscribe")) == 2)
+        _wait(lambda: httpx.post(at(sub2["body"]["callbackUrl"], base), json={},
+                                 timeout=30).status_code == 404)
+        # Deleting the workflow drops its keys: the URL is 401.
+        assert client.delete("/v1/workflows/Approve").status_code == 204
+        refused(httpx.post(callback, json={"approved": True}, timeout=30), 401,
+                "DirectApiAuthorizationRequired")
 
 
 def test_a_rotated_key_resubscribes_webhook_triggers_with_the_new_url(
