@@ -15,7 +15,8 @@ class RuntimeSettings:
     retention_days: int = 90
     #: How long a Stateful run may last from its start, in days (Logic Apps'
     #: ``Runtime.Backend.FlowRunTimeout``, 90 days); past it the run ends ``TimedOut``,
-    #: even one asleep on a timer. Keep it at most ``retention_days``.
+    #: even one asleep on a timer. A run keeps the value in force when it started.
+    #: Keep it at most ``retention_days``.
     run_duration_days: float = 90.0
     #: Iterations of a ``Foreach`` that run at once unless the definition says otherwise.
     foreach_concurrency: int = 20

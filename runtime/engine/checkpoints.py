@@ -64,14 +64,14 @@ class _Pending:
 _INSERT_RUNS = (
     "INSERT INTO runtime_runs (id, workflow, version, status, start_time, end_time, "
     "client_tracking_id, trigger, error, outputs, response, variables, created_at, "
-    "lease_owner, lease_expires, fence, wake_at) VALUES {rows} "
+    "lease_owner, lease_expires, fence, wake_at, deadline) VALUES {rows} "
     "ON CONFLICT (id) DO NOTHING RETURNING id")
-_INSERT_ROW = "(?, ?, ?, ?, ?, NULL, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?, NULL)"
-#: New runs per insert statement (12 parameters each, well within SQLite's 32,766).
+_INSERT_ROW = "(?, ?, ?, ?, ?, NULL, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?, NULL, ?)"
+#: New runs per insert statement (13 parameters each, well within SQLite's 32,766).
 _INSERT_PAGE = 500
 _INSERT_RUN_KEYS = ("id", "workflow", "version", "status", "start_time",
                     "client_tracking_id", "trigger", "variables", "created_at",
-                    "lease_owner", "lease_expires", "fence")
+                    "lease_owner", "lease_expires", "fence", "deadline")
 _PROGRESS = "UPDATE runtime_runs SET variables = ?, response = ? WHERE id = ? AND fence = ?"
 _FENCES = "SELECT id, fence FROM runtime_runs WHERE id IN ({marks})"
 # A run that ends Waiting keeps an earlier ``wake_at`` already on its row: a webhook's

@@ -5,8 +5,9 @@ A Stateful run is stored (with its lease, owned by the accepting process) before
 (``work``, a background service every process runs) renews the leases of the runs this
 process holds, claims the runs nobody runs (a dead process's, or due timers), resumes
 them by replaying their checkpoints, ends the runs past the run duration limit (even
-those asleep on a timer: the deadline is the run's stored start plus the limit, so it
-holds across restarts), and applies the retention. A Stateless run lives in memory only,
+those asleep on a timer: the deadline — the run's start plus the limit in force then —
+is stored with the run, so it holds across restarts and setting changes), and applies
+the retention. A Stateless run lives in memory only,
 unless the app setting ``Workflows.<name>.OperationOptions`` is
 ``WithStatelessRunHistory``: then it is kept like a Stateful one; it may last 5 minutes.
 """
@@ -158,7 +159,7 @@ class DurableEngine:
             "created_at": now.timestamp(),
             "lease_owner": self.owner if here else None,
             "lease_expires": now.timestamp() + self.settings.lease_seconds if here else 0.0,
-            "fence": 1})
+            "fence": 1, "deadline": now.timestamp() + self._run_duration(version)})
         try:
             await self.writer.flush(state)
         except RunExists:
@@ -295,6 +296,12 @@ class DurableEngine:
                 self._indexes.clear()
             index = self._indexes[version.version] = Index(version.definition)
         return index
+
+    def _run_duration(self, version: WorkflowVersion) -> float:
+        """How long a run of ``version`` started now may last, in seconds: its kind's own
+        limit (Stateless: 5 minutes), else ``[runtime] run_duration_days``."""
+        own = limits_of(version.kind).run_duration
+        return own if own is not None else self.settings.run_duration_days * 86400.0
 
     def _stateless_history(self, version: WorkflowVersion) -> bool:
         option = self.app_settings.get(f"Workflows.{version.workflow}.OperationOptions")
@@ -497,12 +504,14 @@ class DurableEngine:
         return claimed
 
     async def _time_out(self, now: float, limit: float) -> None:
-        """End every run past the run duration limit (``[runtime] run_duration_days``,
-        from its start), here or anywhere, running or asleep on a timer: ``TimedOut``,
-        its actions in flight ``Cancelled``. A process still running one loses it (its
-        fence moved) and writes nothing more."""
+        """End every run past its deadline (its start plus the run duration limit in force
+        when it started; ``limit``, the one in force now, for runs stored before runs
+        kept a deadline), here or anywhere, running or asleep on a timer: ``Failed``
+        (``RunTimedOut``), its actions in flight ``Cancelled``. A process still running
+        one loses it (its fence moved) and writes nothing more."""
         ended = await self.services.db.run(
-            self.rows.time_out, now - limit, iso(self.clock.now()), dumps(_timed_out(limit)))
+            self.rows.time_out, now, limit, iso(self.clock.now()),
+            lambda own: dumps(_timed_out(own)))
         for run_id in ended:
             local = self.local.get(run_id)
             if local is not None:

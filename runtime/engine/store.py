@@ -11,6 +11,7 @@ On PostgreSQL several processes claim at once without blocking each other
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,20 +135,24 @@ class RunRows:
                 "code": "Cancelled", "message": "The run was cancelled."}))
         return True
 
-    def time_out(self, started_before: float, end_time: str, error: str,
-                 limit: int = 500) -> list[str]:
-        """End the runs not ended that started before ``started_before`` as ``TimedOut``
-        (their unfinished actions ``Cancelled``); answers their ids."""
+    def time_out(self, now: float, limit: float, end_time: str,
+                 error: Callable[[float], str], most: int = 500) -> list[str]:
+        """End the runs not ended whose deadline passed as ``Failed`` (their unfinished
+        actions ``Cancelled``), with ``error(their limit)``; a run stored without a
+        deadline has ``limit`` (seconds from its start). Answers their ids."""
+        past = sa.or_(runs.c.deadline < now,
+                      sa.and_(runs.c.deadline.is_(None), runs.c.created_at < now - limit))
         with self.db.engine.connect() as conn:
-            ids = [str(r.id) for r in conn.execute(sa.select(runs.c.id).where(
-                runs.c.status.in_(("Running", "Waiting")),
-                runs.c.created_at < started_before).limit(limit)).all()]
+            found = conn.execute(sa.select(runs.c.id, runs.c.created_at, runs.c.deadline)
+                                 .where(runs.c.status.in_(("Running", "Waiting")), past)
+                                 .limit(most)).all()
         ended: list[str] = []
-        if ids:
+        if found:
             with self.db.write() as conn:
-                for run_id in ids:
-                    if _end(conn, run_id, "Failed", end_time, error):
-                        ended.append(run_id)
+                for row in found:
+                    own = limit if row.deadline is None else row.deadline - row.created_at
+                    if _end(conn, str(row.id), "Failed", end_time, error(round(own, 3))):
+                        ended.append(str(row.id))
         return ended
 
     def wake(self, run_id: str, key: str, now: float) -> bool:

@@ -67,8 +67,12 @@ runs = sa.Table(
     sa.Column("lease_expires", sa.Float, nullable=True),
     sa.Column("fence", sa.Integer, nullable=False, server_default="0"),
     sa.Column("wake_at", sa.Float, nullable=True),  # a durable timer (Wait, polling)
+    # Its start plus the run duration limit in force then (NULL: stored before runs kept
+    # one; the limit in force now applies).
+    sa.Column("deadline", sa.Float, nullable=True),
     sa.Index("ix_runtime_runs_workflow_created", "workflow", "created_at"),
     sa.Index("ix_runtime_runs_status_lease", "status", "lease_expires"),
+    sa.Index("ix_runtime_runs_deadline", "deadline"),
 )
 
 action_results = sa.Table(

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from gateway import Services
+from runtime.store.tables import runs
 from tests.runtime.engine.support import Harness, ManualClock, request, run, statuses
 
 DAY = 86400.0
@@ -103,6 +104,56 @@ def test_a_run_asleep_on_a_timer_past_the_run_duration_is_timed_out_after_a_rest
     assert statuses(timed_out) == {"Nap": "Cancelled"}
     assert waiting["status"] == "Waiting"
     assert statuses(waiting) == {"Nap": "Waiting"}
+
+
+@pytest.mark.both_backends
+def test_a_run_keeps_the_run_duration_limit_in_force_when_it_started(
+        services: Services) -> None:
+    clock = ManualClock()
+    nap = {"Nap": {"type": "TestPause", "inputs": {"seconds": 200 * DAY}}}
+
+    async def under_two_days(h: Harness) -> Any:
+        old = await h.start(nap)
+        earlier = await h.start(nap)
+        await h.finish(old)
+        await h.finish(earlier)
+        # ``earlier`` as a run stored before runs kept their deadline.
+        with services.db.engine.begin() as conn:
+            conn.execute(runs.update().where(runs.c.id == earlier).values(deadline=None))
+        return old, earlier
+
+    async def under_half_a_day(h: Harness) -> Any:
+        # Lowered: the old run is not cut short, the one stored without a deadline
+        # takes the limit in force now, a new run has the new one.
+        await clock.advance(DAY)
+        await h.engine.tick()
+        young = await h.start(nap)
+        await h.finish(young)
+        await clock.advance(0.6 * DAY)
+        await h.engine.tick()
+        return h.engine.get(old), h.engine.get(earlier), h.engine.get(young)
+
+    async def under_ten_days(h: Harness) -> Any:
+        # Raised: the old run still ends at its own two days.
+        await clock.advance(0.5 * DAY)
+        await h.engine.tick()
+        return h.engine.get(old)
+
+    old, earlier = run(services, under_two_days, clock=clock, run_duration_days=2,
+                       retention_days=120)
+    kept, legacy, cut = run(services, under_half_a_day, clock=clock,
+                             run_duration_days=0.5, retention_days=120)
+    assert kept["status"] == "Waiting"
+    assert (legacy["status"], legacy["error"]["code"]) == ("Failed", "RunTimedOut")
+    assert "43200 seconds" in legacy["error"]["message"]
+    assert (cut["status"], cut["error"]["code"]) == ("Failed", "RunTimedOut")
+    assert "43200 seconds" in cut["error"]["message"]
+    ended = run(services, under_ten_days, clock=clock, run_duration_days=10,
+                retention_days=120)
+    assert (ended["status"], ended["error"]["code"]) == ("Failed", "RunTimedOut")
+    assert ended["error"]["message"] == ("The run did not end within the run duration "
+                                         "limit of 2 days; it was timed out.")
+    assert statuses(ended) == {"Nap": "Cancelled"}
 
 
 @pytest.mark.both_backends
