@@ -4,11 +4,14 @@
 A variable's type is the one it was initialised with; the value's own type tells it
 (``float`` variables always hold floats), so a ``SetVariable`` of another type is refused
 as Logic Apps refuses it. An ``InitializeVariable`` without ``value`` starts from the
-type's empty value (``""``, ``0``, ``false``, ``[]``, ``{}``).
+type's empty value (``""``, ``0``, ``false``, ``[]``, ``{}``). In a Stateless workflow a
+variable holds at most 1,024 bytes (``runtime/definitions/limits.py``): an action that
+would store more fails (``VariableSizeLimitExceeded``) and changes nothing.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,6 +26,7 @@ from runtime.actions.common import (
     succeeded,
 )
 from runtime.actions.schema_errors import json_type_word
+from runtime.definitions.limits import limits_of
 
 TYPES = {"boolean": "Boolean", "integer": "Integer", "float": "Float", "string": "String",
          "array": "Array", "object": "Object"}
@@ -56,6 +60,24 @@ def _coerce(name: str, kind: str, value: Any) -> Any:
 
 class VariableTypeError(ValueError):
     """A value does not fit a variable's type."""
+
+
+def _too_big(context: ActionContext, name: str, value: Any) -> ActionResult | None:
+    """The failure of storing ``value`` in the variable, when it is over the workflow
+    kind's variable size (Logic Apps' ``VariableSizeLimitExceeded``); None when it fits."""
+    most = limits_of(context.version.kind).variable_bytes
+    if most is None:
+        return None
+    if isinstance(value, str):
+        size = len(value.encode("utf-8")) if len(value) * 4 > most else len(value)
+    else:
+        size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+                   .encode("utf-8"))
+    if size <= most:
+        return None
+    return failed("VariableSizeLimitExceeded",
+                  f"The variable '{name}' has size of more than '{size}' bytes. This "
+                  f"exceeded the maximum size '{most}' configured.")
 
 
 def _nested(pointer: str) -> bool:
@@ -106,8 +128,11 @@ class InitializeVariable(LeafHandler):
                 value = _coerce(name, kind, value)
             except VariableTypeError as exc:
                 return failed("InvalidVariableType", str(exc))
-            context.set_variable(name, value)
+            if (refused := _too_big(context, name, value)) is not None:
+                return refused
             shown.append({"name": name, "type": kind, "value": value})
+        for variable in shown:  # all or none
+            context.set_variable(variable["name"], variable["value"])
         return succeeded(None, inputs={"variables": shown})
 
 
@@ -148,6 +173,8 @@ class _OneVariable(LeafHandler):
             updated = self.change(name, current, inputs.get("value"))
         except VariableTypeError as exc:
             return failed("InvalidVariableType", str(exc))
+        if (refused := _too_big(context, name, updated)) is not None:
+            return refused
         context.set_variable(name, updated)
         return succeeded({"body": {"name": name, "value": updated}},
                          inputs={"name": name, "value": inputs.get("value")})

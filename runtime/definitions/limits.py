@@ -9,7 +9,8 @@ run-time limits beside these.
 
 ``KindLimits`` are the limits a Stateless workflow has smaller (the host settings
 ``Runtime.Backend.FlowDefaultForeachItemsLimit``, ``MaximumUntilLimitCount``,
-``Stateless.FlowRunTimeout`` and their ``Stateless.*`` forms): refused at deploy where the
+``Stateless.FlowRunTimeout``, ``VariableOperation.MaximumVariableSize`` and their
+``Stateless.*`` forms): refused at deploy where the
 definition says them literally, applied by the engine at run time otherwise.
 """
 
@@ -58,12 +59,16 @@ class KindLimits:
     #: How long a run may last, in seconds (None: the ``[runtime] run_duration_days``
     #: setting, Logic Apps' ``Runtime.Backend.FlowRunTimeout``).
     run_duration: float | None
+    #: The most a variable may hold, in bytes of its content (a string's UTF-8, any other
+    #: value's JSON): Logic Apps' ``Runtime.Backend.VariableOperation.MaximumVariableSize``
+    #: (None: Stateful's 104,857,600, which the expression engine's own bounds keep).
+    variable_bytes: int | None
 
 
 STATEFUL = KindLimits(foreach_items=100_000, until_count=5_000, until_timeout=None,
-                      run_duration=None)
+                      run_duration=None, variable_bytes=None)
 STATELESS = KindLimits(foreach_items=100, until_count=100, until_timeout=300.0,
-                       run_duration=300.0)
+                       run_duration=300.0, variable_bytes=1024)
 
 
 def limits_of(kind: str) -> KindLimits:

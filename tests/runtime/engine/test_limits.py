@@ -73,6 +73,47 @@ def test_a_stateless_until_runs_at_most_100_times_whatever_its_count_says(
     assert len(stateful["actions"]["Tick"]["repetitions"]) == 150
 
 
+def test_a_stateless_variable_holds_at_most_1024_bytes(sqlite_services: Services) -> None:
+    actions = {
+        "Init": {"type": "InitializeVariable", "inputs": {"variables": [
+            {"name": "text", "type": "string", "value": "@triggerBody()"}]}},
+        "Grow": {"type": "AppendToStringVariable", "runAfter": {"Init": ["Succeeded"]},
+                 "inputs": {"name": "text", "value": "é"}},
+        "Both": {"type": "InitializeVariable", "runAfter": {"Grow": ["Succeeded", "Failed"]},
+                 "inputs": {"variables": [
+                     {"name": "small", "type": "array", "value": [1]},
+                     {"name": "big", "type": "array", "value": "@split(triggerBody(), '')"}]}},
+        "Seen": {"type": "Compose", "runAfter": {"Both": ["Succeeded", "Failed"]},
+                 "inputs": "@length(variables('text'))"},
+        "Small": {"type": "Compose", "runAfter": {"Both": ["Succeeded", "Failed"]},
+                  "inputs": "@variables('small')"},
+    }
+
+    async def body(h: Harness) -> Any:
+        h.app_settings.values["Workflows.wf.OperationOptions"] = "WithStatelessRunHistory"
+        stateless = await h.run(actions, "x" * 1023, kind="Stateless")
+        stateful = await h.run(actions, "x" * 1023)
+        return stateless, stateful
+
+    stateless, stateful = run(sqlite_services, body)
+    assert statuses(stateless)["Init"] == "Succeeded"  # 1,023 bytes fit
+    grow = stateless["actions"]["Grow"]
+    assert (grow["status"], grow["code"]) == ("Failed", "VariableSizeLimitExceeded")
+    assert grow["error"] == {"code": "VariableSizeLimitExceeded", "message": (
+        "The variable 'text' has size of more than '1025' bytes. This exceeded the "
+        "maximum size '1024' configured.")}  # "é" is two bytes
+    assert stateless["actions"]["Seen"]["outputs"] == 1023  # the failed append changed nothing
+    both = stateless["actions"]["Both"]
+    assert (both["status"], both["code"]) == ("Failed", "VariableSizeLimitExceeded")
+    assert "'big'" in both["error"]["message"]
+    # All or none: the variable that fit was not initialised either.
+    assert stateless["actions"]["Small"]["status"] == "Failed"
+    assert statuses(stateful) == {"Init": "Succeeded", "Grow": "Succeeded",
+                                  "Both": "Succeeded", "Seen": "Succeeded",
+                                  "Small": "Succeeded"}
+    assert stateful["actions"]["Seen"]["outputs"] == 1024
+
+
 @pytest.mark.both_backends
 def test_a_run_asleep_on_a_timer_past_the_run_duration_is_timed_out_after_a_restart(
         services: Services) -> None:
