@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from gateway.services import Services
     from gateway.settings import Secret, Settings, load_settings
     from gateway.store.principals import Principal
+    from gateway.store.secrets import Reseal
     from gateway.store.workflows import WorkflowIdentities, principal_of
 
 _EXPORTS = {
@@ -76,6 +77,7 @@ _EXPORTS = {
     "EgressGuard": "gateway.security.egress",
     "VettedTarget": "gateway.security.egress",
     "Principal": "gateway.store.principals",
+    "Reseal": "gateway.store.secrets",
     "BackgroundService": "gateway.extensions",
     "Extension": "gateway.extensions",
     "Services": "gateway.services",
@@ -101,6 +103,7 @@ __all__ = [
     "PayloadTooLarge",
     "PortwayError",
     "Principal",
+    "Reseal",
     "Secret",
     "Services",
     "Settings",

@@ -18,7 +18,9 @@ for what it brings:
   once per server worker;
 - ``commands`` — sub-commands of the ``portway`` command line;
 - ``builtin_connectors`` — the built-in connectors it runs, shown read-only in the
-  catalogue with kind ``builtin`` (``gateway.catalogue.builtin_connectors``).
+  catalogue with kind ``builtin`` (``gateway.catalogue.builtin_connectors``);
+- ``reseal`` — the ``Vault.seal_text`` tokens it keeps in its own rows, re-sealed under
+  the new master key by ``portway keys rotate`` before the old key is retired.
 
 Subclass ``Extension`` and override what you bring; the defaults bring nothing.
 """
@@ -38,6 +40,7 @@ from starlette.routing import BaseRoute
 
 if TYPE_CHECKING:
     from gateway.services import Services
+    from gateway.store.secrets import Reseal
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,13 @@ class Extension:
         """The built-in connectors it runs, each a connector definition in the wire shape
         ``GET /v1/connectors/{id}`` answers (``importers.Connector``, camelCase)."""
         return ()
+
+    def reseal(self, conn: sa.Connection, reseal: Reseal) -> int:
+        """Re-seal the ``Vault.seal_text`` tokens kept in the extension's own rows under
+        the new master key, inside ``portway keys rotate``'s transaction (``reseal`` opens
+        one token and seals it again; it raises ValueError for one that does not open).
+        Answers how many moved; the old key is retired right after."""
+        return 0
 
     def startup(self, services: Services) -> Awaitable[None] | None:
         """Called when the app starts, after the gateway's parts are built."""

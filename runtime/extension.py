@@ -14,9 +14,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from starlette.routing import BaseRoute
 
-from gateway import BackgroundService, Extension, Services
+from gateway import BackgroundService, Extension, Reseal, Services
 from runtime.settings import RuntimeSettings
 from runtime.store import tables
 
@@ -26,6 +27,11 @@ class RuntimeExtension(Extension):
     migrations: Path | None = Path(__file__).parent / "store" / "migrations" / "versions"
     metadata = tables.metadata
     settings_section = RuntimeSettings
+
+    def reseal(self, conn: sa.Connection, reseal: Reseal) -> int:
+        from runtime.engine.redaction import reseal_stored
+
+        return reseal_stored(conn, reseal)
 
     def routes(self, services: Services) -> Sequence[BaseRoute]:
         from runtime.api import callbacks, runs, triggers, workflows

@@ -1,4 +1,5 @@
-"""``portway keys rotate``: re-encrypt every secret under a new master key."""
+"""``portway keys rotate``: re-encrypt every secret under a new master key — the vault's,
+and the sealed values extensions keep in their own rows (``Extension.reseal``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.cli.common import add_store_options, services_of
+from gateway.extensions import discovered_extensions
 
 
 def register(commands: Any) -> None:
@@ -24,7 +26,8 @@ def rotate_keys(args: argparse.Namespace) -> int:
     new = old.with_new_active_key()
     # Save first, with the old keys still in: a crash before re-sealing loses nothing.
     new.save(path)
-    count = services.vault.rotate(new)
+    # Tokens extensions seal in their own rows (values hidden in run records) move too.
+    count = services.vault.rotate(new, [e.reseal for e in discovered_extensions()])
     new.only_active().save(path)
     services.audit.record(actor="cli", action="keys.rotate", resource="keys", outcome="ok",
                           details={"resealed": count, "active": new.active})

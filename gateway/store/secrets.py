@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +19,13 @@ _ONE = sa.select(secrets).where(
     secrets.c.owner_id == sa.bindparam("owner_id"), secrets.c.name == sa.bindparam("name"))
 #: Opened values kept per sealed row, at most (a hot secret is opened once, not per call).
 _OPENED_MOST = 512
+
+#: Re-seals one ``Vault.seal_text`` token of (owner_kind, owner_id, name) under the
+#: rotation's new key; raises ValueError when the token does not open.
+Reseal = Callable[[str, str, str, str], str]
+#: Re-seals, inside the rotation's transaction, the tokens someone keeps in its own rows;
+#: answers how many moved.
+ResealRows = Callable[[sa.Connection, Reseal], int]
 
 
 class Vault:
@@ -98,10 +106,9 @@ class Vault:
     def seal_text(self, owner_kind: str, owner_id: str, name: str, value: str) -> str:
         """Seal a value its owner keeps in its own rows (not in the vault's table): a
         printable token that only ``open_text`` with the same identity opens. Tokens are
-        not re-sealed by ``rotate``; they open while the keyring keeps their key."""
-        sealed = seal(self.keyring, owner_kind, owner_id, name, value.encode("utf-8"))
-        return ".".join((sealed.key_id, base64.urlsafe_b64encode(sealed.wrapped_key).decode(),
-                         base64.urlsafe_b64encode(sealed.ciphertext).decode()))
+        re-sealed by ``rotate`` through the ``elsewhere`` hook of whoever keeps them (an
+        extension's ``reseal``); they open while the keyring keeps their key."""
+        return _token(seal(self.keyring, owner_kind, owner_id, name, value.encode("utf-8")))
 
     def open_text(self, owner_kind: str, owner_id: str, name: str, token: str) -> str:
         """Open a token of ``seal_text`` (the value is not registered for log redaction:
@@ -110,16 +117,8 @@ class Vault:
         Raises:
             ValueError: Not a token, or not sealed for this identity or by a known key.
         """
-        key_id, _, rest = token.rpartition(".")
-        key_id, _, wrapped = key_id.rpartition(".")
-        try:
-            sealed = SealedSecret(key_id, base64.urlsafe_b64decode(wrapped),
-                                  base64.urlsafe_b64decode(rest))
-            value = open_sealed(self._keyring_for(key_id), owner_kind, owner_id, name,
-                                sealed).decode("utf-8")
-        except Exception as exc:
-            raise ValueError("the sealed value cannot be opened") from exc
-        return value
+        key_id = token.split(".", 1)[0]
+        return _open_token(self._keyring_for(key_id), owner_kind, owner_id, name, token)
 
     def _open(self, row: Any) -> str:
         sealed = SealedSecret(key_id=row.key_id, wrapped_key=row.wrapped_key,
@@ -135,12 +134,19 @@ class Vault:
             self.keyring = self.keyring.refreshed()
         return self.keyring
 
-    def rotate(self, new_keyring: Keyring) -> int:
-        """Re-seal every secret under ``new_keyring``'s active key; returns how many.
+    def rotate(self, new_keyring: Keyring, elsewhere: Sequence[ResealRows] = ()) -> int:
+        """Re-seal every secret under ``new_keyring``'s active key, and the ``seal_text``
+        tokens kept in other rows (``elsewhere``: each re-seals its own); returns how many.
 
         Runs in one transaction: either every secret moves to the new key or none does.
         """
         count = 0
+
+        def reseal(owner_kind: str, owner_id: str, name: str, token: str) -> str:
+            value = _open_token(new_keyring, owner_kind, owner_id, name, token)
+            return _token(seal(new_keyring, owner_kind, owner_id, name,
+                               value.encode("utf-8")))
+
         with self.db.engine.begin() as conn:
             rows = conn.execute(sa.select(secrets)).all()
             for row in rows:
@@ -153,5 +159,24 @@ class Vault:
                 ).values(key_id=sealed.key_id, wrapped_key=sealed.wrapped_key,
                          ciphertext=sealed.ciphertext, updated_at=time.time()))
                 count += 1
+            for reseal_rows in elsewhere:
+                count += reseal_rows(conn, reseal)
         self.keyring = new_keyring
         return count
+
+
+def _token(sealed: SealedSecret) -> str:
+    return ".".join((sealed.key_id, base64.urlsafe_b64encode(sealed.wrapped_key).decode(),
+                     base64.urlsafe_b64encode(sealed.ciphertext).decode()))
+
+
+def _open_token(keyring: Keyring, owner_kind: str, owner_id: str, name: str,
+                token: str) -> str:
+    key_id, _, rest = token.rpartition(".")
+    key_id, _, wrapped = key_id.rpartition(".")
+    try:
+        sealed = SealedSecret(key_id, base64.urlsafe_b64decode(wrapped),
+                              base64.urlsafe_b64decode(rest))
+        return open_sealed(keyring, owner_kind, owner_id, name, sealed).decode("utf-8")
+    except Exception as exc:
+        raise ValueError("the sealed value cannot be opened") from exc

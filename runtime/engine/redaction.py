@@ -8,7 +8,9 @@ The run in memory keeps the real values: expressions after the action still see 
 
 What a stored record hides is sealed beside it (``_sealed``: the real parts, encrypted by
 the vault's keyring for this run and action), so a run resumed after a crash or a timer
-gives later actions the real values too; history never shows ``_sealed``.
+gives later actions the real values too; history never shows ``_sealed``. ``portway keys
+rotate`` re-seals those, and sealed variables, under the new key (``reseal_stored``)
+before it retires the old one.
 """
 
 from __future__ import annotations
@@ -18,10 +20,14 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import sqlalchemy as sa
+
+from gateway import Reseal
 from runtime.engine.policies import SECURED
 from runtime.engine.state import RunState
+from runtime.store.tables import action_results, runs
 
-__all__ = ["MASK", "Sealer", "redact", "secret_values"]
+__all__ = ["MASK", "Sealer", "redact", "reseal_stored", "secret_values"]
 
 #: The parts of a record redaction may change, and so the parts sealed when it does.
 _PARTS = ("inputs", "outputs", "error", "trackedProperties")
@@ -132,3 +138,36 @@ class Sealer:
             except ValueError:
                 found = {}
         return found if isinstance(found, dict) else {}
+
+
+def reseal_stored(conn: sa.Connection, reseal: Reseal) -> int:
+    """Re-seal, in the caller's transaction, every sealed part of a stored record and
+    every sealed variables text under the rotation's new key; answers how many moved. A
+    token that no longer opens (its key was removed before) is left as it is."""
+    moved = 0
+    for row in conn.execute(sa.select(
+            action_results.c.run_id, action_results.c.key, action_results.c.record).where(
+            action_results.c.record.like('%"_sealed"%'))).all():
+        record = json.loads(row.record)
+        token = record.get("_sealed")
+        if not isinstance(token, str):
+            continue
+        try:
+            record["_sealed"] = reseal(_OWNER, row.run_id, row.key, token)
+        except ValueError:
+            continue
+        conn.execute(action_results.update().where(
+            action_results.c.run_id == row.run_id, action_results.c.key == row.key).values(
+            record=json.dumps(record, separators=(",", ":"), ensure_ascii=False)))
+        moved += 1
+    for row in conn.execute(sa.select(runs.c.id, runs.c.variables).where(
+            runs.c.variables.like('"sealed:%'))).all():
+        token = json.loads(row.variables).removeprefix("sealed:")
+        try:
+            sealed = "sealed:" + reseal(_OWNER, row.id, "variables", token)
+        except ValueError:
+            continue
+        conn.execute(runs.update().where(runs.c.id == row.id).values(
+            variables=json.dumps(sealed)))
+        moved += 1
+    return moved
