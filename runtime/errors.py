@@ -19,7 +19,11 @@
     │                                caller addresses
     ├── SqliteFileNotAllowed (403)   a SQL connection's SQLite file outside
     │                                ``[runtime] sql_sqlite_roots`` (or none listed)
-    └── StoreDatabaseNotAllowed (403) a SQL connection naming Portway's own database
+    ├── StoreDatabaseNotAllowed (403) a SQL connection to Portway's own database, by
+    │                                any name or route (its server says which it is)
+    └── SqlRoleNotAllowed (403)      a PostgreSQL connection whose role reaches past its
+                                     database: a superuser, CREATEROLE, the server-file
+                                     and program roles; on the store's server its roles
     gateway.NotFound (404)
     └── SqlObjectNotFound (404)      a table, column or procedure the database lacks
     gateway.PayloadTooLarge (413)
@@ -101,9 +105,15 @@ class SqliteFileNotAllowed(Forbidden):
 
 
 class StoreDatabaseNotAllowed(Forbidden):
-    """A connection naming Portway's own database."""
+    """A connection to Portway's own database."""
 
     code = "StoreDatabaseNotAllowed"
+
+
+class SqlRoleNotAllowed(Forbidden):
+    """A PostgreSQL connection whose role could reach past its own database."""
+
+    code = "SqlRoleNotAllowed"
 
 
 class SqlObjectNotFound(NotFound):

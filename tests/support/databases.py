@@ -10,6 +10,7 @@ import contextlib
 import glob
 import os
 import pwd
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -78,28 +79,47 @@ def postgres_server() -> Iterator[str]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def create_database(server_url: str, name: str) -> str:
-    """Create an empty database on the server; returns its URL."""
+def as_superuser(server_url: str, *statements: str) -> None:
+    """Run statements one by one, each in its own transaction (``CREATE DATABASE`` needs
+    that), as the URL's role."""
     import sqlalchemy as sa
 
     engine = sa.create_engine(server_url.replace("postgresql://", "postgresql+psycopg://"),
                               isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        for statement in statements:
+            conn.execute(sa.text(statement))
     engine.dispose()
+
+
+def create_database(server_url: str, name: str) -> str:
+    """Create an empty database on the server; returns its URL."""
+    as_superuser(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+                 f'CREATE DATABASE "{name}"')
     return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+def create_owned_database(server_url: str, name: str) -> str:
+    """Create a login role ``name`` (no superuser, no other rights) and an empty database
+    of the same name that it owns, as a workflow's database would be; returns its URL
+    (with the role's password). ``drop_owned_database`` removes both."""
+    password = secrets.token_hex(12)
+    create_database(server_url, name)
+    as_superuser(server_url, f"CREATE ROLE \"{name}\" LOGIN PASSWORD '{password}'",
+                 f'ALTER DATABASE "{name}" OWNER TO "{name}"')
+    host = server_url.split("@", 1)[1].rsplit("/", 1)[0]
+    return f"postgresql://{name}:{password}@{host}/{name}"
+
+
+def drop_owned_database(server_url: str, name: str) -> None:
+    """Drop a database and role made by ``create_owned_database``."""
+    drop_database(server_url, name)
+    as_superuser(server_url, f'DROP ROLE IF EXISTS "{name}"')
 
 
 def drop_database(server_url: str, name: str) -> None:
     """Drop a database made by ``create_database``, whoever is still connected."""
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(server_url.replace("postgresql://", "postgresql+psycopg://"),
-                              isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
+    as_superuser(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextlib.contextmanager

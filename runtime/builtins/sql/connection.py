@@ -16,7 +16,9 @@ Where it may point is vetted on every call (``confinement``): a SQLite file must
 folder of ``[runtime] sql_sqlite_roots`` and is opened by its real path; a PostgreSQL host
 goes through the gateway's egress guard (``runtime.builtins.outbound``: private and
 loopback addresses only when ``egress.allow`` names them) and the driver connects to
-exactly the vetted address; neither may be Portway's own store. A SQLite connection
+exactly the vetted address. Neither may be Portway's own store: a SQLite file is compared
+with the store's by inode; every new PostgreSQL connection is vetted by what its server
+says it is, before any statement of the workflow's (``session_guard``). A SQLite connection
 cannot reach past its file: an authorizer refuses ``ATTACH``/``DETACH`` (and so
 ``VACUUM INTO``), ``load_extension`` and the pragmas that set something for the whole
 process (``temp_store_directory``, the heap limits), and no database may be attached.
@@ -36,7 +38,8 @@ from sqlalchemy.engine import URL, make_url
 
 from runtime.builtins.calling import current_call
 from runtime.builtins.outbound import vet_server
-from runtime.builtins.sql.confinement import refuse_store_server, sqlite_file
+from runtime.builtins.sql.confinement import sqlite_file
+from runtime.builtins.sql.session_guard import vet_session
 from runtime.errors import SqlRequestInvalid
 
 __all__ = ["Database", "Engines", "parse_connection_string", "vetted_target"]
@@ -174,14 +177,15 @@ class Engines:
     """
 
     def __init__(self) -> None:
-        self._engines: dict[tuple[str, str, float], sa.Engine] = {}
+        self._engines: dict[tuple[str, str, float, str], sa.Engine] = {}
         self._lock = threading.Lock()
 
     def engine(self, connection_string: str, database: Database, target: str,
-               timeout: float) -> sa.Engine:
+               timeout: float, store_url: str) -> sa.Engine:
         """The engine for a parsed connection string vetted as ``target`` (``vetted_target``:
-        the PostgreSQL host's address, the SQLite file's real path)."""
-        key = (connection_string, target, timeout)
+        the PostgreSQL host's address, the SQLite file's real path); on PostgreSQL each of
+        its new connections is vetted against the store at ``store_url``."""
+        key = (connection_string, target, timeout, store_url)
         with self._lock:
             known = self._engines.get(key)
             if known is not None:
@@ -190,7 +194,7 @@ class Engines:
                 for old in self._engines.values():
                     old.dispose()
                 self._engines.clear()
-            built = _build(database, target, timeout)
+            built = _build(database, target, timeout, store_url)
             self._engines[key] = built
             return built
 
@@ -216,12 +220,10 @@ async def vetted_target(database: Database) -> str:
     if not database.host or database.host.startswith("/"):
         raise SqlRequestInvalid("a PostgreSQL connection needs a host name or address "
                                 "(Portway connects over TCP)")
-    address = (await vet_server(database.host, database.port, "postgresql")).address
-    await refuse_store_server(database.url, address, database.port, call.store_url)
-    return address
+    return (await vet_server(database.host, database.port, "postgresql")).address
 
 
-def _build(database: Database, target: str, timeout: float) -> sa.Engine:
+def _build(database: Database, target: str, timeout: float, store_url: str) -> sa.Engine:
     if database.dialect == "sqlite":
         engine = sa.create_engine(_sqlite_url(target), poolclass=sa.pool.QueuePool, pool_size=4,
                                   max_overflow=4,
@@ -234,8 +236,25 @@ def _build(database: Database, target: str, timeout: float) -> sa.Engine:
         database.url, pool_size=4, max_overflow=4, pool_pre_ping=True,
         connect_args={"hostaddr": target, "connect_timeout": max(1, int(timeout)),
                       "options": f"-c statement_timeout={millis} -c lock_timeout={millis}"})
+    _vetted_sessions(engine, store_url, timeout)
     sa.event.listen(engine, "connect", _untyped_text)
     return engine
+
+
+def _vetted_sessions(engine: sa.Engine, store_url: str, timeout: float) -> None:
+    """Vet every connection the engine's pool opens (``session_guard``) as the driver
+    hands it over: before SQLAlchemy's own first queries and any of the workflow's."""
+
+    def connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        connection = dialect.connect(*cargs, **cparams)
+        try:
+            vet_session(connection, store_url, timeout)
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    sa.event.listen(engine, "do_connect", connect)
 
 
 def _untyped_text(dbapi_connection: Any, _record: Any) -> None:

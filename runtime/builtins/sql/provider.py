@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 
 from gateway import PortwayError
-from runtime.builtins.calling import runtime_settings
+from runtime.builtins.calling import current_call, runtime_settings
 from runtime.builtins.registry import ProviderOperation
 from runtime.builtins.sql.connection import Engines, parse_connection_string, vetted_target
 from runtime.builtins.sql.operations import ACTIONS
@@ -137,7 +137,8 @@ class SqlProvider:
         database = parse_connection_string(connection_string)
         target = await vetted_target(database)
         timeout = runtime_settings().sql_timeout_seconds
-        engine = self.engines.engine(str(connection_string), database, target, timeout)
+        engine = self.engines.engine(str(connection_string), database, target, timeout,
+                                     current_call().store_url)
 
         def in_thread() -> T:
             with engine.begin() as conn:

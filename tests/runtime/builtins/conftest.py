@@ -18,7 +18,7 @@ from gateway.services import build_services
 from runtime.builtins.sql import SqlProvider
 from tests.gateway.conftest import make_settings
 from tests.runtime.api.conftest import client, runtime_gateway
-from tests.support.databases import create_database, drop_database
+from tests.support.databases import create_owned_database, drop_owned_database
 
 __all__ = ["client", "execute", "runtime_gateway"]
 
@@ -35,16 +35,17 @@ def services(tmp_path: Path, database_url: str) -> Iterator[Services]:
 def user_db(request: pytest.FixtureRequest, tmp_path: Path, database_url: str
             ) -> Iterator[str]:
     """The connection string of a database holding a ``customers`` table: on the store's
-    backend, never the store itself."""
+    backend, never the store itself (on PostgreSQL a database of its own on the store's
+    server, owned by a plain role of its own, as the SQL connector requires there)."""
     if not database_url.startswith("postgresql"):
         yield from _with_customers(f"sqlite:///{tmp_path / 'customers.db'}")
         return
     server: str = request.getfixturevalue("postgres_server_url")
     name = "u_" + uuid.uuid4().hex[:12]
     try:
-        yield from _with_customers(create_database(server, name))
+        yield from _with_customers(create_owned_database(server, name))
     finally:
-        drop_database(server, name)
+        drop_owned_database(server, name)
 
 
 def _with_customers(url: str) -> Iterator[str]:

@@ -90,3 +90,13 @@ def wait_for_runs(client: httpx.Client, count: int, timeout: float = 90
             return runs_per_customer(client)
         time.sleep(0.3)
     raise AssertionError(f"{len(found)} of {count} customers have a run: {sorted(found)}")
+
+
+def owners(store_url: str) -> list[tuple[Any, ...]]:
+    """The store's role assignments, as a client of the store reads them."""
+    engine = engine_for(store_url)
+    with engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(sa.text(
+            "SELECT principal, scope, role FROM role_assignments ORDER BY 1, 2"))]
+    engine.dispose()
+    return rows

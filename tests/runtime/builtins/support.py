@@ -6,7 +6,9 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
-from gateway import Services
+import pytest
+
+from gateway import PortwayError, Services
 from runtime.builtins.calling import calling
 from runtime.builtins.registry import ServiceProvider
 
@@ -27,3 +29,12 @@ def poll(services: Services, provider: Any, operation: str, connection: Mapping[
             return await provider.poll(operation, connection, parameters, state)
 
     return asyncio.run(main())
+
+
+def refused(services: Services, provider: ServiceProvider, connection_string: str,
+            operation: str = "getTables", **parameters: Any) -> PortwayError:
+    """The error a call with this connection string fails with."""
+    with pytest.raises(PortwayError) as caught:
+        invoke(services, provider, operation, {"connectionString": connection_string},
+               parameters)
+    return caught.value

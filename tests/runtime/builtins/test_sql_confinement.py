@@ -5,7 +5,6 @@ INTO, load_extension)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 from typing import Any
@@ -14,19 +13,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from gateway import PortwayError, Services
+from gateway import Services
 from runtime.builtins.sql import SqlProvider
-from runtime.builtins.sql.confinement import refuse_store_server
 from tests.runtime.builtins.conftest import execute
-from tests.runtime.builtins.support import invoke
-
-
-def refused(services: Services, provider: SqlProvider, connection_string: str,
-            operation: str = "getTables", **parameters: Any) -> PortwayError:
-    with pytest.raises(PortwayError) as caught:
-        invoke(services, provider, operation, {"connectionString": connection_string},
-               parameters)
-    return caught.value
+from tests.runtime.builtins.support import invoke, refused
 
 
 def roots(services: Services, *folders: Path | str) -> Services:
@@ -157,34 +147,3 @@ def test_the_store_database_on_postgresql_is_refused_by_any_spelling(
     tables = invoke(services, provider, "getTables", {"connectionString": user_db},
                     {})["body"]
     assert [t["displayName"] for t in tables] == ["customers"]
-
-
-@pytest.mark.parametrize(("address", "store_host", "refused_too"), [
-    ("127.0.0.1", "127.0.0.1", True),
-    ("127.0.0.7", "localhost", True),  # a local server answers on every loopback address
-    ("::1", "127.0.0.1", True),
-    ("::ffff:127.0.0.1", "localhost", True),
-    ("127.0.0.1", "", True),  # a store reached through the default Unix socket
-    ("127.0.0.1", "/run/postgresql", True),
-    ("192.0.2.10", "127.0.0.1", False),  # another machine
-    ("127.0.0.1", "192.0.2.10", False),
-])
-def test_the_store_servers_addresses_are_compared_as_addresses(
-        address: str, store_host: str, refused_too: bool) -> None:
-    store = f"postgresql://portway:secret@{store_host}:5432/portway"
-    if store_host.startswith("/"):
-        store = f"postgresql://portway:secret@:5432/portway?host={store_host}"
-    url = make_url("postgresql+psycopg://app:pw@db.example:5432/portway")
-
-    def check(port: int, database: str) -> bool:
-        try:
-            asyncio.run(refuse_store_server(url.set(database=database), address, port,
-                                            store))
-        except PortwayError as error:
-            assert error.code == "StoreDatabaseNotAllowed"
-            return True
-        return False
-
-    assert check(5432, "portway") is refused_too
-    assert check(5433, "portway") is False  # another server (port)
-    assert check(5432, "customers") is False  # another database on the server

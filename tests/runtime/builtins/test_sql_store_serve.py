@@ -14,7 +14,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.runtime.builtins.sql_serve import engine_for
+from tests.runtime.builtins.sql_serve import engine_for, owners
 from tests.runtime.cli.test_workflows_cli import _portway
 from tests.support.servers import portway_process
 
@@ -63,15 +63,6 @@ def project(root: Path, outside: Path) -> Path:
             "Open_a_file_outside": _sql("outside", "getTables"),
             "Read_the_customers": _sql("customers", "getTables")}}})
     return folder
-
-
-def owners(store_url: str) -> list[tuple[Any, ...]]:
-    engine = engine_for(store_url)
-    with engine.connect() as conn:
-        rows = [tuple(r) for r in conn.execute(sa.text(
-            "SELECT principal, scope, role FROM role_assignments ORDER BY 1, 2"))]
-    engine.dispose()
-    return rows
 
 
 def test_a_deployed_workflow_reaches_only_the_files_it_is_allowed(tmp_path: Path) -> None:

@@ -28,7 +28,12 @@ from tests.runtime.builtins.sql_serve import (
 )
 from tests.runtime.cli.test_workflows_cli import _portway
 from tests.runtime.engine.test_kill import _kill_tree, _wait
-from tests.support.databases import create_database, drop_database
+from tests.support.databases import (
+    create_database,
+    create_owned_database,
+    drop_database,
+    drop_owned_database,
+)
 from tests.support.servers import portway_process
 
 pytestmark = pytest.mark.slow
@@ -37,10 +42,10 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def customers_url(postgres_server_url: str) -> Iterator[str]:
     name = "c_" + uuid.uuid4().hex[:12]
-    url = create_database(postgres_server_url, name)
+    url = create_owned_database(postgres_server_url, name)
     create_customers(url)
     yield url
-    drop_database(postgres_server_url, name)
+    drop_owned_database(postgres_server_url, name)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
