@@ -174,6 +174,22 @@ def seed(environment: dict[str, str], upstream_port: int) -> str:
 
 
 @contextmanager
+def seeded_upstream() -> Iterator[tuple[dict[str, str], str]]:
+    """For the in-process benches: a seeded store and the nginx upstream, in a temporary
+    folder removed afterwards; yields the gateway's environment and a caller's token."""
+    workdir = Path(tempfile.mkdtemp(prefix="portway-bench-"))
+    try:
+        upstream_port = free_port()
+        environment = portway_environment(workdir)
+        token = seed(environment, upstream_port)
+        with nginx(workdir, "upstream", UPSTREAM.format(port=upstream_port, payload=PAYLOAD),
+                   upstream_port):
+            yield environment, token
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
 def portway(workdir: Path, environment: dict[str, str], port: int
             ) -> Iterator[subprocess.Popen[bytes]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTWAY_")}

@@ -23,9 +23,7 @@ import argparse
 import asyncio
 import cProfile
 import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -33,15 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.proxy import (  # noqa: E402
-    PATH,
-    PAYLOAD,
-    UPSTREAM,
-    free_port,
-    nginx,
-    portway_environment,
-    seed,
-)
+from bench.proxy import PATH, PAYLOAD, seeded_upstream  # noqa: E402
 
 PROXIED = "/apim/bench/bench-conn" + PATH
 
@@ -124,16 +114,8 @@ def main() -> int:
     args = parser.parse_args()
     import uvloop
 
-    workdir = Path(tempfile.mkdtemp(prefix="portway-bench-"))
-    try:
-        upstream_port = free_port()
-        environment = portway_environment(workdir)
-        token = seed(environment, upstream_port)
-        with nginx(workdir, "upstream", UPSTREAM.format(port=upstream_port, payload=PAYLOAD),
-                   upstream_port):
-            per_call = uvloop.run(measure(environment, token, args))
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    with seeded_upstream() as (environment, token):
+        per_call = uvloop.run(measure(environment, token, args))
     print("CPU us per call (user + system), by round: " + ", ".join(
         f"{user + system:.1f} ({user:.1f} + {system:.1f})" for user, system in per_call))
     user, system = min(per_call, key=sum)
