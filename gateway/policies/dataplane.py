@@ -14,12 +14,12 @@ typing), so this module does not depend on the proxy's internals.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 from gateway import boundedjson
 from gateway.errors import BadRequest, PayloadTooLarge
-from gateway.policies.engine import PolicySet
+from gateway.policies.engine import REQUEST, PolicySet, response_sections
 from gateway.policies.request import PolicyRequest, PolicyResponse
 from importers.model import Connector
 
@@ -83,7 +83,12 @@ def _apply_header_changes(headers: list[tuple[str, str]], before: dict[str, str]
 
 
 class CallPolicies:
-    """A ``PolicySet`` shaped for the proxy pipeline's ``Call`` and upstream response."""
+    """A ``PolicySet`` shaped for the proxy pipeline's ``Call`` and upstream response.
+
+    ``apply_request`` and ``apply_response`` return None (or the response) at once when
+    no policy of the section runs for the call's operation, and an awaitable when one
+    does, which the pipeline awaits: most calls of most connectors then cost a lookup.
+    """
 
     def __init__(self, policies: PolicySet, *, max_body_bytes: int = DEFAULT_MAX_BODY) -> None:
         self.policies = policies
@@ -97,7 +102,7 @@ class CallPolicies:
         operation = getattr(call, "operation", None)
         return str(getattr(operation, "operation_id", "") or "")
 
-    def _request(self, call: Any, body: Any) -> PolicyRequest:
+    def _request(self, call: Any, body: Any, operation_id: str) -> PolicyRequest:
         """The call as policies see it. The headers, query and path parameters are the
         call's own (policies change them in place); the connection's parameters merged
         with its secrets are made once per cache entry, and never changed."""
@@ -110,30 +115,38 @@ class CallPolicies:
             if merge is not None and isinstance(derived, dict):
                 parameters = merge()
                 # Values read from the parameters alone live as long as this entry.
-                memo = derived.setdefault("policy_values", {})
+                memo = derived.get("policy_values")
+                if memo is None:
+                    memo = derived["policy_values"] = {}
             else:
                 parameters.update(getattr(resolved.record, "parameters", {}) or {})
                 parameters.update(getattr(resolved, "secrets", {}) or {})
         return PolicyRequest(
             method=call.method, base_url=call.base_url, path=call.path,
-            query=call.query, headers=call.headers, body=body,
-            operation_id=self._operation_id(call),
+            query=call.query, headers=call.headers, body=body, operation_id=operation_id,
             path_parameters=getattr(call, "path_params", None) or {},
             connection_parameters=parameters,
             gateway_base_url=str(getattr(call, "gateway_base_url", "") or ""), memo=memo)
 
-    async def apply_request(self, call: Any) -> None:
+    def apply_request(self, call: Any) -> Awaitable[None] | None:
         """Run the request policies on ``call`` and write their changes back to it."""
         operation_id = self._operation_id(call)
-        if not self.policies.selected(operation_id, ("request",)):
-            return
-        parsed = False
-        body: Any = None
-        if self.policies.needs_request_body(operation_id) and call.body is not None:
-            raw = await _read(call.body, self.max_body_bytes)
-            call.body = raw
-            body, parsed = _parse(raw, call.headers.get("content-type"))
-        request = self._request(call, body)
+        selection = self.policies.selection(operation_id, REQUEST)
+        if not selection.policies:
+            return None
+        if selection.uses_body and call.body is not None:
+            return self._apply_request_to_body(call, operation_id)
+        self._run_request(call, operation_id, None, False)
+        return None
+
+    async def _apply_request_to_body(self, call: Any, operation_id: str) -> None:
+        raw = await _read(call.body, self.max_body_bytes)
+        call.body = raw
+        body, parsed = _parse(raw, call.headers.get("content-type"))
+        self._run_request(call, operation_id, body, parsed)
+
+    def _run_request(self, call: Any, operation_id: str, body: Any, parsed: bool) -> None:
+        request = self._request(call, body, operation_id)
         self.policies.apply_request(request)
         call.method = request.method
         call.base_url = request.base_url
@@ -149,13 +162,17 @@ class CallPolicies:
             if hasattr(call, "content_length"):
                 call.content_length = None
 
-    async def apply_response(self, call: Any, response: Any) -> Any:
-        """Run the response policies on ``response``; return it, changed in place."""
+    def apply_response(self, call: Any, response: Any) -> Any:
+        """Run the response policies on ``response``; return it, changed in place (or an
+        awaitable of it)."""
         operation_id = self._operation_id(call)
-        status = int(response.status)
-        sections = ("response", "failure") if status >= 400 else ("response",)
-        if not self.policies.selected(operation_id, sections):
+        if not self.policies.selection(operation_id,
+                                       response_sections(int(response.status))).policies:
             return response
+        return self._apply_response(call, response, operation_id)
+
+    async def _apply_response(self, call: Any, response: Any, operation_id: str) -> Any:
+        status = int(response.status)
         parsed = False
         body: Any = None
         if self.policies.needs_response_body(operation_id, status):
@@ -163,7 +180,7 @@ class CallPolicies:
             body, parsed = _parse(raw, response.header("content-type"))
         before = {k.lower(): v for k, v in response.headers}
         reply = PolicyResponse(status, dict(before), body)
-        self.policies.apply_response(self._request(call, None), reply)
+        self.policies.apply_response(self._request(call, None, operation_id), reply)
         response.headers = _apply_header_changes(list(response.headers), before, reply.headers)
         if parsed:
             response.content = json.dumps(reply.body, separators=(",", ":")).encode()

@@ -19,7 +19,25 @@ from gateway.policies.templates import COMPILERS, NOT_GATEWAY_TEMPLATES
 from gateway.policies.templates._common import CompiledPolicy, Parameters, PolicyCall
 from importers.model import Policy
 
-__all__ = ["PolicySet", "SkippedPolicy"]
+__all__ = ["REQUEST", "PolicySet", "Selection", "SkippedPolicy", "response_sections"]
+
+REQUEST = ("request",)
+_RESPONSE = ("response",)
+_FAILURE = ("response", "failure")
+
+
+def response_sections(status: int) -> tuple[str, ...]:
+    """The sections that run on an answer: the failure section too for 4xx and 5xx."""
+    return _FAILURE if status >= 400 else _RESPONSE
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The policies that run for one operation in some sections, and whether any of them
+    reads or writes the body (which must then be in memory)."""
+
+    policies: tuple[CompiledPolicy, ...]
+    uses_body: bool
 
 
 @dataclass(frozen=True)
@@ -41,7 +59,7 @@ class PolicySet:
         # The selection by (operation, sections), made on an operation's first call: the
         # policies never change, and operation ids are the connector's own (an unknown
         # one cannot reach here: routing refuses it first), so this stays small.
-        self._selected: dict[tuple[str, tuple[str, ...]], tuple[CompiledPolicy, ...]] = {}
+        self._selected: dict[tuple[str, tuple[str, ...]], Selection] = {}
 
     @classmethod
     def compile(cls, policies: Iterable[Policy]) -> PolicySet:
@@ -63,26 +81,30 @@ class PolicySet:
             compiled.append(compiler(Parameters(policy)))
         return cls(compiled, skipped)
 
-    def selected(self, operation_id: str, sections: tuple[str, ...]
-                 ) -> tuple[CompiledPolicy, ...]:
+    def selection(self, operation_id: str, sections: tuple[str, ...]) -> Selection:
         """The policies of these sections that run for ``operation_id``, in order."""
         key = (operation_id, sections)
         found = self._selected.get(key)
         if found is None:
-            found = tuple(p for p in self.policies
-                          if p.section in sections and p.applies_to(operation_id))
+            chosen = tuple(p for p in self.policies
+                           if p.section in sections and p.applies_to(operation_id))
+            found = Selection(chosen, any(p.uses_body for p in chosen))
             if len(self._selected) < 10_000:
                 self._selected[key] = found
         return found
 
+    def selected(self, operation_id: str, sections: tuple[str, ...]
+                 ) -> tuple[CompiledPolicy, ...]:
+        """The policies of these sections that run for ``operation_id``, in order."""
+        return self.selection(operation_id, sections).policies
+
     def needs_request_body(self, operation_id: str) -> bool:
         """Whether a request policy of this operation reads or writes the body."""
-        return any(p.uses_body for p in self.selected(operation_id, ("request",)))
+        return self.selection(operation_id, REQUEST).uses_body
 
     def needs_response_body(self, operation_id: str, status: int = 200) -> bool:
         """Whether a response policy of this operation reads or writes the body."""
-        sections = ("response", "failure") if status >= 400 else ("response",)
-        return any(p.uses_body for p in self.selected(operation_id, sections))
+        return self.selection(operation_id, response_sections(status)).uses_body
 
     def apply_request(self, request: PolicyRequest) -> None:
         """Run the request policies of ``request.operation_id`` on ``request``.
@@ -91,7 +113,7 @@ class PolicySet:
             PolicyExecutionError: A policy failed (an expression error, a bad URL...).
         """
         call = PolicyCall(request)
-        for policy in self.selected(request.operation_id, ("request",)):
+        for policy in self.selection(request.operation_id, REQUEST).policies:
             _run(policy, call)
 
     def apply_response(self, request: PolicyRequest, response: PolicyResponse) -> None:
@@ -100,9 +122,9 @@ class PolicySet:
         Raises:
             PolicyExecutionError: A policy failed.
         """
-        sections = ("response", "failure") if response.status >= 400 else ("response",)
         call = PolicyCall(request, response)
-        for policy in self.selected(request.operation_id, sections):
+        for policy in self.selection(request.operation_id,
+                                     response_sections(response.status)).policies:
             _run(policy, call)
 
     def __len__(self) -> int:
