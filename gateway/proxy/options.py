@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from gateway.logging import get_logger
+from gateway.proxy.retry import RetryPolicy
+from gateway.proxy.upstream import Timeouts
 from gateway.settings import ProxySettings
 from importers import Connector
 
@@ -72,6 +75,18 @@ class ConnectorOptions:
     strict_responses: bool = False
     validate_requests: bool = True
     call_unsupported_operations: bool = False
+
+    # Made once per connector version, not once per call.
+    @cached_property
+    def timeouts(self) -> Timeouts:
+        """The upstream client's timeouts for a call's first attempt."""
+        return Timeouts(self.connect_timeout, self.read_timeout, self.total_timeout)
+
+    @cached_property
+    def retry(self) -> RetryPolicy:
+        """How idempotent calls are retried (waits within the total timeout)."""
+        return RetryPolicy(max_retries=self.max_retries,
+                           budget_seconds=min(self.retry_budget_seconds, self.total_timeout))
 
 
 def connector_options(settings: ProxySettings, connector: Connector) -> ConnectorOptions:

@@ -12,6 +12,7 @@ the outbound client, the throttling counters.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import json
 import time
@@ -29,7 +30,7 @@ from gateway.proxy.call import Body, Call
 from gateway.proxy.errors import ProtocolUnavailable
 from gateway.proxy.http1 import Http1Upstream
 from gateway.proxy.protocols import ProtocolHandler
-from gateway.proxy.retry import RetryPolicy, with_retries
+from gateway.proxy.retry import retries_apply, with_retries
 from gateway.proxy.routing import expand_path
 from gateway.proxy.schemas import json_pointer
 from gateway.proxy.throttle import Throttle, build_throttle
@@ -182,31 +183,40 @@ class Proxy:
                    body: Body, *, tls: TlsProfile | None = None) -> UpstreamResponse:
         """Egress guard, then the upstream call with retries (the protocols' Transport)."""
         call.upstream_url = url
-        target = await steps.vet_target(url, self.services.egress)
-        call.target = target
+        call.target = target = await self.services.egress.acheck(url)
         assert call.resolved is not None
         options = call.resolved.compiled.options
         if call.content_length is not None and not isinstance(body, bytes | None):
             headers = {**headers, "content-length": call.content_length}
+        if options.total_timeout <= 0:
+            raise UpstreamTimeout("the upstream call ran out of its total time",
+                                  details=[{"phase": "total"}])
+        first = UpstreamRequest(method=method, target=target, headers=headers, body=body,
+                                timeouts=options.timeouts,
+                                max_response_bytes=self._max_response, tls=tls)
+        policy = options.retry
+        replayable = body is None or isinstance(body, bytes)
+        if not retries_apply(method, replayable, policy):
+            return await self.upstream.send(first)
         deadline = self._clock() + options.total_timeout
-        connector = call.connector_label
+        attempts = 0
 
         async def attempt() -> UpstreamResponse:
+            nonlocal attempts
+            attempts += 1
+            if attempts == 1:
+                return await self.upstream.send(first)
             remaining = deadline - self._clock()
             if remaining <= 0:
                 raise UpstreamTimeout("the upstream call ran out of its total time",
                                       details=[{"phase": "total"}])
-            return await self.upstream.send(UpstreamRequest(
-                method=method, target=target, headers=headers, body=body,
-                timeouts=Timeouts(options.connect_timeout, options.read_timeout, remaining),
-                max_response_bytes=self._max_response, tls=tls))
+            return await self.upstream.send(dataclasses.replace(first, timeouts=Timeouts(
+                options.connect_timeout, options.read_timeout, remaining)))
 
-        policy = RetryPolicy(max_retries=options.max_retries,
-                             budget_seconds=min(options.retry_budget_seconds,
-                                                options.total_timeout))
+        connector = call.connector_label
         return await with_retries(
-            attempt, method=method, replayable=body is None or isinstance(body, bytes),
-            policy=policy, on_retry=lambda reason: record_retry(connector, reason),
+            attempt, method=method, replayable=replayable, policy=policy,
+            on_retry=lambda reason: record_retry(connector, reason),
             clock=self._clock, sleep=self._sleep)
 
     # -- metrics and audit -----------------------------------------------------------

@@ -64,6 +64,11 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     return max(0.0, when.timestamp() - wall)
 
 
+def retries_apply(method: str, replayable: bool, policy: RetryPolicy) -> bool:
+    """Whether a call may be retried at all: idempotent, its body sent again, retries on."""
+    return policy.max_retries > 0 and replayable and method in IDEMPOTENT
+
+
 async def with_retries(
     attempt: Callable[[], Awaitable[UpstreamResponse]], *, method: str, replayable: bool,
     policy: RetryPolicy, on_retry: Callable[[str], None] | None = None,
@@ -79,7 +84,7 @@ async def with_retries(
         clock: Monotonic seconds (injectable so tests do not wait).
         sleep: Waits that many seconds (injectable).
     """
-    if method not in IDEMPOTENT or not replayable or policy.max_retries <= 0:
+    if not retries_apply(method, replayable, policy):
         return await attempt()
     start = clock()
     retries = 0

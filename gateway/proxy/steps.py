@@ -24,12 +24,10 @@ from gateway.proxy.cache import ConnectionCache
 from gateway.proxy.call import Call
 from gateway.proxy.credentials import inject_call_credentials
 from gateway.proxy.errors import OperationUnsupported
-from gateway.proxy.routing import expand_path
 from gateway.proxy.throttle import Throttle
 from gateway.proxy.upstream import UpstreamResponse
 from gateway.proxy.validation import is_json
 from gateway.security.access import check_connection_use
-from gateway.security.egress import EgressGuard, VettedTarget
 from gateway.services import Services
 
 log = get_logger("portway.proxy")
@@ -74,9 +72,7 @@ def route(call: Call) -> None:
     match = call.resolved.compiled.router.match(call.method, call.path)
     call.operation = match.operation
     call.path_params = match.path_params
-    # The upstream path is the template filled in, never the caller's own spelling.
-    call.path = expand_path(match.operation.path, match.path_params,
-                            trailing_slash=call.path.endswith("/"))
+    call.path = match.path
 
 
 def check_supported(call: Call) -> None:
@@ -223,11 +219,6 @@ _PLAIN = re.compile(r"[A-Za-z0-9_.~-]*")
 def _quoted(text: str) -> str:
     # What urlencode does, without its cost for the usual plain values.
     return text if _PLAIN.fullmatch(text) else quote_plus(text)
-
-
-async def vet_target(url: str, guard: EgressGuard) -> VettedTarget:
-    """The egress guard's verdict on the URL, with the address to connect to."""
-    return await guard.acheck(url)
 
 
 async def apply_response_policies(call: Call, response: UpstreamResponse

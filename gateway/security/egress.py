@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import fnmatch
 import ipaddress
+import re
 import socket
 import time
 from collections.abc import Iterable
@@ -33,6 +34,8 @@ from gateway.errors import EgressDenied, UpstreamUnreachable
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
+#: A URL's origin as written: its scheme, ``://`` and its authority.
+_ORIGIN = re.compile(r"[^:/?#]*://[^/?#]*")
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
@@ -61,6 +64,8 @@ class EgressGuard:
         self._dns_ttl = dns_ttl
         self._verdicts: dict[tuple[str, int], tuple[float, str]] = {}
         self._origins: dict[str, tuple[str, str, int]] = {}
+        #: origin -> (until, scheme, host, port, address): ``_verdicts`` by the URL's text.
+        self._admitted: dict[str, tuple[float, str, str, int, str]] = {}
         self._networks: list[IPNetwork] = []
         self._hosts: list[str] = []
         for entry in allow:
@@ -80,8 +85,23 @@ class EgressGuard:
 
     async def acheck(self, url: str) -> VettedTarget:
         """Vet ``url`` without blocking the event loop (verdicts remembered, see above)."""
+        found = _ORIGIN.match(url)
+        if found is not None:
+            # The data plane sends many URLs under few origins: an admitted one's verdict
+            # is found by the origin's text alone while it lasts.
+            known = self._admitted.get(found.group())
+            if known is not None and known[0] > time.monotonic():
+                _, scheme, host, port, address = known
+                return VettedTarget(url=url, scheme=scheme, host=host, port=port,
+                                    address=address)
         scheme, host, port = self._split(url)
-        return await self._acheck(url, scheme, host, port)
+        target = await self._acheck(url, scheme, host, port)
+        if found is not None:
+            if len(self._admitted) > 10_000:
+                self._admitted.clear()
+            self._admitted[found.group()] = (self._verdicts[(host, port)][0], scheme, host,
+                                             port, target.address)
+        return target
 
     async def acheck_host(self, host: str, port: int, protocol: str) -> VettedTarget:
         """Vet a host and port reached over another protocol than HTTP (a built-in
@@ -139,10 +159,8 @@ class EgressGuard:
     def _split(self, url: str) -> tuple[str, str, int]:
         # The origin (scheme://authority) decides everything checked here; the data plane
         # sends many URLs under few origins, so their checks are remembered.
-        start = url.find("://") + 3
-        cut = min((i for i in (url.find(c, start) for c in "/?#") if i >= 0),
-                  default=len(url))
-        origin = url[:cut] if start > 2 else ""
+        found = _ORIGIN.match(url)
+        origin = found.group() if found is not None else ""
         known = self._origins.get(origin) if origin else None
         if known is not None:
             return known

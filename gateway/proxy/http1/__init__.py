@@ -78,7 +78,9 @@ class Http1Upstream:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + request.timeouts.total
         for _ in range(2):
-            conn, reused = await self._acquire(origin, request, deadline)
+            idle = self.pool.take_idle(origin)
+            conn, reused = (idle, True) if idle is not None else await self._acquire(
+                origin, request, deadline)
             try:
                 return await self._exchange(conn, origin, head, request, deadline, reused)
             except Stale:

@@ -31,10 +31,27 @@ def _clean(text: str, what: str) -> str:
     return text
 
 
+#: A request target that ``urlsplit`` would give back as it is: a path and a query with
+#: no fragment, white space or control character (anything else goes the long way).
+_PLAIN_TARGET = re.compile(r"/[^\x00-\x20#\x7f]*")
+
+
+def _request_target(url: str) -> str:
+    """The path and query of ``url`` (``/`` for none), as ``urlsplit`` reads them."""
+    start = url.find("/", url.find("://") + 3)
+    if start > 0:
+        target = url[start:]
+        origin = url[:start]
+        if _PLAIN_TARGET.fullmatch(target) and not target.endswith("?") and (
+                "?" not in origin and "#" not in origin):
+            return target
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
 def request_head(request: UpstreamRequest) -> bytes:
     target = request.target
-    parts = urlsplit(target.url)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    path = _request_target(target.url)
     default = 443 if target.scheme == "https" else 80
     host = target.host if target.port == default else f"{target.host}:{target.port}"
     if ":" in target.host and target.port == default:
@@ -43,8 +60,7 @@ def request_head(request: UpstreamRequest) -> bytes:
         host = f"[{target.host}]:{target.port}"
     if " " in path:
         raise BadRequest("the outbound path contains a space")
-    lines = [f"{_clean(request.method, 'method')} {_clean(path, 'path')} HTTP/1.1",
-             f"Host: {host}"]
+    lines = [f"{request.method} {path} HTTP/1.1", f"Host: {host}"]
     body = request.body
     length: str | None = None
     for name, value in request.headers.items():
@@ -55,7 +71,7 @@ def request_head(request: UpstreamRequest) -> bytes:
             if key == "content-length" and body is not None and not isinstance(body, bytes):
                 length = value
             continue
-        lines.append(f"{_clean(name, 'header name')}: {_clean(value, 'header value')}")
+        lines.append(f"{name}: {value}")
     if isinstance(body, bytes):
         lines.append(f"Content-Length: {len(body)}")
     elif body is None:
@@ -65,12 +81,27 @@ def request_head(request: UpstreamRequest) -> bytes:
         lines.append(f"Content-Length: {length}")
     else:
         lines.append("Transfer-Encoding: chunked")
+    text = "\r\n".join(lines) + "\r\n\r\n"
+    breaks = len(lines) + 1
+    if text.count("\n") != breaks or text.count("\r") != breaks or "\0" in text:
+        _refuse_line_breaks(request, path)  # a method, path, name or value holds one
     try:
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        return text.encode("latin-1")
     except UnicodeEncodeError:
         # The caller's header bytes arrive as latin-1 text and go out as the same bytes;
         # text beyond latin-1 (a secret or a policy's value, say) goes out as UTF-8.
         return b"".join(_line_bytes(line) + b"\r\n" for line in lines) + b"\r\n"
+
+
+def _refuse_line_breaks(request: UpstreamRequest, path: str) -> None:
+    """Raise ``BadRequest`` naming the part of the request head with a line break."""
+    _clean(request.method, "method")
+    _clean(path, "path")
+    for name, value in request.headers.items():
+        if name.lower() not in _FRAMING:
+            _clean(name, "header name")
+            _clean(value, "header value")
+    raise BadRequest("the outbound request head contains a line break")
 
 
 def _line_bytes(line: str) -> bytes:
@@ -143,8 +174,14 @@ def framing(method: str, status: int, headers: list[tuple[str, str]]
     """
     if method == "HEAD" or status in _NO_BODY_STATUS or 100 <= status < 200:
         return 0, False
-    lengths = [value for name, value in headers if name.lower() == "content-length"]
-    codings = [value for name, value in headers if name.lower() == "transfer-encoding"]
+    lengths: list[str] = []
+    codings: list[str] = []
+    for name, value in headers:
+        size = len(name)  # most names are neither: told apart without lower-casing
+        if size == 14 and name.lower() == "content-length":
+            lengths.append(value)
+        elif size == 17 and name.lower() == "transfer-encoding":
+            codings.append(value)
     if codings:
         if lengths:
             raise _malformed("both Transfer-Encoding and Content-Length")

@@ -45,6 +45,10 @@ class Pool:
         """Connections open to ``origin`` (or in all)."""
         return self._count if origin is None else self._open.get(origin, 0)
 
+    def take_idle(self, origin: Origin) -> Connection | None:
+        """An idle connection to ``origin`` if one is ready (the usual case), else None."""
+        return self._take_idle(origin, asyncio.get_running_loop().time())
+
     async def acquire(self, origin: Origin, timeout: float) -> Connection | None:
         """An idle connection to ``origin``, or None when a new one may be opened (its
         place is then counted: a ``closer`` must give it back).

@@ -229,11 +229,38 @@ def test_a_silent_server_times_out() -> None:
     assert isinstance(results[0], UpstreamTimeout)
 
 
-def test_line_breaks_in_outbound_headers_are_refused() -> None:
+@pytest.mark.parametrize(("method", "headers", "part"), [
+    ("GET", {"x-a": "1\r\nX-Injected: yes"}, "header value"),
+    ("GET", {"x-a": "1\nX-Injected: yes"}, "header value"),
+    ("GET", {"x-a": "1\x00"}, "header value"),
+    ("GET", {"x-a\r\nX-Injected": "yes"}, "header name"),
+    ("GET\r\nX-Injected: yes\r\n", {}, "method"),
+])
+def test_line_breaks_in_outbound_heads_are_refused(method: str, headers: dict[str, str],
+                                                   part: str) -> None:
     with raw_server(lambda conn, index: None) as (port, seen):
-        results = _exchange(_request(port, headers={"x-a": "1\r\nX-Injected: yes"}))
+        results = _exchange(_request(port, method=method, headers=headers))
     assert isinstance(results[0], BadRequest)
+    assert results[0].message == f"the outbound {part} contains a line break"
     assert seen == []
+
+
+@pytest.mark.parametrize(("path", "sent"), [
+    ("/a/b?x=1&y=%20", b"GET /a/b?x=1&y=%20 HTTP/1.1"),
+    ("/a#fragment", b"GET /a HTTP/1.1"),
+    ("/a?", b"GET /a HTTP/1.1"),
+    ("?x=/y", b"GET /?x=/y HTTP/1.1"),
+    ("", b"GET / HTTP/1.1"),
+    ("/a\tb", b"GET /ab HTTP/1.1"),
+])
+def test_the_request_line_carries_the_urls_path_and_query(path: str, sent: bytes) -> None:
+    def handler(conn: _Recorder, index: int) -> None:
+        conn.request()
+        conn.sendall(OK)
+
+    with raw_server(handler) as (port, seen):
+        assert _exchange(_request(port, path=path)) == [(200, b"ok")]
+    assert seen[0].split(b"\r\n")[0] == sent
 
 
 @pytest.mark.parametrize("status", [204, 304])
