@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,11 +17,17 @@ from sqlalchemy.engine import make_url
 from gateway import Services
 from gateway.services import build_services
 from runtime.builtins.sql import SqlProvider
+from runtime.builtins.sql.session_guard import ServerIdentity
 from tests.gateway.conftest import make_settings
 from tests.runtime.builtins.conftest import execute
 from tests.runtime.builtins.sql_serve import owners
 from tests.runtime.builtins.support import invoke, refused
-from tests.support.databases import as_superuser, create_owned_database, drop_owned_database
+from tests.support.databases import (
+    as_superuser,
+    create_owned_database,
+    drop_owned_database,
+    postgres_server,
+)
 from tests.support.forwarder import tcp_forwarder
 
 OWNER_ROW = {"principal": "mallory", "scope": "*", "role": "owner"}
@@ -206,3 +213,34 @@ def test_the_check_cannot_be_answered_by_the_roles_own_objects(
         execute(workflow_db, statement)
     error = refused(store, provider, workflow_db)
     assert (error.status_code, error.code) == (403, "SqlRoleNotAllowed")
+
+
+def test_on_another_server_only_the_rules_of_every_server_hold(
+        store: Services, provider: SqlProvider, store_url: str) -> None:
+    """A second cluster holding a database and a role named as the store's: that is the
+    user's own (the store is recognised by its server, not its names); a superuser there
+    is still refused."""
+    name = str(make_url(store_url).database)
+    with postgres_server() as other:
+        url = create_owned_database(other, name)
+        execute(url, "CREATE TABLE orders (id SERIAL PRIMARY KEY)")
+        assert tables(store, provider, url) == ["orders"]
+        as_superuser(other, f"ALTER ROLE {name} SUPERUSER")
+        provider.engines.dispose()  # the next call opens a new connection
+        error = refused(store, provider, url)
+        assert (error.status_code, error.code) == (403, "SqlRoleNotAllowed")
+        provider.engines.dispose()
+
+
+@pytest.mark.parametrize(("mine", "theirs", "same"), [
+    ((7, 1.0), (7, 2.0), True),  # one cluster's identifier: a replica, or a restart
+    ((None, 1.0), (7, 1.0), True),  # one start, whoever could not read the identifier
+    ((7, 1.0), (8, 2.0), False),
+    ((None, 1.0), (None, 2.0), False),
+])
+def test_servers_are_the_same_by_their_identifier_or_their_start(
+        mine: tuple[int | None, float], theirs: tuple[int | None, float], same: bool) -> None:
+    def identity(system_id: int | None, started: float) -> ServerIdentity:
+        return ServerIdentity("portway", datetime.fromtimestamp(started, UTC), system_id)
+
+    assert identity(*mine).same_server(identity(*theirs)) is same
