@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from gateway import Services
+from gateway import PortwayError, Services
 from gateway.services import build_services
 from runtime.builtins.sql import SqlProvider
 from runtime.builtins.sql.session_guard import ServerIdentity
 from tests.gateway.conftest import make_settings
 from tests.runtime.builtins.conftest import execute
 from tests.runtime.builtins.sql_serve import owners
-from tests.runtime.builtins.support import invoke, refused
+from tests.runtime.builtins.support import invoke, poll, refused
 from tests.support.databases import (
     as_superuser,
     create_owned_database,
@@ -169,6 +169,8 @@ def test_the_store_behind_another_port_is_recognised_by_its_server(
             f"Server=tcp:127.0.0.1,{port};Initial Catalog={store_db.database};"
             f"User Id={url.username};Password={url.password}",
             store_db.set(port=port),  # the store's own credentials
+            url.set(port=port, database=store_db.database,  # the options a URL may carry
+                    query={"sslmode": "disable", "application_name": "portway"}),
         ]:
             text = spelling if isinstance(spelling, str) else spelling.render_as_string(
                 hide_password=False)
@@ -191,6 +193,17 @@ def test_a_role_made_powerful_later_is_refused_on_its_next_connection(
              f"WHERE usename = '{url.username}'")
     error = refused(store, provider, workflow_db)
     assert (error.status_code, error.code) == (403, "SqlRoleNotAllowed")
+
+
+def test_a_trigger_poll_is_vetted_as_an_action_is(
+        store: Services, provider: SqlProvider, workflow_db: str,
+        postgres_server_url: str) -> None:
+    url = make_url(workflow_db)
+    as_admin(postgres_server_url, "postgres", f"ALTER ROLE {url.username} SUPERUSER")
+    with pytest.raises(PortwayError) as caught:
+        poll(store, provider, "whenARowIsInserted", {"connectionString": workflow_db},
+             {"tableName": "orders"}, {})
+    assert (caught.value.status_code, caught.value.code) == (403, "SqlRoleNotAllowed")
 
 
 def test_the_check_cannot_be_answered_by_the_roles_own_objects(
