@@ -47,10 +47,13 @@ SERVER_MACHINE_ROLES = frozenset({"pg_execute_server_program", "pg_read_server_f
 #: Predefined roles that reach the other sessions of the server: refused on the store's.
 STORE_SERVER_ROLES = frozenset({"pg_signal_backend"})
 
+#: The database, the server's start, and whether the role may read the cluster's
+#: identifier (a query naming ``pg_control_system()`` fails as a whole without the right,
+#: whether or not it would call it, so the identifier is a second query).
 _IDENTITY = (
     "pg_catalog.current_database()::text, pg_catalog.pg_postmaster_start_time(), "
-    "CASE WHEN pg_catalog.has_function_privilege('pg_catalog.pg_control_system()', "
-    "'EXECUTE') THEN (pg_catalog.pg_control_system()).system_identifier END")
+    "pg_catalog.has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE')")
+_SYSTEM_ID = "SELECT (pg_catalog.pg_control_system()).system_identifier"
 #: What the workflow's session is: the server's identity, every role the session is or
 #: may become (memberships followed whatever their INHERIT, SET or ADMIN options), and
 #: whether it may use a foreign server or dblink without a password of its own.
@@ -157,8 +160,8 @@ def _read_session(connection: Any) -> _Session:
     try:
         with connection.cursor() as cursor:
             cursor.execute(_PINNED_PATH)
-            cursor.execute(_SESSION)
-            row = cursor.fetchone()
+            row = cursor.execute(_SESSION).fetchone()
+            system_id = _system_id(cursor, row)
         connection.rollback()
     except Exception as exc:  # psycopg's errors: a server that is not PostgreSQL enough
         raise SqlFailed("the server did not say which server and role the connection is "
@@ -167,8 +170,8 @@ def _read_session(connection: Any) -> _Session:
     if row is None:
         raise SqlFailed("the server did not say which server and role the connection is; "
                         "Portway uses no connection it cannot vet")
-    database, started, system_id, roles, superuser, createrole, foreign = row
-    return _Session(ServerIdentity(str(database), started, _int(system_id)),
+    database, started, _readable, roles, superuser, createrole, foreign = row
+    return _Session(ServerIdentity(str(database), started, system_id),
                     frozenset(str(r) for r in roles or ()), bool(superuser),
                     bool(createrole), bool(foreign))
 
@@ -179,8 +182,9 @@ _lock = threading.Lock()
 
 def _store_on(server: ServerIdentity, store_url: str, timeout: float) -> _Store | None:
     """The store, if it is on ``server``'s cluster (None on another, or with a store that
-    is not on PostgreSQL). Its identity is kept, and read again before a session is
-    taken to be elsewhere (the store's server may have restarted since)."""
+    is not on PostgreSQL). Its identity is kept; unless both sides told their cluster's
+    identifier (which a restart keeps), it is read again before a session is taken to be
+    elsewhere (the store's server may have restarted since, with a new start time)."""
     url = _postgres_url(store_url)
     if url is None:
         return None
@@ -188,6 +192,8 @@ def _store_on(server: ServerIdentity, store_url: str, timeout: float) -> _Store 
         known = _known_stores.get(store_url)
     if known is not None and known.identity.same_server(server):
         return known
+    if known is not None and None not in (known.identity.system_id, server.system_id):
+        return None
     fresh = _read_store(url, timeout)
     with _lock:
         _known_stores[store_url] = fresh
@@ -213,19 +219,24 @@ def _read_store(url: URL, timeout: float) -> _Store:
     try:
         with psycopg.connect(connect_timeout=max(1, int(timeout)), **params) as connection:
             row = connection.execute(_STORE).fetchone()
+            system_id = _system_id(connection, row)
     except Exception as exc:
         raise SqlFailed("Portway could not read its own store's server identity to vet "
                         f"the connection ({type(exc).__name__})", retryable=True) from None
     if row is None:
         raise SqlFailed("Portway could not read its own store's server identity",
                         retryable=True)
-    database, started, system_id, role, owner = row
-    return _Store(ServerIdentity(str(database), started, _int(system_id)),
+    database, started, _readable, role, owner = row
+    return _Store(ServerIdentity(str(database), started, system_id),
                   frozenset(str(r) for r in (role, owner) if r))
 
 
-def _int(value: Any) -> int | None:
-    return None if value is None else int(value)
+def _system_id(executor: Any, identity: Any) -> int | None:
+    """The cluster's identifier, where the identity row says the role may read it."""
+    if identity is None or not identity[2]:
+        return None
+    row = executor.execute(_SYSTEM_ID).fetchone()
+    return None if row is None or row[0] is None else int(row[0])
 
 
 def _first_line(exc: BaseException) -> str:

@@ -182,6 +182,25 @@ def test_the_store_behind_another_port_is_recognised_by_its_server(
     assert owners(store_url) == before
 
 
+def test_without_the_clusters_identifier_the_servers_start_tells(
+        store: Services, provider: SqlProvider, workflow_db: str, store_url: str,
+        postgres_server_url: str) -> None:
+    """``pg_control_system()`` revoked from PUBLIC (in both databases, so neither the store
+    nor the workflow's role may read the identifier): the start time still matches."""
+    url, store_db = make_url(workflow_db), make_url(store_url)
+    revoke = "REVOKE EXECUTE ON FUNCTION pg_catalog.pg_control_system() FROM PUBLIC"
+    as_admin(postgres_server_url, str(store_db.database), revoke)
+    as_admin(postgres_server_url, str(url.database), revoke,
+             f"GRANT {store_db.username} TO {url.username}")
+    with tcp_forwarder("127.0.0.1", int(url.port or 5432)) as port:
+        error = refused(store, provider, url.set(port=port, database=store_db.database)
+                        .render_as_string(hide_password=False))
+        assert error.code == "StoreDatabaseNotAllowed", error.message
+        error = refused(store, provider, url.set(port=port).render_as_string(
+            hide_password=False))
+        assert error.code == "SqlRoleNotAllowed"
+
+
 def test_a_role_made_powerful_later_is_refused_on_its_next_connection(
         store: Services, provider: SqlProvider, workflow_db: str,
         postgres_server_url: str) -> None:
