@@ -4,7 +4,10 @@ what it fires.
 Logic Apps' polling contract: the trigger calls its endpoint when its recurrence is due;
 ``200`` fires, ``202`` (and any other status) does not; a ``Location`` header is the URL of
 the next poll and ``Retry-After`` its time (else the recurrence's next occurrence). Both are
-kept in the trigger's durable state, so a restart polls where the last poll said.
+kept in the trigger's durable state, so a restart polls where the last poll said. A poll
+carries the trigger's workflow headers (``scope.workflow_headers``: the workflow, its
+version, the trigger's name as ``x-ms-workflow-operation-name``, a tracking id; no run
+id, as no run exists yet) unless ``operationOptions`` is ``SuppressWorkflowHeaders``.
 
 An ``ApiConnection`` trigger (an imported connector's ``x-ms-trigger`` operation) polls
 through the gateway's whole data plane under the workflow's principal, as the
@@ -45,7 +48,7 @@ from runtime.builtins.calling import calling
 from runtime.builtins.registry import PollingProvider, provider_for
 from runtime.engine.interface import WorkflowVersion
 from runtime.host import RuntimeHost
-from runtime.triggers.scope import TriggerScope, split_and_filter
+from runtime.triggers.scope import TriggerScope, split_and_filter, workflow_headers
 
 __all__ = ["PollOutcome", "poll_api_connection", "poll_http", "poll_provider"]
 
@@ -83,7 +86,8 @@ async def poll_http(host: RuntimeHost, version: WorkflowVersion, name: str,
         if not isinstance(inputs, Mapping) or not isinstance(inputs.get("uri"), str):
             raise ExpressionError("the Http trigger's inputs need a uri")
         method = str(inputs.get("method", "GET")).upper()
-        headers = request_headers(inputs.get("headers"))
+        headers = workflow_headers(version, name, trigger)
+        headers.update(request_headers(inputs.get("headers")))
         body = None if method in _NO_BODY else encode_request(inputs.get("body"), headers)
         url = str(state.get("location") or with_queries(inputs["uri"], inputs.get("queries")))
         answer = await send_http(host.services, method, url, headers=headers, body=body)
@@ -137,7 +141,8 @@ async def poll_api_connection(host: RuntimeHost, version: WorkflowVersion, name:
             raise NotFound(f"the workflow has no connection reference {reference!r}")
         inputs = scope.evaluate({k: v for k, v in written.items() if k != "host"})
         method = str(inputs.get("method", "GET")).upper()
-        headers = request_headers(inputs.get("headers"))
+        headers = workflow_headers(version, name, trigger)
+        headers.update(request_headers(inputs.get("headers")))
         body = None if method in _NO_BODY else encode_request(inputs.get("body"), headers)
         path = to_string(inputs.get("path", "/"))
         queries = inputs.get("queries")

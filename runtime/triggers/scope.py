@@ -10,6 +10,7 @@ fires it.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -19,7 +20,23 @@ from runtime.engine.interface import WorkflowVersion
 from runtime.expressions import REGISTRY, workflow_context
 from runtime.host import RuntimeHost
 
-__all__ = ["TriggerScope", "evaluate_in_trigger", "split_and_filter"]
+__all__ = ["TriggerScope", "evaluate_in_trigger", "split_and_filter", "workflow_headers"]
+
+
+def workflow_headers(version: WorkflowVersion, name: str, trigger: Mapping[str, Any]
+                     ) -> dict[str, str]:
+    """The workflow headers a trigger's own call carries (a poll, a webhook trigger's
+    subscribe and unsubscribe), as Logic Apps sends them: the workflow and its version,
+    the trigger as the operation, and a tracking id of this call — no run headers, as no
+    run exists yet. None under ``operationOptions: SuppressWorkflowHeaders``."""
+    options = trigger.get("operationOptions")
+    if isinstance(options, str) and "suppressworkflowheaders" in options.lower():
+        return {}
+    tracking = str(uuid.uuid4())
+    return {"x-ms-workflow-name": version.workflow,
+            "x-ms-workflow-version": version.version,
+            "x-ms-workflow-operation-name": name,
+            "x-ms-tracking-id": tracking, "x-ms-client-request-id": tracking}
 
 
 class TriggerScope:

@@ -42,7 +42,7 @@ from gateway.expressions import ExpressionError
 from runtime.engine import Clock, SystemClock
 from runtime.errors import TriggerRequestInvalid
 from runtime.store.webhooks import Subscription, WebhookRows
-from runtime.triggers.scope import TriggerScope, split_and_filter
+from runtime.triggers.scope import TriggerScope, split_and_filter, workflow_headers
 from runtime.triggers.subscriptions import (
     WEBHOOK_TRIGGER_TYPES,
     connection_request,
@@ -211,9 +211,9 @@ class WebhookSubscriber:
         except (ExpressionError, PortwayError):
             early = None
         await db.run(self.rows.begin, subscription, early)
-        headers = {"x-ms-workflow-name": want.workflow, "x-ms-workflow-version": want.version}
         try:
-            answer = await send(self.host, version, request, headers)
+            answer = await send(self.host, version, request,
+                                workflow_headers(version, want.name, want.trigger))
         except PortwayError as exc:
             await db.run(self.rows.remove, subscription.id)
             await self._failed(want, exc.message)
@@ -253,8 +253,12 @@ async def unsubscribe(host: RuntimeHost, rows: WebhookRows, found: Subscription)
     if request is not None:
         try:
             version = await db.run(host.workflows.version, found.version)
-            headers = {"x-ms-workflow-name": found.workflow,
-                       "x-ms-workflow-version": found.version}
+            triggers = version.definition.get("triggers")
+            trigger = triggers.get(found.name) if isinstance(triggers, Mapping) else None
+            headers = workflow_headers(version, found.name, trigger if isinstance(
+                trigger, Mapping) and found.run_id is None else {})
+            if found.run_id is not None:  # a webhook action's: its run's
+                headers["x-ms-workflow-run-id"] = found.run_id
             answer = await send(host, version, request, headers)
             if answer.status >= 400 and answer.status not in (404, 410):
                 log.warning("%s/%s: the unsubscribe was answered %s", found.workflow,

@@ -34,6 +34,7 @@ KEY = "members-key-81"
 class Members:
     url: str = ""
     seen: list[tuple[str, str, str | None]] = field(default_factory=list)
+    operations: list[str | None] = field(default_factory=list)
     ready: bool = False
 
 
@@ -44,6 +45,7 @@ def members() -> Iterator[Members]:
     async def new_members(request: Request) -> Response:
         state.seen.append((request.url.path, request.url.query,
                            request.headers.get("x-api-key")))
+        state.operations.append(request.headers.get("x-ms-workflow-operation-name"))
         if not state.ready:
             return Response(status_code=202, headers={"Retry-After": "45"})
         if request.query_params.get("after") == "2":
@@ -132,6 +134,8 @@ def test_polls_through_the_connection_fires_per_item_and_follows_the_location(
     assert members.seen == [("/base/trigger/lists/L1/members", "", KEY),
                             ("/base/trigger/lists/L1/members", "", KEY),
                             ("/base/trigger/lists/L1/members", "after=2", KEY)]
+    # The trigger's workflow headers come through the gateway's pipeline to the upstream.
+    assert members.operations == ["When_a_member_is_added"] * 3
     ids = run_ids(services, "club-news")
     assert sorted(host.history.get(i)["trigger"]["outputs"]["body"]["id"] for i in ids) \
         == [1, 2]

@@ -29,6 +29,7 @@ pytestmark = pytest.mark.both_backends
 class Feed:
     url: str = ""
     seen: list[str] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
     ready: bool = False
 
 
@@ -38,6 +39,7 @@ def feed() -> Iterator[Feed]:
 
     async def first(request: Request) -> Response:
         state.seen.append(f"{request.url.path}?{request.url.query}")
+        state.headers.append(dict(request.headers))
         if not state.ready:
             return Response(status_code=202, headers={"Retry-After": "30"})
         return JSONResponse({"items": [{"id": 1}, {"id": 2, "skip": True}, {"id": 3}]},
@@ -107,3 +109,36 @@ def test_two_processes_polling_at_once_start_each_item_once(
 
     run(lambda: race(hosts, clock), services)
     assert len(run_ids(services, "race")) == 2
+
+
+def test_a_poll_carries_the_workflow_headers_of_a_trigger_and_no_run_id(
+        services: Services, feed: Feed) -> None:
+    clock = ManualClock(START)
+    host = host_for(services, clock)
+    deploy_with_parameter(host, feed)
+    quiet = http_trigger(feed)
+    quiet["poll"]["operationOptions"] = "SuppressWorkflowHeaders"
+    quiet["poll"]["inputs"]["headers"] = {"x-ms-workflow-name": "mine"}
+    deploy(host, "quiet", quiet, {"who": {"type": "String", "defaultValue": "q"}})
+    scheduler = TriggerScheduler(host, clock=clock)
+
+    async def body() -> None:
+        await scheduler.tick()
+        await clock.advance(60)
+        await scheduler.tick()
+        await host.engine.aclose()
+
+    run(body, services)
+    polls = [h for h in feed.headers if h.get("x-ms-workflow-name") == "poller"]
+    assert len(polls) == 2
+    version = host.workflows.current("poller").version
+    for headers in polls:
+        assert headers["x-ms-workflow-version"] == version
+        assert headers["x-ms-workflow-operation-name"] == "poll"
+        assert "x-ms-workflow-run-id" not in headers  # no run yet
+        assert headers["x-ms-tracking-id"] == headers["x-ms-client-request-id"]
+    assert polls[0]["x-ms-tracking-id"] != polls[1]["x-ms-tracking-id"]  # one per poll
+    # SuppressWorkflowHeaders: only what the definition itself sends.
+    [first, *_] = [h for h in feed.headers if h.get("x-ms-workflow-name") == "mine"]
+    assert not any(name.startswith("x-ms-") for name in first
+                   if name != "x-ms-workflow-name")

@@ -202,6 +202,8 @@ def test_an_http_webhook_trigger_subscribes_fires_and_unsubscribes(
         assert query["sp"] == ["/triggers/When_an_order_comes/run"]
         assert query["sv"] == ["1.0"] and query["api-version"] == ["2022-05-01"]
         assert first["headers"]["x-ms-workflow-name"] == "Orders"
+        assert first["headers"]["x-ms-workflow-operation-name"] == "When_an_order_comes"
+        assert "x-ms-workflow-run-id" not in first["headers"]
 
         # A callback to the URL starts a run with its body as the trigger's outputs.
         called = httpx.post(at(url, base), json={"order": 7}, timeout=30)
