@@ -368,7 +368,14 @@ class Interpreter:
             outcome = await self._once(handler, context, timeout, resume)
             resume = None
             if isinstance(outcome, Suspend):
-                return outcome
+                if getattr(self.sink, "durable", False):
+                    return outcome
+                # A run without checkpoints cannot leave memory (nothing would resume
+                # it): it waits here for the handler's time, then resumes the handler.
+                await self.env.clock.sleep(max(0.0, (
+                    outcome.until - self.env.clock.now()).total_seconds()))
+                resume = outcome.state
+                continue
             if outcome.status != "Failed" or not outcome.retryable or retry >= policy.count:
                 return outcome, context
             retry += 1

@@ -246,6 +246,28 @@ def test_a_stateless_run_past_five_minutes_is_timed_out_and_its_action_cancelled
     assert statuses(slow) == {"Slow": "Cancelled"}  # "After" never started
 
 
+def test_a_stateless_run_without_history_waits_its_timers_in_memory(
+        sqlite_services: Services) -> None:
+    # Nothing is stored that could resume it: a Wait holds the run in this process.
+    clock = ManualClock()
+
+    async def body(h: Harness) -> Any:
+        run_id = await h.start({
+            "Nap": {"type": "Wait", "inputs": {"interval": {"count": 10, "unit": "Second"}}},
+            "After": {"type": "Compose", "inputs": 1, "runAfter": {"Nap": ["Succeeded"]}}},
+            kind="Stateless")
+        await _asleep(clock, [10, 300])  # the Wait and the run's 5 minutes
+        local = h.engine.local[run_id]  # no history: the run is read in memory
+        state, task = local.state, local.task
+        assert task is not None
+        await clock.advance(10)
+        await asyncio.wait_for(task, 10)
+        return {name: entry["status"] for name, entry in state.records.items()}
+
+    assert run(sqlite_services, body, clock=clock) == {"Nap": "Succeeded",
+                                                        "After": "Succeeded"}
+
+
 def test_a_stateless_run_stopped_by_a_shutdown_is_given_back_not_timed_out(
         sqlite_services: Services) -> None:
     clock = ManualClock()
