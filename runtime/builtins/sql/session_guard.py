@@ -17,8 +17,9 @@ write files as the server's account on the server's machine, which may be Portwa
 (its SQLite store, its master key) or the store's, and a connection cannot tell which.
 
 Refused on the store's server besides (a replica of it included): the store's database
-(``StoreDatabaseNotAllowed``); a role that is, or is a member of, the store's own role or
-its database's owner; a member of ``pg_signal_backend`` (it can end the store's sessions);
+(``StoreDatabaseNotAllowed``); a role that is, or may become, one that holds the store's
+tables (the store's own role and its groups, the database's owner, the tables' owners and
+grantees); a member of ``pg_signal_backend`` (it can end the store's sessions);
 a role that may use a foreign server or ``dblink_connect_u`` (postgres_fdw and dblink
 routes that need no password of the role's) (``SqlRoleNotAllowed``).
 
@@ -57,12 +58,13 @@ _SYSTEM_ID = "SELECT (pg_catalog.pg_control_system()).system_identifier"
 #: What the workflow's session is: the server's identity, every role the session is or
 #: may become (memberships followed whatever their INHERIT, SET or ADMIN options), and
 #: whether it may use a foreign server or dblink without a password of its own.
-_SESSION = f"""
+_REACH = """
 WITH RECURSIVE reach(oid) AS (
     SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname IN (SESSION_USER, CURRENT_USER)
   UNION
     SELECT m.roleid FROM pg_catalog.pg_auth_members m JOIN reach ON m.member = reach.oid
-)
+)"""
+_SESSION = f"""{_REACH}
 SELECT {_IDENTITY},
     ARRAY(SELECT r.rolname::text FROM pg_catalog.pg_roles r JOIN reach ON r.oid = reach.oid),
     EXISTS (SELECT 1 FROM pg_catalog.pg_roles r JOIN reach ON r.oid = reach.oid
@@ -74,10 +76,23 @@ SELECT {_IDENTITY},
     OR EXISTS (SELECT 1 FROM pg_catalog.pg_proc p WHERE p.proname = 'dblink_connect_u'
                AND pg_catalog.has_function_privilege(p.oid, 'EXECUTE'))
 """  # noqa: S608 (constants only)
-_STORE = f"""
-SELECT {_IDENTITY}, SESSION_USER::text,
-    (SELECT pg_catalog.pg_get_userbyid(d.datdba)::text FROM pg_catalog.pg_database d
-     WHERE d.datname = pg_catalog.current_database())
+#: What the store's own session is: the server's identity, and the roles that hold its
+#: tables — its own role and the groups it is in, the database's owner, the owners of its
+#: tables and those granted rights on them (PUBLIC and the predefined roles left out).
+_STORE = f"""{_REACH}, tables AS (
+    SELECT c.relowner, c.relacl FROM pg_catalog.pg_class c
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+)
+SELECT {_IDENTITY},
+    ARRAY(SELECT r.rolname::text FROM pg_catalog.pg_roles r
+          WHERE r.rolname NOT LIKE 'pg\\_%' AND r.oid IN (
+              SELECT oid FROM reach
+              UNION SELECT d.datdba FROM pg_catalog.pg_database d
+                    WHERE d.datname = pg_catalog.current_database()
+              UNION SELECT relowner FROM tables
+              UNION SELECT (pg_catalog.aclexplode(relacl)).grantee FROM tables
+                    WHERE relacl IS NOT NULL))
 """  # noqa: S608 (constants only)
 _PINNED_PATH = "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true)"
 
@@ -110,8 +125,9 @@ class _Session:
 @dataclass(frozen=True)
 class _Store:
     identity: ServerIdentity
-    #: The store's role and its database's owner: whoever is (a member of) one of them
-    #: holds the store's tables.
+    #: The roles that hold the store's tables (``_STORE``): whoever is, or may become, one
+    #: of them could reach the store back from another database (dblink with a password
+    #: of its own).
     roles: frozenset[str]
 
 
@@ -226,9 +242,9 @@ def _read_store(url: URL, timeout: float) -> _Store:
     if row is None:
         raise SqlFailed("Portway could not read its own store's server identity",
                         retryable=True)
-    database, started, _readable, role, owner = row
+    database, started, _readable, roles = row
     return _Store(ServerIdentity(str(database), started, system_id),
-                  frozenset(str(r) for r in (role, owner) if r))
+                  frozenset(str(r) for r in roles or ()))
 
 
 def _system_id(executor: Any, identity: Any) -> int | None:

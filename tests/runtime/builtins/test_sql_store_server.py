@@ -74,7 +74,8 @@ def tables(services: Services, provider: SqlProvider, connection_string: str) ->
 
 
 #: What a superuser gives the workflow's role, statement by statement (``{role}``: the
-#: role, ``{store_role}``: the store's), and the refusal the connection then gets.
+#: role, ``{store_role}``: the store's; ``@store``: in the store's database, else in the
+#: workflow's), and the refusal the connection then gets.
 GRANTS = {
     "a superuser": (["ALTER ROLE {role} SUPERUSER"], "SqlRoleNotAllowed"),
     "a superuser by SET ROLE": (["CREATE ROLE {role}_g SUPERUSER NOLOGIN",
@@ -90,6 +91,14 @@ GRANTS = {
                               "SqlRoleNotAllowed"),
     "pg_signal_backend": (["GRANT pg_signal_backend TO {role}"], "SqlRoleNotAllowed"),
     "a member of the store's role": (["GRANT {store_role} TO {role}"], "SqlRoleNotAllowed"),
+    "granted a store table": (["@store GRANT SELECT ON role_assignments TO {role}"],
+                              "SqlRoleNotAllowed"),
+    "in a group granted a store table": ([
+        "CREATE ROLE {role}_g NOLOGIN", "GRANT {role}_g TO {role}",
+        "@store GRANT SELECT ON workflows TO {role}_g"], "SqlRoleNotAllowed"),
+    "in a group with the store's role": ([
+        "CREATE ROLE {role}_g NOLOGIN", "GRANT {role}_g TO {role}",
+        "GRANT {role}_g TO {store_role}"], "SqlRoleNotAllowed"),
     "a foreign server needing no password": ([
         "CREATE EXTENSION IF NOT EXISTS postgres_fdw",
         "CREATE SERVER {role}_store FOREIGN DATA WRAPPER postgres_fdw "
@@ -108,12 +117,20 @@ GRANTS = {
 @pytest.mark.parametrize("case", list(GRANTS))
 def test_a_role_that_reaches_past_its_database_on_the_stores_server_is_refused(
         store: Services, provider: SqlProvider, workflow_db: str, store_url: str,
-        postgres_server_url: str, case: str) -> None:
+        postgres_server_url: str, case: str, request: pytest.FixtureRequest) -> None:
     statements, code = GRANTS[case]
     url, at_store = make_url(workflow_db), make_url(store_url)
     names = {"role": url.username, "store_role": at_store.username,  # hex: no quoting
              "store_db": at_store.database, "port": url.port}
-    as_admin(postgres_server_url, str(url.database), *(s.format(**names) for s in statements))
+    for statement in statements:
+        _, in_store, text = statement.rpartition("@store ")
+        as_admin(postgres_server_url, str(at_store.database if in_store else url.database),
+                 text.format(**names))
+    if any("@store" in statement for statement in statements):  # before the roles go
+        grouped = any("{role}_g" in statement for statement in statements)
+        granted = f"{url.username}, {url.username}_g" if grouped else str(url.username)
+        request.addfinalizer(lambda: as_admin(postgres_server_url, str(at_store.database),
+                                              f"DROP OWNED BY {granted}"))
     before = owners(store_url)
     if code is None:
         assert tables(store, provider, workflow_db) == ["orders"]
