@@ -99,8 +99,8 @@ class CallPolicies:
 
     @staticmethod
     def _operation_id(call: Any) -> str:
-        operation = getattr(call, "operation", None)
-        return str(getattr(operation, "operation_id", "") or "")
+        operation = call.operation
+        return operation.operation_id if operation is not None else ""
 
     def _request(self, call: Any, body: Any, operation_id: str) -> PolicyRequest:
         """The call as policies see it. The headers, query and path parameters are the

@@ -15,7 +15,7 @@ from importers import Operation
 Body = bytes | AsyncIterator[bytes] | None
 
 
-@dataclass
+@dataclass(slots=True)
 class Call:
     """One call: what the caller asked, and what each step has decided so far.
 

@@ -13,7 +13,7 @@ headers, nor its request-id headers (the gateway sets its own).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from gateway.errors import BadRequest
 
@@ -46,22 +46,8 @@ def outbound_headers(incoming: Iterable[tuple[str, str]]) -> dict[str, str]:
 
     Repeated headers are joined with ``, `` (RFC 9110 §5.3); cookies never get here.
     """
-    return _outbound((name.lower(), value) for name, value in incoming)
-
-
-def _outbound(incoming: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """``outbound_headers`` for names already in lower case."""
-    out: dict[str, str] = {}
-    listed: set[str] = set()
-    for key, value in incoming:
-        if key in DROP_REQUEST or key.startswith(_FORWARDED_FAMILY):
-            if key == "connection":
-                listed |= _listed(value)
-            continue
-        out[key] = f"{out[key]}, {value}" if key in out else value
-    for key in listed:
-        out.pop(key, None)
-    return out
+    return CallerHeaders((name.encode("latin-1"), value.encode("latin-1"))
+                         for name, value in incoming).outbound
 
 
 class CallerHeaders:
@@ -74,9 +60,8 @@ class CallerHeaders:
         self.host = ""
         self.content_length: str | None = None
         self.has_body = False
-        self.outbound = _outbound(self._scan(raw))  # _scan lower-cases the names
-
-    def _scan(self, raw: Iterable[tuple[bytes, bytes]]) -> Iterator[tuple[str, str]]:
+        out: dict[str, str] = {}
+        listed: set[str] | None = None
         for name_bytes, value_bytes in raw:
             if _SUSPECT.search(value_bytes) and (
                     _CONTROL.search(value_bytes) or (_HIGH.search(value_bytes)
@@ -87,14 +72,22 @@ class CallerHeaders:
                     details=[{"in": "header", "name": name_bytes.decode("latin-1")[:100]}])
             name = name_bytes.decode("latin-1").lower()
             value = value_bytes.decode("latin-1")
-            if name == "host":
-                self.host = value
-            elif name == "content-length":
-                self.content_length = value
-                self.has_body = self.has_body or value != "0"
-            elif name == "transfer-encoding":
-                self.has_body = True
-            yield name, value
+            if name in DROP_REQUEST or name.startswith(_FORWARDED_FAMILY):
+                if name == "host":
+                    self.host = value
+                elif name == "content-length":
+                    self.content_length = value
+                    self.has_body = self.has_body or value != "0"
+                elif name == "transfer-encoding":
+                    self.has_body = True
+                elif name == "connection":
+                    listed = _listed(value) | (listed or set())
+                continue
+            out[name] = f"{out[name]}, {value}" if name in out else value
+        if listed:
+            for name in listed:
+                out.pop(name, None)
+        self.outbound = out
 
 
 #: C0 controls but HTAB, and DEL: never in a header value (RFC 9110 §5.5).
@@ -127,21 +120,32 @@ def relay_headers(upstream: Iterable[tuple[str, str]]
     Content-Length (dropped from the list: the relay sets its own)."""
     length = None
     kept: list[tuple[bytes, bytes]] = []
-    for _name, value, key in _inbound(upstream, keep_length=True):
-        if key == "content-length":
-            length = value
-        else:
-            kept.append((key.encode("latin-1"), value.encode("latin-1")))
+    listed: set[str] | None = None
+    for name, value in upstream:
+        key = name.lower()
+        if key in DROP_RESPONSE:
+            if key == "content-length":
+                length = value
+            elif key == "connection":
+                listed = _listed(value) | (listed or set())
+            continue
+        kept.append((key.encode("latin-1"), value.encode("latin-1")))
+    if listed and not listed <= _HOP_OPTIONS:
+        names = {name.encode("latin-1") for name in listed}
+        kept = [item for item in kept if item[0] not in names]
     return kept, length
 
 
-def _inbound(upstream: Iterable[tuple[str, str]], keep_length: bool = False
-             ) -> list[tuple[str, str, str]]:
+#: What ``Connection`` usually lists, and a header of that name is dropped anyway.
+_HOP_OPTIONS = frozenset({"keep-alive"})
+
+
+def _inbound(upstream: Iterable[tuple[str, str]]) -> list[tuple[str, str, str]]:
     out: list[tuple[str, str, str]] = []
     listed: set[str] = set()
     for name, value in upstream:
         key = name.lower()
-        if key in DROP_RESPONSE and not (keep_length and key == "content-length"):
+        if key in DROP_RESPONSE:
             if key == "connection":
                 listed |= _listed(value)
             continue

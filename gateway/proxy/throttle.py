@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any, Protocol
 
 import redis.exceptions
@@ -43,6 +44,7 @@ def _window(now: float, period: float) -> tuple[int, float]:
     return index, (index + 1) * period - now
 
 
+@lru_cache(maxsize=4096)  # few keys (a connection's, its callers'), on every call
 def _key(key: str, period: float) -> str:
     return f"{key}|{period:g}"
 

@@ -56,20 +56,23 @@ class OperationValidator:
     def check_request(self, path_params: dict[str, str], query: list[tuple[str, str]],
                       headers: dict[str, str]) -> None:
         """Raise ``ValidationFailed`` unless the parameters fit the operation."""
-        problems: list[dict[str, Any]] = []
+        problems: list[dict[str, Any]] | None = None
         for check in self.parameters:
             raw = _raw_values(check, path_params, query, headers)
             if not raw:
                 if check.required:
+                    problems = problems or []
                     problems.append({"in": check.location, "name": check.name,
                                      "pointer": json_pointer([check.name]),
                                      "message": f"{check.name!r} is required"})
                 continue
-            if check.schema is None:
+            schema = check.schema
+            if schema is None:
                 continue
             value = _coerce(check, raw)
-            if not check.schema.is_valid(value):
-                problems.extend(_described(check.location, check.name, check.schema.problems(
+            if not schema.is_valid(value):
+                problems = problems or []
+                problems.extend(_described(check.location, check.name, schema.problems(
                     value, prefix=json_pointer([check.name]))))
         if problems:
             raise _failure(self.operation_id, problems)
@@ -272,11 +275,14 @@ def _raw_values(check: ParameterCheck, path_params: dict[str, str],
 
 
 def _coerce(check: ParameterCheck, raw: list[str]) -> Any:
-    if check.kind == "array":
+    kind = check.kind
+    if kind == "array":
         # form style explodes into repeated parameters; simple style joins with commas.
         items = raw if check.explode else (raw[0].split(",") if raw[0] else [])
         return [_scalar(item, check.item_kind) for item in items]
-    return _scalar(raw[0], check.kind)
+    if kind is None or kind == "string":
+        return raw[0]
+    return _scalar(raw[0], kind)
 
 
 def _scalar(text: str, kind: str | None) -> Any:

@@ -12,7 +12,7 @@ definition to reference the connection (the linked access check).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection
 
 from gateway.errors import Forbidden
 from gateway.store.principals import Principal
@@ -42,7 +42,7 @@ def require_role(principal: Principal, needed: str, scope: str = "*", *,
 
 
 def check_connection_use(principal: Principal, connection: str,
-                         access_policies: Iterable[str],
+                         access_policies: Collection[str],
                          referenced_by_workflow: bool | None = None) -> None:
     """Raise ``Forbidden`` unless ``principal`` may call through ``connection``.
 
@@ -56,15 +56,17 @@ def check_connection_use(principal: Principal, connection: str,
                 f"workflow {principal.name!r} does not reference connection {connection!r}",
                 details=[{"check": "linked-access", "reason": "not-referenced"}],
             )
-        if principal.name not in set(access_policies):
+        if principal.name not in access_policies:
             raise Forbidden(
                 f"workflow {principal.name!r} is not in the access policies of "
                 f"connection {connection!r}",
                 details=[{"check": "linked-access", "reason": "no-access-policy"}],
             )
         return
+    if principal.name in access_policies:
+        return
     held = principal.role_on(f"connections/{connection}")
-    if held in ("owner", "contributor") or principal.name in set(access_policies):
+    if held in ("owner", "contributor"):
         return
     raise Forbidden(
         f"{principal.name!r} may not use connection {connection!r}: it needs the owner or "

@@ -14,6 +14,7 @@ from gateway.store.database import Database
 from gateway.store.tables import principals, role_assignments, tokens
 
 ROLES = ("owner", "contributor", "reader")
+_RANK = {role: rank for rank, role in enumerate(ROLES)}  # strongest first
 KINDS = ("user", "service", "workflow")
 GLOBAL = "*"
 
@@ -28,11 +29,12 @@ class Principal:
 
     def role_on(self, scope: str) -> str | None:
         """The strongest role the principal holds on ``scope`` or globally."""
-        held = [r for s, r in self.roles.items() if s in (GLOBAL, scope)]
-        for role in ROLES:
-            if role in held:
-                return role
-        return None
+        roles = self.roles
+        best: str | None = None
+        for held in (roles.get(GLOBAL), roles.get(scope)):  # one role per scope at most
+            if held in _RANK and (best is None or _RANK[held] < _RANK[best]):
+                best = held
+        return best
 
 
 def validate_name(name: str, what: str = "principal") -> str:
