@@ -24,7 +24,7 @@ from gateway.api import (
 )
 from gateway.api import oauth as oauth_api
 from gateway.api.errors import EXCEPTION_HANDLERS
-from gateway.api.middleware import RequestIdMiddleware
+from gateway.api.front import Front
 from gateway.bootstrap import ensure_owner_token
 from gateway.catalogue import load_managed_catalogue
 from gateway.extensions import Extension, discovered_extensions
@@ -107,8 +107,8 @@ def create_app(settings: Settings | None = None, *,
     ]
     app = Starlette(
         routes=routes,
-        # The data plane's shortcut sits inside the request ids: see gateway.api.dataplane.
-        middleware=[Middleware(RequestIdMiddleware), Middleware(dataplane.DataPlaneShortcut)],
+        # Request ids, size limits and the data plane's shortcut: see gateway.api.front.
+        middleware=[Middleware(Front)],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )

@@ -55,8 +55,9 @@ class Secret:
 class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 8080
-    #: "granian" (default: the faster, measured in docs/proxy.md) or "hypercorn".
-    engine: Literal["hypercorn", "granian"] = "granian"
+    #: "portway" (default: Portway's own HTTP/1.1 server, the fastest and strictest,
+    #: measured in docs/proxy.md), "granian" or "hypercorn" (both also speak HTTP/2).
+    engine: Literal["portway", "hypercorn", "granian"] = "portway"
     #: Worker processes; more than one needs PostgreSQL.
     workers: int = 1
 

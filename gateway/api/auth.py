@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from starlette.requests import HTTPConnection
+from starlette.types import Scope
 
 from gateway.errors import Unauthenticated
 from gateway.security.tokens import token_hash
@@ -31,33 +32,38 @@ async def authenticate(request: HTTPConnection) -> Principal:
     (see ``gateway.portal.inprocess``) brings its principal in the scope instead of a
     token.
     """
-    given = request.scope.get(IN_PROCESS_PRINCIPAL)
+    return await authenticate_scope(request.scope, request.headers.get("authorization", ""))
+
+
+async def authenticate_scope(scope: Scope, header: str) -> Principal:
+    """``authenticate`` for a request known by its ASGI scope and ``Authorization``
+    header (the data plane reads its headers once, without a ``Request``)."""
+    given = scope.get(IN_PROCESS_PRINCIPAL)
     if isinstance(given, Principal):
-        return _remember(request, given)
-    header = request.headers.get("authorization", "")
+        return _remember(scope, given)
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("send a bearer token: Authorization: Bearer <token>")
     token = token.strip()
-    services = services_of(request)
+    services: Services = scope["app"].state.services
     cache = services.principal_cache
     now = time.monotonic()
     key = token_hash(token)
     hit = cache.get(key)
     if hit is not None and hit[0] > now:
-        return _remember(request, hit[1])
+        return _remember(scope, hit[1])
     principal = await services.db.run(services.principals.authenticate, token)
     if principal is None:
         raise Unauthenticated("the bearer token is not valid")
     if len(cache) > 10_000:
         cache.clear()
     cache[key] = (now + services.settings.proxy.cache_seconds, principal)
-    return _remember(request, principal)
+    return _remember(scope, principal)
 
 
-def _remember(request: HTTPConnection, principal: Principal) -> Principal:
+def _remember(scope: Scope, principal: Principal) -> Principal:
     # The error handler audits denials in the name of the authenticated caller.
-    request.scope.setdefault("state", {})["principal"] = principal.name
+    scope.setdefault("state", {})["principal"] = principal.name
     return principal
 
 

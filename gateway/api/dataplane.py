@@ -14,9 +14,9 @@ from urllib.parse import parse_qsl, quote, unquote
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
-from gateway.api.auth import authenticate
+from gateway.api.auth import authenticate, authenticate_scope
 from gateway.api.bodies import read_json_object
 from gateway.api.errors import EXCEPTION_HANDLERS, request_id_of
 from gateway.errors import PortwayError
@@ -34,25 +34,72 @@ def proxy_of(request: Request) -> Proxy:
     return proxy
 
 
+def serves(scope: Scope) -> bool:
+    """Whether ``relay`` takes this request: ``/apim/{connector}/{connection}...`` with a
+    method the data plane serves (anything else gets the app's own 404 or 405)."""
+    if scope["method"] not in _SERVED or not scope["path"].startswith("/apim/"):
+        return False
+    parts = _raw_path(scope).split("/", 4)
+    return len(parts) >= 4 and bool(parts[2]) and bool(parts[3])
+
+
+async def relay(scope: Scope, receive: Receive, send: Send, send_with_id: Send,
+                ids: list[tuple[bytes, bytes]]) -> None:
+    """One ``/apim`` call from start to end (``gateway.api.front`` hands it over).
+
+    The answer is sent with ``send`` and carries ``ids`` (the request-id headers); an
+    error becomes a response through the app's exception handlers and ``send_with_id``.
+    """
+    try:
+        response: Response = await _proxied(scope, receive, ids)
+    except ClientDisconnect:
+        return  # the caller went away mid-upload: nobody to answer
+    except Exception as exc:
+        request = Request(scope, receive)
+        handler = EXCEPTION_HANDLERS[PortwayError if isinstance(exc, PortwayError) else Exception]
+        await (await handler(request, exc))(scope, receive, send_with_id)
+        return
+    await response(scope, receive, send)
+
+
 async def apim(request: Request) -> Response:
-    principal = await authenticate(request)
-    scope = request.scope
-    request_id = request_id_of(request)
-    incoming = CallerHeaders(scope["headers"])
+    """The route's endpoint, for what reaches the router (``relay`` takes the rest)."""
+    return await _proxied(request.scope, request.receive, [])
+
+
+async def _proxied(scope: Scope, receive: Receive, ids: list[tuple[bytes, bytes]]
+                   ) -> RelayResponse:
+    raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
+    authorization = ""
+    for name, value in raw_headers:
+        if name == b"authorization":
+            authorization = value.decode("latin-1")
+            break
+    principal = await authenticate_scope(scope, authorization)
+    request_id: str = scope["state"]["request_id"]
+    incoming = CallerHeaders(raw_headers)
     incoming.outbound["x-ms-client-request-id"] = request_id
-    query = _query_pairs(scope.get("query_string", b"").decode("latin-1"))
-    method = scope["method"]
-    params = scope["path_params"]
-    origin = _origin(scope, incoming.host)
+    method: str = scope["method"]
+    parts = _raw_path(scope).split("/", 4)  # "", "apim", connector, connection, rest
+    # Split on the raw path: an encoded ``%2F`` in a name cannot move the split.
     call = Call(
-        request_id=request_id, principal=principal, connection=params["connection"],
-        connector_id=params["connector"], method=method, path=_operation_path(scope),
-        query=query, headers=incoming.outbound,
-        body=await _body(request, incoming.has_body or method not in _BODYLESS),
-        content_length=incoming.content_length, gateway_origin=origin,
+        request_id=request_id, principal=principal, connection=unquote(parts[3]),
+        connector_id=unquote(parts[2]), method=method,
+        path="/" + (parts[4] if len(parts) > 4 else ""),
+        query=_query_pairs(scope.get("query_string", b"").decode("latin-1")),
+        headers=incoming.outbound,
+        body=await _body(receive, incoming.has_body or method not in _BODYLESS),
+        content_length=incoming.content_length,
+        gateway_origin=_origin(scope, incoming.host),
     )
-    response = await proxy_of(request).run_path(call)
-    return RelayResponse(response, head=method == "HEAD")
+    response = await scope["app"].state.proxy.run_path(call)
+    return RelayResponse(response, head=method == "HEAD", extra_headers=ids)
+
+
+def _raw_path(scope: Scope) -> str:
+    """The path still percent-encoded: ``%2F`` inside a parameter stays apart from ``/``."""
+    raw: bytes | None = scope.get("raw_path")
+    return raw.decode("latin-1") if raw else quote(scope["path"])
 
 
 async def call_operation(request: Request) -> Response:
@@ -88,22 +135,10 @@ def _origin(scope: Scope, host: str) -> str:
     return f"{scope.get('scheme', 'http')}://{host}" if host else ""
 
 
-def _operation_path(scope: Scope) -> str:
-    """What follows ``/apim/{connector}/{connection}``, still percent-encoded.
-
-    The raw path keeps ``%2F`` inside a parameter apart from a real ``/``.
-    """
-    raw: bytes | None = scope.get("raw_path")
-    text = raw.decode("latin-1") if raw else quote(scope["path"])
-    parts = text.split("/", 4)  # "", "apim", connector, connection, rest
-    return "/" + (parts[4] if len(parts) > 4 else "")
-
-
-async def _body(request: Request, expected: bool) -> Body:
+async def _body(receive: Receive, expected: bool) -> Body:
     """None without a body; bytes when it came in one message; else a stream."""
     if not expected:
         return None
-    receive = request.receive
     message = await receive()
     if message["type"] == "http.disconnect":
         raise ClientDisconnect()
@@ -130,7 +165,8 @@ async def _body(request: Request, expected: bool) -> Body:
 class RelayResponse(Response):
     """Hands the upstream's answer to the caller, streaming it when it is large."""
 
-    def __init__(self, upstream: UpstreamResponse, *, head: bool = False) -> None:
+    def __init__(self, upstream: UpstreamResponse, *, head: bool = False,
+                 extra_headers: list[tuple[bytes, bytes]] | None = None) -> None:
         self.upstream = upstream
         self.status_code = upstream.status
         self.background = None
@@ -138,6 +174,8 @@ class RelayResponse(Response):
         length = declared if head or upstream.content is None else str(len(upstream.content))
         if length is not None and upstream.status not in (204, 304):
             headers.append((b"content-length", length.encode("latin-1")))
+        if extra_headers:
+            headers += extra_headers
         self.raw_headers = headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -153,46 +191,6 @@ class RelayResponse(Response):
             await send({"type": "http.response.body", "body": b""})
         finally:
             await upstream.aclose()
-
-
-class DataPlaneShortcut:
-    """ASGI middleware: ``/apim/...`` calls go straight to ``apim``.
-
-    Every proxied call would otherwise walk Starlette's exception middleware, router and
-    endpoint wrapper, about a sixth of its CPU time; this takes the same steps in one
-    place. It sits inside the request-id middleware, and errors become responses through
-    the same handlers (``gateway.api.errors``). Anything else, and methods the data plane
-    does not serve, go on to the app unchanged (and get its 404/405).
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path: str = scope.get("path", "") if scope["type"] == "http" else ""
-        if not path.startswith("/apim/") or scope["method"] not in _SERVED:
-            await self.app(scope, receive, send)
-            return
-        # Split the raw path, as the operation path is (``_operation_path``): an encoded
-        # ``%2F`` in the connection's name cannot move the split between the two.
-        raw: bytes | None = scope.get("raw_path")
-        parts = (raw.decode("latin-1") if raw else path).split("/", 4)
-        if len(parts) < 4 or not parts[2] or not parts[3]:
-            await self.app(scope, receive, send)
-            return
-        scope["path_params"] = {"connector": unquote(parts[2]),
-                                "connection": unquote(parts[3]),
-                                "path": parts[4] if len(parts) > 4 else ""}
-        request = Request(scope, receive)
-        try:
-            response = await apim(request)
-        except ClientDisconnect:
-            return  # the caller went away mid-upload: nobody to answer
-        except Exception as exc:
-            handler = EXCEPTION_HANDLERS[
-                PortwayError if isinstance(exc, PortwayError) else Exception]
-            response = await handler(request, exc)
-        await response(scope, receive, send)
 
 
 _SERVED = frozenset(METHODS)

@@ -1,11 +1,14 @@
 """``portway serve``: the gateway and runtime in one process, on the chosen server.
 
-Two engines serve the same ASGI app, behind one small interface (``ENGINES``):
+Three engines serve the same ASGI app, behind one small interface (``ENGINES``):
 
-* ``granian`` (the default): a Rust HTTP server; measured with ``bench/proxy.py`` it
-  carries the data plane at about twice hypercorn's throughput (docs/proxy.md).
+* ``portway`` (the default): Portway's own HTTP/1.1 server (``gateway.server``), on
+  uvloop and llhttp: the cheapest per request in ``bench/proxy.py``, and strict about
+  what it parses (docs/proxy.md, docs/security.md).
+* ``granian``: a Rust HTTP server (HTTP/1.1 and HTTP/2); it takes bare-LF line endings
+  and answers what its parser refuses with an empty body.
 * ``hypercorn``: pure Python, with HTTP/2 and HTTP/3; the server Portway was first
-  specified with, still supported (``server.engine = "hypercorn"``).
+  specified with.
 """
 
 from __future__ import annotations
@@ -65,10 +68,22 @@ def _ensure_address_free(host: str, port: int) -> None:
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As the servers bind: connections of an earlier server still in TIME_WAIT do
+        # not make the address taken (a listening socket still does).
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
             raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def serve_portway(settings: Settings, config_file: str | None) -> int:
+    """Serve with Portway's own server: ``server.workers`` processes, each with its app."""
+    from gateway.app import create_app
+    from gateway.server import listen, serve
+
+    sock = listen(settings.server.host, settings.server.port)
+    return serve(lambda: create_app(settings), sock, workers=settings.server.workers)
 
 
 def serve_hypercorn(settings: Settings, config_file: str | None) -> int:
@@ -115,6 +130,7 @@ def serve_granian(settings: Settings, config_file: str | None) -> int:
 
 
 ENGINES: dict[str, Callable[[Settings, str | None], int]] = {
+    "portway": serve_portway,
     "granian": serve_granian,
     "hypercorn": serve_hypercorn,
 }
