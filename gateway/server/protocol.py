@@ -177,9 +177,9 @@ class HttpProtocol(asyncio.Protocol):
             pass
         except httptools.HttpParserError as exc:
             # A refusal raised in a callback reaches here wrapped by the parser.
-            refused = exc.__context__
-            if isinstance(refused, _Refused):
-                self._refuse(refused.status, refused.code, refused.message)
+            cause = exc.__context__
+            if isinstance(cause, _Refused):
+                self._refuse(cause.status, cause.code, cause.message)
             else:
                 self._refuse(400, "BadRequest", _parser_message(exc))
 
