@@ -345,11 +345,12 @@ def _foreach(upstream: str, items: int) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def _bare(folder: Path, port: int) -> Any:
-    """The same answer from a bare Starlette app, served by granian as Portway is."""
+    """The same answer from a bare Starlette app, served by Portway's server as Portway
+    is."""
     (folder / "bare_app.py").write_text(BARE_APP)
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "granian"), "--interface", "asgi", "--host",
-         "127.0.0.1", "--port", str(port), "--log-level", "warning", "bare_app:app"],
+        [sys.executable, "-m", "gateway.server", "bare_app:app", "--host", "127.0.0.1",
+         "--port", str(port)],
         cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(port, process)

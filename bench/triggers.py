@@ -8,7 +8,7 @@ Run: ``.venv/bin/python bench/triggers.py [--rows N] [--no-postgres] [--duration
    trigger and one Compose (no Response, so the answer is the ``202`` once the run is
    stored); ``wrk`` calls its signed callback URL at 1 and 16 connections for
    ``--duration`` seconds each. The reference is a bare Starlette app on the same server
-   (granian, one worker) answering the same request ``202`` with the same run-id header:
+   (Portway's own server, one worker) answering the same request ``202`` with the same run-id header:
    the ratio is what the signature check, the store, the run record and the engine cost.
 2. **Polling at scale** (``polling``). ``--workflows`` workflows (1,000) with an ``Http``
    polling trigger every ``--every`` seconds (10: 100 polls a second are due) against an
@@ -117,10 +117,9 @@ def definition(trigger: dict[str, Any]) -> dict[str, Any]:
 
 def reference_server(workdir: Path, port: int) -> subprocess.Popen[bytes]:
     (workdir / "reference_app.py").write_text(REFERENCE_APP)
-    granian = Path(sys.executable).parent / "granian"
     process = subprocess.Popen(
-        [str(granian), "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1", "--log-level", "warning", "reference_app:app"],
+        [sys.executable, "-m", "gateway.server", "reference_app:app", "--host",
+         "127.0.0.1", "--port", str(port)],
         cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for_port(port, process)
     return process

@@ -20,7 +20,9 @@ class Lifespan:
     """Runs the app's lifespan task: ``startup()`` before serving, ``shutdown()`` after.
 
     ``state`` is the lifespan state the app may fill at start-up; every request's scope
-    gets a shallow copy of it, as the ASGI specification says.
+    gets a shallow copy of it, as the ASGI specification says. An app that ends its
+    lifespan call without a word (it does not speak the lifespan protocol) is served
+    without one; one that answers ``startup.failed`` is not served.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -34,6 +36,9 @@ class Lifespan:
         self._task = asyncio.get_running_loop().create_task(self._run())
         await self._to_app.put({"type": "lifespan.startup"})
         answer = await self._answer()
+        if answer["type"] == "lifespan.ended":
+            self._task = None  # no lifespan: nothing to run at shutdown either
+            return
         if answer["type"] != "lifespan.startup.complete":
             raise LifespanFailed(str(answer.get("message") or "the app failed to start"))
 
@@ -46,7 +51,8 @@ class Lifespan:
             raise LifespanFailed(str(answer.get("message") or "the app failed to stop"))
 
     async def _answer(self) -> Message:
-        """The app's next lifespan message, or a failure when its task ends first."""
+        """The app's next lifespan message, or ``lifespan.ended`` when its task ends
+        first."""
         assert self._task is not None
         getter = asyncio.ensure_future(self._from_app.get())
         done, _ = await asyncio.wait({getter, self._task},
@@ -54,10 +60,7 @@ class Lifespan:
         if getter in done:
             return getter.result()
         getter.cancel()
-        error = self._task.exception()
-        return {"type": "lifespan.failed",
-                "message": f"the app's lifespan ended ({type(error).__name__})" if error
-                else "the app's lifespan ended"}
+        return {"type": "lifespan.ended"}
 
     async def _run(self) -> None:
         scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -65,7 +68,7 @@ class Lifespan:
         try:
             await self.app(scope, self._to_app.get, self._from_app.put)
         except Exception as exc:
-            # Starlette reports a failed start itself (startup.failed), then re-raises.
+            # Starlette reports a failed start itself (startup.failed), then re-raises;
+            # other apps may raise to say they have no lifespan.
             log.error("the app's lifespan raised", error_type=type(exc).__name__,
                       exc_info=exc)
-            raise

@@ -518,13 +518,18 @@ class RequestCycle:
             await conn.drain()
 
     def _response_head(self, status: int, headers: list[tuple[bytes, bytes]]) -> bytes:
-        lines = [status_line(status), self.conn.state.date_header()]
+        lines = [status_line(status)]
         length: int | None = None
+        dated = False
         for name, value in headers:
             lowered = name.lower()
+            dated = dated or lowered == b"date"
             if lowered == b"content-length":
+                if length is not None:
+                    continue  # one is enough
                 length = int(value)
-                continue  # written once, below
+                lines.append(b"content-length: %d\r\n" % length)
+                continue
             if lowered == b"connection":
                 if value.lower() == b"close":
                     self.keep_alive = False
@@ -532,8 +537,9 @@ class RequestCycle:
             elif lowered == b"transfer-encoding":
                 continue  # the framing is this server's to choose
             lines.append(b"%b: %b\r\n" % (name, value))
+        if not dated:  # RFC 9110 §6.6.1; an app's own Date (and its place) is kept
+            lines.append(self.conn.state.date_header())
         if length is not None:
-            lines.append(b"content-length: %d\r\n" % length)
             self._length_left = 0 if self._head else length
         elif status in _NO_BODY_STATUSES or status < 200 or self._head:
             pass
