@@ -8,8 +8,8 @@ Run: ``.venv/bin/python bench/triggers.py [--rows N] [--no-postgres] [--duration
    trigger and one Compose (no Response, so the answer is the ``202`` once the run is
    stored); ``wrk`` calls its signed callback URL at 1 and 16 connections for
    ``--duration`` seconds each. The reference is a bare Starlette app on the same server
-   (Portway's own server, one worker) answering the same request ``202`` with the same run-id header:
-   the ratio is what the signature check, the store, the run record and the engine cost.
+   (Portway's own, one worker) answering the same request ``202`` with the same run-id
+   header: the ratio is what the signature check, the store, the run record and the engine cost.
 2. **Polling at scale** (``polling``). ``--workflows`` workflows (1,000) with an ``Http``
    polling trigger every ``--every`` seconds (10: 100 polls a second are due) against an
    nginx upstream answering ``202`` (nothing fires, so only polling is measured), for
