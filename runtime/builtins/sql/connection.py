@@ -57,6 +57,9 @@ _SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3", ".db3")
 #: the host, port or database that were vetted).
 _URL_OPTIONS = frozenset({"sslmode", "application_name"})
 _MAX_ENGINES = 64
+#: A PostgreSQL connection is replaced (and the new one vetted) once this old, so a role
+#: given more rights after its connection was vetted is seen within this time.
+_REVET_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -234,6 +237,7 @@ def _build(database: Database, target: str, timeout: float, store_url: str) -> s
     millis = int(timeout * 1000)
     engine = sa.create_engine(
         database.url, pool_size=4, max_overflow=4, pool_pre_ping=True,
+        pool_recycle=_REVET_SECONDS,
         connect_args={"hostaddr": target, "connect_timeout": max(1, int(timeout)),
                       "options": f"-c statement_timeout={millis} -c lock_timeout={millis}"})
     _vetted_sessions(engine, store_url, timeout)
