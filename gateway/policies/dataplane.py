@@ -102,7 +102,8 @@ class CallPolicies:
         operation = call.operation
         return operation.operation_id if operation is not None else ""
 
-    def _request(self, call: Any, body: Any, operation_id: str) -> PolicyRequest:
+    def _request(self, call: Any, body: Any, operation_id: str,
+                 headers: dict[str, str] | None = None) -> PolicyRequest:
         """The call as policies see it. The headers, query and path parameters are the
         call's own (policies change them in place); the connection's parameters merged
         with its secrets are made once per cache entry, and never changed."""
@@ -123,7 +124,8 @@ class CallPolicies:
                 parameters.update(getattr(resolved, "secrets", {}) or {})
         return PolicyRequest(
             method=call.method, base_url=call.base_url, path=call.path,
-            query=call.query, headers=call.headers, body=body, operation_id=operation_id,
+            query=call.query, headers=call.headers if headers is None else headers,
+            body=body, operation_id=operation_id,
             path_parameters=getattr(call, "path_params", None) or {},
             connection_parameters=parameters,
             gateway_base_url=str(getattr(call, "gateway_base_url", "") or ""), memo=memo)
@@ -136,8 +138,29 @@ class CallPolicies:
             return None
         if selection.uses_body and call.body is not None:
             return self._apply_request_to_body(call, operation_id)
-        self._run_request(call, operation_id, None, False)
+        fixed = self._fixed_headers(call, operation_id) if selection.fixed_headers else None
+        if fixed is not None:
+            call.headers.update(fixed)
+        else:
+            self._run_request(call, operation_id, None, False)
         return None
+
+    def _fixed_headers(self, call: Any, operation_id: str) -> dict[str, str] | None:
+        """The headers an operation's fixed-header policies set, worked out on the first
+        call through the cache entry (the policies run on a request with no headers) and
+        kept with it; None without a cache entry to keep them in."""
+        derived = getattr(call.resolved, "derived", None)
+        if not isinstance(derived, dict):
+            return None
+        by_operation: dict[str, dict[str, str]] | None = derived.get("policy_headers")
+        if by_operation is None:
+            by_operation = derived["policy_headers"] = {}
+        fixed = by_operation.get(operation_id)
+        if fixed is None:
+            request = self._request(call, None, operation_id, headers={})
+            self.policies.apply_request(request)
+            fixed = by_operation[operation_id] = request.headers
+        return fixed
 
     async def _apply_request_to_body(self, call: Any, operation_id: str) -> None:
         raw = await _read(call.body, self.max_body_bytes)

@@ -33,11 +33,14 @@ def response_sections(status: int) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Selection:
-    """The policies that run for one operation in some sections, and whether any of them
-    reads or writes the body (which must then be in memory)."""
+    """The policies that run for one operation in some sections, whether any of them
+    reads or writes the body (which must then be in memory), and whether all they do is
+    set request headers to values of the connection alone (``CompiledPolicy.fixed_header``:
+    the same headers on every call through one connection)."""
 
     policies: tuple[CompiledPolicy, ...]
     uses_body: bool
+    fixed_headers: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,8 @@ class PolicySet:
         if found is None:
             chosen = tuple(p for p in self.policies
                            if p.section in sections and p.applies_to(operation_id))
-            found = Selection(chosen, any(p.uses_body for p in chosen))
+            found = Selection(chosen, any(p.uses_body for p in chosen),
+                              bool(chosen) and all(p.fixed_header for p in chosen))
             if len(self._selected) < 10_000:
                 self._selected[key] = found
         return found

@@ -108,19 +108,22 @@ class Proxy:
 
     async def run_path(self, call: Call) -> UpstreamResponse:
         """A call addressed by method and path (``/apim/{connector}/{connection}/...``)."""
-        return await self._serve(call, lambda: self._route(call))
+        return await self._serve(call, None)
 
     async def run_operation(self, call: Call, operation_id: str) -> UpstreamResponse:
         """A call by operation id; ``call.arguments`` holds the parameters by name."""
-        return await self._serve(call, lambda: self._select(call, operation_id))
+        return await self._serve(call, operation_id)
 
-    async def _serve(self, call: Call, locate: Callable[[], Awaitable[None]]
-                     ) -> UpstreamResponse:
-        """Access check, ``locate`` (sets the operation), the steps; metrics either way."""
+    async def _serve(self, call: Call, operation_id: str | None) -> UpstreamResponse:
+        """Access check, the operation (by id, else by method and path), the steps;
+        metrics either way."""
         started = time.perf_counter()
         try:
             await steps.check_access(call, self.connections, self.services)
-            await locate()
+            if operation_id is None:
+                await self._route(call)
+            else:
+                self._select(call, operation_id)
             response = await self._run(call)
         except PortwayError as exc:
             self._finish(call, exc.status_code, started, exc)
@@ -128,7 +131,7 @@ class Proxy:
         self._finish(call, response.status, started)
         return response
 
-    async def _select(self, call: Call, operation_id: str) -> None:
+    def _select(self, call: Call, operation_id: str) -> None:
         """Take the operation by id and place ``call.arguments`` where it wants them."""
         assert call.resolved is not None
         operation = call.resolved.compiled.router.by_id(operation_id)

@@ -144,6 +144,9 @@ class CompiledPolicy:
         operations: The operationIds it applies to; empty for every operation.
         action: Applies the policy to a call.
         uses_body: Whether it reads or writes the body (so the body must be buffered).
+        fixed_header: Whether all it does is set a request header to a value read from
+            the connection's parameters alone (or a literal), whatever the call: its
+            effect is then the same on every call through one connection.
     """
 
     template: str
@@ -152,6 +155,7 @@ class CompiledPolicy:
     operations: frozenset[str]
     action: Action
     uses_body: bool = False
+    fixed_header: bool = False
 
     def applies_to(self, operation_id: str) -> bool:
         """Whether this policy runs for ``operation_id``."""
@@ -228,6 +232,7 @@ class Parameters:
         return section
 
     def compiled(self, section: Section, action: Action, *,
-                 uses_body: bool = False) -> CompiledPolicy:
+                 uses_body: bool = False, fixed_header: bool = False) -> CompiledPolicy:
         return CompiledPolicy(self.policy.template, self.policy.title, section,
-                              frozenset(self.policy.operations), action, uses_body)
+                              frozenset(self.policy.operations), action, uses_body,
+                              fixed_header)

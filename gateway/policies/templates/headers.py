@@ -40,7 +40,9 @@ def compile_setheader(params: Parameters) -> CompiledPolicy:
         else:
             headers[name] = call.string(value)
 
-    return params.compiled(section, apply)
+    return params.compiled(section, apply, fixed_header=(
+        section == "request" and action == "override"
+        and (value.is_literal or value.connection_only)))
 
 
 def compile_setqueryparameter(params: Parameters) -> CompiledPolicy:

@@ -144,3 +144,19 @@ def test_a_changed_connection_parameter_reaches_the_next_call(gateway, upstream)
         assert patched.status_code == 200, patched.text
         after = client.get(env.path("items/7")).json()["headers"]["x-key-copy"]
     assert (first, again, after) == (API_KEY, API_KEY, "the-new-key")
+
+
+def test_fixed_headers_override_the_callers_in_order_on_every_call(gateway, upstream):
+    # Headers set from literals and connection parameters alone are worked out once per
+    # cached connection; every call still gets them, over the caller's, the last winning.
+    env = env_with(
+        gateway, upstream,
+        policy("setheader", name="Accept", value="text/plain"),
+        policy("setheader", name="X-Twice", value="one"),
+        policy("setheader", name="X-Twice", value="@connectionParameters('api_key')"),
+    )
+    with env.client() as client:
+        seen = [client.get(env.path("items/7"), headers={"accept": "application/json",
+                                                          "x-twice": "caller"}
+                           ).json()["headers"] for _ in range(3)]
+    assert [(h["accept"], h["x-twice"]) for h in seen] == [("text/plain", API_KEY)] * 3
