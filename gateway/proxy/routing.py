@@ -69,7 +69,7 @@ class Route:
     template: PathTemplate
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Match:
     operation: Operation
     path_params: dict[str, str]
@@ -110,8 +110,9 @@ class Router:
             if route.operation.method != method:
                 allowed.append(route.operation.method)
                 continue
-            params = {name: unquote(value) if "%" in value else value
-                      for name, value in zip(route.names, found.groups(), strict=True)}
+            params = dict(zip(route.names, found.groups(), strict=True))
+            if "%" in path:
+                params = {name: unquote(value) for name, value in params.items()}
             return Match(route.operation, params, route.template.fill(params, trailing_slash))
         if allowed:
             raise MethodNotAllowed(

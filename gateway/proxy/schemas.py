@@ -90,7 +90,8 @@ class CompiledSchema:
                         reason=self.unusable)
 
     def is_valid(self, value: Any) -> bool:
-        return self._validator is None or bool(self._validator.is_valid(value))
+        validator = self._validator
+        return validator is None or validator.is_valid(value) is True
 
     def problems(self, value: Any, prefix: str = "", limit: int = 20) -> list[Problem]:
         found: list[Problem] = []

@@ -155,11 +155,10 @@ class Connection(asyncio.Protocol):
                 raise _Refused("trailers too large")
             return
         headers = self.headers
-        if len(headers) >= MAX_HEADERS:
-            raise _Refused("too many header lines")
-        self._field_bytes += len(name) + len(value) + 4  # a head that came in one piece
-        if self._field_bytes > self._max_head:
-            raise _Refused("the response head is too large")
+        size = self._field_bytes = self._field_bytes + len(name) + len(value) + 4
+        if size > self._max_head or len(headers) >= MAX_HEADERS:  # one piece, too large
+            raise _Refused("too many header lines" if len(headers) >= MAX_HEADERS
+                           else "the response head is too large")
         headers.append((name.decode("latin-1"), value.decode("latin-1").rstrip(" \t")))
 
     def on_headers_complete(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from gateway.errors import BadRequest, UpstreamTimeout, UpstreamUnreachable
@@ -52,15 +53,10 @@ def _request_target(url: str) -> str:
 def request_head(request: UpstreamRequest) -> bytes:
     target = request.target
     path = _request_target(target.url)
-    default = 443 if target.scheme == "https" else 80
-    host = target.host if target.port == default else f"{target.host}:{target.port}"
-    if ":" in target.host and target.port == default:
-        host = f"[{target.host}]"
-    elif ":" in target.host:
-        host = f"[{target.host}]:{target.port}"
     if " " in path:
         raise BadRequest("the outbound path contains a space")
-    lines = [f"{request.method} {path} HTTP/1.1", f"Host: {host}"]
+    lines = [f"{request.method} {path} HTTP/1.1", _host_line(target.scheme, target.host,
+                                                             target.port)]
     body = request.body
     length: str | None = None
     for name, value in request.headers.items():
@@ -91,6 +87,14 @@ def request_head(request: UpstreamRequest) -> bytes:
         # The caller's header bytes arrive as latin-1 text and go out as the same bytes;
         # text beyond latin-1 (a secret or a policy's value, say) goes out as UTF-8.
         return b"".join(_line_bytes(line) + b"\r\n" for line in lines) + b"\r\n"
+
+
+@lru_cache(maxsize=1024)  # few upstreams, every call
+def _host_line(scheme: str, host: str, port: int) -> str:
+    default = 443 if scheme == "https" else 80
+    if ":" in host:
+        host = f"[{host}]"
+    return f"Host: {host}" if port == default else f"Host: {host}:{port}"
 
 
 def _refuse_line_breaks(request: UpstreamRequest, path: str) -> None:
