@@ -51,7 +51,7 @@ async def relay(scope: Scope, receive: Receive, send: Send, send_with_id: Send,
     error becomes a response through the app's exception handlers and ``send_with_id``.
     """
     try:
-        response: Response = await _proxied(scope, receive, ids)
+        response: Response = await proxied(scope, receive, ids)
     except ClientDisconnect:
         return  # the caller went away mid-upload: nobody to answer
     except Exception as exc:
@@ -64,11 +64,12 @@ async def relay(scope: Scope, receive: Receive, send: Send, send_with_id: Send,
 
 async def apim(request: Request) -> Response:
     """The route's endpoint, for what reaches the router (``relay`` takes the rest)."""
-    return await _proxied(request.scope, request.receive, [])
+    return await proxied(request.scope, request.receive, [])
 
 
-async def _proxied(scope: Scope, receive: Receive, ids: list[tuple[bytes, bytes]]
-                   ) -> RelayResponse:
+async def proxied(scope: Scope, receive: Receive, ids: list[tuple[bytes, bytes]]
+                  ) -> RelayResponse:
+    """The call's answer, ready to relay with ``ids``; errors raise (for the handlers)."""
     raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
     authorization = ""
     for name, value in raw_headers:

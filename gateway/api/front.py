@@ -51,18 +51,7 @@ class Front:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = ""
-        header_bytes = 0
-        for name, value in scope["headers"]:
-            header_bytes += len(name) + len(value) + 4
-            if name == _CLIENT_ID and not request_id:
-                # Echoed, logged and audited: a longer or unprintable one is not taken.
-                candidate = value.decode("latin-1")
-                if len(candidate) <= MAX_CLIENT_ID and candidate.isprintable():
-                    request_id = candidate
-        if not request_id:
-            request_id = new_request_id()
-        encoded = request_id.encode("latin-1")
+        request_id, header_bytes = request_id_of_headers(scope["headers"])
         url_bytes = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
         if url_bytes > MAX_URL_BYTES or header_bytes > MAX_HEADER_BYTES:
             await _refuse_oversized(send, request_id, url_bytes > MAX_URL_BYTES)
@@ -71,7 +60,7 @@ class Front:
         if state is None:
             scope["state"] = state = {}
         state["request_id"] = request_id
-        ids = [(_REQUEST_ID, encoded), (_CLIENT_ID, encoded)]
+        ids = id_headers(request_id)
         started = False
 
         async def send_with_id(message: Message) -> None:
@@ -102,6 +91,27 @@ class Front:
             await send({"type": "http.response.body", "body": body})
         finally:
             structlog.contextvars.unbind_contextvars("request_id")
+
+
+def request_id_of_headers(headers: list[tuple[bytes, bytes]]) -> tuple[str, int]:
+    """The request's id (the caller's ``x-ms-client-request-id`` when it is fit to be
+    echoed, logged and audited: printable, at most ``MAX_CLIENT_ID`` characters; else a
+    new one) and the size of its header section."""
+    request_id = ""
+    header_bytes = 0
+    for name, value in headers:
+        header_bytes += len(name) + len(value) + 4
+        if name == _CLIENT_ID and not request_id:
+            candidate = value.decode("latin-1")
+            if len(candidate) <= MAX_CLIENT_ID and candidate.isprintable():
+                request_id = candidate
+    return request_id or new_request_id(), header_bytes
+
+
+def id_headers(request_id: str) -> list[tuple[bytes, bytes]]:
+    """What every answer carries back: ``x-request-id`` and ``x-ms-client-request-id``."""
+    encoded = request_id.encode("latin-1")
+    return [(_REQUEST_ID, encoded), (_CLIENT_ID, encoded)]
 
 
 async def _refuse_oversized(send: Send, request_id: str, url: bool) -> None:

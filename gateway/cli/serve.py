@@ -79,11 +79,13 @@ def _ensure_address_free(host: str, port: int) -> None:
 
 def serve_portway(settings: Settings, config_file: str | None) -> int:
     """Serve with Portway's own server: ``server.workers`` processes, each with its app."""
+    from gateway.api.lane import data_plane_lane
     from gateway.app import create_app
     from gateway.server import listen, serve
 
     sock = listen(settings.server.host, settings.server.port)
-    return serve(lambda: create_app(settings), sock, workers=settings.server.workers)
+    return serve(lambda: create_app(settings), sock, workers=settings.server.workers,
+                 lane=data_plane_lane)
 
 
 def serve_hypercorn(settings: Settings, config_file: str | None) -> int:

@@ -18,8 +18,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from email.utils import formatdate
-from typing import Any, cast
+from typing import Any, Protocol, cast
 from urllib.parse import unquote
 
 import httptools
@@ -38,6 +39,8 @@ BODY_HIGH_WATER = 256 * 1024
 MAX_HEADER_COUNT = 200
 #: How long a refused caller's further bytes are read and dropped before closing.
 LINGER_SECONDS = 2.0
+#: How often the connections' deadlines (keep-alive, headers, lingering) are checked.
+SWEEP_SECONDS = 0.1
 
 _STATUS_LINES = {status: f"HTTP/1.1 {status} {phrase}\r\n".encode("latin-1")
                  for status, phrase in (
@@ -65,21 +68,54 @@ def status_line(status: int) -> bytes:
     return line if line is not None else f"HTTP/1.1 {status} Status\r\n".encode("latin-1")
 
 
+class Lane(Protocol):
+    """A way past ASGI for the requests it claims (the data plane's ``/apim`` calls,
+    ``gateway.api.lane``): it answers through the ``RequestCycle`` directly, with
+    ``receive``, ``send`` or ``respond``."""
+
+    def claims(self, scope: dict[str, Any]) -> bool: ...
+
+    def __call__(self, cycle: RequestCycle) -> Awaitable[None]: ...
+
+
+#: Builds the lane for an app once it has started (None: every request goes to the app).
+LaneFactory = Callable[[ASGIApp], "Lane | None"]
+
+
 class ServerState:
-    """What the connections of one server share: the app, the lifespan's state, the
-    limits and the open connections (for a graceful stop)."""
+    """What the connections of one server share: the app (and its lane), the lifespan's
+    state, the limits and the open connections (for a graceful stop)."""
 
     def __init__(self, app: ASGIApp, *, lifespan_state: dict[str, Any],
-                 keep_alive_seconds: float, header_seconds: float) -> None:
+                 keep_alive_seconds: float, header_seconds: float,
+                 lane: Lane | None = None) -> None:
         self.app = app
+        self.lane = lane
         self.lifespan_state = lifespan_state
         self.keep_alive_seconds = keep_alive_seconds
         self.header_seconds = header_seconds
         self.connections: set[HttpProtocol] = set()
         self.tasks: set[asyncio.Task[None]] = set()
         self.stopping = False
+        self._sweep: asyncio.TimerHandle | None = None
         self._date = b""
         self._date_second = -1
+
+    def watch(self) -> None:
+        """Make sure the connections' deadlines are looked at (``SWEEP_SECONDS`` apart):
+        one timer for the server instead of two per request."""
+        if self._sweep is None:
+            self._sweep = asyncio.get_running_loop().call_later(SWEEP_SECONDS, self._look)
+
+    def _look(self) -> None:
+        self._sweep = None
+        now = asyncio.get_running_loop().time()
+        for conn in list(self.connections):
+            if 0.0 < conn.deadline <= now:
+                conn.deadline = 0.0
+                conn.timed_out()
+        if self.connections:
+            self.watch()
 
     def date_header(self) -> bytes:
         """``date: ...\\r\\n``, formatted once a second."""
@@ -116,10 +152,13 @@ class HttpProtocol(asyncio.Protocol):
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
         self._header_bytes = 0
+        self._hosts = 0
+        self._expects = False
         self._parsing: RequestCycle | None = None
         self._current: RequestCycle | None = None
         self._waiting: deque[RequestCycle] = deque()
-        self._timer: asyncio.TimerHandle | None = None
+        #: When this connection is closed unless a request is under way (0: never).
+        self.deadline = 0.0
         self._reading_paused = False
         self._writable = asyncio.Event()
         self._writable.set()
@@ -191,6 +230,8 @@ class HttpProtocol(asyncio.Protocol):
         self._url = b""
         self._headers = []
         self._header_bytes = 0
+        self._hosts = 0
+        self._expects = False
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -203,12 +244,17 @@ class HttpProtocol(asyncio.Protocol):
         if self._header_bytes > MAX_HEADER_BYTES or len(self._headers) >= MAX_HEADER_COUNT:
             raise _Refused(431, "HeadersTooLarge", "the request's headers are over "
                            f"{MAX_HEADER_BYTES} bytes or {MAX_HEADER_COUNT} fields")
-        self._headers.append((name.lower(), value))
+        name = name.lower()
+        if name == b"host":
+            self._hosts += 1
+        elif name == b"expect" and value.lower() == b"100-continue":
+            self._expects = True
+        self._headers.append((name, value))
 
     def on_headers_complete(self) -> None:
         parser = self.parser
         headers = self._headers
-        hosts = sum(1 for name, _ in headers if name == b"host")
+        hosts = self._hosts
         version = parser.get_http_version()
         if hosts > 1 or (hosts == 0 and version == "1.1"):
             # RFC 9112 §3.2: exactly one Host in an HTTP/1.1 request.
@@ -232,14 +278,16 @@ class HttpProtocol(asyncio.Protocol):
             "type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"},
             "http_version": version, "server": self.server, "client": self.client,
             "scheme": self.scheme, "method": method, "root_path": "",
-            "path": unquote(raw_path.decode("latin-1")), "raw_path": raw_path,
+            "path": _decoded(raw_path), "raw_path": raw_path,
             "query_string": query, "headers": headers,
             "state": self.state.lifespan_state.copy(),
         }
-        expects = any(name == b"expect" and value.lower() == b"100-continue"
-                      for name, value in headers)
-        cycle = RequestCycle(self, scope, keep_alive=keep_alive, expects_continue=expects,
+        cycle = RequestCycle(self, scope, keep_alive=keep_alive,
+                             expects_continue=self._expects,
                              head=method == "HEAD", http10=version == "1.0")
+        lane = self.state.lane
+        if lane is not None and lane.claims(scope):
+            cycle.lane = lane
         self._parsing = cycle
         self._disarm()
         if self._current is None:
@@ -348,8 +396,7 @@ class HttpProtocol(asyncio.Protocol):
         self._resume_reading()
         if transport.can_write_eof():
             transport.write_eof()
-        self._disarm()
-        self._timer = self.loop.call_later(LINGER_SECONDS, self.close)
+        self._arm(LINGER_SECONDS)
 
     def pause_body(self) -> None:
         self._pause_reading()
@@ -369,16 +416,14 @@ class HttpProtocol(asyncio.Protocol):
             self.transport.resume_reading()
 
     def _arm(self, seconds: float) -> None:
-        self._disarm()
-        self._timer = self.loop.call_later(seconds, self._timed_out)
+        self.deadline = self.loop.time() + seconds
+        self.state.watch()
 
     def _disarm(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self.deadline = 0.0
 
-    def _timed_out(self) -> None:
-        self._timer = None
+    def timed_out(self) -> None:
+        """The deadline passed (``ServerState`` looks)."""
         if self._current is None:
             # Idle past the keep-alive time, or too slow sending a request's headers.
             self.close()
@@ -388,9 +433,8 @@ class RequestCycle:
     """One request and its answer: the ASGI ``receive`` and ``send`` of one call."""
 
     __slots__ = ("_body", "_body_size", "_broken", "_chunked", "_continue", "_head",
-                 "_head_bytes",
-                 "_http10", "_length_left", "_more", "_response_done", "_started",
-                 "body_done", "conn", "keep_alive", "scope")
+                 "_head_bytes", "_http10", "_length_left", "_more", "_response_done",
+                 "_started", "body_done", "conn", "keep_alive", "lane", "scope")
 
     def __init__(self, conn: HttpProtocol, scope: dict[str, Any], *, keep_alive: bool,
                  expects_continue: bool, head: bool, http10: bool) -> None:
@@ -410,6 +454,7 @@ class RequestCycle:
         self._response_done = False
         self._chunked = False
         self._length_left: int | None = None
+        self.lane: Lane | None = None
 
     # -- from the parser -------------------------------------------------------------
 
@@ -437,7 +482,10 @@ class RequestCycle:
 
     async def run(self) -> None:
         try:
-            await self.conn.state.app(self.scope, self.receive, self.send)
+            if self.lane is not None:
+                await self.lane(self)
+            else:
+                await self.conn.state.app(self.scope, self.receive, self.send)
         except BaseException as exc:
             if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt | SystemExit):
                 self.conn.close()
@@ -517,6 +565,28 @@ class RequestCycle:
         elif not conn.closed:
             await conn.drain()
 
+    def respond(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        """The whole answer at once, in one write (the lanes' way to answer): ``headers``
+        are lower-case, with the ``content-length`` that frames ``body`` (or, for a HEAD,
+        the length a GET would have), no ``date``, ``connection`` or
+        ``transfer-encoding``."""
+        if self._started:
+            raise RuntimeError("the answer has already started")
+        self._started = self._response_done = True
+        conn = self.conn
+        if conn.closed:
+            return
+        out = [status_line(status), *[b"%b: %b\r\n" % pair for pair in headers],
+               conn.state.date_header()]
+        if not self.keep_alive:
+            out.append(b"connection: close\r\n")
+        elif self._http10:
+            out.append(b"connection: keep-alive\r\n")
+        out.append(b"\r\n")
+        if not self._head:
+            out.append(body)
+        conn.write(b"".join(out))
+
     def _response_head(self, status: int, headers: list[tuple[bytes, bytes]]) -> bytes:
         lines = [status_line(status)]
         length: int | None = None
@@ -568,6 +638,16 @@ class RequestCycle:
             (b"content-type", b"application/json"), (b"content-length", b"%d" % len(body)),
             (b"x-request-id", encoded), (b"x-ms-client-request-id", encoded)]})
         await self.send({"type": "http.response.body", "body": body})
+
+
+def _decoded(raw_path: bytes) -> str:
+    """The path as ASGI gives it: percent-decoded, as UTF-8."""
+    if b"%" not in raw_path:
+        try:
+            return raw_path.decode("ascii")
+        except UnicodeDecodeError:
+            pass
+    return unquote(raw_path.decode("latin-1"))
 
 
 def _address(value: Any) -> tuple[str, int] | None:

@@ -27,7 +27,7 @@ from starlette.types import ASGIApp
 from gateway.errors import ConfigError
 from gateway.logging import get_logger
 from gateway.server.lifespan import Lifespan, LifespanFailed
-from gateway.server.protocol import HttpProtocol, ServerState
+from gateway.server.protocol import HttpProtocol, LaneFactory, ServerState
 
 log = get_logger("portway.server")
 
@@ -60,22 +60,25 @@ def listen(host: str, port: int, backlog: int = 2048) -> socket.socket:
     return sock
 
 
-def serve(make_app: AppFactory, sock: socket.socket, workers: int = 1) -> int:
-    """Serve on ``sock`` until stopped; the exit status."""
+def serve(make_app: AppFactory, sock: socket.socket, workers: int = 1,
+          lane: LaneFactory | None = None) -> int:
+    """Serve on ``sock`` until stopped; the exit status. ``lane`` builds, once the app
+    has started, the lane its claimed requests take past ASGI (``protocol.Lane``)."""
     if workers <= 1:
-        return _run_worker(make_app, sock)
-    return _supervise(make_app, sock, workers)
+        return _run_worker(make_app, sock, lane)
+    return _supervise(make_app, sock, workers, lane)
 
 
-def _run_worker(make_app: AppFactory, sock: socket.socket) -> int:
+def _run_worker(make_app: AppFactory, sock: socket.socket, lane: LaneFactory | None) -> int:
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency; asyncio also serves
-        return asyncio.run(_worker(make_app, sock))
-    return uvloop.run(_worker(make_app, sock))
+        return asyncio.run(_worker(make_app, sock, lane))
+    return uvloop.run(_worker(make_app, sock, lane))
 
 
-async def _worker(make_app: AppFactory, sock: socket.socket) -> int:
+async def _worker(make_app: AppFactory, sock: socket.socket,
+                  lane: LaneFactory | None) -> int:
     loop = asyncio.get_running_loop()
     app = make_app()
     lifespan = Lifespan(app)
@@ -85,7 +88,8 @@ async def _worker(make_app: AppFactory, sock: socket.socket) -> int:
         log.error("the gateway could not start", reason=str(failed))
         return 1
     state = ServerState(app, lifespan_state=lifespan.state,
-                        keep_alive_seconds=KEEP_ALIVE_SECONDS, header_seconds=HEADER_SECONDS)
+                        keep_alive_seconds=KEEP_ALIVE_SECONDS, header_seconds=HEADER_SECONDS,
+                        lane=lane(app) if lane is not None else None)
     server = await loop.create_server(lambda: HttpProtocol(state), sock=sock)
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -121,7 +125,8 @@ async def _drain(server: asyncio.Server, state: ServerState) -> None:
         conn.close()
 
 
-def _supervise(make_app: AppFactory, sock: socket.socket, workers: int) -> int:
+def _supervise(make_app: AppFactory, sock: socket.socket, workers: int,
+               lane: LaneFactory | None) -> int:
     """Fork ``workers`` workers and keep them running until a stop is asked for."""
     children: set[int] = set()
     stopping = False
@@ -141,7 +146,7 @@ def _supervise(make_app: AppFactory, sock: socket.socket, workers: int) -> int:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             status = 1
             try:
-                status = _run_worker(make_app, sock)
+                status = _run_worker(make_app, sock, lane)
             except BaseException as exc:
                 log.error("a worker failed", error_type=type(exc).__name__, exc_info=exc)
             finally:
