@@ -177,6 +177,7 @@ class HttpProtocol(asyncio.Protocol):
         if transport.get_extra_info("sslcontext"):
             self.scheme = "https"
         self.state.connections.add(self)
+        self.state.watch()
         self._arm(self.state.keep_alive_seconds)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -416,8 +417,7 @@ class HttpProtocol(asyncio.Protocol):
             self.transport.resume_reading()
 
     def _arm(self, seconds: float) -> None:
-        self.deadline = self.loop.time() + seconds
-        self.state.watch()
+        self.deadline = self.loop.time() + seconds  # the server looks while it has us
 
     def _disarm(self) -> None:
         self.deadline = 0.0
