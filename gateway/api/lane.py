@@ -16,6 +16,7 @@ audit, streaming both ways, HEAD.
 
 from __future__ import annotations
 
+import contextvars
 from typing import Any
 
 import structlog
@@ -44,9 +45,9 @@ class DataPlaneLane:
         request_id, _size = request_id_of_headers(scope["headers"])
         scope["state"]["request_id"] = request_id
         ids = id_headers(request_id)
-        # The call runs in a task of its own, with a context of its own: what is bound
-        # here ends with it.
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        # As bind_contextvars(request_id=...) does; the call runs in a task of its own,
+        # with a context of its own, so what is set here ends with it.
+        _REQUEST_ID.set(request_id)
         try:
             response = await dataplane.proxied(scope, cycle.receive, ids)
         except ClientDisconnect:
@@ -63,6 +64,16 @@ class DataPlaneLane:
                 await upstream.aclose()
             return
         await response(scope, cycle.receive, cycle.send)  # a large answer: streamed
+
+
+def _structlog_variable(key: str) -> contextvars.ContextVar[Any]:
+    """The context variable ``structlog.contextvars.bind_contextvars`` sets for ``key``."""
+    token = structlog.contextvars.bind_contextvars(**{key: None})[key]
+    token.var.reset(token)
+    return token.var
+
+
+_REQUEST_ID = _structlog_variable("request_id")
 
 
 def data_plane_lane(app: ASGIApp) -> DataPlaneLane:

@@ -60,6 +60,8 @@ _STATUS_LINES = {status: f"HTTP/1.1 {status} {phrase}\r\n".encode("latin-1")
                      (502, "Bad Gateway"), (503, "Service Unavailable"),
                      (504, "Gateway Timeout"))}
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+#: Every request's ``scope["asgi"]`` (read-only by the ASGI specification's terms).
+_ASGI = {"version": "3.0", "spec_version": "2.3"}
 _NO_BODY_STATUSES = frozenset({204, 304})
 
 
@@ -276,12 +278,12 @@ class HttpProtocol(asyncio.Protocol):
         method = parser.get_method().decode("ascii")
         keep_alive = parser.should_keep_alive() and not self.state.stopping
         scope: dict[str, Any] = {
-            "type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "type": "http", "asgi": _ASGI,
             "http_version": version, "server": self.server, "client": self.client,
             "scheme": self.scheme, "method": method, "root_path": "",
             "path": _decoded(raw_path), "raw_path": raw_path,
             "query_string": query, "headers": headers,
-            "state": self.state.lifespan_state.copy(),
+            "state": dict(self.state.lifespan_state) if self.state.lifespan_state else {},
         }
         cycle = RequestCycle(self, scope, keep_alive=keep_alive,
                              expects_continue=self._expects,
@@ -312,9 +314,8 @@ class HttpProtocol(asyncio.Protocol):
 
     def _start(self, cycle: RequestCycle) -> None:
         self._current = cycle
-        task = self.loop.create_task(cycle.run())
-        self.state.tasks.add(task)
-        task.add_done_callback(self.state.tasks.discard)
+        cycle.task = task = self.loop.create_task(cycle.run())
+        self.state.tasks.add(task)  # the task takes itself out when it ends (run)
 
     def cycle_done(self, cycle: RequestCycle) -> None:
         """The answer to ``cycle`` went out whole (or the connection is lost)."""
@@ -434,7 +435,7 @@ class RequestCycle:
 
     __slots__ = ("_body", "_body_size", "_broken", "_chunked", "_continue", "_head",
                  "_head_bytes", "_http10", "_length_left", "_more", "_response_done",
-                 "_started", "body_done", "conn", "keep_alive", "lane", "scope")
+                 "_started", "body_done", "conn", "keep_alive", "lane", "scope", "task")
 
     def __init__(self, conn: HttpProtocol, scope: dict[str, Any], *, keep_alive: bool,
                  expects_continue: bool, head: bool, http10: bool) -> None:
@@ -448,35 +449,40 @@ class RequestCycle:
         self._body_size = 0
         self._broken: tuple[int, str, str] | None = None
         self.body_done = False
-        self._more = asyncio.Event()
+        self._more: asyncio.Event | None = None  # made when the app waits for the body
         self._started = False
         self._head_bytes = b""
         self._response_done = False
         self._chunked = False
         self._length_left: int | None = None
         self.lane: Lane | None = None
+        self.task: asyncio.Task[None] | None = None
 
     # -- from the parser -------------------------------------------------------------
 
     def feed(self, chunk: bytes) -> None:
         self._body.append(chunk)
         self._body_size += len(chunk)
-        self._more.set()
+        self._wake()
         if self._body_size > BODY_HIGH_WATER:
             self.conn.pause_body()
 
     def finish_body(self) -> None:
         self.body_done = True
-        self._more.set()
+        self._wake()
 
     def disconnected(self) -> None:
-        self._more.set()
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._more is not None:
+            self._more.set()
 
     def break_body(self, status: int, code: str, message: str) -> None:
         """The body's bytes were malformed: the app's next ``receive`` says the caller
         is gone, and an app that leaves the call unanswered gets this refusal sent."""
         self._broken = (status, code, message)
-        self._more.set()
+        self._wake()
 
     # -- the app's side --------------------------------------------------------------
 
@@ -504,6 +510,7 @@ class RequestCycle:
                 else:
                     self.conn.close()  # it stopped mid-answer
         finally:
+            self.conn.state.tasks.discard(self.task)
             self.conn.cycle_done(self)
 
     async def receive(self) -> Message:
@@ -514,6 +521,8 @@ class RequestCycle:
                 self._continue = False
                 self.conn.write(_CONTINUE)
             self.conn.resume_body()
+            if self._more is None:
+                self._more = asyncio.Event()
             self._more.clear()
             await self._more.wait()
             if (self.conn.closed or self._broken) and not self.body_done and not self._body:

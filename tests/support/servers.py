@@ -74,6 +74,46 @@ def serve_in_thread(app: Any, port: int | None = None) -> Iterator[str]:
 
 
 @contextlib.contextmanager
+def serve_portway_in_thread(app: Any, *, lane: bool = True) -> Iterator[str]:
+    """Serve an ASGI app with Portway's own server (``gateway.server``) on loopback, with
+    the data plane's lane (as ``portway serve`` does) unless ``lane`` is False; yields
+    its base URL."""
+    import uvloop
+
+    from gateway.api.lane import data_plane_lane
+    from gateway.server.lifespan import Lifespan
+    from gateway.server.protocol import HttpProtocol, ServerState
+
+    ready = threading.Event()
+    box: dict[str, Any] = {}
+
+    async def main() -> None:
+        lifespan = Lifespan(app)
+        await lifespan.startup()
+        state = ServerState(app, lifespan_state=lifespan.state, keep_alive_seconds=30,
+                            header_seconds=30, lane=data_plane_lane(app) if lane else None)
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(lambda: HttpProtocol(state), "127.0.0.1", 0)
+        box.update(port=server.sockets[0].getsockname()[1], stop=asyncio.Event(), loop=loop)
+        ready.set()
+        await box["stop"].wait()
+        server.close()
+        for conn in list(state.connections):
+            conn.close()
+        await lifespan.shutdown()
+
+    thread = threading.Thread(target=uvloop.run, args=(main(),), daemon=True)
+    thread.start()
+    if not ready.wait(30):
+        raise TimeoutError("Portway's server did not start")
+    try:
+        yield f"http://127.0.0.1:{box['port']}"
+    finally:
+        box["loop"].call_soon_threadsafe(box["stop"].set)
+        thread.join(timeout=10)
+
+
+@contextlib.contextmanager
 def portway_process(workdir: Path, env: dict[str, str] | None = None,
                     port: int | None = None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Run the real ``portway serve`` in ``workdir``; yields (base URL, process)."""
