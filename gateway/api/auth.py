@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
+from starlette.datastructures import State
 from starlette.requests import HTTPConnection
 from starlette.types import Scope
 
@@ -12,7 +14,6 @@ from gateway.security.tokens import token_hash
 from gateway.services import Services
 from gateway.store.principals import Principal
 
-_CACHE_KEY = "principal_cache"
 #: The scope key under which in-process callers (the portal) hand over a principal they
 #: have already authenticated. Only code in this process can set a scope key: an ASGI
 #: server builds the scope from the wire and never sets this one.
@@ -28,7 +29,9 @@ async def authenticate(request: HTTPConnection) -> Principal:
     """The principal behind the request's bearer token, or ``Unauthenticated``.
 
     Lookups are cached briefly (``proxy.cache_seconds``) by token hash to keep the data
-    plane off the database; the cache never holds a token itself. An in-process call
+    plane off the database; the cache never holds a token itself. Concurrent calls with
+    the same token share one lookup, so an expired entry is one database read, not one
+    per call in flight. An in-process call
     (see ``gateway.portal.inprocess``) brings its principal in the scope instead of a
     token.
     """
@@ -52,13 +55,30 @@ async def authenticate_scope(scope: Scope, header: str) -> Principal:
     hit = cache.get(key)
     if hit is not None and hit[0] > now:
         return _remember(scope, hit[1])
-    principal = await services.db.run(services.principals.authenticate, token)
+    lookups = _lookups(scope["app"].state)
+    pending = lookups.get(key)
+    if pending is None:
+        pending = asyncio.ensure_future(services.db.run(services.principals.authenticate,
+                                                        token))
+        lookups[key] = pending
+        pending.add_done_callback(lambda _done: lookups.pop(key, None))
+    # Shielded: a caller that goes away does not cancel the lookup the others wait on.
+    principal = await asyncio.shield(pending)
     if principal is None:
         raise Unauthenticated("the bearer token is not valid")
     if len(cache) > 10_000:
         cache.clear()
     cache[key] = (now + services.settings.proxy.cache_seconds, principal)
     return _remember(scope, principal)
+
+
+def _lookups(state: State) -> dict[str, asyncio.Future[Principal | None]]:
+    """The token lookups under way in this app (its event loop's), by token hash."""
+    lookups: dict[str, asyncio.Future[Principal | None]] | None = getattr(
+        state, "principal_lookups", None)
+    if lookups is None:
+        lookups = state.principal_lookups = {}
+    return lookups
 
 
 def _remember(scope: Scope, principal: Principal) -> Principal:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import os
 import signal
 import socket
@@ -42,12 +41,6 @@ HEADER_SECONDS = 30.0
 #: again, and ``portway serve`` exits.
 MAX_RESTARTS = 5
 RESTART_WINDOW = 60.0
-
-#: The cyclic collector's thresholds while serving. A proxied call allocates a few hundred
-#: objects and frees nearly all of them by reference counting; at the default (700) the
-#: youngest generation is collected every few calls, for nothing. At 50,000 the bench's
-#: proxied call spends about 8 µs less CPU (bench/proxy.py, docs/proxy.md).
-GC_THRESHOLDS = (50_000, 20, 10)
 
 AppFactory = Callable[[], ASGIApp]
 
@@ -94,7 +87,6 @@ async def _worker(make_app: AppFactory, sock: socket.socket,
     except LifespanFailed as failed:
         log.error("the gateway could not start", reason=str(failed))
         return 1
-    gc.set_threshold(*GC_THRESHOLDS)
     state = ServerState(app, lifespan_state=lifespan.state,
                         keep_alive_seconds=KEEP_ALIVE_SECONDS, header_seconds=HEADER_SECONDS,
                         lane=lane(app) if lane is not None else None)
