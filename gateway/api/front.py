@@ -9,10 +9,11 @@
   ``MAX_URL_BYTES`` (414) or a header section over ``MAX_HEADER_BYTES`` (431). Servers
   refuse far longer ones themselves; these limits come first, so a caller gets the shape.
 * **The data plane's shortcut**: ``/apim/...`` calls go straight to
-  ``gateway.api.dataplane.relay``. Through Starlette's error middleware, router and
-  endpoint wrapper, and a second middleware for the ids, a proxied call cost about a
-  third more CPU (``bench/proxy.py``); the shortcut takes the same steps with the same
-  error handlers. Anything else goes on to the app unchanged (and gets its 404/405).
+  ``gateway.api.dataplane.relay``, past Starlette's exception middleware, router and
+  endpoint wrapper (about a sixth of a proxied call's CPU when first measured,
+  docs/proxy.md), with the same error handlers. Anything else goes on to the app
+  unchanged (and gets its 404/405). Under Portway's own server the data plane's lane
+  (``gateway.api.lane``) takes ``/apim`` calls before ASGI, this middleware included.
 * **The last word on errors**: what no exception handler turned into a response is
   logged (never echoed: its text may carry anything) and answered 500 in the one shape.
   Only Starlette's own error middleware sits outside this one; it sees an error only
