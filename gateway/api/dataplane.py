@@ -34,42 +34,54 @@ def proxy_of(request: Request) -> Proxy:
     return proxy
 
 
-def serves(scope: Scope) -> bool:
-    """Whether ``relay`` takes this request: ``/apim/{connector}/{connection}...`` with a
-    method the data plane serves (anything else gets the app's own 404 or 405)."""
+def apim_target(scope: Scope) -> list[str] | None:
+    """The raw path of an ``/apim/{connector}/{connection}...`` call split into ``"",
+    "apim", connector, connection[, rest]`` when the data plane serves it (a method it
+    serves, both names given), else None: the app's own 404 or 405 answers those.
+
+    The raw path keeps ``%2F`` inside a name apart from a real ``/``.
+    """
     if scope["method"] not in _SERVED or not scope["path"].startswith("/apim/"):
-        return False
+        return None
     parts = _raw_path(scope).split("/", 4)
-    return len(parts) >= 4 and bool(parts[2]) and bool(parts[3])
+    return parts if len(parts) >= 4 and parts[2] and parts[3] else None
 
 
 async def relay(scope: Scope, receive: Receive, send: Send, send_with_id: Send,
-                ids: list[tuple[bytes, bytes]]) -> None:
-    """One ``/apim`` call from start to end (``gateway.api.front`` hands it over).
+                ids: list[tuple[bytes, bytes]], target: list[str]) -> None:
+    """One ``/apim`` call from start to end (``gateway.api.front`` hands it over, with
+    its ``apim_target``).
 
     The answer is sent with ``send`` and carries ``ids`` (the request-id headers); an
     error becomes a response through the app's exception handlers and ``send_with_id``.
     """
     try:
-        response: Response = await proxied(scope, receive, ids)
+        response: Response = await proxied(scope, receive, ids, target)
     except ClientDisconnect:
         return  # the caller went away mid-upload: nobody to answer
     except Exception as exc:
-        request = Request(scope, receive)
-        handler = EXCEPTION_HANDLERS[PortwayError if isinstance(exc, PortwayError) else Exception]
-        await (await handler(request, exc))(scope, receive, send_with_id)
+        await answer_error(scope, receive, send_with_id, exc)
         return
     await response(scope, receive, send)
 
 
+async def answer_error(scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
+    """The error as the app's exception handlers answer it (audit included)."""
+    handler = EXCEPTION_HANDLERS[PortwayError if isinstance(exc, PortwayError) else Exception]
+    await (await handler(Request(scope, receive), exc))(scope, receive, send)
+
+
 async def apim(request: Request) -> Response:
     """The route's endpoint, for what reaches the router (``relay`` takes the rest)."""
-    return await proxied(request.scope, request.receive, [])
+    scope = request.scope
+    return await proxied(scope, request.receive, [],
+                         apim_target(scope) or _raw_path(scope).split("/", 4))
 
 
-async def proxied(scope: Scope, receive: Receive, ids: list[tuple[bytes, bytes]]
-                  ) -> RelayResponse:
-    """The call's answer, ready to relay with ``ids``; errors raise (for the handlers)."""
+async def proxied(scope: Scope, receive: Receive, ids: list[tuple[bytes, bytes]],
+                  target: list[str]) -> RelayResponse:
+    """The call's answer, ready to relay with ``ids``; errors raise (for the handlers).
+    ``target`` is the call's ``apim_target``."""
     raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
     authorization = ""
     for name, value in raw_headers:
@@ -81,12 +93,10 @@ async def proxied(scope: Scope, receive: Receive, ids: list[tuple[bytes, bytes]]
     incoming = CallerHeaders(raw_headers)
     incoming.outbound["x-ms-client-request-id"] = request_id
     method: str = scope["method"]
-    parts = _raw_path(scope).split("/", 4)  # "", "apim", connector, connection, rest
-    # Split on the raw path: an encoded ``%2F`` in a name cannot move the split.
     call = Call(
-        request_id=request_id, principal=principal, connection=unquote(parts[3]),
-        connector_id=unquote(parts[2]), method=method,
-        path="/" + (parts[4] if len(parts) > 4 else ""),
+        request_id=request_id, principal=principal, connection=unquote(target[3]),
+        connector_id=unquote(target[2]), method=method,
+        path="/" + (target[4] if len(target) > 4 else ""),
         query=_query_pairs(scope.get("query_string", b"").decode("latin-1")),
         headers=incoming.outbound,
         body=await _body(receive, incoming.has_body or method not in _BODYLESS),

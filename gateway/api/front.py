@@ -62,26 +62,17 @@ class Front:
             scope["state"] = state = {}
         state["request_id"] = request_id
         ids = id_headers(request_id)
-        started = False
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                message["headers"] = [
-                    (k, v) for k, v in message.get("headers", [])
-                    if k.lower() not in (_REQUEST_ID, _CLIENT_ID)] + ids
-            await send(message)
-
+        send_with_id = SendWithIds(send, ids)
         structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
-            if dataplane.serves(scope):
+            target = dataplane.apim_target(scope)
+            if target is not None:
                 # Its answer carries the ids itself; its errors go through send_with_id.
-                await dataplane.relay(scope, receive, send, send_with_id, ids)
+                await dataplane.relay(scope, receive, send, send_with_id, ids, target)
             else:
                 await self.app(scope, receive, send_with_id)
         except Exception as exc:
-            if started:
+            if send_with_id.started:
                 raise
             log.error("unexpected error", error_type=type(exc).__name__,
                       request_id=request_id, exc_info=exc)
@@ -92,6 +83,26 @@ class Front:
             await send({"type": "http.response.body", "body": body})
         finally:
             structlog.contextvars.unbind_contextvars("request_id")
+
+
+class SendWithIds:
+    """An ASGI ``send`` that puts ``ids`` on the answer, in place of any request-id
+    headers the app set; ``started`` tells whether the answer has begun."""
+
+    __slots__ = ("ids", "send", "started")
+
+    def __init__(self, send: Send, ids: list[tuple[bytes, bytes]]) -> None:
+        self.send = send
+        self.ids = ids
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+            message["headers"] = [
+                (k, v) for k, v in message.get("headers", [])
+                if k.lower() not in (_REQUEST_ID, _CLIENT_ID)] + self.ids
+        await self.send(message)
 
 
 def request_id_of_headers(headers: list[tuple[bytes, bytes]]) -> tuple[str, int]:

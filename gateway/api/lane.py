@@ -20,13 +20,11 @@ import contextvars
 from typing import Any
 
 import structlog
-from starlette.requests import ClientDisconnect, Request
-from starlette.types import ASGIApp, Message
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp
 
 from gateway.api import dataplane
-from gateway.api.errors import EXCEPTION_HANDLERS
-from gateway.api.front import id_headers, request_id_of_headers
-from gateway.errors import PortwayError
+from gateway.api.front import SendWithIds, id_headers, request_id_of_headers
 from gateway.server.protocol import RequestCycle
 
 
@@ -36,10 +34,10 @@ class DataPlaneLane:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    def claims(self, scope: dict[str, Any]) -> bool:
-        return dataplane.serves(scope)
+    def claim(self, scope: dict[str, Any]) -> list[str] | None:
+        return dataplane.apim_target(scope)
 
-    async def __call__(self, cycle: RequestCycle) -> None:
+    async def __call__(self, cycle: RequestCycle, target: list[str]) -> None:
         scope = cycle.scope
         scope["app"] = self.app
         request_id, _size = request_id_of_headers(scope["headers"])
@@ -49,11 +47,12 @@ class DataPlaneLane:
         # with a context of its own, so what is set here ends with it.
         _REQUEST_ID.set(request_id)
         try:
-            response = await dataplane.proxied(scope, cycle.receive, ids)
+            response = await dataplane.proxied(scope, cycle.receive, ids, target)
         except ClientDisconnect:
             return  # the caller went away mid-upload: nobody to answer
         except Exception as exc:
-            await _answer_error(cycle, exc, ids)
+            await dataplane.answer_error(scope, cycle.receive, SendWithIds(cycle.send, ids),
+                                         exc)
             return
         upstream = response.upstream
         if upstream.content is not None or upstream.stream is None:
@@ -79,21 +78,3 @@ _REQUEST_ID = _structlog_variable("request_id")
 def data_plane_lane(app: ASGIApp) -> DataPlaneLane:
     """The ``gateway.server`` lane factory for the gateway's app."""
     return DataPlaneLane(app)
-
-
-async def _answer_error(cycle: RequestCycle, exc: Exception,
-                        ids: list[tuple[bytes, bytes]]) -> None:
-    """The error as the app's handlers answer it (audit included), with the ids."""
-    scope = cycle.scope
-    request = Request(scope, cycle.receive)
-    handler = EXCEPTION_HANDLERS[PortwayError if isinstance(exc, PortwayError) else Exception]
-    response = await handler(request, exc)
-
-    async def send_with_id(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            message["headers"] = [
-                (k, v) for k, v in message.get("headers", [])
-                if k.lower() not in (b"x-request-id", b"x-ms-client-request-id")] + ids
-        await cycle.send(message)
-
-    await response(scope, cycle.receive, send_with_id)

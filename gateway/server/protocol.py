@@ -75,9 +75,11 @@ class Lane(Protocol):
     ``gateway.api.lane``): it answers through the ``RequestCycle`` directly, with
     ``receive``, ``send`` or ``respond``."""
 
-    def claims(self, scope: dict[str, Any]) -> bool: ...
+    def claim(self, scope: dict[str, Any]) -> Any:
+        """None for a request the app takes; else what the lane wants back with it (what
+        it learnt deciding, so it need not work it out twice)."""
 
-    def __call__(self, cycle: RequestCycle) -> Awaitable[None]: ...
+    def __call__(self, cycle: RequestCycle, claim: Any, /) -> Awaitable[None]: ...
 
 
 #: Builds the lane for an app once it has started (None: every request goes to the app).
@@ -289,8 +291,10 @@ class HttpProtocol(asyncio.Protocol):
                              expects_continue=self._expects,
                              head=method == "HEAD", http10=version == "1.0")
         lane = self.state.lane
-        if lane is not None and lane.claims(scope):
-            cycle.lane = lane
+        if lane is not None:
+            cycle.claim = lane.claim(scope)
+            if cycle.claim is not None:
+                cycle.lane = lane
         self._parsing = cycle
         self._disarm()
         if self._current is None:
@@ -435,7 +439,8 @@ class RequestCycle:
 
     __slots__ = ("_body", "_body_size", "_broken", "_chunked", "_continue", "_head",
                  "_head_bytes", "_http10", "_length_left", "_more", "_response_done",
-                 "_started", "body_done", "conn", "keep_alive", "lane", "scope", "task")
+                 "_started", "body_done", "claim", "conn", "keep_alive", "lane", "scope",
+                 "task")
 
     def __init__(self, conn: HttpProtocol, scope: dict[str, Any], *, keep_alive: bool,
                  expects_continue: bool, head: bool, http10: bool) -> None:
@@ -456,6 +461,7 @@ class RequestCycle:
         self._chunked = False
         self._length_left: int | None = None
         self.lane: Lane | None = None
+        self.claim: Any = None
         self.task: asyncio.Task[None] | None = None
 
     # -- from the parser -------------------------------------------------------------
@@ -489,7 +495,7 @@ class RequestCycle:
     async def run(self) -> None:
         try:
             if self.lane is not None:
-                await self.lane(self)
+                await self.lane(self, self.claim)
             else:
                 await self.conn.state.app(self.scope, self.receive, self.send)
         except BaseException as exc:

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.support.servers import portway_process, serve_in_thread
+from tests.support.servers import portway_process, raw_exchange, serve_in_thread
 
 
 @dataclass
@@ -79,17 +79,11 @@ class Served:
     def raw(self, request: bytes, *, close_early: bool = False) -> bytes:
         """Send ``request`` as it is on one socket; the whole answer, until it closes."""
         host, port = self.url.removeprefix("http://").split(":")
-        with socket.create_connection((host, int(port)), timeout=10) as sock:
-            sock.sendall(request)
-            if close_early:
-                return b""
-            chunks = []
-            try:
-                while chunk := sock.recv(65536):
-                    chunks.append(chunk)
-            except (TimeoutError, ConnectionResetError):
-                pass
-            return b"".join(chunks)
+        if close_early:
+            with socket.create_connection((host, int(port)), timeout=10) as sock:
+                sock.sendall(request)
+            return b""
+        return raw_exchange(host, int(port), request)
 
     def raw_get(self, target: str, *headers: str) -> tuple[int, bytes]:
         """``GET target`` exactly as spelt (no client normalises it); status and body."""
@@ -113,6 +107,18 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         recorder.seen.clear()
         owner = (workdir / "var" / "owner.token").read_text().strip()
         yield Served(base, workdir, owner, recorder)
+
+
+def with_items_connection(served: Served, api_key: str) -> Served:
+    """``served`` with connector ``items`` (``items_spec`` over the recording upstream)
+    and its connection ``conn`` holding ``api_key``."""
+    made = served.put_connector("items", items_spec(served.upstream.url))
+    assert made.status_code == 201, made.text
+    with served.client() as owner:
+        created = owner.put("/v1/connections/conn", json={
+            "connector": "items", "parameters": {"api_key": api_key}})
+        assert created.status_code == 201, created.text
+    return served
 
 
 def items_spec(upstream: str, *, title: str = "Items",

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.security.conftest import Served, items_spec
+from tests.security.conftest import Served, items_spec, with_items_connection
 
 SECRET = "sk-probe-secret-7f3a9c1d2e"
 HUGE = "9" * 5000
@@ -23,13 +23,7 @@ DEEP = '{"a":' * 100_000 + "1" + "}" * 100_000
 
 @pytest.fixture(scope="module")
 def ready(served: Served) -> Iterator[Served]:
-    made = served.put_connector("items", items_spec(served.upstream.url))
-    assert made.status_code == 201, made.text
-    with served.client() as owner:
-        created = owner.put("/v1/connections/conn", json={
-            "connector": "items", "parameters": {"api_key": SECRET}})
-        assert created.status_code == 201, created.text
-    yield served
+    yield with_items_connection(served, SECRET)
 
 
 def bad_bodies() -> list[tuple[str, str, str]]:

@@ -13,18 +13,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.security.conftest import Served, items_spec
+from tests.security.conftest import Served, with_items_connection
 
 KEY = "sk-path-probe-0123456789"
 
 
 @pytest.fixture(scope="module")
 def ready(served: Served) -> Iterator[Served]:
-    assert served.put_connector("items", items_spec(served.upstream.url)).status_code == 201
-    with served.client() as owner:
-        assert owner.put("/v1/connections/conn", json={
-            "connector": "items", "parameters": {"api_key": KEY}}).status_code == 201
-    yield served
+    yield with_items_connection(served, KEY)
 
 
 TRAVERSALS = [

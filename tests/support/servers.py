@@ -42,6 +42,20 @@ def wait_until_responds(url: str, timeout: float = 30.0, process: Any = None) ->
     raise TimeoutError(f"{url} did not respond in {timeout}s: {last}")
 
 
+def raw_exchange(host: str, port: int, request: bytes, timeout: float = 10) -> bytes:
+    """Send ``request`` as it is on one socket (no client normalises it); everything
+    answered until the server closes (or ``timeout`` passes without a byte)."""
+    with socket.create_connection((host, port), timeout=timeout) as sock:
+        sock.sendall(request)
+        chunks = []
+        try:
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+        except (TimeoutError, ConnectionResetError):
+            pass
+        return b"".join(chunks)
+
+
 @contextlib.contextmanager
 def serve_in_thread(app: Any, port: int | None = None) -> Iterator[str]:
     """Serve an ASGI app with hypercorn on loopback; yields its base URL."""

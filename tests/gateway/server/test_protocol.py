@@ -17,6 +17,7 @@ import pytest
 import uvloop
 
 from gateway.server.protocol import HttpProtocol, ServerState
+from tests.support.servers import raw_exchange
 
 
 async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -90,17 +91,9 @@ def served(app: Any = echo, **limits: float) -> Iterator[tuple[str, ServerState]
         thread.join(10)
 
 
-def raw(address: str, data: bytes, *, wait: float = 5) -> bytes:
+def raw(address: str, data: bytes) -> bytes:
     host, port = address.split(":")
-    with socket.create_connection((host, int(port)), timeout=wait) as sock:
-        sock.sendall(data)
-        chunks = []
-        try:
-            while chunk := sock.recv(65536):
-                chunks.append(chunk)
-        except (TimeoutError, ConnectionResetError):
-            pass
-        return b"".join(chunks)
+    return raw_exchange(host, int(port), data, timeout=5)
 
 
 def test_keep_alive_serves_many_requests_on_one_connection() -> None:
