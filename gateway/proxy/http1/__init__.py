@@ -78,7 +78,7 @@ class Http1Upstream:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + request.timeouts.total
         for _ in range(2):
-            idle = self.pool.take_idle(origin)
+            idle = self.pool.take_idle(origin, loop.time())
             conn, reused = (idle, True) if idle is not None else await self._acquire(
                 origin, request, deadline)
             try:

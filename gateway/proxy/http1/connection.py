@@ -48,6 +48,9 @@ class Connection(asyncio.Protocol):
     def __init__(self, on_close: Callable[[Connection], None] | None = None,
                  max_head: int = MAX_HEAD) -> None:
         self.transport: asyncio.Transport | None = None
+        # The loop it runs on, kept: asyncio.get_running_loop() is a getpid() system call
+        # each time, and the exchange would ask for it several times per call.
+        self.loop: asyncio.AbstractEventLoop | None = None
         self.closed = False
         self.error: BaseException | None = None
         self.idle_since = 0.0  # the loop's time when it was last put back in the pool
@@ -90,6 +93,7 @@ class Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports do not subclass asyncio.Transport, but behave as one.
         self.transport = transport  # type: ignore[assignment]
+        self.loop = asyncio.get_running_loop()
 
     def data_received(self, data: bytes) -> None:
         parser = self._parser
@@ -216,7 +220,7 @@ class Connection(asyncio.Protocol):
             raise ConnectionResetError("the upstream closed the connection")
         if self._writable:
             return
-        loop = asyncio.get_running_loop()
+        loop = self.loop or asyncio.get_running_loop()
         drainer = self._drainer = loop.create_future()
         timer = loop.call_later(timeout, _expire, drainer)
         try:
@@ -229,7 +233,7 @@ class Connection(asyncio.Protocol):
         """Wait up to ``timeout`` seconds for more of the answer or the end of the stream."""
         if self.closed:
             return
-        loop = asyncio.get_running_loop()
+        loop = self.loop or asyncio.get_running_loop()
         waiter = self._waiter = loop.create_future()
         # A bare timer is much cheaper than asyncio.timeout() on this per-read path.
         timer = loop.call_later(timeout, _expire, waiter)

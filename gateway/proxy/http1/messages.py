@@ -124,6 +124,7 @@ async def send_stream(conn: Connection, body: AsyncIterator[bytes], chunked: boo
     """
     transport = conn.transport
     assert transport is not None
+    loop = conn.loop or asyncio.get_running_loop()
     async for chunk in body:
         if not chunk:
             continue
@@ -134,7 +135,7 @@ async def send_stream(conn: Connection, body: AsyncIterator[bytes], chunked: boo
         else:
             transport.write(chunk)
         # An upstream that stops reading the upload gets the read timeout, like silence.
-        wait = min(request.timeouts.read, deadline - asyncio.get_running_loop().time())
+        wait = min(request.timeouts.read, deadline - loop.time())
         if wait <= 0:
             raise TimeoutError
         await conn.drain(wait)
@@ -151,7 +152,7 @@ async def read_head(conn: Connection, request: UpstreamRequest, deadline: float
     well-formed HTTP/1.x head (``Connection.failure``) closes the connection and is an
     ``UpstreamUnreachable``: relaying it could split the answer toward the caller.
     """
-    loop = asyncio.get_running_loop()
+    loop = conn.loop or asyncio.get_running_loop()
     while not conn.head:
         if conn.failure is not None:
             conn.close()
@@ -233,7 +234,7 @@ class Body:
 
     async def _chunks(self) -> AsyncIterator[bytes]:
         conn = self._conn
-        loop = asyncio.get_running_loop()
+        loop = conn.loop or asyncio.get_running_loop()
         while True:
             if conn.body:
                 yield self._count(conn.take_body())

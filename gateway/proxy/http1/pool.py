@@ -45,9 +45,10 @@ class Pool:
         """Connections open to ``origin`` (or in all)."""
         return self._count if origin is None else self._open.get(origin, 0)
 
-    def take_idle(self, origin: Origin) -> Connection | None:
-        """An idle connection to ``origin`` if one is ready (the usual case), else None."""
-        return self._take_idle(origin, asyncio.get_running_loop().time())
+    def take_idle(self, origin: Origin, now: float) -> Connection | None:
+        """An idle connection to ``origin`` if one is ready (the usual case), else None;
+        ``now`` is the loop's time."""
+        return self._take_idle(origin, now)
 
     async def acquire(self, origin: Origin, timeout: float) -> Connection | None:
         """An idle connection to ``origin``, or None when a new one may be opened (its
@@ -99,7 +100,8 @@ class Pool:
 
     def put(self, origin: Origin, conn: Connection) -> None:
         """Give back a connection that served an exchange cleanly."""
-        now = asyncio.get_running_loop().time()
+        loop = conn.loop or asyncio.get_running_loop()
+        now = loop.time()
         idle = self._idle.setdefault(origin, [])
         # Oldest first: drop the connections that expired or closed while idle.
         while idle and (idle[0].closed or idle[0].idle_since < now - self.idle_seconds):
@@ -107,8 +109,7 @@ class Pool:
         conn.idle_since = now
         idle.append(conn)
         if self._sweep is None:
-            self._sweep = asyncio.get_running_loop().call_later(self.idle_seconds,
-                                                                self._sweep_idle)
+            self._sweep = loop.call_later(self.idle_seconds, self._sweep_idle)
         self._wake()
 
     def close(self) -> None:
