@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import time
 from collections.abc import AsyncIterator
 
 from gateway.errors import UpstreamTimeout, UpstreamUnreachable
@@ -75,10 +76,11 @@ class Http1Upstream:
         # a POST may have been read and acted on before the server hung up.
         replayable = request.method in _IDEMPOTENT and (
             request.body is None or isinstance(request.body, bytes))
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + request.timeouts.total
+        # Deadlines are on time.monotonic(): asking for the running loop's clock is a
+        # getpid() system call each time.
+        deadline = time.monotonic() + request.timeouts.total
         for _ in range(2):
-            idle = self.pool.take_idle(origin, loop.time())
+            idle = self.pool.take_idle(origin)
             conn, reused = (idle, True) if idle is not None else await self._acquire(
                 origin, request, deadline)
             try:
@@ -96,7 +98,7 @@ class Http1Upstream:
                        deadline: float) -> tuple[Connection, bool]:
         loop = asyncio.get_running_loop()
         target = request.target
-        timeout = min(request.timeouts.connect, max(0.0, deadline - loop.time()))
+        timeout = min(request.timeouts.connect, max(0.0, deadline - time.monotonic()))
         pool = self.pool
         try:
             idle = await pool.acquire(origin, timeout)
@@ -112,7 +114,7 @@ class Http1Upstream:
             tls = request.tls.context if request.tls is not None else (
                 self._ssl or default_tls())
         closer = pool.closer(origin)
-        timeout = min(request.timeouts.connect, max(0.0, deadline - loop.time()))
+        timeout = min(request.timeouts.connect, max(0.0, deadline - time.monotonic()))
         try:
             async with asyncio.timeout(timeout):
                 _, conn = await loop.create_connection(

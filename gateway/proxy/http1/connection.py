@@ -53,7 +53,7 @@ class Connection(asyncio.Protocol):
         self.loop: asyncio.AbstractEventLoop | None = None
         self.closed = False
         self.error: BaseException | None = None
-        self.idle_since = 0.0  # the loop's time when it was last put back in the pool
+        self.idle_since = 0.0  # time.monotonic() when it was last put back in the pool
         self._on_close = on_close
         self._max_head = max_head
         self._waiter: asyncio.Future[None] | None = None

@@ -5,8 +5,8 @@ answer (``connection.py``); this module decides what to do with it."""
 
 from __future__ import annotations
 
-import asyncio
 import re
+import time
 from collections.abc import AsyncIterator
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -124,7 +124,6 @@ async def send_stream(conn: Connection, body: AsyncIterator[bytes], chunked: boo
     """
     transport = conn.transport
     assert transport is not None
-    loop = conn.loop or asyncio.get_running_loop()
     async for chunk in body:
         if not chunk:
             continue
@@ -135,7 +134,7 @@ async def send_stream(conn: Connection, body: AsyncIterator[bytes], chunked: boo
         else:
             transport.write(chunk)
         # An upstream that stops reading the upload gets the read timeout, like silence.
-        wait = min(request.timeouts.read, deadline - loop.time())
+        wait = min(request.timeouts.read, deadline - time.monotonic())
         if wait <= 0:
             raise TimeoutError
         await conn.drain(wait)
@@ -152,7 +151,6 @@ async def read_head(conn: Connection, request: UpstreamRequest, deadline: float
     well-formed HTTP/1.x head (``Connection.failure``) closes the connection and is an
     ``UpstreamUnreachable``: relaying it could split the answer toward the caller.
     """
-    loop = conn.loop or asyncio.get_running_loop()
     while not conn.head:
         if conn.failure is not None:
             conn.close()
@@ -161,7 +159,7 @@ async def read_head(conn: Connection, request: UpstreamRequest, deadline: float
             if not conn.received:
                 raise Stale
             raise ConnectionResetError("the upstream closed mid-answer")
-        wait = min(request.timeouts.read, deadline - loop.time())
+        wait = min(request.timeouts.read, deadline - time.monotonic())
         if wait <= 0:
             raise TimeoutError
         await conn.wait(wait)
@@ -234,7 +232,6 @@ class Body:
 
     async def _chunks(self) -> AsyncIterator[bytes]:
         conn = self._conn
-        loop = conn.loop or asyncio.get_running_loop()
         while True:
             if conn.body:
                 yield self._count(conn.take_body())
@@ -252,7 +249,7 @@ class Body:
                 conn.close()
                 raise UpstreamUnreachable(f"the upstream {self._host!r} broke off mid-answer",
                                           details=[{"phase": "exchange"}])
-            wait = min(self._read_timeout, self._deadline - loop.time())
+            wait = min(self._read_timeout, self._deadline - time.monotonic())
             try:
                 if wait <= 0:
                     raise TimeoutError

@@ -16,6 +16,7 @@ certificate's fingerprint, say): connections are never shared across any of thes
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 
 from gateway.proxy.http1.connection import Connection
@@ -45,10 +46,9 @@ class Pool:
         """Connections open to ``origin`` (or in all)."""
         return self._count if origin is None else self._open.get(origin, 0)
 
-    def take_idle(self, origin: Origin, now: float) -> Connection | None:
-        """An idle connection to ``origin`` if one is ready (the usual case), else None;
-        ``now`` is the loop's time."""
-        return self._take_idle(origin, now)
+    def take_idle(self, origin: Origin) -> Connection | None:
+        """An idle connection to ``origin`` if one is ready (the usual case), else None."""
+        return self._take_idle(origin, time.monotonic())
 
     async def acquire(self, origin: Origin, timeout: float) -> Connection | None:
         """An idle connection to ``origin``, or None when a new one may be opened (its
@@ -58,16 +58,16 @@ class Pool:
             PoolTimeout: The limits stayed reached for ``timeout`` seconds.
         """
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = time.monotonic() + timeout
         while True:
-            conn = self._take_idle(origin, loop.time())
+            conn = self._take_idle(origin, time.monotonic())
             if conn is not None:
                 return conn
             if self._make_room(origin):
                 self._open[origin] = self._open.get(origin, 0) + 1
                 self._count += 1
                 return None
-            remaining = deadline - loop.time()
+            remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise PoolTimeout
             waiter: asyncio.Future[None] = loop.create_future()
@@ -100,8 +100,7 @@ class Pool:
 
     def put(self, origin: Origin, conn: Connection) -> None:
         """Give back a connection that served an exchange cleanly."""
-        loop = conn.loop or asyncio.get_running_loop()
-        now = loop.time()
+        now = time.monotonic()
         idle = self._idle.setdefault(origin, [])
         # Oldest first: drop the connections that expired or closed while idle.
         while idle and (idle[0].closed or idle[0].idle_since < now - self.idle_seconds):
@@ -109,6 +108,7 @@ class Pool:
         conn.idle_since = now
         idle.append(conn)
         if self._sweep is None:
+            loop = conn.loop or asyncio.get_running_loop()
             self._sweep = loop.call_later(self.idle_seconds, self._sweep_idle)
         self._wake()
 
@@ -172,7 +172,7 @@ class Pool:
 
     def _sweep_idle(self) -> None:
         self._sweep = None
-        now = asyncio.get_running_loop().time()
+        now = time.monotonic()
         oldest = now - self.idle_seconds
         for origin in list(self._idle):
             idle = self._idle[origin]
