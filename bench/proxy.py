@@ -13,7 +13,9 @@ CPU each server spends per request (steadier than throughput when other work sha
 machine). ``--rounds`` interleaves the runs; each target keeps its best round.
 Goals (issues 6 and 10): at 32 connections Portway does at least 12% of nginx's requests
 per second; at 1 connection Portway adds under 1 ms at p50. Exits 1 when a goal is missed
-(unless ``--no-check``). ``--engine`` picks the HTTP server (Portway's own by default).
+(unless ``--no-check``). ``--engine`` picks the HTTP server (Portway's own by default);
+``--workers N`` runs Portway and the reference nginx with N worker processes each (the
+goals are for one each, the like-for-like comparison of one core's work).
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ def nginx_binary() -> str:
     return found
 
 
-NGINX_COMMON = """worker_processes 1;
+NGINX_COMMON = """worker_processes {workers};
 daemon off;
 pid {dir}/{name}.pid;
 error_log {dir}/{name}.log warn;
@@ -89,10 +91,11 @@ REFERENCE = """upstream target {{ server 127.0.0.1:{upstream}; keepalive 64; }}
 
 
 @contextmanager
-def nginx(workdir: Path, name: str, body: str, port: int
+def nginx(workdir: Path, name: str, body: str, port: int, workers: int = 1
           ) -> Iterator[subprocess.Popen[bytes]]:
     config = workdir / f"{name}.conf"
-    config.write_text(NGINX_COMMON.format(dir=workdir, name=name, body=body))
+    config.write_text(NGINX_COMMON.format(dir=workdir, name=name, body=body,
+                                          workers=workers))
     process = subprocess.Popen([nginx_binary(), "-c", str(config), "-p", str(workdir)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -267,12 +270,16 @@ def main() -> int:
     parser.add_argument("--no-check", action="store_true", help="exit 0 even if goals miss")
     parser.add_argument("--engine", choices=("portway", "hypercorn", "granian"),
                         help="the server engine (default: Portway's default)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="worker processes of Portway and of the reference nginx alike "
+                             "(the goals are set at 1)")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="portway-bench-"))
     ports = {name: free_port() for name in ("upstream", "nginx", "portway")}
     environment = portway_environment(workdir)
     if args.engine:
         environment["PORTWAY_SERVER_ENGINE"] = args.engine
+    environment["PORTWAY_SERVER_WORKERS"] = str(args.workers)
     token = seed(environment, ports["upstream"])
     results: dict[str, dict[str, float]] = {}
     try:
@@ -280,7 +287,8 @@ def main() -> int:
             stack.enter_context(nginx(workdir, "upstream", UPSTREAM.format(
                 port=ports["upstream"], payload=PAYLOAD), ports["upstream"]))
             reference = stack.enter_context(nginx(workdir, "reference", REFERENCE.format(
-                port=ports["nginx"], upstream=ports["upstream"]), ports["nginx"]))
+                port=ports["nginx"], upstream=ports["upstream"]), ports["nginx"],
+                workers=args.workers))
             gateway = stack.enter_context(portway(workdir, environment, ports["portway"]))
             direct = f"http://127.0.0.1:{ports['upstream']}/api{PATH}"
             through_nginx = f"http://127.0.0.1:{ports['nginx']}{PATH}"
