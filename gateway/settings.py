@@ -60,6 +60,16 @@ class ServerSettings:
     engine: Literal["portway", "hypercorn", "granian"] = "portway"
     #: Worker processes; more than one needs PostgreSQL.
     workers: int = 1
+    #: Callers' connections one worker keeps open at once (Portway's own server); one
+    #: more is answered 503 and closed. 0 (the default): the open-file limit, whose soft
+    #: value is raised to the hard one at start, less ``proxy.max_connections`` and 64
+    #: for the store and logs (at least half the limit), so a flood of callers cannot
+    #: starve the upstream calls.
+    max_connections: int = 0
+
+    def __post_init__(self) -> None:
+        if self.max_connections < 0:
+            raise ConfigError("setting server.max_connections must be 0 (automatic) or more")
 
 
 @dataclass(frozen=True)

@@ -81,11 +81,12 @@ def serve_portway(settings: Settings, config_file: str | None) -> int:
     """Serve with Portway's own server: ``server.workers`` processes, each with its app."""
     from gateway.api.lane import data_plane_lane
     from gateway.app import create_app
-    from gateway.server import listen, serve
+    from gateway.server import connection_cap, listen, serve
 
     sock = listen(settings.server.host, settings.server.port)
+    cap = connection_cap(settings.server.max_connections, settings.proxy.max_connections)
     return serve(lambda: create_app(settings), sock, workers=settings.server.workers,
-                 lane=data_plane_lane)
+                 lane=data_plane_lane, max_connections=cap)
 
 
 def serve_hypercorn(settings: Settings, config_file: str | None) -> int:

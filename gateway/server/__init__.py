@@ -8,9 +8,10 @@ two accept (bare-LF line endings), answering every refusal in the one error shap
 
 * ``protocol``: one connection, its requests and answers (``HttpProtocol``).
 * ``lifespan``: the app's start-up and shutdown (the ASGI lifespan protocol).
-* ``runner``: the listening socket, worker processes, signals, the graceful stop.
+* ``runner``: the listening socket, worker processes, signals, the graceful stop, the
+  connection cap.
 """
 
-from gateway.server.runner import listen, serve
+from gateway.server.runner import connection_cap, listen, serve
 
-__all__ = ["listen", "serve"]
+__all__ = ["connection_cap", "listen", "serve"]

@@ -92,12 +92,16 @@ class ServerState:
 
     def __init__(self, app: ASGIApp, *, lifespan_state: dict[str, Any],
                  keep_alive_seconds: float, header_seconds: float,
-                 lane: Lane | None = None) -> None:
+                 lane: Lane | None = None, max_connections: int = 0) -> None:
         self.app = app
         self.lane = lane
         self.lifespan_state = lifespan_state
         self.keep_alive_seconds = keep_alive_seconds
         self.header_seconds = header_seconds
+        #: Connections kept open at once (0: no cap); one more is answered 503, closed.
+        self.max_connections = max_connections
+        self.refused_at_cap = 0
+        self._cap_logged = 0.0
         self.connections: set[HttpProtocol] = set()
         self.tasks: set[asyncio.Task[None]] = set()
         self.stopping = False
@@ -180,6 +184,10 @@ class HttpProtocol(asyncio.Protocol):
         self.client = _address(transport.get_extra_info("peername"))
         if transport.get_extra_info("sslcontext"):
             self.scheme = "https"
+        cap = self.state.max_connections
+        if cap and len(self.state.connections) >= cap:
+            self._refuse_over_cap(cap)
+            return
         self.state.connections.add(self)
         self.state.watch()
         self._arm(self.state.keep_alive_seconds)
@@ -378,6 +386,31 @@ class HttpProtocol(asyncio.Protocol):
             self._pause_reading()
             return
         request_id = new_request_id()
+        self._write_error(status, code, message, request_id)
+        log.info("request refused by the HTTP parser", status=status, code=code,
+                 reason=message, request_id=request_id)
+        self._linger()
+
+    def _refuse_over_cap(self, cap: int) -> None:
+        """Answer a connection over ``max_connections`` with a 503 and close it at once:
+        no lingering, since what is at stake is the file descriptors it holds."""
+        state = self.state
+        state.refused_at_cap += 1
+        self._lingering = True  # whatever it sends is not parsed
+        request_id = new_request_id()
+        self._write_error(503, "ServerBusy", "the gateway has as many connections open as "
+                          "it takes; try again shortly", request_id, b"retry-after: 1\r\n")
+        self.closed = True
+        assert self.transport is not None
+        self.transport.close()
+        now = time.monotonic()
+        if now - state._cap_logged >= 10.0:  # once in ten seconds at most: it is a flood
+            state._cap_logged = now
+            log.warning("connections refused: the server's connection cap is reached",
+                        max_connections=cap, refused_so_far=state.refused_at_cap)
+
+    def _write_error(self, status: int, code: str, message: str, request_id: str,
+                     extra: bytes = b"") -> None:
         body = error_body(code, message, request_id)
         encoded = request_id.encode("latin-1")
         self.write(b"".join((
@@ -385,10 +418,7 @@ class HttpProtocol(asyncio.Protocol):
             b"content-type: application/json\r\n",
             b"content-length: ", str(len(body)).encode("latin-1"), b"\r\n",
             b"x-request-id: ", encoded, b"\r\nx-ms-client-request-id: ", encoded,
-            b"\r\nconnection: close\r\n\r\n", body)))
-        log.info("request refused by the HTTP parser", status=status, code=code,
-                 reason=message, request_id=request_id)
-        self._linger()
+            b"\r\n", extra, b"connection: close\r\n\r\n", body)))
 
     def _linger(self) -> None:
         """Close after a refusal without losing the answer: closing a socket with unread

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import resource
 import signal
 import socket
 import sys
@@ -60,25 +61,47 @@ def listen(host: str, port: int, backlog: int = 2048) -> socket.socket:
     return sock
 
 
+def connection_cap(configured: int, reserved: int) -> int:
+    """The callers' connections one worker keeps open: ``configured`` when above 0;
+    else the open-file limit, its soft value first raised to the hard one (as the Go
+    runtime does), less ``reserved`` (the upstream pool's total) and 64 for the store,
+    logs and the listening socket; at least half the limit, though."""
+    if configured > 0:
+        return configured
+    unlimited = resource.RLIM_INFINITY
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != unlimited and (hard == unlimited or soft < hard):
+        target = hard if hard != unlimited else max(soft, 1 << 16)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass  # the soft limit stands
+    limit = soft if soft != unlimited else 1 << 20
+    return max(limit // 2, limit - reserved - 64, 1)
+
+
 def serve(make_app: AppFactory, sock: socket.socket, workers: int = 1,
-          lane: LaneFactory | None = None) -> int:
+          lane: LaneFactory | None = None, max_connections: int = 0) -> int:
     """Serve on ``sock`` until stopped; the exit status. ``lane`` builds, once the app
-    has started, the lane its claimed requests take past ASGI (``protocol.Lane``)."""
+    has started, the lane its claimed requests take past ASGI (``protocol.Lane``);
+    ``max_connections`` caps each worker's open connections (0: no cap)."""
     if workers <= 1:
-        return _run_worker(make_app, sock, lane)
-    return _supervise(make_app, sock, workers, lane)
+        return _run_worker(make_app, sock, lane, max_connections)
+    return _supervise(make_app, sock, workers, lane, max_connections)
 
 
-def _run_worker(make_app: AppFactory, sock: socket.socket, lane: LaneFactory | None) -> int:
+def _run_worker(make_app: AppFactory, sock: socket.socket, lane: LaneFactory | None,
+                max_connections: int) -> int:
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency; asyncio also serves
-        return asyncio.run(_worker(make_app, sock, lane))
-    return uvloop.run(_worker(make_app, sock, lane))
+        return asyncio.run(_worker(make_app, sock, lane, max_connections))
+    return uvloop.run(_worker(make_app, sock, lane, max_connections))
 
 
-async def _worker(make_app: AppFactory, sock: socket.socket,
-                  lane: LaneFactory | None) -> int:
+async def _worker(make_app: AppFactory, sock: socket.socket, lane: LaneFactory | None,
+                  max_connections: int) -> int:
     loop = asyncio.get_running_loop()
     app = make_app()
     lifespan = Lifespan(app)
@@ -89,7 +112,8 @@ async def _worker(make_app: AppFactory, sock: socket.socket,
         return 1
     state = ServerState(app, lifespan_state=lifespan.state,
                         keep_alive_seconds=KEEP_ALIVE_SECONDS, header_seconds=HEADER_SECONDS,
-                        lane=lane(app) if lane is not None else None)
+                        lane=lane(app) if lane is not None else None,
+                        max_connections=max_connections)
     server = await loop.create_server(lambda: HttpProtocol(state), sock=sock)
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -126,7 +150,7 @@ async def _drain(server: asyncio.Server, state: ServerState) -> None:
 
 
 def _supervise(make_app: AppFactory, sock: socket.socket, workers: int,
-               lane: LaneFactory | None) -> int:
+               lane: LaneFactory | None, max_connections: int) -> int:
     """Fork ``workers`` workers and keep them running until a stop is asked for."""
     children: set[int] = set()
     stopping = False
@@ -146,7 +170,7 @@ def _supervise(make_app: AppFactory, sock: socket.socket, workers: int,
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             status = 1
             try:
-                status = _run_worker(make_app, sock, lane)
+                status = _run_worker(make_app, sock, lane, max_connections)
             except BaseException as exc:
                 log.error("a worker failed", error_type=type(exc).__name__, exc_info=exc)
             finally:

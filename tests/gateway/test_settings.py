@@ -40,6 +40,7 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
     ("[nosuch]\nx = 1\n", "nosuch"),
     ("[server]\nport = 'eighty'\n", "server.port"),
     ("[log]\nformat = 'xml'\n", "log.format"),
+    ("[server]\nmax_connections = -1\n", "server.max_connections"),
 ])
 def test_bad_keys_and_values_are_errors_that_name_them(tmp_path: Path, text: str,
                                                        named: str) -> None:

@@ -69,7 +69,8 @@ def served(app: Any = echo, **limits: float) -> Iterator[tuple[str, ServerState]
     async def main() -> None:
         state = ServerState(app, lifespan_state={},
                             keep_alive_seconds=limits.get("keep_alive", 30),
-                            header_seconds=limits.get("header", 30))
+                            header_seconds=limits.get("header", 30),
+                            max_connections=int(limits.get("max_connections", 0)))
         server = await asyncio.get_running_loop().create_server(
             lambda: HttpProtocol(state), "127.0.0.1", 0)
         box.update(port=server.sockets[0].getsockname()[1], state=state,
@@ -282,3 +283,31 @@ def test_a_huge_upload_is_read_with_reading_paused_while_the_app_waits() -> None
                 sent += sock.send(chunk[: min(len(chunk), total - sent)])
             answer = sock.recv(65536)
     assert answer.endswith(str(total).encode())
+
+
+def test_a_connection_over_the_cap_is_answered_503_and_closed() -> None:
+    with served(max_connections=2) as (address, state):
+        host, port = address.split(":")
+        held = [socket.create_connection((host, int(port)), timeout=5) for _ in range(2)]
+        try:
+            deadline = time.monotonic() + 5
+            while len(state.connections) < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            over = raw(address, b"GET /items/1 HTTP/1.1\r\nHost: x\r\n\r\n")
+            head, _, body = over.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 503 ")
+            assert b"connection: close" in head and b"retry-after: 1" in head
+            error = json.loads(body)["error"]
+            assert error["code"] == "ServerBusy"
+            assert state.refused_at_cap == 1 and len(state.connections) == 2
+            # The held connections are served as ever; once one goes, a new one is too.
+            held[0].sendall(b"GET /items/2 HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert held[0].recv(65536).startswith(b"HTTP/1.1 200 ")
+        finally:
+            for sock in held:
+                sock.close()
+        deadline = time.monotonic() + 5
+        while state.connections and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with httpx.Client(base_url=f"http://{address}") as client:
+            assert client.get("/items/3").json()["path"] == "/items/3"

@@ -116,3 +116,22 @@ def test_workers_share_the_socket_and_a_dead_one_is_replaced(tmp_path: Path) -> 
         process.send_signal(signal.SIGTERM)
         assert process.wait(15) == 0
     assert mark.read_text().count("stopped") == 2  # each living worker stopped cleanly
+
+
+def test_the_connection_cap_is_the_setting_or_the_raised_open_file_limit() -> None:
+    import resource
+
+    from gateway.server import connection_cap
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    assert connection_cap(100, 1024) == 100
+    if hard == resource.RLIM_INFINITY or hard < 4096:
+        return  # nothing to raise into on this machine
+    resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
+    try:
+        cap = connection_cap(0, 1024)
+        raised = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert raised == hard  # the soft limit was raised, as far as it goes
+    assert cap == max(hard // 2, hard - 1024 - 64)
