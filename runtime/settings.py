@@ -61,6 +61,9 @@ class RuntimeSettings:
     sql_max_result_bytes: int = 16_000_000
     #: The SQL built-in connector: how long one statement may run, in seconds.
     sql_timeout_seconds: float = 30.0
+    #: The SQL built-in connector on PostgreSQL: a pooled connection this old is replaced
+    #: and the new one vetted, so rights its role gained after the vetting are seen.
+    sql_revet_seconds: float = 300.0
     #: The SQL built-in connector's triggers: most rows one poll fires (the rest wait for
     #: the next poll, in order).
     sql_trigger_batch: int = 100
@@ -73,6 +76,9 @@ class RuntimeSettings:
     trusted_proxies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if not self.sql_revet_seconds > 0:
+            raise ConfigError("runtime.sql_revet_seconds must be more than 0, not "
+                              f"{self.sql_revet_seconds}")
         if not self.run_duration_days > 0:
             raise ConfigError("runtime.run_duration_days must be more than 0, not "
                               f"{self.run_duration_days}")

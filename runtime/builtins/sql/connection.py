@@ -57,10 +57,6 @@ _SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3", ".db3")
 #: the host, port or database that were vetted).
 _URL_OPTIONS = frozenset({"sslmode", "application_name"})
 _MAX_ENGINES = 64
-#: A PostgreSQL connection is replaced (and the new one vetted) once this old, so a role
-#: given more rights after its connection was vetted is seen within this time.
-_REVET_SECONDS = 300
-
 
 @dataclass(frozen=True)
 class Database:
@@ -180,15 +176,16 @@ class Engines:
     """
 
     def __init__(self) -> None:
-        self._engines: dict[tuple[str, str, float, str], sa.Engine] = {}
+        self._engines: dict[tuple[str, str, float, str, float], sa.Engine] = {}
         self._lock = threading.Lock()
 
     def engine(self, connection_string: str, database: Database, target: str,
-               timeout: float, store_url: str) -> sa.Engine:
+               timeout: float, store_url: str, revet_seconds: float = 300.0) -> sa.Engine:
         """The engine for a parsed connection string vetted as ``target`` (``vetted_target``:
         the PostgreSQL host's address, the SQLite file's real path); on PostgreSQL each of
-        its new connections is vetted against the store at ``store_url``."""
-        key = (connection_string, target, timeout, store_url)
+        its new connections is vetted against the store at ``store_url``, and replaced
+        once ``revet_seconds`` old (so a role given more rights since is seen)."""
+        key = (connection_string, target, timeout, store_url, revet_seconds)
         with self._lock:
             known = self._engines.get(key)
             if known is not None:
@@ -197,7 +194,7 @@ class Engines:
                 for old in self._engines.values():
                     old.dispose()
                 self._engines.clear()
-            built = _build(database, target, timeout, store_url)
+            built = _build(database, target, timeout, store_url, revet_seconds)
             self._engines[key] = built
             return built
 
@@ -226,7 +223,8 @@ async def vetted_target(database: Database) -> str:
     return (await vet_server(database.host, database.port, "postgresql")).address
 
 
-def _build(database: Database, target: str, timeout: float, store_url: str) -> sa.Engine:
+def _build(database: Database, target: str, timeout: float, store_url: str,
+           revet_seconds: float) -> sa.Engine:
     if database.dialect == "sqlite":
         engine = sa.create_engine(_sqlite_url(target), poolclass=sa.pool.QueuePool, pool_size=4,
                                   max_overflow=4,
@@ -237,7 +235,7 @@ def _build(database: Database, target: str, timeout: float, store_url: str) -> s
     millis = int(timeout * 1000)
     engine = sa.create_engine(
         database.url, pool_size=4, max_overflow=4, pool_pre_ping=True,
-        pool_recycle=_REVET_SECONDS,
+        pool_recycle=revet_seconds,
         connect_args={"hostaddr": target, "connect_timeout": max(1, int(timeout)),
                       "options": f"-c statement_timeout={millis} -c lock_timeout={millis}"})
     _vetted_sessions(engine, store_url, timeout)

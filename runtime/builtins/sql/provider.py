@@ -136,9 +136,10 @@ class SqlProvider:
         connection_string = connection.get("connectionString")
         database = parse_connection_string(connection_string)
         target = await vetted_target(database)
-        timeout = runtime_settings().sql_timeout_seconds
-        engine = self.engines.engine(str(connection_string), database, target, timeout,
-                                     current_call().store_url)
+        settings = runtime_settings()
+        engine = self.engines.engine(str(connection_string), database, target,
+                                     settings.sql_timeout_seconds, current_call().store_url,
+                                     settings.sql_revet_seconds)
 
         def in_thread() -> T:
             with engine.begin() as conn:

@@ -6,6 +6,7 @@ before any statement of the workflow's runs."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -293,3 +294,23 @@ def test_servers_are_the_same_by_their_identifier_or_their_start(
         return ServerIdentity("portway", datetime.fromtimestamp(started, UTC), system_id)
 
     assert identity(*mine).same_server(identity(*theirs)) is same
+
+
+def test_rights_a_role_gains_after_its_connection_was_vetted_are_seen_once_it_is_renewed(
+        tmp_path: Path, store_url: str, provider: SqlProvider, workflow_db: str,
+        postgres_server_url: str) -> None:
+    """A pooled connection is vetted when it opens; one ``sql_revet_seconds`` old is
+    replaced, and the replacement vetted, so a role made superuser in between is refused
+    from then on (with the 300 s default the pooled connection would serve on)."""
+    services = build_services(make_settings(tmp_path, store_url,
+                                            runtime={"sql_revet_seconds": 1.0}), migrate=True)
+    try:
+        assert tables(services, provider, workflow_db) == ["orders"]
+        role = make_url(workflow_db).username
+        as_admin(postgres_server_url, str(make_url(workflow_db).database),
+                 f"ALTER ROLE {role} SUPERUSER")
+        time.sleep(1.2)
+        error = refused(services, provider, workflow_db)
+        assert (error.status_code, error.code) == (403, "SqlRoleNotAllowed")
+    finally:
+        services.db.dispose()
