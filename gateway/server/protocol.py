@@ -125,6 +125,17 @@ class ServerState:
         if self.connections:
             self.watch()
 
+    def count_refused_at_cap(self) -> None:
+        """A connection over ``max_connections`` was refused: counted, and said in a
+        warning once in ten seconds at most (a flood would otherwise flood the log)."""
+        self.refused_at_cap += 1
+        now = time.monotonic()
+        if now - self._cap_logged >= 10.0:
+            self._cap_logged = now
+            log.warning("connections refused: the server's connection cap is reached",
+                        max_connections=self.max_connections,
+                        refused_so_far=self.refused_at_cap)
+
     def date_header(self) -> bytes:
         """``date: ...\\r\\n``, formatted once a second."""
         now = int(time.time())
@@ -186,7 +197,7 @@ class HttpProtocol(asyncio.Protocol):
             self.scheme = "https"
         cap = self.state.max_connections
         if cap and len(self.state.connections) >= cap:
-            self._refuse_over_cap(cap)
+            self._refuse_over_cap()
             return
         self.state.connections.add(self)
         self.state.watch()
@@ -391,11 +402,10 @@ class HttpProtocol(asyncio.Protocol):
                  reason=message, request_id=request_id)
         self._linger()
 
-    def _refuse_over_cap(self, cap: int) -> None:
+    def _refuse_over_cap(self) -> None:
         """Answer a connection over ``max_connections`` with a 503 and close it at once:
         no lingering, since what is at stake is the file descriptors it holds."""
-        state = self.state
-        state.refused_at_cap += 1
+        self.state.count_refused_at_cap()
         self._lingering = True  # whatever it sends is not parsed
         request_id = new_request_id()
         self._write_error(503, "ServerBusy", "the gateway has as many connections open as "
@@ -403,11 +413,6 @@ class HttpProtocol(asyncio.Protocol):
         self.closed = True
         assert self.transport is not None
         self.transport.close()
-        now = time.monotonic()
-        if now - state._cap_logged >= 10.0:  # once in ten seconds at most: it is a flood
-            state._cap_logged = now
-            log.warning("connections refused: the server's connection cap is reached",
-                        max_connections=cap, refused_so_far=state.refused_at_cap)
 
     def _write_error(self, status: int, code: str, message: str, request_id: str,
                      extra: bytes = b"") -> None:
