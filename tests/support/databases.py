@@ -39,8 +39,12 @@ def _as_user() -> list[str]:
     try:
         pwd.getpwnam(PG_USER)
     except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/bin/false",
-                        PG_USER], check=True)
+        # Each xdist worker starts a cluster of its own: two may add the user at once, and
+        # the one that comes second is told it exists (useradd's 9).
+        added = subprocess.run(["useradd", "--system", "--no-create-home", "--shell",
+                                "/bin/false", PG_USER], check=False)
+        if added.returncode not in (0, 9):
+            raise subprocess.CalledProcessError(added.returncode, added.args)
     return ["runuser", "-u", PG_USER, "--"]
 
 

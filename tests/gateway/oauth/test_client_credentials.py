@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
+from gateway.oauth import tokens
 from gateway.oauth.tokens import load_tokens
 from tests.gateway.api.test_errors import assert_error_shape
 from tests.gateway.conftest import RunningGateway
@@ -27,18 +30,35 @@ def test_a_connection_with_its_own_client_gets_and_reuses_a_token(
     assert tokens is not None and tokens.refresh_token == ""
 
 
+class _StoppedClock:
+    """``time`` as the token module sees it: it stands still until the test moves it."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def time(self) -> float:
+        return self.now
+
+
 def test_an_expired_client_token_is_fetched_again(gateway: RunningGateway,
-                                                  oauth_setup: AuthServer) -> None:
-    # Inside the refresh margin, which shrinks to half the token's life: fresh for 0.5 s.
-    oauth_setup.server.expires_in = 1
+                                                  oauth_setup: AuthServer,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # The token lives 60 s, so the refresh margin shrinks to half of that: fresh for 30 s
+    # (less up to 1 s: the client rounds the expiry down). The gateway's clock stands
+    # still but where the test moves it, so however slowly the calls go, the second is
+    # 20 s in (fresh) and the third 35 s in (inside the margin).
+    clock = _StoppedClock()
+    monkeypatch.setattr(tokens, "time", clock)
+    oauth_setup.server.expires_in = 60
     with gateway.client() as client:
         client.put("/v1/connections/robot", json={
             "connector": "machine",
             "parameters": {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}})
         assert client.get("/apim/machine/robot/items").status_code == 200
+        clock.now += 20
         assert client.get("/apim/machine/robot/items").status_code == 200
         assert oauth_setup.server.grants_seen["client_credentials"] == 1
-        time.sleep(0.6)
+        clock.now += 15
         assert client.get("/apim/machine/robot/items").status_code == 200
     assert oauth_setup.server.grants_seen["client_credentials"] == 2
 
