@@ -32,15 +32,17 @@ DEFINITION = {
 }
 
 
-def wait_for(client: httpx.Client, run_id: str, statuses: tuple[str, ...]
-             ) -> dict[str, Any]:
+def wait_for(client: httpx.Client, run_id: str, statuses: tuple[str, ...], *,
+             in_action: str | None = None) -> dict[str, Any]:
+    """Until the run's status is one of ``statuses`` (and, given ``in_action``, it has
+    reached that action)."""
     deadline = time.monotonic() + 30
     run: dict[str, Any] = {}
     while time.monotonic() < deadline:
         answer = client.get(f"/v1/runs/{run_id}")
         assert answer.status_code == 200, answer.text
         run = answer.json()
-        if run["status"] in statuses:
+        if run["status"] in statuses and (in_action is None or in_action in run["actions"]):
             return run
         time.sleep(0.1)
     raise AssertionError(f"the run {run_id} is {run.get('status')}, not in {statuses}")
@@ -60,7 +62,11 @@ def test_waiting_runs_are_listed_cancelled_and_resubmitted_on_portway_serve(
             first = anonymous.post(url, json={"seconds": 600})
             assert first.status_code == 202, first.text
             holder = first.headers["x-ms-workflow-run-id"]
-            wait_for(owner, holder, ("Waiting",))  # in its Wait: the only place is taken
+            # In its Wait: the only place is taken. A run still queued behind the trigger's
+            # concurrency reads Waiting too, with no actions; it starts on the trigger
+            # loop's next turn and is then listed by its start, which would come after
+            # the calls below if they were made first.
+            wait_for(owner, holder, ("Waiting",), in_action="Pause")
             queued = []
             for n in range(3):
                 answer = anonymous.post(url, json={"seconds": 1, "n": n},
