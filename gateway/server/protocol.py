@@ -628,6 +628,7 @@ class RequestCycle:
             return
         out = [status_line(status), *[b"%b: %b\r\n" % pair for pair in headers],
                conn.state.date_header()]
+        self._unless_body_read()
         if not self.keep_alive:
             out.append(b"connection: close\r\n")
         elif self._http10:
@@ -636,6 +637,14 @@ class RequestCycle:
         if not self._head:
             out.append(body)
         conn.write(b"".join(out))
+
+    def _unless_body_read(self) -> None:
+        """An answer that starts before the request's body has all arrived (a refusal of
+        an upload, say) ends the connection, and says so in its head: the rest of the
+        body is not read, so the next request could not be told apart from it, and a
+        caller told to keep the connection would send its next request into the close."""
+        if not self.body_done:
+            self.keep_alive = False
 
     def _response_head(self, status: int, headers: list[tuple[bytes, bytes]]) -> bytes:
         lines = [status_line(status)]
@@ -659,6 +668,7 @@ class RequestCycle:
             lines.append(b"%b: %b\r\n" % (name, value))
         if not dated:  # RFC 9110 §6.6.1; an app's own Date (and its place) is kept
             lines.append(self.conn.state.date_header())
+        self._unless_body_read()
         if length is not None:
             self._length_left = 0 if self._head else length
         elif status in _NO_BODY_STATUSES or status < 200 or self._head:

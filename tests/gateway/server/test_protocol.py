@@ -311,3 +311,32 @@ def test_a_connection_over_the_cap_is_answered_503_and_closed() -> None:
             time.sleep(0.01)
         with httpx.Client(base_url=f"http://{address}") as client:
             assert client.get("/items/3").json()["path"] == "/items/3"
+
+
+async def refuses_unread(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Answers 409 at once, reading nothing of the body."""
+    await send({"type": "http.response.start", "status": 409,
+                "headers": [(b"content-length", b"2")]})
+    await send({"type": "http.response.body", "body": b"no"})
+
+
+def test_an_answer_before_the_body_has_arrived_says_the_connection_closes() -> None:
+    """The rest of the body is not read, so the connection ends: the head must say so, or
+    the caller sends its next request into the close (a reused connection that then
+    fails with no answer)."""
+    with served(refuses_unread) as (address, _):
+        host, port = address.split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as sock:
+            sock.sendall(b"PUT /x HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n")
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                answer += sock.recv(65536)
+        head = answer.partition(b"\r\n\r\n")[0].lower()
+        assert head.startswith(b"http/1.1 409 ")
+        assert b"connection: close" in head
+        # A request whose body came whole keeps its connection, answered early or not.
+        with httpx.Client(base_url=f"http://{address}") as client:
+            first = client.put("/x", content=b"0123456789")
+            second = client.get("/y")
+        assert (first.status_code, second.status_code) == (409, 409)
+        assert "close" not in first.headers.get("connection", "")
