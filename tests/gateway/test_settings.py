@@ -41,6 +41,7 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
     ("[server]\nport = 'eighty'\n", "server.port"),
     ("[log]\nformat = 'xml'\n", "log.format"),
     ("[server]\nmax_connections = -1\n", "server.max_connections"),
+    ("[runtime]\nsql_revet_seconds = 0\n", "runtime.sql_revet_seconds"),
 ])
 def test_bad_keys_and_values_are_errors_that_name_them(tmp_path: Path, text: str,
                                                        named: str) -> None:
